@@ -1,0 +1,71 @@
+"""The event contract: CloudEvents 1.0 models, topics, deterministic ids, parsing.
+
+Everything that crosses a Kafka topic is one of these models. JSON Schemas in
+``models/schemas/`` are generated from them (``sla-police schemas --write``).
+"""
+
+from models._envelope import EARLIEST_TIME, MAX_FUTURE_SKEW, CloudEvent
+from models.ids import derived_id
+from models.inbound import (
+    INBOUND_TYPES,
+    AttributionDisputed,
+    ComplaintReceived,
+    CsatRecorded,
+    DisputeRuled,
+    TicketAcknowledged,
+    TicketAssigned,
+    TicketCancelled,
+    TicketClosed,
+    TicketPaused,
+    TicketReopened,
+    TicketResolved,
+    TicketResumed,
+    TicketTransferred,
+)
+from models.outbound import (
+    OUTBOUND_TYPES,
+    EventRejected,
+    NotificationRequested,
+    PenaltyAssessed,
+    PenaltyReversed,
+    SlaAttributed,
+    SlaBreached,
+    SlaCancelled,
+    SlaMet,
+    SlaWarning,
+)
+from models.parse import ALL_TYPES, Rejection, parse_event
+
+__all__ = [
+    "ALL_TYPES",
+    "EARLIEST_TIME",
+    "INBOUND_TYPES",
+    "MAX_FUTURE_SKEW",
+    "OUTBOUND_TYPES",
+    "AttributionDisputed",
+    "CloudEvent",
+    "ComplaintReceived",
+    "CsatRecorded",
+    "DisputeRuled",
+    "EventRejected",
+    "NotificationRequested",
+    "PenaltyAssessed",
+    "PenaltyReversed",
+    "Rejection",
+    "SlaAttributed",
+    "SlaBreached",
+    "SlaCancelled",
+    "SlaMet",
+    "SlaWarning",
+    "TicketAcknowledged",
+    "TicketAssigned",
+    "TicketCancelled",
+    "TicketClosed",
+    "TicketPaused",
+    "TicketReopened",
+    "TicketResolved",
+    "TicketResumed",
+    "TicketTransferred",
+    "derived_id",
+    "parse_event",
+]

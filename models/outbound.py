@@ -1,0 +1,195 @@
+"""Outbound event types: what SLA Police publishes.
+
+Ids are deterministic (see :func:`models.ids.outcome_id`), so a reprocessed
+input never yields a second, different event: consumers dedupe by ``id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from models._envelope import CloudEvent, DepartmentId, Model, TicketId
+
+__all__ = [
+    "OUTBOUND_TYPES",
+    "EventRejected",
+    "Metric",
+    "NotificationRequested",
+    "PenaltyAssessed",
+    "PenaltyReversed",
+    "SlaAttributed",
+    "SlaBreached",
+    "SlaCancelled",
+    "SlaMet",
+    "SlaWarning",
+]
+
+Metric = Literal["acknowledge", "resolve"]
+AttributionReason = Literal["rule", "assignment", "transfer", "dispute"]
+
+
+class AttributedData(Model):
+    department: DepartmentId
+    reason: AttributionReason = Field(description="why this department now holds the ticket")
+    rule: str = Field(description="attribution rule that matched, e.g. 'attribution[0]', or the "
+                      "event type that moved the ticket")
+    previous_department: DepartmentId | None = None
+    category: str
+    priority: str
+    assignee: str | None = None
+    attributed_at: AwareDatetime
+    caused_by: str = Field(description="id of the inbound event that caused this")
+
+
+class ClockData(Model):
+    """Fields every SLA outcome carries."""
+
+    department: DepartmentId
+    policy: str = Field(description="name of the SLA policy that applies")
+    metric: Metric
+    cycle: int = Field(ge=1, description="resolve cycle: 1, then +1 per reopen")
+    calendar: str
+    started_at: AwareDatetime
+    due_at: AwareDatetime
+    elapsed_seconds: int = Field(ge=0, description="working seconds counted so far")
+    target_seconds: int = Field(ge=0, description="working seconds allowed")
+    provisional: bool = Field(
+        default=False, description="due time relies on a holiday calendar not yet published"
+    )
+    assignee: str | None = None
+
+
+class WarningData(ClockData):
+    threshold: float = Field(gt=0, lt=1, description="warn_at fraction reached")
+    warned_at: AwareDatetime
+
+
+class BreachedData(ClockData):
+    breached_at: AwareDatetime
+
+
+class MetData(ClockData):
+    completed_at: AwareDatetime
+
+
+class CancelledClockData(ClockData):
+    cancelled_at: AwareDatetime
+    reason: str = Field(description="transferred, cancelled, dispute_upheld, ...")
+
+
+class PenaltyData(Model):
+    department: DepartmentId
+    assignee: str | None = Field(default=None, description="employee charged, when known")
+    rule: str = Field(description="penalty rule name")
+    trigger: Literal["breach", "complaint"]
+    breach_id: str | None = Field(default=None, description="id of the sla.breached punished")
+    metric: Metric | None = None
+    base_fine: Decimal
+    multiplier: Decimal = Decimal(1)
+    capped_amount: Decimal = Field(default=Decimal(0), description="amount removed by the cap")
+    fine: Decimal = Field(description="amount charged: base_fine * multiplier - capped_amount")
+    points: int = Field(ge=0, description="demerit points")
+    currency: str
+    period: str = Field(description="cap period the penalty counts towards, e.g. 2026-11")
+    assessed_at: AwareDatetime
+
+
+class PenaltyReversedData(Model):
+    penalty_id: str
+    department: DepartmentId
+    assignee: str | None = None
+    rule: str
+    fine: Decimal
+    points: int
+    currency: str
+    reason: str
+    dispute_id: str | None = None
+    reversed_at: AwareDatetime
+
+
+class NotificationData(Model):
+    department: DepartmentId
+    severity: Literal["info", "warning", "breach", "penalty"]
+    title: str
+    body: str
+    ref_id: str = Field(description="id of the event this notification is about")
+    ref_type: str
+
+
+class RejectedData(Model):
+    reason: str = Field(description="human-readable reason the input was refused")
+    raw: str = Field(description="the payload as received (base64 when not UTF-8)")
+    raw_encoding: Literal["utf-8", "base64"] = "utf-8"
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    rejected_at: datetime
+
+
+class SlaAttributed(CloudEvent):
+    type: Literal["sla.attributed"] = "sla.attributed"
+    data: AttributedData
+
+
+class SlaWarning(CloudEvent):
+    type: Literal["sla.warning"] = "sla.warning"
+    data: WarningData
+
+
+class SlaBreached(CloudEvent):
+    type: Literal["sla.breached"] = "sla.breached"
+    data: BreachedData
+
+
+class SlaMet(CloudEvent):
+    type: Literal["sla.met"] = "sla.met"
+    data: MetData
+
+
+class SlaCancelled(CloudEvent):
+    type: Literal["sla.cancelled"] = "sla.cancelled"
+    data: CancelledClockData
+
+
+class PenaltyAssessed(CloudEvent):
+    type: Literal["penalty.assessed"] = "penalty.assessed"
+    data: PenaltyData
+
+
+class PenaltyReversed(CloudEvent):
+    type: Literal["penalty.reversed"] = "penalty.reversed"
+    data: PenaltyReversedData
+
+
+class NotificationRequested(CloudEvent):
+    type: Literal["notification.requested"] = "notification.requested"
+    data: NotificationData
+
+
+class EventRejected(CloudEvent):
+    """Dead letter. ``subject`` is the message key when it is a valid ticket id, else 'unknown'."""
+
+    type: Literal["event.rejected"] = "event.rejected"
+    subject: TicketId = "unknown"
+    data: RejectedData
+
+
+OUTBOUND_TYPES: dict[str, type[CloudEvent]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        SlaAttributed,
+        SlaWarning,
+        SlaBreached,
+        SlaMet,
+        SlaCancelled,
+        PenaltyAssessed,
+        PenaltyReversed,
+        NotificationRequested,
+        EventRejected,
+    )
+}

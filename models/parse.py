@@ -1,0 +1,96 @@
+"""Decode raw bytes into a typed event, or a rejection with a human-readable reason.
+
+:func:`parse_event` never raises on bad input: bad bytes, broken JSON, missing
+fields, unknown types and absurd times all come back as :class:`Rejection`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, TypeAdapter, ValidationError
+
+from models._envelope import CloudEvent
+from models.inbound import INBOUND_TYPES
+from models.outbound import OUTBOUND_TYPES
+
+__all__ = ["ALL_TYPES", "Rejection", "parse_event"]
+
+ALL_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **OUTBOUND_TYPES}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a payload was refused. ``reason`` is written for a person."""
+
+    reason: str
+
+
+def _adapter(types: dict[str, type[CloudEvent]]) -> TypeAdapter[Any]:
+    """A validator for the tagged union of ``types``, dispatching on ``type``."""
+    union = Union[tuple(types.values())]  # noqa: UP007  (built at run time)
+    return TypeAdapter(Annotated[union, Discriminator("type")])
+
+
+_ADAPTERS = {"inbound": _adapter(INBOUND_TYPES), "any": _adapter(ALL_TYPES)}
+_KNOWN = {"inbound": INBOUND_TYPES, "any": ALL_TYPES}
+
+
+def parse_event(
+    raw: bytes | str | None,
+    *,
+    now: datetime | None = None,
+    accept: Literal["inbound", "any"] = "inbound",
+) -> CloudEvent | Rejection:
+    """Parse one JSON CloudEvent.
+
+    ``now`` (timezone-aware) is the processing time: events more than a day after
+    it are rejected. ``accept="inbound"`` refuses outbound types, which must never
+    be published to the inbound topics.
+    """
+    if raw is None or len(raw) == 0:
+        return Rejection("empty message: expected a JSON CloudEvent")
+    try:
+        return _ADAPTERS[accept].validate_json(raw, context={"now": now})
+    except ValidationError as exc:
+        return Rejection(_explain(exc, _KNOWN[accept]))
+    except Exception as exc:  # pydantic raises only ValidationError; belt and braces
+        return Rejection(f"unreadable payload: {type(exc).__name__}: {exc}")
+
+
+def _explain(exc: ValidationError, known: dict[str, type[CloudEvent]]) -> str:
+    messages = []
+    for err in exc.errors(include_url=False, include_input=True)[:5]:
+        kind, loc = err["type"], ".".join(str(p) for p in _user_loc(err["loc"]))
+        if kind == "json_invalid":
+            messages.append(f"invalid JSON: {err['ctx'].get('error', err['msg'])}")
+        elif kind == "union_tag_invalid":
+            messages.append(_unknown_type(err["ctx"].get("tag"), known))
+        elif kind == "union_tag_not_found":
+            messages.append("missing field 'type'")
+        elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+            messages.append(f"{loc or 'payload'}: expected a JSON object")
+        elif kind == "missing":
+            messages.append(f"missing field {loc!r}")
+        elif kind == "timezone_aware":
+            messages.append(f"{loc}: time has no UTC offset (naive times are refused)")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            messages.append(f"{loc}: {msg}" if loc else msg)
+    extra = len(exc.errors()) - 5
+    if extra > 0:
+        messages.append(f"and {extra} more")
+    return "; ".join(messages)
+
+
+def _unknown_type(tag: object, known: dict[str, type[CloudEvent]]) -> str:
+    if isinstance(tag, str) and tag in ALL_TYPES:
+        return f"event type {tag!r} is published by SLA Police and is not accepted as input"
+    return f"unknown event type {tag!r}; expected one of: {', '.join(known)}"
+
+
+def _user_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the union tag pydantic puts first (e.g. 'complaint.received')."""
+    return loc[1:] if loc and isinstance(loc[0], str) and loc[0] in ALL_TYPES else loc

@@ -1,0 +1,55 @@
+"""Topic names and which event type travels on which topic, keyed by what.
+
+Inbound topics are co-partitioned: same partition count, keyed by ticket id,
+so one ticket's complaint and its ticket events meet in the same worker.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+    "ALERTS",
+    "ATTRIBUTIONS",
+    "COMPLAINTS",
+    "DEAD_LETTERS",
+    "INBOUND_TOPICS",
+    "NOTIFICATIONS",
+    "OUTBOUND_ROUTES",
+    "OUTCOMES",
+    "PENALTIES",
+    "TICKET_EVENTS",
+    "inbound_topic_for",
+]
+
+COMPLAINTS = "complaints"
+TICKET_EVENTS = "ticket-events"
+ATTRIBUTIONS = "sla-attributions"
+OUTCOMES = "sla-outcomes"
+ALERTS = "sla-alerts"
+PENALTIES = "penalties"
+NOTIFICATIONS = "notifications"
+DEAD_LETTERS = "dead-letters"
+
+INBOUND_TOPICS = (COMPLAINTS, TICKET_EVENTS)
+
+KeyKind = Literal["ticket", "department"]
+
+#: outbound type -> list of (topic, key kind). Warnings and breaches are published
+#: twice: once per ticket (the outcome stream) and once per department (alerts).
+OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
+    "sla.attributed": ((ATTRIBUTIONS, "ticket"),),
+    "sla.warning": ((OUTCOMES, "ticket"), (ALERTS, "department")),
+    "sla.breached": ((OUTCOMES, "ticket"), (ALERTS, "department")),
+    "sla.met": ((OUTCOMES, "ticket"),),
+    "sla.cancelled": ((OUTCOMES, "ticket"),),
+    "penalty.assessed": ((PENALTIES, "department"),),
+    "penalty.reversed": ((PENALTIES, "department"),),
+    "notification.requested": ((NOTIFICATIONS, "department"),),
+    "event.rejected": ((DEAD_LETTERS, "ticket"),),
+}
+
+
+def inbound_topic_for(event_type: str) -> str:
+    """The inbound topic an event type is published to."""
+    return COMPLAINTS if event_type == "complaint.received" else TICKET_EVENTS

@@ -1,0 +1,154 @@
+"""Typed, validated form of the SLA policy file: what :mod:`sla.config` produces
+and every other domain module consumes. Frozen, hashable, no I/O.
+
+Times of day are seconds since local midnight (0..86400); a span's end may be
+86400 (midnight of the next day). Weekdays are 0=Monday .. 6=Sunday.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+__all__ = [
+    "AttributionRule",
+    "CalendarSpec",
+    "Cap",
+    "DepartmentSpec",
+    "Duration",
+    "PenaltyRule",
+    "Repeat",
+    "SlaConfig",
+    "SlaPolicy",
+    "Span",
+]
+
+Metric = Literal["acknowledge", "resolve"]
+METRICS: tuple[Metric, ...] = ("acknowledge", "resolve")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Working hours on one day: [start, end) in seconds since local midnight."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= 86400:
+            raise ValueError(f"bad span {self.start}-{self.end}")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSpec:
+    """When a department's clock runs.
+
+    ``week`` has 7 entries (Mon..Sun), each a tuple of sorted, non-overlapping spans.
+    ``holidays`` is a country code of the ``holidays`` package (e.g. "CN"): its
+    statutory days off are closed, its make-up working days (调休) open with the
+    hours of ``makeup_hours`` (default: the Monday hours).
+    ``closed`` dates are closed; ``open`` dates are open with their own spans (wins
+    over everything else).
+    """
+
+    name: str
+    timezone: str
+    week: tuple[tuple[Span, ...], ...]
+    holidays: str | None = None
+    closed: frozenset[date] = frozenset()
+    open: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
+    makeup_hours: tuple[Span, ...] | None = None
+
+    @property
+    def always_open(self) -> bool:
+        """True for a 24x7 calendar with no holidays or exceptions."""
+        full = (Span(0, 86400),)
+        return (all(day == full for day in self.week) and not self.holidays
+                and not self.closed and not self.open)
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A target: ``days`` working days (same clock time) then ``seconds`` of working time."""
+
+    days: int = 0
+    seconds: int = 0
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or f"{self.days}d{self.seconds}s"
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentSpec:
+    id: str
+    name: str
+    calendar: str
+    webhook: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionRule:
+    """First match wins. ``match`` maps a complaint field to a glob pattern."""
+
+    name: str  # e.g. "attribution[0]"
+    department: str
+    match: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    """First match wins, on complaint fields plus ``department``."""
+
+    name: str
+    match: Mapping[str, str] = field(default_factory=dict)
+    calendar: str | None = None  # None: the department's calendar
+    acknowledge: Duration | None = None
+    resolve: Duration | None = None
+    pause_on: Mapping[Metric, frozenset[str]] = field(default_factory=dict)
+    warn_at: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Multiply the fine when the same department was penalised under the same
+    rule within ``within`` (calendar time) before this penalty."""
+
+    within: timedelta
+    multiplier: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """At most ``fine`` per department per calendar month (in the config timezone)."""
+
+    per: Literal["month"]
+    fine: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRule:
+    name: str
+    on: Literal["breach", "complaint"]
+    fine: Decimal
+    points: int = 0
+    metric: Metric | None = None  # on breach: only this metric (None: any)
+    match: Mapping[str, str] = field(default_factory=dict)  # globs on department/policy/priority/category
+    charge: Literal["department", "assignee"] = "department"
+    repeat: Repeat | None = None
+    cap: Cap | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaConfig:
+    timezone: str
+    currency: str
+    calendars: Mapping[str, CalendarSpec]
+    departments: Mapping[str, DepartmentSpec]
+    attribution: tuple[AttributionRule, ...]
+    slas: tuple[SlaPolicy, ...]
+    penalties: tuple[PenaltyRule, ...] = ()
+    source: str = "<memory>"

@@ -1,0 +1,6 @@
+"""One module per command group; each exposes ``register(app)``."""
+
+from sla_police.commands import broker, config, demo, publish, replay, schemas, simulate
+
+COMMAND_MODULES = (broker, simulate, publish, schemas, config, replay, demo)
+__all__ = ["COMMAND_MODULES"]

@@ -1,0 +1,66 @@
+"""The one frozen settings object, read from ``SLA_*`` environment variables.
+
+Every process (worker, CLI, tests) builds a :class:`Settings` once and passes it
+down; nothing else reads the environment. The ``SLA_`` prefix keeps stray
+variables such as ``KAFKA_BOOTSTRAP`` from redirecting the broker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+DEFAULT_CONFIG = Path("deploy/config/sla-police.yaml")
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Unset ``kafka_bootstrap`` means: start the embedded broker."""
+
+    model_config = SettingsConfigDict(env_prefix="SLA_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="host:port[,host:port] of a Kafka cluster; unset starts the embedded broker",
+    )
+    database_url: str = Field(
+        default="sqlite:///var/sla-police.db",
+        description="SQLAlchemy URL of the penalty/breach ledger",
+    )
+    config: Path = Field(default=DEFAULT_CONFIG, description="SLA policy YAML file")
+    data_dir: Path = Field(default=Path("var"), description="worker state (RocksDB tables, logs)")
+    app_id: str = Field(default="sla-police", description="Kafka consumer group / Faust app id")
+    topic_partitions: int = Field(default=4, ge=1, le=256, description="partitions of new topics")
+    web_host: str = Field(default="127.0.0.1", description="worker web server bind address")
+    web_port: int = Field(default=6066, ge=1, le=65535, description="worker web server port")
+    table_store: str = Field(default="rocksdb://", description="Faust table store URL")
+    broker_session_timeout: float = Field(default=6.0, gt=0, description="seconds")
+    broker_rebalance_timeout: float = Field(default=3.0, gt=0, description="seconds")
+    broker_heartbeat_interval: float = Field(default=1.0, gt=0, description="seconds")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _blank_means_embedded(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"unknown log level {value!r}: use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def embedded_broker(self) -> bool:
+        """True when no Kafka cluster is configured and the embedded broker must run."""
+        return self.kafka_bootstrap is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]
