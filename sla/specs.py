@@ -136,7 +136,8 @@ class PenaltyRule:
     fine: Decimal
     points: int = 0
     metric: Metric | None = None  # on breach: only this metric (None: any)
-    match: Mapping[str, str] = field(default_factory=dict)  # globs on department/policy/priority/category
+    #: globs on department, policy, priority, category
+    match: Mapping[str, str] = field(default_factory=dict)
     charge: Literal["department", "assignee"] = "department"
     repeat: Repeat | None = None
     cap: Cap | None = None

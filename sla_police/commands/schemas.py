@@ -23,6 +23,7 @@ def schemas(
         return
     stale = stale_schemas()
     if stale:
-        console.print(f"[red]stale schemas:[/] {', '.join(stale)}; run `sla-police schemas --write`")
+        names = ", ".join(stale)
+        console.print(f"[red]stale schemas:[/] {names}; run `sla-police schemas --write`")
         raise typer.Exit(1)
     console.print(f"schemas in {SCHEMA_DIR} are up to date")
