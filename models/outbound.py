@@ -43,6 +43,7 @@ class AttributedData(Model):
     assignee: str | None = None
     attributed_at: AwareDatetime
     caused_by: str = Field(description="id of the inbound event that caused this")
+    dispute_id: str | None = Field(default=None, description="the upheld dispute, if any")
 
 
 class ClockData(Model):
@@ -61,6 +62,8 @@ class ClockData(Model):
         default=False, description="due time relies on a holiday calendar not yet published"
     )
     assignee: str | None = None
+    priority: str | None = None
+    category: str | None = None
 
 
 class WarningData(ClockData):
@@ -83,7 +86,10 @@ class CancelledClockData(ClockData):
 
 class PenaltyData(Model):
     department: DepartmentId
-    assignee: str | None = Field(default=None, description="employee charged, when known")
+    assignee: str | None = Field(default=None, description="employee responsible, when known")
+    charged_to: Literal["department", "assignee"] = Field(
+        default="department", description="who pays: the department, or the assignee in person"
+    )
     rule: str = Field(description="penalty rule name")
     trigger: Literal["breach", "complaint"]
     breach_id: str | None = Field(default=None, description="id of the sla.breached punished")
@@ -107,7 +113,8 @@ class PenaltyReversedData(Model):
     points: int
     currency: str
     reason: str
-    dispute_id: str | None = None
+    dispute_id: str | None = Field(default=None, description="the upheld dispute, if any")
+    caused_by: str | None = Field(default=None, description="id of the event that reversed it")
     reversed_at: AwareDatetime
 
 

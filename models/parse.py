@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, TypeAdapter, ValidationError
 
-from models._envelope import CloudEvent
+from models._envelope import MAX_FUTURE_SKEW, CloudEvent
 from models.inbound import INBOUND_TYPES
 from models.outbound import OUTBOUND_TYPES
 
@@ -53,11 +53,15 @@ def parse_event(
     if raw is None or len(raw) == 0:
         return Rejection("empty message: expected a JSON CloudEvent")
     try:
-        return _ADAPTERS[accept].validate_json(raw, context={"now": now})
+        event = _ADAPTERS[accept].validate_json(raw)
     except ValidationError as exc:
         return Rejection(_explain(exc, _KNOWN[accept]))
     except Exception as exc:  # pydantic raises only ValidationError; belt and braces
         return Rejection(f"unreadable payload: {type(exc).__name__}: {exc}")
+    if now is not None and event.time - now > MAX_FUTURE_SKEW:
+        return Rejection(f"time: time {event.time.isoformat()} is more than a day after the "
+                         f"processing time {now.isoformat()}")
+    return event
 
 
 def _explain(exc: ValidationError, known: dict[str, type[CloudEvent]]) -> str:

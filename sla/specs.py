@@ -92,11 +92,12 @@ class DepartmentSpec:
 
 @dataclass(frozen=True, slots=True)
 class AttributionRule:
-    """First match wins. ``match`` maps a complaint field to a glob pattern."""
+    """First match wins. ``match`` maps a complaint field to a glob pattern, or to a
+    tuple of globs meaning "any of" (see :func:`sla.matching.matches`)."""
 
     name: str  # e.g. "attribution[0]"
     department: str
-    match: Mapping[str, str] = field(default_factory=dict)
+    match: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ class SlaPolicy:
     """First match wins, on complaint fields plus ``department``."""
 
     name: str
-    match: Mapping[str, str] = field(default_factory=dict)
+    match: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     calendar: str | None = None  # None: the department's calendar
     acknowledge: Duration | None = None
     resolve: Duration | None = None
@@ -136,8 +137,8 @@ class PenaltyRule:
     fine: Decimal
     points: int = 0
     metric: Metric | None = None  # on breach: only this metric (None: any)
-    #: globs on department, policy, priority, category
-    match: Mapping[str, str] = field(default_factory=dict)
+    #: globs (str, or a tuple meaning any of) on department, policy, priority, category
+    match: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     charge: Literal["department", "assignee"] = "department"
     repeat: Repeat | None = None
     cap: Cap | None = None

@@ -1,0 +1,130 @@
+"""One valid example of every event type, as plain JSON-ready dicts.
+
+Used by the contract tests, the README and anyone writing a producer: each
+example validates against its model and its generated JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["EXAMPLES", "example"]
+
+_TIME = "2026-11-20T10:15:00+08:00"
+
+
+def _envelope(event_type: str, event_id: str, data: dict[str, Any] | None,
+              source: str = "crm/contact-center", subject: str = "T-20261120-0001",
+              time: str = _TIME) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": event_type,
+        "time": time,
+        "subject": subject,
+    }
+    if data is not None:
+        event["data"] = data
+    return event
+
+
+_CLOCK = {
+    "department": "logistics",
+    "policy": "standard",
+    "metric": "resolve",
+    "cycle": 1,
+    "calendar": "office",
+    "started_at": "2026-11-20T10:15:00+08:00",
+    "due_at": "2026-11-24T10:15:00+08:00",
+    "elapsed_seconds": 57600,
+    "target_seconds": 57600,
+    "assignee": "emp-logistics-017",
+    "priority": "P3",
+    "category": "delivery.late",
+}
+_OUT = "sla-police"
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "complaint.received": _envelope("complaint.received", "crm-1", {
+        "customer_ref": "cust-8f3a2c", "channel": "phone", "category": "delivery.late",
+        "priority": "P3", "product": "parcel-standard", "region": "华东",
+        "summary": "Parcel promised Tuesday still not delivered", "assignee": "agent-012",
+    }),
+    "ticket.assigned": _envelope("ticket.assigned", "crm-2",
+                                 {"department": "logistics", "assignee": "emp-logistics-017"}),
+    "ticket.acknowledged": _envelope("ticket.acknowledged", "crm-3",
+                                     {"actor": "emp-logistics-017"}),
+    "ticket.paused": _envelope("ticket.paused", "crm-4",
+                               {"reason": "awaiting_customer", "note": "asked for tracking no."}),
+    "ticket.resumed": _envelope("ticket.resumed", "crm-5", {}),
+    "ticket.resolved": _envelope("ticket.resolved", "crm-6", {"actor": "emp-logistics-017"}),
+    "ticket.reopened": _envelope("ticket.reopened", "crm-7",
+                                 {"note": "customer says parcel still missing"}),
+    "ticket.closed": _envelope("ticket.closed", "crm-8", {}),
+    "ticket.cancelled": _envelope("ticket.cancelled", "crm-9",
+                                  {"reason": "customer withdrew the complaint"}),
+    "ticket.transferred": _envelope("ticket.transferred", "crm-10", {
+        "to_department": "billing", "reason": "actually a double charge", "actor": "agent-012",
+    }),
+    "attribution.disputed": _envelope("attribution.disputed", "crm-11", {
+        "department": "logistics", "reason": "courier delivered on time; the store held it",
+    }),
+    "dispute.ruled": _envelope("dispute.ruled", "crm-12", {
+        "dispute_id": "crm-11", "outcome": "upheld", "to_department": "stores",
+        "actor": "cc-quality-lead",
+    }),
+    "csat.recorded": _envelope("csat.recorded", "crm-13", {"score": 2}),
+    "sla.attributed": _envelope("sla.attributed", "9d1c6d1e-attr", {
+        "department": "logistics", "reason": "rule", "rule": "attribution[0]",
+        "category": "delivery.late", "priority": "P3", "assignee": "agent-012",
+        "attributed_at": _TIME, "caused_by": "crm-1",
+    }, source=_OUT),
+    "sla.warning": _envelope("sla.warning", "2f0e-warn", {
+        **_CLOCK, "elapsed_seconds": 46080, "threshold": 0.8,
+        "warned_at": "2026-11-23T16:51:00+08:00",
+    }, source=_OUT, time="2026-11-23T16:51:00+08:00"),
+    "sla.breached": _envelope("sla.breached", "2f0e-breach", {
+        **_CLOCK, "breached_at": "2026-11-24T10:15:00+08:00",
+    }, source=_OUT, time="2026-11-24T10:15:00+08:00"),
+    "sla.met": _envelope("sla.met", "2f0e-met", {
+        **_CLOCK, "metric": "acknowledge", "due_at": "2026-11-20T13:45:00+08:00",
+        "elapsed_seconds": 1800, "target_seconds": 7200,
+        "completed_at": "2026-11-20T10:45:00+08:00",
+    }, source=_OUT, time="2026-11-20T10:45:00+08:00"),
+    "sla.cancelled": _envelope("sla.cancelled", "2f0e-cancel", {
+        **_CLOCK, "elapsed_seconds": 3600, "cancelled_at": "2026-11-20T11:15:00+08:00",
+        "reason": "transferred",
+    }, source=_OUT, time="2026-11-20T11:15:00+08:00"),
+    "penalty.assessed": _envelope("penalty.assessed", "7c1a-pen", {
+        "department": "logistics", "assignee": "emp-logistics-017", "rule": "late-resolution",
+        "trigger": "breach", "breach_id": "2f0e-breach", "metric": "resolve",
+        "base_fine": "500", "multiplier": "2", "capped_amount": "0", "fine": "1000",
+        "points": 2, "currency": "CNY", "period": "2026-11",
+        "assessed_at": "2026-11-24T10:15:00+08:00",
+    }, source=_OUT, time="2026-11-24T10:15:00+08:00"),
+    "penalty.reversed": _envelope("penalty.reversed", "7c1a-rev", {
+        "penalty_id": "7c1a-pen", "department": "logistics", "rule": "late-resolution",
+        "fine": "1000", "points": 2, "currency": "CNY", "reason": "dispute upheld",
+        "dispute_id": "crm-11", "reversed_at": "2026-11-25T09:30:00+08:00",
+    }, source=_OUT, time="2026-11-25T09:30:00+08:00"),
+    "notification.requested": _envelope("notification.requested", "5e2b-note", {
+        "department": "logistics", "severity": "breach",
+        "title": "SLA breached: T-20261120-0001 resolve",
+        "body": "Ticket T-20261120-0001 missed its 16h resolve target (policy standard).",
+        "ref_id": "2f0e-breach", "ref_type": "sla.breached",
+    }, source=_OUT, time="2026-11-24T10:15:00+08:00"),
+    "event.rejected": _envelope("event.rejected", "0b9f-dlq", {
+        "reason": "data.priority: Input should be 'P1', 'P2', 'P3' or 'P4'",
+        "raw": '{"type": "complaint.received", "data": {"priority": "P9"}}',
+        "topic": "complaints", "partition": 2, "offset": 1841, "key": "T-20261120-0099",
+        "rejected_at": "2026-11-20T10:16:02+08:00",
+    }, source=_OUT, subject="T-20261120-0099", time="2026-11-20T10:16:02+08:00"),
+}
+
+
+def example(event_type: str) -> dict[str, Any]:
+    """A fresh deep copy of the example of ``event_type``."""
+    import copy
+
+    return copy.deepcopy(EXAMPLES[event_type])

@@ -1,0 +1,285 @@
+"""The ticket stage of the SLA engine: events in, SLA outcomes out.
+
+``receive`` queues an event (ignoring ids already seen); ``advance(state, now)``
+applies queued events and fires due warnings and breaches, interleaved in event
+time, up to ``now``. The stream calls it with the wall clock (or a virtual
+clock), replay with the time of the next thing to happen; both get identical
+outcomes for the same log because every decision is taken at event time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from models import CloudEvent
+from sla import outcomes
+from sla.calendar import BusinessCalendar, build_calendars
+from sla.clocks import Clock
+from sla.matching import first_match
+from sla.specs import SlaConfig, SlaPolicy
+from sla.ticket import CANCELLED, CLOSED, OPEN, RESOLVED, TicketState
+
+__all__ = ["SlaEngine"]
+
+
+class SlaEngine:
+    """Applies one :class:`~sla.specs.SlaConfig` to tickets. Stateless itself."""
+
+    def __init__(self, config: SlaConfig,
+                 calendars: Mapping[str, BusinessCalendar] | None = None) -> None:
+        self.config = config
+        self.calendars = dict(calendars) if calendars else build_calendars(config.calendars)
+        self._handlers = {
+            "complaint.received": self._on_complaint,
+            "ticket.assigned": self._on_assigned,
+            "ticket.acknowledged": self._on_acknowledged,
+            "ticket.paused": self._on_paused,
+            "ticket.resumed": self._on_resumed,
+            "ticket.resolved": self._on_resolved,
+            "ticket.reopened": self._on_reopened,
+            "ticket.closed": self._on_closed,
+            "ticket.cancelled": self._on_cancelled,
+            "ticket.transferred": self._on_transferred,
+            "attribution.disputed": self._on_disputed,
+            "dispute.ruled": self._on_ruled,
+            "csat.recorded": lambda state, event, at, out: None,
+        }
+
+    # -- public surface -------------------------------------------------------------
+
+    @staticmethod
+    def new_ticket(ticket_id: str) -> TicketState:
+        return TicketState(ticket_id=ticket_id)
+
+    @staticmethod
+    def receive(state: TicketState, event: CloudEvent) -> bool:
+        """Queue an inbound event; False for a duplicate id (nothing changes)."""
+        return state.receive(event)
+
+    def advance(self, state: TicketState, now: datetime) -> list[CloudEvent]:
+        """Apply everything due by ``now`` in event-time order; return the outcomes."""
+        out: list[CloudEvent] = []
+        if state.complaint is None and not self._start_with_complaint(state, now, out):
+            return out
+        while True:
+            event = state.pending[0] if state.pending and state.pending[0].time <= now else None
+            fire = state.next_fire()
+            if event is not None and (fire is None or event.time <= fire):
+                state.pending.pop(0)
+                self._apply(state, event, out)
+            elif fire is not None and fire <= now:
+                self._fire(state, fire, out)
+            else:
+                return out
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _start_with_complaint(self, state: TicketState, now: datetime,
+                              out: list[CloudEvent]) -> bool:
+        """Events that arrive before their complaint wait for it (held in pending)."""
+        for i, event in enumerate(state.pending):
+            if event.type == "complaint.received" and event.time <= now:
+                del state.pending[i]
+                self._apply(state, event, out)
+                return True
+        return False
+
+    def _apply(self, state: TicketState, event: CloudEvent, out: list[CloudEvent]) -> None:
+        at = event.time if state.last_time is None else max(event.time, state.last_time)
+        state.last_time = at
+        if state.status == CANCELLED:
+            return
+        if event.type == "complaint.received" and state.department is not None:
+            out.append(outcomes.rejected(event, "the ticket already has a complaint"))
+            return
+        self._handlers[event.type](state, event, at, out)
+
+    def _fire(self, state: TicketState, at: datetime, out: list[CloudEvent]) -> None:
+        state.last_time = at if state.last_time is None else max(at, state.last_time)
+        for clock in state.clocks:
+            cal = self.calendars[clock.calendar]
+            if clock.next_fire() != at:
+                continue
+            if clock.next_warning == at:
+                out.append(outcomes.warning(state, clock, cal, at, clock.warn_at[clock.warned]))
+                clock.warned += 1
+                clock.schedule(cal, at)
+            elif clock.due_at == at:
+                clock.breached = True
+                out.append(outcomes.breached(state, clock, cal, at))
+                clock.schedule(cal, at)
+
+    def _unknown_department(self, department: str, event: CloudEvent,
+                            out: list[CloudEvent]) -> bool:
+        if department in self.config.departments:
+            return False
+        known = ", ".join(self.config.departments)
+        out.append(outcomes.rejected(
+            event, f"unknown department {department!r}; the SLA config knows: {known}"))
+        return True
+
+    # -- clocks -----------------------------------------------------------------------
+
+    def _policy(self, state: TicketState, department: str) -> SlaPolicy:
+        fields = {**(state.complaint or {}), "department": department}
+        policy = first_match(self.config.slas, fields)
+        assert policy is not None, "config validation guarantees a catch-all policy"
+        return policy
+
+    def _start_clocks(self, state: TicketState, at: datetime, metrics: tuple[str, ...]) -> None:
+        department = state.department
+        assert department is not None
+        policy = self._policy(state, department)
+        cal_name = policy.calendar or self.config.departments[department].calendar
+        cal = self.calendars[cal_name]
+        for metric in metrics:
+            target = getattr(policy, metric)
+            if target is None:
+                continue
+            stint_key = f"{department}|{metric}|{state.cycle}"
+            state.stints[stint_key] = state.stints.get(stint_key, 0) + 1
+            clock = Clock(
+                department=department, metric=metric, cycle=state.cycle,
+                stint=state.stints[stint_key], policy=policy.name, calendar=cal_name,
+                started_at=at, target=self._target_seconds(cal, at, target),
+                warn_at=policy.warn_at, pausable=policy.pause_on.get(metric, frozenset()),
+            )
+            if not (state.paused_reason and state.paused_reason in clock.pausable):
+                clock.running_since = at
+            clock.schedule(cal, at)
+            state.clocks.append(clock)
+
+    @staticmethod
+    def _target_seconds(cal: BusinessCalendar, at: datetime, target) -> int:
+        if not target.days:
+            return target.seconds
+        return cal.working_seconds(at, cal.add_duration(at, target))
+
+    def _stop(self, state: TicketState, metric: str, at: datetime,
+              out: list[CloudEvent]) -> None:
+        for clock in [c for c in state.clocks if c.metric == metric]:
+            if not clock.breached:
+                out.append(outcomes.met(state, clock, self.calendars[clock.calendar], at))
+            state.clocks.remove(clock)
+
+    def _cancel_all(self, state: TicketState, at: datetime, reason: str,
+                    out: list[CloudEvent]) -> None:
+        for clock in state.clocks:
+            if not clock.breached:
+                cal = self.calendars[clock.calendar]
+                out.append(outcomes.cancelled(state, clock, cal, at, reason))
+        state.clocks.clear()
+
+    def _hand_over(self, state: TicketState, event: CloudEvent, at: datetime, to: str,
+                   reason: str, rule: str, out: list[CloudEvent],
+                   previous: str | None = None) -> None:
+        """Move the ticket: the losing department's clocks end, the new one's start.
+
+        Every department that receives an open ticket gets its own acknowledge and
+        resolve clocks: it is accountable for the time it holds the ticket.
+        """
+        previous = previous or state.department
+        self._cancel_all(state, at, _CANCEL_REASON[reason], out)
+        state.department = to
+        out.append(outcomes.attributed(state, event, at, reason, rule, previous))
+        if state.status == OPEN:
+            self._start_clocks(state, at, ("acknowledge", "resolve"))
+
+    # -- handlers ---------------------------------------------------------------------
+
+    def _on_complaint(self, state: TicketState, event: CloudEvent, at: datetime,
+                      out: list[CloudEvent]) -> None:
+        state.complaint = event.data.model_dump(exclude_none=True)
+        state.assignee = event.data.assignee
+        rule = first_match(self.config.attribution, state.complaint)
+        assert rule is not None, "config validation guarantees a fallback rule"
+        state.department = rule.department
+        out.append(outcomes.attributed(state, event, at, "rule", rule.name, None))
+        self._start_clocks(state, at, ("acknowledge", "resolve"))
+
+    def _on_assigned(self, state: TicketState, event: CloudEvent, at: datetime,
+                     out: list[CloudEvent]) -> None:
+        department = event.data.department
+        if self._unknown_department(department, event, out):
+            return
+        if event.data.assignee:
+            state.assignee = event.data.assignee
+        if department != state.department:
+            self._hand_over(state, event, at, department, "assignment", "ticket.assigned", out)
+
+    def _on_transferred(self, state: TicketState, event: CloudEvent, at: datetime,
+                        out: list[CloudEvent]) -> None:
+        department = event.data.to_department
+        if self._unknown_department(department, event, out) or department == state.department:
+            return
+        state.assignee = event.data.assignee
+        self._hand_over(state, event, at, department, "transfer", "ticket.transferred", out)
+
+    def _on_acknowledged(self, state: TicketState, event: CloudEvent, at: datetime,
+                         out: list[CloudEvent]) -> None:
+        self._stop(state, "acknowledge", at, out)
+
+    def _on_paused(self, state: TicketState, event: CloudEvent, at: datetime,
+                   out: list[CloudEvent]) -> None:
+        state.paused_reason = event.data.reason
+        for clock in state.clocks:
+            if event.data.reason in clock.pausable:
+                clock.pause(self.calendars[clock.calendar], at)
+
+    def _on_resumed(self, state: TicketState, event: CloudEvent, at: datetime,
+                    out: list[CloudEvent]) -> None:
+        state.paused_reason = None
+        for clock in state.clocks:
+            clock.resume(self.calendars[clock.calendar], at)
+
+    def _on_resolved(self, state: TicketState, event: CloudEvent, at: datetime,
+                     out: list[CloudEvent]) -> None:
+        if state.status != OPEN:
+            return
+        self._on_acknowledged(state, event, at, out)
+        self._stop(state, "resolve", at, out)
+        state.status, state.paused_reason = RESOLVED, None
+
+    def _on_closed(self, state: TicketState, event: CloudEvent, at: datetime,
+                   out: list[CloudEvent]) -> None:
+        self._on_resolved(state, event, at, out)
+        state.status = CLOSED
+
+    def _on_reopened(self, state: TicketState, event: CloudEvent, at: datetime,
+                     out: list[CloudEvent]) -> None:
+        if state.status not in (RESOLVED, CLOSED):
+            return
+        state.status, state.cycle = OPEN, state.cycle + 1
+        self._start_clocks(state, at, ("resolve",))
+
+    def _on_cancelled(self, state: TicketState, event: CloudEvent, at: datetime,
+                      out: list[CloudEvent]) -> None:
+        self._cancel_all(state, at, "ticket_cancelled", out)
+        state.status = CANCELLED
+
+    def _on_disputed(self, state: TicketState, event: CloudEvent, at: datetime,
+                     out: list[CloudEvent]) -> None:
+        if not self._unknown_department(event.data.department, event, out):
+            state.disputes[event.id] = event.data.department
+
+    def _on_ruled(self, state: TicketState, event: CloudEvent, at: datetime,
+                  out: list[CloudEvent]) -> None:
+        disputing = state.disputes.pop(event.data.dispute_id, None)
+        if disputing is None:
+            out.append(outcomes.rejected(
+                event, f"dispute {event.data.dispute_id!r} is not open on this ticket"))
+            return
+        to = event.data.to_department
+        if event.data.outcome == "rejected" or self._unknown_department(to, event, out):
+            return
+        if to == state.department:  # already there: only the disputing side is cleared
+            out.append(outcomes.attributed(state, event, at, "dispute", "dispute.ruled",
+                                           disputing))
+            return
+        self._hand_over(state, event, at, to, "dispute", "dispute.ruled", out,
+                        previous=disputing)
+
+
+_CANCEL_REASON = {"assignment": "reassigned", "transfer": "transferred",
+                  "dispute": "dispute_upheld"}

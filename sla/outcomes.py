@@ -1,0 +1,166 @@
+"""Build the outbound events of the ticket stage, with deterministic ids.
+
+Ids follow the contract: a clock outcome's id is derived from (ticket,
+department, metric, cycle, kind) — plus the stint when a department receives the
+same ticket twice in one cycle, and the threshold for warnings — so any
+reprocessing yields byte-identical events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from models import (
+    CloudEvent,
+    EventRejected,
+    SlaAttributed,
+    SlaBreached,
+    SlaCancelled,
+    SlaMet,
+    SlaWarning,
+    derived_id,
+)
+from models._envelope import trusted
+from models.topics import inbound_topic_for
+from sla.clocks import BusinessTime, Clock
+from sla.ticket import TicketState
+
+__all__ = [
+    "SOURCE",
+    "attributed",
+    "breached",
+    "cancelled",
+    "dead_letter",
+    "met",
+    "rejected",
+    "warning",
+]
+
+SOURCE = "sla-police"
+
+
+def _clock_id(ticket: str, clock: Clock, kind: str, *extra: object) -> str:
+    parts: list[object] = [ticket, clock.department, clock.metric, clock.cycle, kind]
+    if clock.stint > 1:
+        parts.append(f"stint{clock.stint}")
+    return derived_id(*parts, *extra)
+
+
+def _clock_data(state: TicketState, clock: Clock, cal: BusinessTime, elapsed: int) -> dict:
+    complaint = state.complaint or {}
+    return {
+        "department": clock.department,
+        "policy": clock.policy,
+        "metric": clock.metric,
+        "cycle": clock.cycle,
+        "calendar": clock.calendar,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "elapsed_seconds": elapsed,
+        "target_seconds": clock.target,
+        "provisional": clock.provisional(cal),
+        "assignee": state.assignee,
+        "priority": complaint.get("priority"),
+        "category": complaint.get("category"),
+    }
+
+
+def _event(cls: type[CloudEvent], event_id: str, ticket: str, time: datetime,
+           data: Any) -> CloudEvent:
+    """Build without validation: every field comes from already-validated state."""
+    data_model = cls.model_fields["data"].annotation
+    return trusted(cls, id=event_id, source=SOURCE, time=time, subject=ticket,
+                   data=trusted(data_model, **data))  # type: ignore[arg-type]
+
+
+def warning(state: TicketState, clock: Clock, cal: BusinessTime, at: datetime,
+            threshold: float) -> CloudEvent:
+    data = _clock_data(state, clock, cal, clock.elapsed_at(cal, at))
+    data.update(threshold=threshold, warned_at=at)
+    return _event(SlaWarning, _clock_id(state.ticket_id, clock, "warning", threshold),
+                  state.ticket_id, at, data)
+
+
+def breached(state: TicketState, clock: Clock, cal: BusinessTime, at: datetime) -> CloudEvent:
+    data = _clock_data(state, clock, cal, clock.target)
+    data.update(breached_at=at)
+    return _event(SlaBreached, _clock_id(state.ticket_id, clock, "breached"),
+                  state.ticket_id, at, data)
+
+
+def met(state: TicketState, clock: Clock, cal: BusinessTime, at: datetime) -> CloudEvent:
+    data = _clock_data(state, clock, cal, clock.elapsed_at(cal, at))
+    data.update(completed_at=at)
+    return _event(SlaMet, _clock_id(state.ticket_id, clock, "met"), state.ticket_id, at, data)
+
+
+def cancelled(state: TicketState, clock: Clock, cal: BusinessTime, at: datetime,
+              reason: str) -> CloudEvent:
+    data = _clock_data(state, clock, cal, clock.elapsed_at(cal, at))
+    data.update(cancelled_at=at, reason=reason)
+    return _event(SlaCancelled, _clock_id(state.ticket_id, clock, "cancelled"),
+                  state.ticket_id, at, data)
+
+
+def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str, rule: str,
+               previous: str | None) -> CloudEvent:
+    complaint = state.complaint or {}
+    data = {
+        "department": state.department,
+        "reason": reason,
+        "rule": rule,
+        "previous_department": previous,
+        "category": complaint.get("category", ""),
+        "priority": complaint.get("priority", ""),
+        "assignee": state.assignee,
+        "attributed_at": at,
+        "caused_by": cause.id,
+        "dispute_id": getattr(cause.data, "dispute_id", None),
+    }
+    return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
+                  state.ticket_id, at, data)
+
+
+def dead_letter(raw: bytes | str, reason: str, *, topic: str, at: datetime,
+                partition: int | None = None, offset: int | None = None,
+                key: str | None = None) -> CloudEvent:
+    """A payload that failed to parse, as ``event.rejected``.
+
+    The id is derived from the payload itself, so the stream and replay agree and
+    a redelivered bad message is not dead-lettered twice under two ids.
+    """
+    import base64
+    import hashlib
+    import re
+
+    data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(data).decode("ascii"), "base64"
+    subject = key if key and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}", key) else "unknown"
+    payload = {"reason": reason, "raw": text, "raw_encoding": encoding, "topic": topic,
+               "partition": partition, "offset": offset, "key": key, "rejected_at": at}
+    event_id = derived_id("rejected", hashlib.sha256(data).hexdigest())
+    return _event(EventRejected, event_id, subject, at, payload)
+
+
+def rejected(event: CloudEvent, reason: str) -> CloudEvent:
+    """A semantically impossible event (e.g. unknown department) as a dead letter.
+
+    Its origin (partition, offset) is unknown here; the time is the event's own,
+    so the stream and replay produce the same dead letter.
+    """
+    data = {
+        "reason": reason,
+        "raw": event.to_json(),
+        "raw_encoding": "utf-8",
+        "topic": inbound_topic_for(event.type),
+        "partition": None,
+        "offset": None,
+        "key": event.subject,
+        "rejected_at": event.time,
+    }
+    return _event(EventRejected, derived_id(event.id, "rejected"), event.subject, event.time,
+                  data)

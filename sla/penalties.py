@@ -1,0 +1,173 @@
+"""The department stage: turn breaches and attributions into fines and points.
+
+Penalties depend on a department's history (repeat multipliers, monthly caps),
+so this stage keeps one :class:`PenaltyBook` per department and must see its
+inputs in event-time order, ties broken by id: replay sorts them; the stream
+orders them with watermarks. Reversals (an upheld dispute, a reassignment) undo
+a department's penalties for one ticket with ``penalty.reversed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from models import CloudEvent, PenaltyAssessed, PenaltyReversed, derived_id
+from models._envelope import trusted
+from sla.matching import matches
+from sla.specs import PenaltyRule, SlaConfig
+
+__all__ = ["PenaltyBook", "PenaltyEngine", "PenaltyRecord"]
+
+SOURCE = "sla-police"
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class PenaltyRecord:
+    """What a book remembers of one assessed penalty, to reverse it later."""
+
+    id: str
+    rule: str
+    trigger: str
+    time: datetime
+    period: str
+    fine: Decimal
+    points: int
+    assignee: str | None
+
+
+@dataclass(slots=True)
+class PenaltyBook:
+    """One department's penalty history."""
+
+    department: str
+    history: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    period_totals: dict[str, Decimal] = field(default_factory=dict)
+    by_ticket: dict[str, list[PenaltyRecord]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+
+
+class PenaltyEngine:
+    """Applies the config's penalty rules to one department's book."""
+
+    def __init__(self, config: SlaConfig) -> None:
+        self.config = config
+        self.zone = ZoneInfo(config.timezone)
+
+    @staticmethod
+    def departments_for(event: CloudEvent) -> list[str]:
+        """The books an outcome must reach: its department, and the one it left."""
+        departments = [event.data.department]
+        previous = getattr(event.data, "previous_department", None)
+        if previous and previous != event.data.department:
+            departments.append(previous)
+        return departments
+
+    @staticmethod
+    def is_trigger(event: CloudEvent) -> bool:
+        return event.type in ("sla.breached", "sla.attributed")
+
+    def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
+        """Penalties assessed or reversed in ``book`` because of ``event``."""
+        if event.id in book.seen or not self.is_trigger(event):
+            return []
+        book.seen.add(event.id)
+        if event.type == "sla.breached":
+            if event.data.department != book.department:
+                return []
+            return self._assess(book, event, "breach", derived_id(event.id))
+        reason = event.data.reason
+        if event.data.previous_department == book.department and reason != "transfer":
+            return self._reverse(book, event, breaches_too=reason == "dispute")
+        if event.data.department == book.department and reason != "transfer":
+            return self._assess(book, event, "complaint", derived_id(event.subject))
+        return []
+
+    def _rules(self, event: CloudEvent, trigger: str) -> list[PenaltyRule]:
+        data = event.data
+        fields = {"department": data.department, "priority": data.priority,
+                  "category": data.category, "policy": getattr(data, "policy", None),
+                  "metric": getattr(data, "metric", None)}
+        return [r for r in self.config.penalties if r.on == trigger
+                and (r.metric is None or r.metric == fields["metric"])
+                and matches(r.match, fields)]
+
+    def _assess(self, book: PenaltyBook, event: CloudEvent, trigger: str,
+                seed: str) -> list[CloudEvent]:
+        out: list[CloudEvent] = []
+        for rule in self._rules(event, trigger):
+            penalty_id = derived_id(seed, book.department, rule.name, trigger)
+            if any(r.id == penalty_id for r in book.by_ticket.get(event.subject, ())):
+                continue
+            out.append(self._assess_one(book, event, rule, trigger, penalty_id))
+        return out
+
+    def _assess_one(self, book: PenaltyBook, event: CloudEvent, rule: PenaltyRule,
+                    trigger: str, penalty_id: str) -> CloudEvent:
+        at = event.time
+        period = at.astimezone(self.zone).strftime("%Y-%m")
+        multiplier = self._multiplier(book, rule, at)
+        amount = rule.fine * multiplier
+        fine = amount
+        if rule.cap is not None:
+            key = f"{rule.name}|{period}"
+            fine = min(amount, max(rule.cap.fine - book.period_totals.get(key, ZERO), ZERO))
+            book.period_totals[key] = book.period_totals.get(key, ZERO) + fine
+        book.history.setdefault(rule.name, []).append((at, penalty_id))
+        assignee = event.data.assignee
+        book.by_ticket.setdefault(event.subject, []).append(PenaltyRecord(
+            penalty_id, rule.name, trigger, at, period, fine, rule.points, assignee))
+        data = trusted(
+            PenaltyAssessed.model_fields["data"].annotation,  # type: ignore[arg-type]
+            department=book.department, assignee=assignee,
+            charged_to="assignee" if rule.charge == "assignee" and assignee else "department",
+            rule=rule.name, trigger=trigger,
+            breach_id=event.id if trigger == "breach" else None,
+            metric=getattr(event.data, "metric", None), base_fine=rule.fine,
+            multiplier=multiplier, capped_amount=amount - fine, fine=fine, points=rule.points,
+            currency=self.config.currency, period=period, assessed_at=at)
+        return trusted(PenaltyAssessed, id=penalty_id, source=SOURCE, time=at,
+                                               subject=event.subject, data=data)
+
+    @staticmethod
+    def _multiplier(book: PenaltyBook, rule: PenaltyRule, at: datetime) -> Decimal:
+        if rule.repeat is None:
+            return Decimal(1)
+        horizon = at - rule.repeat.within
+        recent = [(t, i) for t, i in book.history.get(rule.name, []) if t >= horizon]
+        book.history[rule.name] = recent
+        return rule.repeat.multiplier if recent else Decimal(1)
+
+    def _reverse(self, book: PenaltyBook, event: CloudEvent,
+                 breaches_too: bool) -> list[CloudEvent]:
+        out: list[CloudEvent] = []
+        kept: list[PenaltyRecord] = []
+        for record in book.by_ticket.get(event.subject, []):
+            if record.trigger == "breach" and not breaches_too:
+                kept.append(record)
+                continue
+            out.append(self._reversal(book, event, record))
+        book.by_ticket[event.subject] = kept
+        return out
+
+    def _reversal(self, book: PenaltyBook, event: CloudEvent,
+                  record: PenaltyRecord) -> CloudEvent:
+        key = f"{record.rule}|{record.period}"
+        if key in book.period_totals:
+            book.period_totals[key] -= record.fine
+        history = book.history.get(record.rule, [])
+        book.history[record.rule] = [h for h in history if h[1] != record.id]
+        dispute = event.data.reason == "dispute"
+        data = trusted(
+            PenaltyReversed.model_fields["data"].annotation,  # type: ignore[arg-type]
+            penalty_id=record.id, department=book.department, assignee=record.assignee,
+            rule=record.rule, fine=record.fine, points=record.points,
+            currency=self.config.currency,
+            reason="dispute upheld" if dispute else "ticket reassigned",
+            dispute_id=event.data.dispute_id if dispute else None,
+            caused_by=event.data.caused_by, reversed_at=event.time)
+        return trusted(PenaltyReversed, id=derived_id(record.id, "reversed"), source=SOURCE,
+                               time=event.time, subject=event.subject, data=data)

@@ -1,0 +1,63 @@
+"""Per-department figures from a set of outcomes: what executives and HR read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from models import CloudEvent
+
+__all__ = ["DepartmentFigures", "summarise"]
+
+
+@dataclass
+class DepartmentFigures:
+    department: str
+    attributed: int = 0
+    warnings: int = 0
+    met: int = 0
+    breached: int = 0
+    cancelled: int = 0
+    penalties: int = 0
+    reversed: int = 0
+    fines: Decimal = field(default_factory=Decimal)
+    points: int = 0
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of decided clocks that were met (None when nothing was decided)."""
+        decided = self.met + self.breached
+        return self.met / decided if decided else None
+
+    def add(self, event: CloudEvent) -> None:
+        kind = event.type
+        if kind == "sla.attributed":
+            self.attributed += 1
+        elif kind == "sla.warning":
+            self.warnings += 1
+        elif kind == "sla.met":
+            self.met += 1
+        elif kind == "sla.breached":
+            self.breached += 1
+        elif kind == "sla.cancelled":
+            self.cancelled += 1
+        elif kind == "penalty.assessed":
+            self.penalties += 1
+            self.fines += event.data.fine
+            self.points += event.data.points
+        elif kind == "penalty.reversed":
+            self.reversed += 1
+            self.fines -= event.data.fine
+            self.points -= event.data.points
+
+
+def summarise(outputs: Iterable[CloudEvent]) -> dict[str, DepartmentFigures]:
+    """Figures per department, sorted by department id. Net of reversals."""
+    rows: dict[str, DepartmentFigures] = {}
+    for event in outputs:
+        department = getattr(event.data, "department", None)
+        if department is None or event.type == "notification.requested":
+            continue
+        rows.setdefault(department, DepartmentFigures(department)).add(event)
+    return dict(sorted(rows.items()))

@@ -1,0 +1,75 @@
+"""The state of one ticket as the SLA engine sees it.
+
+Plain data: the stream keeps it in a changelog-backed table, replay in a dict.
+It remembers every event id it has received, so applying an event twice is a
+no-op (the broker delivers at least once), and holds events that arrived
+before their complaint or ahead of the clock in ``pending``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from models import CloudEvent
+from sla.clocks import Clock
+
+__all__ = ["TicketState"]
+
+OPEN, RESOLVED, CLOSED, CANCELLED = "open", "resolved", "closed", "cancelled"
+
+
+def _order(event: CloudEvent) -> tuple[datetime, str]:
+    return (event.time, event.id)
+
+
+@dataclass(slots=True)
+class TicketState:
+    ticket_id: str
+    seen: set[str] = field(default_factory=set)
+    pending: list[CloudEvent] = field(default_factory=list)
+    complaint: dict[str, Any] | None = None
+    department: str | None = None
+    assignee: str | None = None
+    status: str = OPEN
+    cycle: int = 1
+    paused_reason: str | None = None
+    clocks: list[Clock] = field(default_factory=list)
+    stints: dict[str, int] = field(default_factory=dict)
+    disputes: dict[str, str] = field(default_factory=dict)
+    last_time: datetime | None = None
+
+    def receive(self, event: CloudEvent) -> bool:
+        """Queue ``event`` in time order; False (and nothing changes) if seen before."""
+        if event.id in self.seen:
+            return False
+        self.seen.add(event.id)
+        keys = [_order(e) for e in self.pending]
+        self.pending.insert(bisect.bisect_right(keys, _order(event)), event)
+        return True
+
+    def next_fire(self) -> datetime | None:
+        """Earliest warning or breach instant of any running clock."""
+        fires = [t for t in (c.next_fire() for c in self.clocks) if t is not None]
+        return min(fires) if fires else None
+
+    def next_wakeup(self) -> datetime | None:
+        """When the engine must look at this ticket again (deadline or held event)."""
+        times = [t for t in (self.next_fire(), self._next_pending_time()) if t is not None]
+        return min(times) if times else None
+
+    def _next_pending_time(self) -> datetime | None:
+        if self.complaint is None:
+            complaints = [e.time for e in self.pending if e.type == "complaint.received"]
+            return min(complaints) if complaints else None
+        return self.pending[0].time if self.pending else None
+
+    @property
+    def is_finished(self) -> bool:
+        """Nothing left to do: no running clock and nothing pending."""
+        return self.next_wakeup() is None and self.status in (CLOSED, CANCELLED)
+
+    def open_clocks(self, department: str | None = None) -> list[Clock]:
+        return [c for c in self.clocks if department is None or c.department == department]

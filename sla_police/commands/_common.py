@@ -1,0 +1,47 @@
+"""Small helpers shared by commands: failing clearly, loading config, reading logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+__all__ = ["fail", "load_config_or_exit", "read_log"]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` as an error on stderr and exit with ``code``."""
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_config_or_exit(path: Path | None):  # -> SlaConfig
+    """Load the SLA policy (default: SLA_CONFIG), or print every issue and exit 1."""
+    from sla.config import ConfigError, load_config
+    from sla_police.settings import Settings
+
+    path = path or Settings().config
+    if not Path(path).is_file():
+        fail(f"config file {path} not found (set --config or SLA_CONFIG)")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        fail(f"invalid config:\n{exc}", code=1)
+
+
+def read_log(path: Path, console: Console) -> Iterator[bytes]:
+    """Lines of a JSONL file, with a progress bar by bytes read on ``console``."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    total = path.stat().st_size
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=total < 5_000_000) as progress:
+        task = progress.add_task(f"reading {path.name}", total=total)
+        with path.open("rb") as handle:
+            for line in handle:
+                progress.advance(task, len(line))
+                yield line
