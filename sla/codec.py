@@ -6,6 +6,8 @@ ticket encoded mid-life and decoded again produces the same outcomes.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import MutableMapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +17,14 @@ from sla.clocks import Clock
 from sla.penalties import PenaltyBook, PenaltyRecord
 from sla.ticket import TicketState
 
-__all__ = ["decode_book", "decode_ticket", "encode_book", "encode_ticket"]
+__all__ = [
+    "decode_book",
+    "decode_records",
+    "decode_ticket",
+    "encode_book",
+    "encode_records",
+    "encode_ticket",
+]
 
 _CLOCK_TIMES = ("started_at", "running_since", "due_at", "next_warning")
 
@@ -78,24 +87,32 @@ def decode_ticket(data: dict[str, Any]) -> TicketState:
 
 
 def encode_book(book: PenaltyBook) -> dict[str, Any]:
+    """The book's windowed state; ``by_ticket`` is encoded per ticket, apart."""
     return {
         "department": book.department,
         "history": {rule: [[_t(t), i] for t, i in items] for rule, items in book.history.items()},
+        "reversed_ids": sorted(book.reversed_ids),
         "period_totals": {k: str(v) for k, v in book.period_totals.items()},
-        "by_ticket": {ticket: [[r.id, r.rule, r.trigger, _t(r.time), r.period, str(r.fine),
-                                r.points, r.assignee] for r in records]
-                      for ticket, records in book.by_ticket.items()},
-        "seen": sorted(book.seen),
     }
 
 
-def decode_book(data: dict[str, Any]) -> PenaltyBook:
+def decode_book(data: dict[str, Any],
+                by_ticket: MutableMapping[str, list[PenaltyRecord]] | None = None) -> PenaltyBook:
     return PenaltyBook(
         department=data["department"],
-        history={rule: [(_dt(t), i) for t, i in items] for rule, items in data["history"].items()},
+        history={rule: deque((_dt(t), i) for t, i in items)
+                 for rule, items in data["history"].items()},
+        reversed_ids=set(data["reversed_ids"]),
         period_totals={k: Decimal(v) for k, v in data["period_totals"].items()},
-        by_ticket={ticket: [PenaltyRecord(i, rule, trig, _dt(t), period, Decimal(fine), pts, who)
-                            for i, rule, trig, t, period, fine, pts, who in records]
-                   for ticket, records in data["by_ticket"].items()},
-        seen=set(data["seen"]),
+        by_ticket=by_ticket if by_ticket is not None else {},
     )
+
+
+def encode_records(records: list[PenaltyRecord]) -> list[list[Any]]:
+    return [[r.id, r.rule, r.trigger, _t(r.time), r.period, str(r.fine), r.points, r.assignee,
+             r.reversed] for r in records]
+
+
+def decode_records(data: list[list[Any]]) -> list[PenaltyRecord]:
+    return [PenaltyRecord(i, rule, trig, _dt(t), period, Decimal(fine), pts, who, rev)
+            for i, rule, trig, t, period, fine, pts, who, rev in data]

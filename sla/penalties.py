@@ -9,6 +9,8 @@ a department's penalties for one ticket with ``penalty.reversed``.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -37,17 +39,26 @@ class PenaltyRecord:
     fine: Decimal
     points: int
     assignee: str | None
+    reversed: bool = False
 
 
 @dataclass(slots=True)
 class PenaltyBook:
-    """One department's penalty history."""
+    """One department's penalty state.
+
+    ``history`` holds, per rule, the penalties inside the longest repeat window
+    (oldest first, pruned as time moves on); ``reversed_ids`` the reversed ones
+    still in it. ``by_ticket`` keeps every penalty of a ticket, reversed ones
+    flagged, which is what makes a redelivered trigger a no-op. It is any mutable
+    mapping: a dict offline, a table view in the stream (it grows with tickets,
+    so the stream stores it under its own keys rather than inside the book).
+    """
 
     department: str
-    history: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    history: dict[str, deque[tuple[datetime, str]]] = field(default_factory=dict)
+    reversed_ids: set[str] = field(default_factory=set)
     period_totals: dict[str, Decimal] = field(default_factory=dict)
-    by_ticket: dict[str, list[PenaltyRecord]] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
+    by_ticket: MutableMapping[str, list[PenaltyRecord]] = field(default_factory=dict)
 
 
 class PenaltyEngine:
@@ -72,9 +83,8 @@ class PenaltyEngine:
 
     def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
         """Penalties assessed or reversed in ``book`` because of ``event``."""
-        if event.id in book.seen or not self.is_trigger(event):
+        if not self.is_trigger(event):
             return []
-        book.seen.add(event.id)
         if event.type == "sla.breached":
             if event.data.department != book.department:
                 return []
@@ -101,7 +111,7 @@ class PenaltyEngine:
         for rule in self._rules(event, trigger):
             penalty_id = derived_id(seed, book.department, rule.name, trigger)
             if any(r.id == penalty_id for r in book.by_ticket.get(event.subject, ())):
-                continue
+                continue  # redelivered trigger, or the ticket came back: never twice
             out.append(self._assess_one(book, event, rule, trigger, penalty_id))
         return out
 
@@ -116,10 +126,12 @@ class PenaltyEngine:
             key = f"{rule.name}|{period}"
             fine = min(amount, max(rule.cap.fine - book.period_totals.get(key, ZERO), ZERO))
             book.period_totals[key] = book.period_totals.get(key, ZERO) + fine
-        book.history.setdefault(rule.name, []).append((at, penalty_id))
+        if rule.repeat is not None:
+            book.history.setdefault(rule.name, deque()).append((at, penalty_id))
         assignee = event.data.assignee
-        book.by_ticket.setdefault(event.subject, []).append(PenaltyRecord(
-            penalty_id, rule.name, trigger, at, period, fine, rule.points, assignee))
+        records = book.by_ticket.get(event.subject, [])
+        book.by_ticket[event.subject] = [*records, PenaltyRecord(
+            penalty_id, rule.name, trigger, at, period, fine, rule.points, assignee)]
         data = trusted(
             PenaltyAssessed.model_fields["data"].annotation,  # type: ignore[arg-type]
             department=book.department, assignee=assignee,
@@ -137,20 +149,23 @@ class PenaltyEngine:
         if rule.repeat is None:
             return Decimal(1)
         horizon = at - rule.repeat.within
-        recent = [(t, i) for t, i in book.history.get(rule.name, []) if t >= horizon]
-        book.history[rule.name] = recent
-        return rule.repeat.multiplier if recent else Decimal(1)
+        recent = book.history.get(rule.name)
+        while recent and recent[0][0] < horizon:
+            book.reversed_ids.discard(recent.popleft()[1])
+        live = recent and any(i not in book.reversed_ids for _, i in recent)
+        return rule.repeat.multiplier if live else Decimal(1)
 
     def _reverse(self, book: PenaltyBook, event: CloudEvent,
                  breaches_too: bool) -> list[CloudEvent]:
         out: list[CloudEvent] = []
-        kept: list[PenaltyRecord] = []
-        for record in book.by_ticket.get(event.subject, []):
-            if record.trigger == "breach" and not breaches_too:
-                kept.append(record)
+        records = book.by_ticket.get(event.subject, [])
+        for record in records:
+            if record.reversed or (record.trigger == "breach" and not breaches_too):
                 continue
+            record.reversed = True
             out.append(self._reversal(book, event, record))
-        book.by_ticket[event.subject] = kept
+        if out:
+            book.by_ticket[event.subject] = records  # write back (a table needs the set)
         return out
 
     def _reversal(self, book: PenaltyBook, event: CloudEvent,
@@ -158,8 +173,8 @@ class PenaltyEngine:
         key = f"{record.rule}|{record.period}"
         if key in book.period_totals:
             book.period_totals[key] -= record.fine
-        history = book.history.get(record.rule, [])
-        book.history[record.rule] = [h for h in history if h[1] != record.id]
+        if record.rule in book.history:
+            book.reversed_ids.add(record.id)
         dispute = event.data.reason == "dispute"
         data = trusted(
             PenaltyReversed.model_fields["data"].annotation,  # type: ignore[arg-type]

@@ -181,13 +181,8 @@ class EmbeddedBroker:
     long-lived thread (normally the main one).
     """
 
-    def __init__(
-        self,
-        port: int | None = None,
-        host: str = "127.0.0.1",
-        binary: str | None = None,
-        log_path: Path | None = None,
-    ) -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1",
+                 binary: str | None = None, log_path: Path | None = None) -> None:
         self.host = host
         self._requested_port = port
         self._port = port
@@ -327,10 +322,8 @@ class EmbeddedBroker:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 

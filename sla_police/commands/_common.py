@@ -9,7 +9,14 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-__all__ = ["fail", "load_config_or_exit", "read_log"]
+__all__ = ["fail", "load_config_or_exit", "read_log", "wide_console"]
+
+
+def wide_console(stderr: bool = False) -> Console:
+    """A console that is at least 150 columns wide, so tables survive pipes and CI logs."""
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, width=max(probe.width, 150) if not probe.is_terminal
+                   else probe.width)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -58,7 +58,9 @@ def run_broker(port: int | None, host: str, partitions: int | None, log: Path | 
 
         partitions = load_settings().topic_partitions
     broker = EmbeddedBroker(port=port, host=host, log_path=log)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Explicit for SIGINT too: a shell starting us in the background leaves SIGINT ignored.
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in stop_signals}
     try:
         bootstrap = broker.start()
         ensure_inbound_topics(bootstrap, partitions)
@@ -75,11 +77,12 @@ def run_broker(port: int | None, host: str, partitions: int | None, log: Path | 
         return 0
     finally:
         broker.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """Turn SIGTERM into the same clean shutdown path as Ctrl-C."""
+    """Turn SIGINT and SIGTERM into one clean shutdown path."""
     raise KeyboardInterrupt
 
 

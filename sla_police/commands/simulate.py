@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -95,7 +97,11 @@ def _run(options: SimulationOptions, out: str) -> None:
 
             summary = write_simulation(options, Path(out), on_day=on_day)
     else:
-        summary = write_simulation(options, "-")
+        try:
+            summary = write_simulation(options, "-")
+        except BrokenPipeError:  # `... | head`: the reader has seen enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
     seconds = time.perf_counter() - began
     (Console() if to_file else err).print(_table(summary, out, seconds))
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from sla.codec import decode_book, decode_ticket, encode_book, encode_ticket
+from sla.codec import (
+    decode_book,
+    decode_records,
+    decode_ticket,
+    encode_book,
+    encode_records,
+    encode_ticket,
+)
 from sla.config import load_config
 from sla.engine import SlaEngine
 from sla.replay import replay
@@ -50,4 +57,8 @@ def test_penalty_book_round_trips() -> None:
     for book in result.books.values():
         encoded = encode_book(book)
         assert encode_book(decode_book(json.loads(json.dumps(encoded)))) == encoded
-    assert any(encode_book(b)["by_ticket"] for b in result.books.values())
+        for records in book.by_ticket.values():
+            as_json = json.loads(json.dumps(encode_records(records)))
+            assert decode_records(as_json) == records
+    assert any(encode_book(b)["history"] for b in result.books.values())
+    assert any(b.by_ticket for b in result.books.values())
