@@ -23,7 +23,7 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine
-from sla.replay import guess_topic, output_order
+from sla.replay import gc_paused, guess_topic, output_order
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 
@@ -56,7 +56,8 @@ def _keyed(events: list[CloudEvent]) -> Sorted:
 
 def _run_child(conn: Any, work: Callable[..., Any], *args: Any) -> None:
     try:
-        work(conn, *args)
+        with gc_paused():
+            work(conn, *args)
     except BaseException:  # report any failure to the parent, then die
         conn.send(("error", traceback.format_exc()))
     finally:
@@ -83,7 +84,8 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
     if until is not None:
         for state in tickets.values():
             out.extend(engine.advance(state, until))
-    triggers = [e.to_json() for e in out if PenaltyEngine.is_trigger(e)]
+    triggers = [(PenaltyEngine.departments_for(e), e.to_json())
+                for e in out if PenaltyEngine.is_trigger(e)]
     out.extend(n for e in list(out) for n in notifications_for(e))
     if first is not None:
         for raw, rejection in rejected:
@@ -96,7 +98,7 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
 def _department_shard(conn: Any, triggers: list[str], config: SlaConfig) -> None:
     penalties = PenaltyEngine(config)
     events = [_parse_output(raw) for raw in triggers]
-    events.sort(key=lambda e: (e.time, e.id))
+    events.sort(key=lambda e: (e.time.timestamp(), e.id))
     books: dict[str, PenaltyBook] = {}
     out: list[CloudEvent] = []
     mine = set(conn.recv())
@@ -151,7 +153,7 @@ def replay_sharded(lines: Sequence[bytes], config: SlaConfig, *, until: datetime
     results = [_receive(conn, "done") for _, conn in shards]
     merged: Sorted = [item for r in results for item in r[0]]
     triggers = [t for r in results for t in r[1]]
-    note("penalty stage")
+    note(f"penalty stage on {workers} processes")
     merged.extend(_penalty_stage(triggers, config, workers, results))
     note("merging")
     merged.sort(key=lambda item: item[0])
@@ -166,17 +168,37 @@ def replay_sharded(lines: Sequence[bytes], config: SlaConfig, *, until: datetime
                          invalid=sum(r[5] for r in results), until=until)
 
 
-def _penalty_stage(triggers: list[str], config: SlaConfig, workers: int,
+def _penalty_stage(triggers: list[tuple[list[str], str]], config: SlaConfig, workers: int,
                    results: list[Any]) -> Sorted:
-    departments = sorted(config.departments)
-    shards = [_start(_department_shard, triggers, config) for _ in range(workers)]
+    groups = _balanced_groups(triggers, workers)
+    owner = {department: n for n, group in enumerate(groups) for department in group}
+    routed: list[list[str]] = [[] for _ in range(workers)]
+    for departments, raw in triggers:
+        for n in {owner.get(d, 0) for d in departments}:
+            routed[n].append(raw)
+    shards = [_start(_department_shard, routed[n], config) for n in range(workers)]
     for n, (_, conn) in enumerate(shards):
-        conn.send(departments[n::workers])
+        conn.send(groups[n])
     done = [_receive(conn, "done") for _, conn in shards]
     for process, _ in shards:
         process.join()
     results.extend((None, None, figures, 0, 0, 0) for _, figures in done)
     return [item for keyed, _ in done for item in keyed]
+
+
+def _balanced_groups(triggers: list[tuple[list[str], str]], workers: int) -> list[list[str]]:
+    """Departments split over workers so each gets about the same number of triggers."""
+    load: dict[str, int] = {}
+    for departments, _ in triggers:
+        for department in departments:
+            load[department] = load.get(department, 0) + 1
+    groups: list[list[str]] = [[] for _ in range(workers)]
+    totals = [0] * workers
+    for department in sorted(load, key=lambda d: (-load[d], d)):
+        n = totals.index(min(totals))
+        groups[n].append(department)
+        totals[n] += load[department]
+    return groups
 
 
 def _merge_figures(parts: list[dict[str, DepartmentFigures]]) -> dict[str, DepartmentFigures]:

@@ -10,7 +10,9 @@ stream is checked against.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +30,7 @@ __all__ = [
     "guess_topic",
     "output_order",
     "replay",
+    "gc_paused",
     "replay_lines",
     "run_penalties",
 ]
@@ -72,10 +75,33 @@ def guess_topic(raw: bytes | str) -> tuple[str, str | None]:
     return TICKET_EVENTS, None
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a batch run.
+
+    Replay keeps millions of small, acyclic objects alive; every full collection
+    walks all of them, which made replay of a large log several times slower.
+    Reference counting still frees everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def replay_lines(lines: Iterable[str | bytes], config: SlaConfig, *,
                  until: datetime | None = None,
                  progress: Callable[[int], None] | None = None) -> ReplayResult:
     """Parse a JSONL log (invalid lines become dead letters) and replay it."""
+    with gc_paused():
+        return _replay_lines(lines, config, until=until, progress=progress)
+
+
+def _replay_lines(lines: Iterable[str | bytes], config: SlaConfig, *,
+                  until: datetime | None, progress: Callable[[int], None] | None) -> ReplayResult:
     events: list[CloudEvent] = []
     rejected: list[tuple[str | bytes, Rejection]] = []
     for n, line in enumerate(lines, 1):
