@@ -30,6 +30,11 @@ class SlaEngine:
                  calendars: Mapping[str, BusinessCalendar] | None = None) -> None:
         self.config = config
         self.calendars = dict(calendars) if calendars else build_calendars(config.calendars)
+        # Rule choice depends only on the fields rules look at: memoise on those.
+        self._policy_fields = sorted({k for p in config.slas for k in p.match} - {"department"})
+        self._attribution_fields = sorted({k for r in config.attribution for k in r.match})
+        self._policy_cache: dict[tuple, SlaPolicy] = {}
+        self._attribution_cache: dict[tuple, object] = {}
         self._handlers = {
             "complaint.received": self._on_complaint,
             "ticket.assigned": self._on_assigned,
@@ -122,9 +127,13 @@ class SlaEngine:
     # -- clocks -----------------------------------------------------------------------
 
     def _policy(self, state: TicketState, department: str) -> SlaPolicy:
-        fields = {**(state.complaint or {}), "department": department}
-        policy = first_match(self.config.slas, fields)
-        assert policy is not None, "config validation guarantees a catch-all policy"
+        complaint = state.complaint or {}
+        key = (department, *(complaint.get(k) for k in self._policy_fields))
+        policy = self._policy_cache.get(key)
+        if policy is None:
+            policy = first_match(self.config.slas, {**complaint, "department": department})
+            assert policy is not None, "config validation guarantees a catch-all policy"
+            self._policy_cache[key] = policy
         return policy
 
     def _start_clocks(self, state: TicketState, at: datetime, metrics: tuple[str, ...]) -> None:
@@ -192,8 +201,12 @@ class SlaEngine:
                       out: list[CloudEvent]) -> None:
         state.complaint = event.data.model_dump(exclude_none=True)
         state.assignee = event.data.assignee
-        rule = first_match(self.config.attribution, state.complaint)
-        assert rule is not None, "config validation guarantees a fallback rule"
+        key = tuple(state.complaint.get(k) for k in self._attribution_fields)
+        rule = self._attribution_cache.get(key)
+        if rule is None:
+            rule = first_match(self.config.attribution, state.complaint)
+            assert rule is not None, "config validation guarantees a fallback rule"
+            self._attribution_cache[key] = rule
         state.department = rule.department
         out.append(outcomes.attributed(state, event, at, "rule", rule.name, None))
         self._start_clocks(state, at, ("acknowledge", "resolve"))

@@ -116,7 +116,7 @@ def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str,
         "assignee": state.assignee,
         "attributed_at": at,
         "caused_by": cause.id,
-        "dispute_id": getattr(cause.data, "dispute_id", None),
+        "dispute_id": cause.data.__dict__.get("dispute_id"),
     }
     return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
                   state.ticket_id, at, data)

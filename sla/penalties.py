@@ -67,12 +67,13 @@ class PenaltyEngine:
     def __init__(self, config: SlaConfig) -> None:
         self.config = config
         self.zone = ZoneInfo(config.timezone)
+        self._rule_cache: dict[tuple, list[PenaltyRule]] = {}
 
     @staticmethod
     def departments_for(event: CloudEvent) -> list[str]:
         """The books an outcome must reach: its department, and the one it left."""
         departments = [event.data.department]
-        previous = getattr(event.data, "previous_department", None)
+        previous = event.data.__dict__.get("previous_department")
         if previous and previous != event.data.department:
             departments.append(previous)
         return departments
@@ -97,13 +98,18 @@ class PenaltyEngine:
         return []
 
     def _rules(self, event: CloudEvent, trigger: str) -> list[PenaltyRule]:
-        data = event.data
-        fields = {"department": data.department, "priority": data.priority,
-                  "category": data.category, "policy": getattr(data, "policy", None),
-                  "metric": getattr(data, "metric", None)}
-        return [r for r in self.config.penalties if r.on == trigger
+        data = event.data.__dict__
+        key = (trigger, data["department"], data["priority"], data["category"],
+               data.get("policy"), data.get("metric"))
+        rules = self._rule_cache.get(key)
+        if rules is None:
+            fields = dict(zip(("department", "priority", "category", "policy", "metric"),
+                              key[1:], strict=True))
+            rules = self._rule_cache[key] = [
+                r for r in self.config.penalties if r.on == trigger
                 and (r.metric is None or r.metric == fields["metric"])
                 and matches(r.match, fields)]
+        return rules
 
     def _assess(self, book: PenaltyBook, event: CloudEvent, trigger: str,
                 seed: str) -> list[CloudEvent]:
@@ -138,7 +144,7 @@ class PenaltyEngine:
             charged_to="assignee" if rule.charge == "assignee" and assignee else "department",
             rule=rule.name, trigger=trigger,
             breach_id=event.id if trigger == "breach" else None,
-            metric=getattr(event.data, "metric", None), base_fine=rule.fine,
+            metric=event.data.__dict__.get("metric"), base_fine=rule.fine,
             multiplier=multiplier, capped_amount=amount - fine, fine=fine, points=rule.points,
             currency=self.config.currency, period=period, assessed_at=at)
         return trusted(PenaltyAssessed, id=penalty_id, source=SOURCE, time=at,

@@ -56,7 +56,7 @@ def summarise(outputs: Iterable[CloudEvent]) -> dict[str, DepartmentFigures]:
     """Figures per department, sorted by department id. Net of reversals."""
     rows: dict[str, DepartmentFigures] = {}
     for event in outputs:
-        department = getattr(event.data, "department", None)
+        department = event.data.__dict__.get("department")
         if department is None or event.type == "notification.requested":
             continue
         rows.setdefault(department, DepartmentFigures(department)).add(event)

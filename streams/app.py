@@ -1,0 +1,97 @@
+"""The Faust app factory: one place that turns :class:`Settings` into a ``faust.App``.
+
+Every worker, test and tool builds its app here, so the choices that make Faust behave on the
+embedded Tansu broker (see ``streams/NOTES.md``) are made once:
+
+- short group timeouts (session 6 s, rebalance 3 s, heartbeat 1 s) so a join takes ~3 s
+  instead of ~30 s;
+- at-least-once processing with ``acks=all`` (Tansu refuses Faust's exactly-once);
+- exact changelog end offsets for table recovery (:mod:`streams.recovery`), without which a
+  restarted worker silently loses the newest table updates on Tansu;
+- ``env={}``: Faust settings normally let environment variables (``BROKER_URL``,
+  ``APP_ENV_PREFIX``...) override the arguments given here; an empty environment makes the
+  :class:`Settings` object the only source of configuration, as everywhere else in SLA Police.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from sla_police.settings import Settings
+from streams.recovery import install_exact_end_offsets
+
+__all__ = ["LIBRARY_LOGGERS", "create_app"]
+
+#: Loggers of the libraries under Faust; quiet (WARNING) unless the settings ask for DEBUG.
+LIBRARY_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
+
+_COMMIT_INTERVAL = 1.0  # seconds: bounds what a crash makes us process again
+_TABLE_CLEANUP_INTERVAL = 30.0  # seconds: windowed-table expiry sweep (Faust's default)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    id_suffix: str = "",
+    web_enabled: bool = True,
+    exact_end_offsets: bool = True,
+    **options: Any,
+) -> faust.App:
+    """Build the SLA Police ``faust.App`` from ``settings``; agents and tables are added later.
+
+    ``settings.kafka_bootstrap`` must name the cluster (start the embedded broker first and pass
+    its bootstrap). ``id_suffix`` is appended to ``settings.app_id``, giving tests their own
+    consumer group and changelog topics. ``exact_end_offsets=False`` leaves Faust's stock end
+    offsets in place (only to demonstrate the Tansu recovery defect). ``options`` are further
+    ``faust.App`` settings and win over the ones chosen here (tuning, tests).
+    """
+    if settings.kafka_bootstrap is None:
+        raise ValueError(
+            "settings.kafka_bootstrap is not set: start the embedded broker (or point "
+            "SLA_KAFKA_BOOTSTRAP at a Kafka cluster) before creating the Faust app"
+        )
+    _quiet_library_loggers(settings.log_level)
+    datadir = settings.data_dir / "faust"
+    datadir.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level itself
+    chosen: dict[str, Any] = dict(
+        broker=_broker_urls(settings.kafka_bootstrap),
+        store=settings.table_store,
+        datadir=str(datadir),
+        autodiscover=False,
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        broker_commit_interval=_COMMIT_INTERVAL,
+        broker_session_timeout=settings.broker_session_timeout,
+        broker_rebalance_timeout=settings.broker_rebalance_timeout,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        table_cleanup_interval=_TABLE_CLEANUP_INTERVAL,
+        web_enabled=web_enabled,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+    )
+    app = faust.App(settings.app_id + id_suffix, env={}, **{**chosen, **options})
+    if exact_end_offsets:
+        install_exact_end_offsets(app)
+    return app
+
+
+def _broker_urls(bootstrap: str) -> str:
+    """``host:port[,host:port]`` as Faust's ``kafka://a;kafka://b`` broker list."""
+    hosts = [host.strip() for host in bootstrap.split(",") if host.strip()]
+    return ";".join(f"kafka://{host}" for host in hosts)
+
+
+def _quiet_library_loggers(level: str) -> None:
+    """Keep Faust, mode and the Kafka clients at WARNING unless ``level`` is DEBUG.
+
+    Their INFO output (partition tables, highwater tables, every rebalance step) drowns the
+    project's own logs; a logger level survives the root-logger setup done by ``faust.Worker``.
+    """
+    library_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(library_level)
