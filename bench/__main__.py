@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHES = ["bench.bench_calendar", "bench.bench_replay"]
+BENCHES = ["bench.bench_calendar", "bench.bench_replay", "bench.bench_ledger"]
 
 if __name__ == "__main__":
     for name in BENCHES:

@@ -52,14 +52,17 @@ class PublishReport:
 
     @property
     def total_sent(self) -> int:
+        """Records sent, all topics together."""
         return sum(self.sent.values())
 
     @property
     def invalid_skipped(self) -> int:
+        """Invalid lines that were not sent."""
         return self.invalid - self.invalid_sent
 
     @property
     def events_per_second(self) -> float:
+        """Throughput of the whole run (0 when nothing took time)."""
         return self.total_sent / self.seconds if self.seconds > 0 else 0.0
 
 
@@ -124,8 +127,8 @@ async def publish_lines(
         acks="all", enable_idempotence=False, max_batch_size=256 * 1024,
     )
     report, started = PublishReport(), time.monotonic()
-    await producer.start()
     try:
+        await producer.start()
         await _send_all(producer, lines, report, now, send_invalid, _Throttle(rate), progress)
     finally:
         await producer.stop()

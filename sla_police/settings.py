@@ -8,6 +8,7 @@ variables such as ``KAFKA_BOOTSTRAP`` from redirecting the broker.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = Field(default=3.0, gt=0, description="seconds")
     broker_heartbeat_interval: float = Field(default=1.0, gt=0, description="seconds")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    clock: Literal["wall", "stream"] = Field(
+        default="wall",
+        description="wall: deadlines fire by the wall clock (production); stream: time advances "
+        "only with clock ticks published on the inbound topics (replays, tests, demos)",
+    )
+    timer_interval: float = Field(default=0.1, gt=0, le=5, description="deadline timer, seconds")
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -19,6 +19,8 @@ Rates are measured from the output only (parsed lines), as documented in
 
 from __future__ import annotations
 
+import json
+import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
@@ -35,6 +37,7 @@ from sla_police.simulator import (
     simulate,
     simulate_records,
 )
+from sla_police.simulator.perturb import INVALID_KINDS
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)  # processing time: after every simulated event
 ACK = {"P1": 900, "P2": 3600, "P3": 7200, "P4": 7200}
@@ -149,6 +152,8 @@ def test_bad_options_are_refused() -> None:
         SimulationOptions(timezone="Mars/Olympus")
     with pytest.raises(ValueError, match="days"):
         SimulationOptions(days=0)
+    with pytest.raises(ValueError, match="holiday"):
+        SimulationOptions(holidays="XX")
 
 
 # --- contract -----------------------------------------------------------------------------
@@ -166,6 +171,15 @@ def test_valid_lines_parse_and_invalid_lines_are_refused_in_varied_ways() -> Non
             assert parsed.type == record.type
             assert parsed.time.utcoffset() == timedelta(hours=8)
     assert len(reasons) >= 6, reasons
+
+
+@pytest.mark.parametrize("kind", sorted(INVALID_KINDS))
+@pytest.mark.parametrize("event_type", ["complaint.received", "ticket.transferred"])
+def test_each_kind_of_invalid_line_is_refused(kind: str, event_type: str) -> None:
+    record = next(r for r in _records(SMALL) if r.type == event_type and r.kind == "event")
+    event = json.loads(record.line)
+    broken = INVALID_KINDS[kind](event, record.line, random.Random(1))
+    assert isinstance(parse_event(broken, now=NOW), Rejection), broken
 
 
 def test_every_category_maps_to_one_of_the_listed_departments() -> None:

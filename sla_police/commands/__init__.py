@@ -1,6 +1,15 @@
 """One module per command group; each exposes ``register(app)``."""
 
-from sla_police.commands import broker, config, demo, publish, replay, schemas, simulate
+from sla_police.commands import (
+    broker,
+    config,
+    demo,
+    ledger,
+    publish,
+    replay,
+    schemas,
+    simulate,
+)
 
-COMMAND_MODULES = (broker, simulate, publish, schemas, config, replay, demo)
+COMMAND_MODULES = (broker, simulate, publish, schemas, config, replay, ledger, demo)
 __all__ = ["COMMAND_MODULES"]

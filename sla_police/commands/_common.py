@@ -21,7 +21,8 @@ def wide_console(stderr: bool = False) -> Console:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` as an error on stderr and exit with ``code``."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}",
+                                               highlight=False)
     raise typer.Exit(code)
 
 

@@ -62,7 +62,8 @@ def publish(
         report = asyncio.run(_publish_file(file, bootstrap, send_invalid, processing_time,
                                            rate, Console(stderr=True)))
     except Exception as exc:  # aiokafka raises KafkaError subclasses and OSError
-        fail(f"publishing to {bootstrap} failed: {type(exc).__name__}: {exc}", code=1)
+        detail = str(exc) if type(exc).__name__ in str(exc) else f"{type(exc).__name__}: {exc}"
+        fail(f"publishing to {bootstrap} failed: {detail}", code=1)
     _print_invalid(console, report, send_invalid)
     console.print(_summary(report, file, bootstrap))
 

@@ -43,9 +43,11 @@ class AlwaysClock:
     """The 24x7 clock: working time is wall time."""
 
     def add(self, start: int, seconds: int) -> int:
+        """``start`` plus ``seconds``."""
         return start + seconds
 
     def elapsed(self, start: int, end: int) -> int:
+        """Wall seconds from ``start`` to ``end`` (0 if ``end`` is earlier)."""
         return max(0, end - start)
 
 

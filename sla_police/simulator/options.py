@@ -16,9 +16,11 @@ How each rate is meant (and how the tests measure it from the output):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
 
 __all__ = ["DEFAULT_START", "RATE_FIELDS", "SimulationOptions"]
 
@@ -50,6 +52,7 @@ class SimulationOptions:
     duplicate_rate: float = 0.005
     invalid_rate: float = 0.002
     timezone: str = "Asia/Shanghai"
+    #: country code (``holidays`` package) whose days off close the office; None: weekends only
     holidays: str | None = "CN"
 
     def __post_init__(self) -> None:
@@ -67,12 +70,13 @@ class SimulationOptions:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {self.timezone!r}") from exc
+        if self.holidays is not None:
+            try:
+                holidays_lib.country_holidays(self.holidays)
+            except NotImplementedError as exc:
+                raise ValueError(f"unknown holiday country {self.holidays!r}") from exc
 
     @property
     def tz(self) -> ZoneInfo:
         """The simulated contact center's timezone."""
         return ZoneInfo(self.timezone)
-
-    def describe(self) -> dict[str, object]:
-        """The options as a plain dict (for logs and summaries)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Make sure the `prometheus` and `promtool` binaries are installed, then print their paths.
+#
+# Why: tests/deploy checks the alert/recording rules with promtool and runs the real Prometheus
+# server against the metrics the workers expose. Both come from Debian's `prometheus` package,
+# which a fresh machine does not have.
+#
+# The package's maintainer scripts would start the service (systemd or invoke-rc.d). We only
+# want the binaries, and a container has no init system: a temporary /usr/sbin/policy-rc.d that
+# answers 101 ("action forbidden") stops invoke-rc.d from starting anything, and
+# deb-systemd-invoke is a no-op without a running systemd. Afterwards nothing may keep running.
+#
+# Usage: scripts/ensure_prometheus.sh   (as root when the package is missing; idempotent)
+set -eu
+
+if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+    command -v prometheus
+    command -v promtool
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ensure_prometheus.sh: prometheus/promtool missing; run this script as root" >&2
+    exit 1
+fi
+
+POLICY=/usr/sbin/policy-rc.d
+SAVED=""
+if [ -e "$POLICY" ]; then
+    SAVED="$(mktemp)"
+    cp -p "$POLICY" "$SAVED"
+fi
+
+restore_policy() {
+    if [ -n "$SAVED" ]; then
+        mv "$SAVED" "$POLICY"
+    else
+        rm -f "$POLICY"
+    fi
+}
+trap restore_policy EXIT
+
+printf '#!/bin/sh\n# installed by scripts/ensure_prometheus.sh: start no service\nexit 101\n' \
+    > "$POLICY"
+chmod 755 "$POLICY"
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+
+# Belt and braces: if a maintainer script started the server anyway, stop the one it started
+# (only the packaged daemon, identified by its pid file or its exact packaged command line).
+if [ -f /run/prometheus/prometheus.pid ]; then
+    kill "$(cat /run/prometheus/prometheus.pid)" 2>/dev/null || true
+fi
+
+command -v prometheus
+command -v promtool

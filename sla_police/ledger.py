@@ -1,0 +1,374 @@
+"""The ledger: the durable, idempotent record of SLA outcomes and penalties, for HR.
+
+:meth:`Ledger.record` writes outbound events in one transaction per batch: it asks which
+ids are already recorded (writers take turns, so the answer is exact), inserts the others
+with one executemany per table, each an ``INSERT ... ON CONFLICT DO NOTHING``, so a
+redelivered batch (after a crash, or a replay imported twice) changes nothing. A
+``penalty.reversed`` marks its penalty reversed whichever arrives first: reversals are kept
+in their own table and applied to every penalty that arrives or is reversed in a batch.
+The same code runs on SQLite (a file, the default) and PostgreSQL; ``tests/ledger`` runs
+one contract suite against both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    case,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from models.ledger import (
+    ROW_BUILDERS,
+    Base,
+    Breach,
+    LedgerEvent,
+    Penalty,
+    Reversal,
+    decimal_sum,
+    event_row,
+    register_sqlite_functions,
+)
+from models.outbound import OUTBOUND_TYPES
+
+__all__ = [
+    "BreachCount",
+    "Ledger",
+    "LedgerError",
+    "PenaltyTotal",
+    "RecordStats",
+    "create_ledger_engine",
+]
+
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_CHUNK = 1000  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+#: PostgreSQL: the advisory lock of the ledger's writers, one per schema (per ledger).
+_WRITE_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext('sla_police.ledger ' || current_schema()))")
+
+
+class LedgerError(Exception):
+    """The ledger cannot be used as asked (unsupported database, schema not migrated)."""
+
+
+@dataclass
+class RecordStats:
+    """What :meth:`Ledger.record` did: new and already-recorded events, per event type."""
+
+    inserted: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)
+    reversals_applied: int = 0
+
+    @property
+    def total_inserted(self) -> int:
+        return sum(self.inserted.values())
+
+    @property
+    def total_duplicates(self) -> int:
+        return sum(self.duplicates.values())
+
+    def add(self, other: RecordStats) -> RecordStats:
+        """Fold ``other`` into this one (for callers that record in several calls)."""
+        self.inserted.update(other.inserted)
+        self.duplicates.update(other.duplicates)
+        self.reversals_applied += other.reversals_applied
+        return self
+
+
+@dataclass(frozen=True)
+class PenaltyTotal:
+    """Penalties of one department (or assignee) in one period and currency.
+
+    ``net_*`` are what HR charges: reversed penalties count in ``gross_*`` only.
+    """
+
+    key: str | None
+    currency: str
+    penalties: int
+    reversed: int
+    gross_fine: Decimal
+    net_fine: Decimal
+    gross_points: int
+    net_points: int
+
+
+@dataclass(frozen=True)
+class BreachCount:
+    """Breaches of one department on one metric, and how many tickets they concern."""
+
+    department: str
+    metric: str
+    breaches: int
+    tickets: int
+
+
+def create_ledger_engine(url: str | URL) -> Engine:
+    """An engine for the ledger at ``url`` (sqlite or postgresql).
+
+    SQLite: the file's directory is created; SQLAlchemy emits BEGIN itself so DDL is
+    transactional too; WAL lets reports read while a writer records; ``decimal_sum`` is
+    installed on every connection.
+    """
+    url = make_url(url)
+    backend = url.get_backend_name()
+    if backend not in _INSERTS:
+        raise LedgerError(f"unsupported ledger database {backend!r}: use sqlite or postgresql")
+    if backend == "postgresql":
+        timeout = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
+    on_disk = url.database not in (None, "", ":memory:") and not url.query.get("uri")
+    if on_disk:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN (below), not sqlite3
+        register_sqlite_functions(dbapi_connection)
+        if on_disk:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Ledger:
+    """The ledger on one database: one engine and its connection pool; close it when done."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.engine = create_ledger_engine(url)
+        self._insert = _INSERTS[self.engine.dialect.name]
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden: safe to print."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def migrate(self) -> str:
+        """Create or upgrade the schema to the newest revision (idempotent); return it.
+
+        Runs alembic ``upgrade head`` in one write transaction (see :meth:`_writing`), so
+        two processes migrating at once do not trip over each other.
+        """
+        from alembic import command
+
+        from sla_police.migrations import alembic_config
+
+        with self._writing() as conn:
+            command.upgrade(alembic_config(connection=conn), "head")
+        return self.head()
+
+    def revision(self) -> str | None:
+        """The schema revision of the database; ``None`` when it was never migrated."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @staticmethod
+    def head() -> str:
+        """The newest schema revision this code knows."""
+        from alembic.script import ScriptDirectory
+
+        from sla_police.migrations import alembic_config
+
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert head is not None, "the ledger has no migrations"
+        return head
+
+    def require_current(self) -> None:
+        """Raise :class:`LedgerError` unless the schema is at :meth:`head`."""
+        current = self.revision()
+        if current != self.head():
+            state = "has no schema" if current is None else f"is at revision {current}"
+            raise LedgerError(f"the ledger at {self.url} {state}, not {self.head()}: "
+                              "run `sla-police ledger migrate`")
+
+    # -- recording ------------------------------------------------------------------------
+
+    def record(self, events: Iterable[Any], *, batch_size: int = 10_000) -> RecordStats:
+        """Record outbound events, ``batch_size`` at a time, one transaction per batch.
+
+        Idempotent: an event id already in the ledger (or earlier in the batch) is counted
+        as a duplicate and changes nothing. A batch holding a non-outbound event raises
+        :class:`ValueError` before it writes; earlier batches stay committed, which is
+        harmless, since recording them again is a no-op.
+        """
+        stats = RecordStats()
+        for batch in _batches(events, batch_size):
+            strangers = sorted({e.type for e in batch if e.type not in OUTBOUND_TYPES})
+            if strangers:
+                raise ValueError(f"not outbound event types: {', '.join(strangers)}")
+            with self._writing() as conn:
+                stats.add(self._record_batch(conn, batch))
+        return stats
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A transaction that holds the ledger's write lock from its first statement.
+
+        SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: a transaction-scoped advisory lock. Writers
+        (recorders, migrations) take turns, so "is this id new?" is answered exactly; readers
+        never wait.
+        """
+        with self.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(_WRITE_LOCK)
+            yield conn
+
+    def _record_batch(self, conn: Connection, batch: list[Any]) -> RecordStats:
+        """Insert one batch: the events whose ids are new into ledger_events and their own
+        tables (one executemany each), then apply the reversals they make applicable."""
+        stats = RecordStats()
+        unique: dict[str, Any] = {}
+        for item in batch:
+            if item.id in unique:
+                stats.duplicates[item.type] += 1
+            else:
+                unique[item.id] = item
+        known = self._known_ids(conn, list(unique))
+        new = [item for item in unique.values() if item.id not in known]
+        stats.inserted.update(item.type for item in new)
+        stats.duplicates.update(unique[event_id].type for event_id in known)
+        if not new:
+            return stats
+        recorded_at = datetime.now(UTC)
+        rows = [event_row(item, recorded_at) for item in new]
+        conn.execute(self._insert(LedgerEvent).on_conflict_do_nothing(), rows)
+        for event_type, (table, build) in ROW_BUILDERS.items():
+            typed = [build(item) for item in new if item.type == event_type]
+            if typed:
+                conn.execute(self._insert(table).on_conflict_do_nothing(), typed)
+        targets = {item.id for item in new if item.type == "penalty.assessed"}
+        targets |= {item.data.penalty_id for item in new if item.type == "penalty.reversed"}
+        stats.reversals_applied = self._apply_reversals(conn, sorted(targets))
+        return stats
+
+    @staticmethod
+    def _known_ids(conn: Connection, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the ledger already holds."""
+        known: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            known.update(conn.execute(select(LedgerEvent.id).where(LedgerEvent.id.in_(chunk)))
+                         .scalars())
+        return known
+
+    @staticmethod
+    def _apply_reversals(conn: Connection, penalty_ids: list[str]) -> int:
+        """Copy each recorded reversal onto its penalty, if both are here and it is not yet
+        applied; return how many penalties became reversed."""
+        applied = 0
+        for start in range(0, len(penalty_ids), _CHUNK):
+            stmt = (
+                update(Penalty)
+                .where(Penalty.id == Reversal.penalty_id,
+                       Penalty.id.in_(penalty_ids[start:start + _CHUNK]),
+                       Penalty.reversal_id.is_(None))
+                .values(reversed_at=Reversal.reversed_at, reversal_id=Reversal.id,
+                        reversal_reason=Reversal.reason, dispute_id=Reversal.dispute_id)
+                .execution_options(synchronize_session=False)
+            )
+            applied += conn.execute(stmt).rowcount
+        return applied
+
+    # -- queries --------------------------------------------------------------------------
+
+    def penalty_totals(self, period: str,
+                       by: Literal["department", "assignee"] = "department") -> list[PenaltyTotal]:
+        """Penalties of ``period`` (YYYY-MM) per department or per assignee, and currency.
+
+        Fines are summed exactly (Decimal) on both backends. Penalties without an assignee
+        form the ``key=None`` row when ``by="assignee"``, so totals always reconcile.
+        """
+        if not _PERIOD.match(period):
+            raise ValueError(f"period {period!r} is not a month like 2026-11")
+        if by not in ("department", "assignee"):
+            raise ValueError(f"by must be 'department' or 'assignee', not {by!r}")
+        key = Penalty.department if by == "department" else Penalty.assignee
+        live = Penalty.reversal_id.is_(None)
+        stmt = (
+            select(key, Penalty.currency, func.count(), func.count(Penalty.reversal_id),
+                   decimal_sum(Penalty.fine), decimal_sum(case((live, Penalty.fine))),
+                   func.sum(Penalty.points), func.sum(case((live, Penalty.points), else_=0)))
+            .where(Penalty.period == period)
+            .group_by(key, Penalty.currency)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        totals = [PenaltyTotal(k, cur, n, rev, gross or Decimal(0), net or Decimal(0),
+                               int(gross_pts or 0), int(net_pts or 0))
+                  for k, cur, n, rev, gross, net, gross_pts, net_pts in rows]
+        return sorted(totals, key=lambda t: (t.key is None, t.key or "", t.currency))
+
+    def breach_counts(self, since: datetime | None = None,
+                      until: datetime | None = None) -> list[BreachCount]:
+        """Breaches with ``since <= breached_at < until`` per department and metric
+        (either bound may be omitted). Bounds must carry a UTC offset."""
+        stmt = select(Breach.department, Breach.metric, func.count(),
+                      func.count(Breach.ticket.distinct()))
+        if since is not None:
+            stmt = stmt.where(Breach.breached_at >= since)
+        if until is not None:
+            stmt = stmt.where(Breach.breached_at < until)
+        stmt = stmt.group_by(Breach.department, Breach.metric)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return sorted((BreachCount(*row) for row in rows),
+                      key=lambda b: (b.department, b.metric))
+
+    def penalties_for(self, ticket: str) -> list[Penalty]:
+        """Every penalty of ``ticket``, reversed or not, oldest first (detached rows)."""
+        stmt = select(Penalty).where(Penalty.ticket == ticket)
+        with Session(self.engine) as session:
+            penalties = list(session.scalars(stmt))
+        return sorted(penalties, key=lambda p: (p.assessed_at, p.id))
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per ledger table: a quick health check for operators and tests."""
+        with self.engine.connect() as conn:
+            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                    for table in Base.metadata.sorted_tables}

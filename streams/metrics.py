@@ -1,0 +1,291 @@
+"""Every Prometheus metric SLA Police exposes, defined once, and the helpers that update them.
+
+Metric names and labels are a contract: the Grafana dashboards (``deploy/grafana``) and the
+alert and recording rules (``deploy/prometheus/rules``) query them by name, and
+``docs/operations.md`` documents them. Rename nothing here without changing those too.
+
+The metrics live in a dedicated :data:`REGISTRY`, not the process-wide default one, so a test
+or a second app in the same process never collides with them and :func:`render` exposes
+exactly SLA Police's series. The helpers (:func:`observe_outcome`, :func:`observe_rejection`,
+...) hold the label logic, so the stream agents stay thin:
+
+* call :func:`observe_inbound` for every inbound event accepted, :func:`observe_duplicate` for
+  one already seen;
+* call :func:`observe_outcome` for every outbound event published. For ``event.rejected`` it
+  counts the dead letter *and* the rejection by kind (via :func:`observe_rejection`): do not
+  call :func:`observe_rejection` again for the same input;
+* call :func:`observe_breach_delay` when an ``sla.breached`` is emitted by the live timer.
+
+Label values come from the SLA config (departments, rules, metrics) or from fixed sets, so the
+number of series stays bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+if TYPE_CHECKING:
+    from models import CloudEvent
+
+__all__ = [
+    "ATTRIBUTIONS",
+    "BREACH_EMIT_DELAY",
+    "DEADLINE_INDEX_SIZE",
+    "DEAD_LETTERS",
+    "EVENTS_DUPLICATE",
+    "EVENTS_IN",
+    "EVENTS_REJECTED",
+    "EVENT_PROCESSING",
+    "LEDGER_RECORDS",
+    "NOTIFICATIONS",
+    "OPEN_CLOCKS",
+    "OUTCOMES",
+    "PENALTIES",
+    "PENALTIES_REVERSED",
+    "PENALTY_FINES",
+    "PENALTY_FINES_REVERSED",
+    "PENALTY_POINTS",
+    "PENALTY_POINTS_REVERSED",
+    "REGISTRY",
+    "REJECTION_KINDS",
+    "TIMER_TICK",
+    "WEBHOOK_DELIVERIES",
+    "WORKER_INFO",
+    "classify_rejection",
+    "observe_breach_delay",
+    "observe_duplicate",
+    "observe_inbound",
+    "observe_ledger_record",
+    "observe_outcome",
+    "observe_rejection",
+    "observe_webhook_delivery",
+    "render",
+    "set_open_clocks",
+    "set_worker_info",
+]
+
+#: The registry every SLA Police metric is registered in; the worker's /metrics serves it.
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+#: Breaches are promised within a second of their due time: fine buckets below 1 s.
+_DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def _counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+    return Counter(name, doc, labels, registry=REGISTRY)
+
+
+def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+    return Gauge(name, doc, labels, registry=REGISTRY)
+
+
+# -- inbound ------------------------------------------------------------------------------
+EVENTS_IN = _counter("sla_events_in_total", "Inbound events accepted.", ("topic", "type"))
+EVENTS_REJECTED = _counter(
+    "sla_events_rejected_total", "Inputs refused and dead-lettered, by kind of reason.",
+    ("topic", "reason"))
+EVENTS_DUPLICATE = _counter(
+    "sla_events_duplicate_total", "Inbound events ignored because their id was seen.", ("topic",))
+DEAD_LETTERS = _counter(
+    "sla_dead_letters_total", "event.rejected published, by the topic the input came from.",
+    ("topic",))
+
+# -- domain outcomes ----------------------------------------------------------------------
+ATTRIBUTIONS = _counter(
+    "sla_attributions_total", "Tickets attributed to a department.", ("department", "reason"))
+OUTCOMES = _counter(
+    "sla_outcomes_total", "SLA clock outcomes: warning, breached, met, cancelled.",
+    ("type", "department", "metric"))
+OPEN_CLOCKS = _gauge("sla_open_clocks", "SLA clocks currently open.", ("department", "metric"))
+PENALTIES = _counter("sla_penalties_total", "Penalties assessed.", ("department", "rule"))
+PENALTY_FINES = _counter(
+    "sla_penalty_fines_total", "Fines assessed (amount, in currency).", ("department", "currency"))
+PENALTY_POINTS = _counter(
+    "sla_penalty_points_total", "Demerit points assessed.", ("department",))
+PENALTIES_REVERSED = _counter(
+    "sla_penalties_reversed_total", "Penalties reversed (e.g. dispute upheld).",
+    ("department", "rule"))
+PENALTY_FINES_REVERSED = _counter(
+    "sla_penalty_fines_reversed_total", "Fines reversed (amount, in currency).",
+    ("department", "currency"))
+PENALTY_POINTS_REVERSED = _counter(
+    "sla_penalty_points_reversed_total", "Demerit points reversed.", ("department",))
+NOTIFICATIONS = _counter(
+    "sla_notifications_total", "Notifications requested.", ("department", "severity"))
+
+# -- pipeline -----------------------------------------------------------------------------
+BREACH_EMIT_DELAY = Histogram(
+    "sla_breach_emit_delay_seconds", "Wall-clock time an sla.breached was emitted minus its due "
+    "time.", buckets=_DELAY_BUCKETS, registry=REGISTRY)
+EVENT_PROCESSING = Histogram(
+    "sla_event_processing_seconds", "Time to process one inbound event.",
+    buckets=_FAST_BUCKETS, registry=REGISTRY)
+TIMER_TICK = Histogram(
+    "sla_timer_tick_seconds", "Duration of one deadline timer tick.",
+    buckets=_FAST_BUCKETS, registry=REGISTRY)
+DEADLINE_INDEX_SIZE = _gauge("sla_deadline_index_size", "Entries in the deadline index.")
+WORKER_INFO = _gauge("sla_worker_info", "Always 1; labels say what runs.", ("version", "app_id"))
+LEDGER_RECORDS = _counter(
+    "sla_ledger_records_total", "Ledger writes by event type: inserted or duplicate.",
+    ("type", "result"))
+WEBHOOK_DELIVERIES = _counter(
+    "sla_webhook_deliveries_total", "Webhook deliveries by result.", ("department", "result"))
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text of :data:`REGISTRY` and its HTTP content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+# -- helpers: inbound ---------------------------------------------------------------------
+def observe_inbound(topic: str, event_type: str) -> None:
+    """Count one inbound event accepted from ``topic``."""
+    EVENTS_IN.labels(topic=topic, type=event_type).inc()
+
+
+def observe_duplicate(topic: str) -> None:
+    """Count one inbound event ignored as already seen."""
+    EVENTS_DUPLICATE.labels(topic=topic).inc()
+
+
+#: Short kinds of rejection reason, the values of ``sla_events_rejected_total{reason}``.
+REJECTION_KINDS = (
+    "invalid_json", "not_an_object", "missing_field", "unknown_type", "outbound_type",
+    "bad_time", "bad_value", "wrong_key", "unknown_department", "semantic",
+)
+
+#: (kind, pattern on the first message of the reason), first match wins. The texts are the
+#: ones :func:`models.parse.parse_event` and :class:`sla.engine.SlaEngine` write.
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
+        ("invalid_json", r"^(invalid JSON|empty message|unreadable payload)"),
+        ("unknown_department", r"^unknown department\b"),
+        ("outbound_type", r"is published by SLA Police"),
+        ("unknown_type", r"^unknown event type\b"),
+        ("missing_field", r"^missing field\b"),
+        ("not_an_object", r"^payload: expected a JSON object"),
+        ("wrong_key", r"^(the )?(message |record |kafka )?key\b"),
+        ("bad_time", r"^time: |no UTC offset|^[\w.\[\]]*_at: "),
+        ("bad_value", r"^[\w.\[\]-]+: "),
+    )
+)
+
+
+def classify_rejection(reason: str) -> str:
+    """The short kind (one of :data:`REJECTION_KINDS`) of a human-readable rejection reason.
+
+    Reasons may list several problems joined by ``"; "``; the first one decides. A reason
+    that names no field (``"the ticket already has a complaint"``) is ``semantic``.
+    """
+    text = reason.strip()
+    for kind, pattern in _RULES[:3]:  # whole-text rules: their messages contain "; "
+        if pattern.search(text):
+            return kind
+    first = text.split("; ", 1)[0]
+    for kind, pattern in _RULES[3:]:
+        if pattern.search(first):
+            return kind
+    return "semantic"
+
+
+def observe_rejection(topic: str, reason: str) -> str:
+    """Count one refused input from ``topic`` by the kind of ``reason``; returns the kind.
+
+    :func:`observe_outcome` calls this for every ``event.rejected``; call it directly only
+    for a refusal that is not published as ``event.rejected``.
+    """
+    kind = classify_rejection(reason)
+    EVENTS_REJECTED.labels(topic=topic, reason=kind).inc()
+    return kind
+
+
+# -- helpers: outbound --------------------------------------------------------------------
+_CLOCK_TYPES = {"sla.warning": "warning", "sla.breached": "breached", "sla.met": "met",
+                "sla.cancelled": "cancelled"}
+
+
+def observe_outcome(event: CloudEvent) -> None:
+    """Update the counters for one outbound CloudEvent (see :mod:`models.outbound`).
+
+    Unknown types are ignored, so a new event type never crashes the pipeline; it only goes
+    uncounted until it is added here.
+    """
+    kind, data = event.type, event.data
+    if kind in _CLOCK_TYPES:
+        OUTCOMES.labels(type=_CLOCK_TYPES[kind], department=data.department,
+                        metric=data.metric).inc()
+    elif kind == "sla.attributed":
+        ATTRIBUTIONS.labels(department=data.department, reason=data.reason).inc()
+    elif kind == "penalty.assessed":
+        PENALTIES.labels(department=data.department, rule=data.rule).inc()
+        PENALTY_FINES.labels(department=data.department, currency=data.currency).inc(
+            float(data.fine))
+        PENALTY_POINTS.labels(department=data.department).inc(data.points)
+    elif kind == "penalty.reversed":
+        PENALTIES_REVERSED.labels(department=data.department, rule=data.rule).inc()
+        PENALTY_FINES_REVERSED.labels(department=data.department, currency=data.currency).inc(
+            float(data.fine))
+        PENALTY_POINTS_REVERSED.labels(department=data.department).inc(data.points)
+    elif kind == "notification.requested":
+        NOTIFICATIONS.labels(department=data.department, severity=data.severity).inc()
+    elif kind == "event.rejected":
+        DEAD_LETTERS.labels(topic=data.topic).inc()
+        observe_rejection(data.topic, data.reason)
+
+
+def observe_breach_delay(event: CloudEvent, emitted_at: datetime | None = None) -> float | None:
+    """Observe how late an ``sla.breached`` was emitted (``emitted_at`` defaults to now).
+
+    Returns the delay in seconds, or None for any other event type. A negative delay (emitted
+    before due, clock skew) is observed as 0 so it lands in the first bucket.
+    """
+    if event.type != "sla.breached":
+        return None
+    now = emitted_at or datetime.now(UTC)
+    delay = max((now - event.data.due_at).total_seconds(), 0.0)
+    BREACH_EMIT_DELAY.observe(delay)
+    return delay
+
+
+_OPEN_CLOCK_LABELS: set[tuple[str, str]] = set()
+
+
+def set_open_clocks(counts: Mapping[tuple[str, str], int]) -> None:
+    """Set ``sla_open_clocks`` from ``{(department, metric): n}``.
+
+    Label pairs exposed before and missing from ``counts`` drop to 0 instead of keeping a
+    stale value.
+    """
+    for labels in _OPEN_CLOCK_LABELS - set(counts):
+        OPEN_CLOCKS.labels(*labels).set(0)
+    for (department, metric), n in counts.items():
+        OPEN_CLOCKS.labels(department=department, metric=metric).set(n)
+        _OPEN_CLOCK_LABELS.add((department, metric))
+
+
+def set_worker_info(version: str, app_id: str) -> None:
+    """Expose ``sla_worker_info{version,app_id} 1`` for this worker."""
+    WORKER_INFO.labels(version=version, app_id=app_id).set(1)
+
+
+def observe_ledger_record(event_type: str, inserted: bool) -> None:
+    """Count one ledger write: a new row, or a duplicate the ledger already held."""
+    LEDGER_RECORDS.labels(type=event_type, result="inserted" if inserted else "duplicate").inc()
+
+
+def observe_webhook_delivery(department: str, result: str) -> None:
+    """Count one webhook delivery attempt by result (e.g. delivered, failed, gave_up)."""
+    WEBHOOK_DELIVERIES.labels(department=department, result=result).inc()

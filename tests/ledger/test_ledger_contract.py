@@ -1,0 +1,416 @@
+"""The ledger contract, run against every backend (a SQLite file and the real PostgreSQL).
+
+What HR relies on: every outbound event is recorded once, whatever is redelivered or in
+which order; a reversal reaches its penalty even when it arrives first; totals are exact
+decimals net of reversals; the schema and the CLI behave the same on both backends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+from typer.testing import CliRunner
+
+from models import OUTBOUND_TYPES, CloudEvent, parse_event
+from models.examples import example
+from models.ledger import Base, Breach, DeadLetter, LedgerEvent
+from sla_police.commands import ledger as ledger_commands
+from sla_police.ledger import BreachCount, Ledger, LedgerError, PenaltyTotal
+
+from .conftest import Backend
+
+# -- events ---------------------------------------------------------------------------------
+
+
+def outbound(event_type: str, data: dict[str, Any] | None = None, **envelope: Any) -> CloudEvent:
+    """The example of ``event_type`` with some fields changed, parsed like any input."""
+    raw = example(event_type)
+    raw.update(envelope)
+    raw["data"].update(data or {})
+    event = parse_event(json.dumps(raw), accept="any")
+    assert isinstance(event, CloudEvent), event
+    return event
+
+
+def penalty(event_id: str, ticket: str, department: str, assignee: str | None, fine: str,
+            points: int, period: str = "2026-11", currency: str = "CNY") -> CloudEvent:
+    return outbound("penalty.assessed", {
+        "department": department, "assignee": assignee, "fine": fine, "base_fine": fine,
+        "multiplier": "1", "points": points, "period": period, "currency": currency,
+    }, id=event_id, subject=ticket)
+
+
+def reversal(event_id: str, penalty_id: str, ticket: str) -> CloudEvent:
+    return outbound("penalty.reversed", {"penalty_id": penalty_id}, id=event_id, subject=ticket)
+
+
+def breach(event_id: str, ticket: str, department: str, metric: str, at: str,
+           cycle: int = 1) -> CloudEvent:
+    return outbound("sla.breached", {"department": department, "metric": metric,
+                                     "breached_at": at, "due_at": at, "cycle": cycle},
+                    id=event_id, subject=ticket, time=at)
+
+
+EXAMPLES = [outbound(event_type) for event_type in OUTBOUND_TYPES]
+#: The examples plus a second penalty and its reversal, a reversal whose penalty never
+#: arrives, and an unreversed penalty of another department.
+BATCH = [
+    *EXAMPLES,
+    penalty("pen-2", "T-2", "billing", "emp-billing-001", "0.10", 1),
+    reversal("rev-2", "pen-2", "T-2"),
+    reversal("rev-orphan", "pen-missing", "T-3"),
+    penalty("pen-4", "T-4", "stores", None, "333.33", 3),
+]
+
+
+def snapshot(ledger: Ledger, *, with_recorded_at: bool = False) -> dict[str, list[tuple]]:
+    """Every row of every ledger table, sorted; ``recorded_at`` left out unless asked."""
+    tables = {}
+    with ledger.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if with_recorded_at or c.name != "recorded_at"]
+            rows = conn.execute(select(*columns).order_by(table.c.id)).all()
+            tables[table.name] = [tuple(row) for row in rows]
+    return tables
+
+
+# -- recording ------------------------------------------------------------------------------
+
+
+def test_every_example_outbound_event_is_recorded(ledger: Ledger) -> None:
+    stats = ledger.record(EXAMPLES)
+
+    assert stats.inserted == Counter(list(OUTBOUND_TYPES))
+    assert stats.total_duplicates == 0
+    assert stats.reversals_applied == 1
+    assert ledger.table_counts() == {"ledger_events": len(OUTBOUND_TYPES), "breaches": 1,
+                                     "penalties": 1, "reversals": 1, "dead_letters": 1}
+    with ledger.engine.connect() as conn:
+        payloads = dict(conn.execute(select(LedgerEvent.id, LedgerEvent.payload)).all())
+        breach_row = conn.execute(select(Breach)).one()
+        letter = conn.execute(select(DeadLetter)).one()
+    assert payloads == {event.id: event.to_json() for event in EXAMPLES}
+    assert breach_row.breached_at == datetime(2026, 11, 24, 2, 15, tzinfo=UTC)
+    assert breach_row.breached_at.tzinfo is not None
+    assert (breach_row.department, breach_row.metric, breach_row.assignee) == (
+        "logistics", "resolve", "emp-logistics-017")
+    assert (letter.topic, letter.kafka_partition, letter.kafka_offset) == ("complaints", 2, 1841)
+    [fine] = ledger.penalties_for("T-20261120-0001")
+    assert (fine.fine, fine.multiplier, fine.points, fine.breach_id) == (
+        Decimal("1000"), Decimal("2"), 2, "2f0e-breach")
+    assert (fine.reversal_id, fine.reversal_reason, fine.dispute_id) == (
+        "7c1a-rev", "dispute upheld", "crm-11")
+    assert fine.reversed_at == datetime(2026, 11, 25, 1, 30, tzinfo=UTC)
+
+
+def test_recording_the_same_events_again_changes_nothing(ledger: Ledger) -> None:
+    ledger.record(BATCH)
+    before = snapshot(ledger, with_recorded_at=True)
+
+    again = ledger.record(BATCH)
+
+    assert again.total_inserted == 0
+    assert again.duplicates == Counter(event.type for event in BATCH)
+    assert again.reversals_applied == 0
+    assert snapshot(ledger, with_recorded_at=True) == before
+
+
+def test_duplicates_within_one_batch_are_recorded_once(ledger: Ledger) -> None:
+    stats = ledger.record([*EXAMPLES, *EXAMPLES[:3]])
+
+    assert stats.total_inserted == len(EXAMPLES)
+    assert stats.duplicates == Counter(event.type for event in EXAMPLES[:3])
+    assert ledger.table_counts()["ledger_events"] == len(EXAMPLES)
+
+
+def test_a_reversal_that_arrives_first_is_applied_when_its_penalty_arrives(
+        ledger: Ledger) -> None:
+    early = ledger.record([reversal("rev-9", "pen-9", "T-9")])
+    assert early.reversals_applied == 0
+    assert ledger.penalties_for("T-9") == []
+    assert ledger.table_counts()["reversals"] == 1
+
+    late = ledger.record([penalty("pen-9", "T-9", "billing", "emp-7", "120.50", 2)])
+
+    assert late.reversals_applied == 1
+    [row] = ledger.penalties_for("T-9")
+    assert (row.reversal_id, row.dispute_id) == ("rev-9", "crm-11")
+    assert row.reversed_at == datetime(2026, 11, 25, 1, 30, tzinfo=UTC)
+    [total] = ledger.penalty_totals("2026-11")
+    assert (total.gross_fine, total.net_fine, total.net_points) == (Decimal("120.50"), 0, 0)
+
+
+def test_a_reversal_before_its_penalty_in_the_same_batch_is_applied(ledger: Ledger) -> None:
+    stats = ledger.record([reversal("rev-9", "pen-9", "T-9"),
+                           penalty("pen-9", "T-9", "billing", "emp-7", "5", 1)])
+
+    assert stats.reversals_applied == 1
+    assert ledger.penalties_for("T-9")[0].reversal_id == "rev-9"
+
+
+def test_only_outbound_events_are_recorded(ledger: Ledger) -> None:
+    inbound = parse_event(json.dumps(example("complaint.received")), accept="any")
+
+    with pytest.raises(ValueError, match="complaint.received"):
+        ledger.record([*EXAMPLES, inbound])
+
+    assert ledger.table_counts()["ledger_events"] == 0
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_order_batching_and_redelivery_yield_the_same_ledger(
+        backend: Backend, data: st.DataObject) -> None:
+    redelivered = data.draw(st.lists(st.sampled_from(BATCH), max_size=6), label="redelivered")
+    events = data.draw(st.permutations([*BATCH, *redelivered]), label="order")
+    batch_size = data.draw(st.integers(1, len(events)), label="batch_size")
+    reference, shuffled = backend.fresh_ledger(), backend.fresh_ledger()
+    try:
+        reference.record(BATCH)
+        stats = shuffled.record(events, batch_size=batch_size)
+        assert snapshot(shuffled) == snapshot(reference)
+        assert stats.total_inserted == len(BATCH)
+        assert stats.total_duplicates == len(redelivered)
+    finally:
+        backend.discard(reference)
+        backend.discard(shuffled)
+
+
+# -- queries --------------------------------------------------------------------------------
+
+PENALTIES = [
+    penalty("p1", "T-1", "logistics", "emp-1", "0.10", 1),
+    penalty("p2", "T-2", "logistics", "emp-1", "0.20", 2),
+    penalty("p3", "T-3", "logistics", "emp-2", "333.33", 3),
+    reversal("r3", "p3", "T-3"),
+    penalty("p4", "T-4", "billing", "emp-9", "12.345", 1),
+    penalty("p5", "T-5", "billing", None, "50", 0),
+    penalty("p6", "T-6", "logistics", "emp-1", "999", 9, period="2026-10"),
+    penalty("p7", "T-7", "logistics", "emp-2", "1.5", 1, currency="USD"),
+]
+
+
+def test_penalty_totals_by_department_are_exact_and_net_of_reversals(ledger: Ledger) -> None:
+    ledger.record(PENALTIES)
+
+    totals = ledger.penalty_totals("2026-11", by="department")
+
+    assert totals == [
+        PenaltyTotal("billing", "CNY", 2, 0, Decimal("62.345"), Decimal("62.345"), 1, 1),
+        PenaltyTotal("logistics", "CNY", 3, 1, Decimal("333.63"), Decimal("0.30"), 6, 3),
+        PenaltyTotal("logistics", "USD", 1, 0, Decimal("1.5"), Decimal("1.5"), 1, 1),
+    ]
+    assert str(totals[1].net_fine) == "0.30"  # a float sum would say 0.30000000000000004
+
+
+def test_penalty_totals_by_assignee_keep_unassigned_penalties(ledger: Ledger) -> None:
+    ledger.record(PENALTIES)
+
+    totals = ledger.penalty_totals("2026-11", by="assignee")
+
+    assert totals == [
+        PenaltyTotal("emp-1", "CNY", 2, 0, Decimal("0.30"), Decimal("0.30"), 3, 3),
+        PenaltyTotal("emp-2", "CNY", 1, 1, Decimal("333.33"), Decimal("0"), 3, 0),
+        PenaltyTotal("emp-2", "USD", 1, 0, Decimal("1.5"), Decimal("1.5"), 1, 1),
+        PenaltyTotal("emp-9", "CNY", 1, 0, Decimal("12.345"), Decimal("12.345"), 1, 1),
+        PenaltyTotal(None, "CNY", 1, 0, Decimal("50"), Decimal("50"), 0, 0),
+    ]
+
+
+def test_penalty_totals_refuse_a_bad_period(ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match="2026-13"):
+        ledger.penalty_totals("2026-13")
+    assert ledger.penalty_totals("2025-01") == []
+
+
+def test_breach_counts_per_department_and_metric_in_a_window(ledger: Ledger) -> None:
+    ledger.record([
+        breach("b1", "T-1", "logistics", "resolve", "2026-11-24T10:15:00+08:00"),
+        breach("b2", "T-1", "logistics", "resolve", "2026-11-26T10:15:00+08:00", cycle=2),
+        breach("b3", "T-2", "logistics", "acknowledge", "2026-11-25T09:00:00+08:00"),
+        breach("b4", "T-3", "billing", "resolve", "2026-11-30T23:59:59+08:00"),
+        breach("b5", "T-4", "billing", "resolve", "2026-12-01T00:00:00+08:00"),
+    ])
+    november = (datetime.fromisoformat("2026-11-01T00:00:00+08:00"),
+                datetime.fromisoformat("2026-12-01T00:00:00+08:00"))
+
+    assert ledger.breach_counts(*november) == [
+        BreachCount("billing", "resolve", 1, 1),
+        BreachCount("logistics", "acknowledge", 1, 1),
+        BreachCount("logistics", "resolve", 2, 1),
+    ]
+    assert ledger.breach_counts(since=november[1]) == [BreachCount("billing", "resolve", 1, 1)]
+    assert sum(count.breaches for count in ledger.breach_counts()) == 5
+
+
+def test_times_without_an_offset_are_refused(ledger: Ledger) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        ledger.breach_counts(since=datetime(2026, 11, 1))
+
+
+def test_penalties_for_a_ticket_oldest_first(ledger: Ledger) -> None:
+    later = outbound("penalty.assessed", {"assessed_at": "2026-11-25T10:00:00+08:00"},
+                     id="pen-later")
+    ledger.record([later, *EXAMPLES])
+
+    assert [p.id for p in ledger.penalties_for("T-20261120-0001")] == ["7c1a-pen", "pen-later"]
+    assert ledger.penalties_for("T-nobody") == []
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+
+def test_migrate_is_idempotent_and_the_schema_matches_the_models(ledger: Ledger) -> None:
+    ledger.record(BATCH)
+    before = snapshot(ledger, with_recorded_at=True)
+
+    assert ledger.migrate() == ledger.head() == ledger.revision()
+    assert ledger.migrate() == ledger.head()
+
+    assert snapshot(ledger, with_recorded_at=True) == before
+    with ledger.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_ledger_that_was_never_migrated_says_so(backend: Backend) -> None:
+    with Ledger(backend.fresh_url()) as fresh:
+        assert fresh.revision() is None
+        with pytest.raises(LedgerError, match="sla-police ledger migrate"):
+            fresh.require_current()
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def cli() -> typer.Typer:
+    """The CLI with only the ledger commands (the lead registers them in the real one)."""
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Test root."""
+
+    ledger_commands.register(app)
+    return app
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli(), ["ledger", *args], catch_exceptions=False)
+
+
+def write_jsonl(path: Path, events: list[CloudEvent], extra: tuple[str, ...] = ()) -> Path:
+    path.write_text("".join(f"{line}\n" for line in [*(e.to_json() for e in events), *extra]),
+                    encoding="utf-8")
+    return path
+
+
+def test_migrate_command_is_idempotent(backend: Backend) -> None:
+    url = backend.fresh_url()
+
+    first, second = run("migrate", "--database-url", url), run("migrate", "--database-url", url)
+
+    assert first.exit_code == 0, first.output
+    assert "migrated from empty to revision" in first.output
+    assert second.exit_code == 0, second.output
+    assert "already at revision" in second.output
+
+
+def test_importing_a_file_twice_inserts_nothing_the_second_time(
+        backend: Backend, tmp_path: Path) -> None:
+    url = backend.fresh_url()
+    events = [*BATCH, *PENALTIES]
+    log = write_jsonl(tmp_path / "outcomes.jsonl", [*events, *events[:4]], extra=("",))
+
+    first = run("import", str(log), "--database-url", url)
+    with Ledger(url) as ledger:
+        after_first = snapshot(ledger, with_recorded_at=True)
+    second = run("import", str(log), "--database-url", url)
+
+    assert first.exit_code == 0, first.output
+    assert re.search(rf"total\W+{len(events)}\W+4\b", first.output), first.output
+    assert second.exit_code == 0, second.output
+    assert re.search(rf"total\W+0\W+{len(events) + 4}\b", second.output), second.output
+    with Ledger(url) as ledger:
+        assert snapshot(ledger, with_recorded_at=True) == after_first
+        assert ledger.table_counts()["ledger_events"] == len(events)
+
+
+def test_import_skips_lines_that_are_not_outcomes_and_says_so(
+        backend: Backend, tmp_path: Path) -> None:
+    url = backend.fresh_url()
+    inbound = json.dumps(example("complaint.received"))
+    log = write_jsonl(tmp_path / "mixed.jsonl", EXAMPLES, extra=(inbound, "{not json"))
+
+    result = run("import", str(log), "--database-url", url)
+
+    assert result.exit_code == ledger_commands.EXIT_SOME_LINES_SKIPPED
+    assert "line 10: complaint.received is an input event" in result.output
+    assert "line 11: invalid JSON" in result.output
+    with Ledger(url) as ledger:
+        assert ledger.table_counts()["ledger_events"] == len(EXAMPLES)
+
+
+def test_report_csv_is_the_hr_feed_net_of_reversals(ledger: Ledger) -> None:
+    ledger.record(PENALTIES)
+    url = ledger.engine.url.render_as_string(hide_password=False)
+
+    result = run("report", "--period", "2026-11", "--by", "assignee", "--csv",
+                 "--database-url", url)
+
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["assignee"], r["currency"], r["net_fine"], r["net_points"]) for r in rows] == [
+        ("emp-1", "CNY", "0.30", "3"), ("emp-2", "CNY", "0", "0"), ("emp-2", "USD", "1.5", "1"),
+        ("emp-9", "CNY", "12.345", "1"), ("", "CNY", "50", "0"),
+    ]
+    assert rows[1]["gross_fine"] == "333.33" and rows[1]["reversed"] == "1"
+
+
+def test_report_table_and_its_refusals(ledger: Ledger, backend: Backend) -> None:
+    ledger.record(PENALTIES)
+    url = ledger.engine.url.render_as_string(hide_password=False)
+
+    table = run("report", "--period", "2026-11", "--database-url", url)
+    bad_period = run("report", "--period", "11-2026", "--database-url", url)
+    unmigrated = run("report", "--period", "2026-11", "--database-url", backend.fresh_url())
+
+    assert table.exit_code == 0, table.output
+    assert re.search(r"logistics\W+CNY\W+3\W+1\W+0\.30\W+3\W+333\.63\W+6", table.output)
+    assert bad_period.exit_code == 2 and "not a month" in bad_period.output
+    assert unmigrated.exit_code == 1
+    assert "has no schema" in unmigrated.output  # (rich wraps errors: compare words)
+    assert "run `sla-police ledger migrate`" in " ".join(unmigrated.output.split())
+
+
+# -- engine (SQLite and configuration only) -------------------------------------------------
+
+
+def test_the_sqlite_file_directory_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "nested" / "ledger.db"
+    with Ledger(f"sqlite:///{path}") as ledger:
+        ledger.migrate()
+    assert path.is_file()
+
+
+def test_an_unsupported_database_is_refused() -> None:
+    with pytest.raises(LedgerError, match="sqlite or postgresql"):
+        Ledger("mysql+pymysql://user@localhost/ledger")
+
