@@ -93,6 +93,7 @@ def encode_book(book: PenaltyBook) -> dict[str, Any]:
         "history": {rule: [[_t(t), i] for t, i in items] for rule, items in book.history.items()},
         "reversed_ids": sorted(book.reversed_ids),
         "period_totals": {k: str(v) for k, v in book.period_totals.items()},
+        "last_applied": list(book.last_applied) if book.last_applied else None,
     }
 
 
@@ -105,12 +106,13 @@ def decode_book(data: dict[str, Any],
         reversed_ids=set(data["reversed_ids"]),
         period_totals={k: Decimal(v) for k, v in data["period_totals"].items()},
         by_ticket=by_ticket if by_ticket is not None else {},
+        last_applied=tuple(data["last_applied"]) if data.get("last_applied") else None,
     )
 
 
 def encode_records(records: list[PenaltyRecord]) -> list[list[Any]]:
     return [[r.id, r.rule, r.trigger, _t(r.time), r.period, str(r.fine), r.points, r.assignee,
-             r.reversed] for r in records]
+             r.reversed_by] for r in records]
 
 
 def decode_records(data: list[list[Any]]) -> list[PenaltyRecord]:

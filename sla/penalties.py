@@ -39,7 +39,11 @@ class PenaltyRecord:
     fine: Decimal
     points: int
     assignee: str | None
-    reversed: bool = False
+    reversed_by: str | None = None  # id of the trigger that reversed it
+
+    @property
+    def reversed(self) -> bool:
+        return self.reversed_by is not None
 
 
 @dataclass(slots=True)
@@ -59,6 +63,8 @@ class PenaltyBook:
     reversed_ids: set[str] = field(default_factory=set)
     period_totals: dict[str, Decimal] = field(default_factory=dict)
     by_ticket: MutableMapping[str, list[PenaltyRecord]] = field(default_factory=dict)
+    #: (epoch seconds, id) of the last trigger applied: makes re-application a no-op
+    last_applied: tuple[float, str] | None = None
 
 
 class PenaltyEngine:
@@ -83,18 +89,32 @@ class PenaltyEngine:
         return event.type in ("sla.breached", "sla.attributed")
 
     def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
-        """Penalties assessed or reversed in ``book`` because of ``event``."""
+        """Penalties assessed or reversed in ``book`` because of ``event``.
+
+        Idempotent: a trigger at or before the book's last applied one changes
+        nothing, except a *late* one (only possible in a wall-clock stream) that
+        was never recorded. A newer trigger whose records were already written
+        (a crash between two table writes) is recomputed from the book and
+        gives the same penalties.
+        """
         if not self.is_trigger(event):
             return []
+        order = (event.time.timestamp(), event.id)
+        fresh = book.last_applied is None or order > book.last_applied
+        if fresh:
+            book.last_applied = order
+        return self._dispatch(book, event, fresh)
+
+    def _dispatch(self, book: PenaltyBook, event: CloudEvent, fresh: bool) -> list[CloudEvent]:
         if event.type == "sla.breached":
             if event.data.department != book.department:
                 return []
-            return self._assess(book, event, "breach", derived_id(event.id))
+            return self._assess(book, event, "breach", derived_id(event.id), fresh)
         reason = event.data.reason
         if event.data.previous_department == book.department and reason != "transfer":
-            return self._reverse(book, event, breaches_too=reason == "dispute")
+            return self._reverse(book, event, reason == "dispute", fresh)
         if event.data.department == book.department and reason != "transfer":
-            return self._assess(book, event, "complaint", derived_id(event.subject))
+            return self._assess(book, event, "complaint", derived_id(event.subject), fresh)
         return []
 
     def _rules(self, event: CloudEvent, trigger: str) -> list[PenaltyRule]:
@@ -111,15 +131,23 @@ class PenaltyEngine:
                 and matches(r.match, fields)]
         return rules
 
-    def _assess(self, book: PenaltyBook, event: CloudEvent, trigger: str,
-                seed: str) -> list[CloudEvent]:
+    def _assess(self, book: PenaltyBook, event: CloudEvent, trigger: str, seed: str,
+                fresh: bool) -> list[CloudEvent]:
         out: list[CloudEvent] = []
         for rule in self._rules(event, trigger):
             penalty_id = derived_id(seed, book.department, rule.name, trigger)
-            if any(r.id == penalty_id for r in book.by_ticket.get(event.subject, ())):
+            records = book.by_ticket.get(event.subject, [])
+            mine = [r for r in records if r.id == penalty_id]
+            if mine and not (fresh and self._written_by(mine[0], event)):
                 continue  # redelivered trigger, or the ticket came back: never twice
+            if mine:  # written before a crash, book not updated: recompute it
+                book.by_ticket[event.subject] = [r for r in records if r.id != penalty_id]
             out.append(self._assess_one(book, event, rule, trigger, penalty_id))
         return out
+
+    @staticmethod
+    def _written_by(record: PenaltyRecord, event: CloudEvent) -> bool:
+        return record.time == event.time and not record.reversed
 
     def _assess_one(self, book: PenaltyBook, event: CloudEvent, rule: PenaltyRule,
                     trigger: str, penalty_id: str) -> CloudEvent:
@@ -161,14 +189,17 @@ class PenaltyEngine:
         live = recent and any(i not in book.reversed_ids for _, i in recent)
         return rule.repeat.multiplier if live else Decimal(1)
 
-    def _reverse(self, book: PenaltyBook, event: CloudEvent,
-                 breaches_too: bool) -> list[CloudEvent]:
+    def _reverse(self, book: PenaltyBook, event: CloudEvent, breaches_too: bool,
+                 fresh: bool) -> list[CloudEvent]:
         out: list[CloudEvent] = []
         records = book.by_ticket.get(event.subject, [])
         for record in records:
-            if record.reversed or (record.trigger == "breach" and not breaches_too):
+            if record.trigger == "breach" and not breaches_too:
                 continue
-            record.reversed = True
+            redo = fresh and record.reversed_by == event.id  # crash between writes
+            if record.reversed and not redo:
+                continue
+            record.reversed_by = event.id
             out.append(self._reversal(book, event, record))
         if out:
             book.by_ticket[event.subject] = records  # write back (a table needs the set)

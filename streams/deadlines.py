@@ -42,6 +42,15 @@ class DeadlineIndex:
         self._current[ticket] = (partition, stamp)
         heapq.heappush(self._heaps.setdefault(partition, []), (stamp, ticket))
 
+    def __contains__(self, ticket: str) -> bool:
+        return ticket in self._current
+
+    def set_stamp(self, partition: int, ticket: str, stamp: float) -> None:
+        """Like :meth:`set`, with epoch seconds (used when rebuilding from stored prefixes)."""
+        if self._current.get(ticket) != (partition, stamp):
+            self._current[ticket] = (partition, stamp)
+            heapq.heappush(self._heaps.setdefault(partition, []), (stamp, ticket))
+
     def pop_due(self, partition: int, now: datetime) -> list[str]:
         """Tickets of ``partition`` due at or before ``now``; they leave the index."""
         heap = self._heaps.get(partition)

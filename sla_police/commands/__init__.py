@@ -9,7 +9,8 @@ from sla_police.commands import (
     replay,
     schemas,
     simulate,
+    stream,
 )
 
-COMMAND_MODULES = (broker, simulate, publish, schemas, config, replay, ledger, demo)
+COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, demo)
 __all__ = ["COMMAND_MODULES"]

@@ -1,0 +1,59 @@
+"""``sla-police worker`` and ``sla-police up``: the live system."""
+
+from __future__ import annotations
+
+import typer
+
+from sla_police.commands._common import fail
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)
+    app.command("up")(up)
+
+
+def _settings(**overrides: object):
+    from pydantic import ValidationError
+
+    from sla_police.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        fail(f"invalid settings: {exc}")
+
+
+def worker(
+    web_port: int = typer.Option(None, help="web server port [SLA_WEB_PORT, 6066]"),
+    clock: str = typer.Option(None, help="wall (production) or stream [SLA_CLOCK]"),
+) -> None:
+    """Run a stream worker against SLA_KAFKA_BOOTSTRAP (a Kafka cluster) until Ctrl-C.
+
+    Start as many as you like: they share the partitions of the consumer group
+    SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port.
+    """
+    from sla_police.commands._common import load_config_or_exit
+    from streams.worker import run_worker
+
+    settings = _settings(web_port=web_port, clock=clock)
+    if settings.kafka_bootstrap is None:
+        fail("SLA_KAFKA_BOOTSTRAP is not set: point it at Kafka, or use `sla-police up`, "
+             "which starts the embedded broker too")
+    load_config_or_exit(settings.config)
+    run_worker(settings)
+
+
+def up(
+    demo: bool = typer.Option(False, "--demo", help="also play simulated traffic, "
+                              "a working day in a few minutes"),
+    speed: float = typer.Option(240.0, help="with --demo: simulated seconds per real second"),
+    web_port: int = typer.Option(None, help="web server port [SLA_WEB_PORT, 6066]"),
+) -> None:
+    """Run everything in one process tree: the embedded broker (unless SLA_KAFKA_BOOTSTRAP
+    is set), a worker and its web server. Ctrl-C stops them all."""
+    from sla_police.commands._up import run_up
+
+    settings = _settings(web_port=web_port, clock="stream" if demo else None)
+    run_up(settings, demo=demo, speed=speed)

@@ -1,0 +1,177 @@
+"""Wire the live pipeline into a Faust app: agents, recovery hooks, timers.
+
+Agents stay thin (decode, call :mod:`sla`, emit, persist) and never die on one
+message: an unexpected error dead-letters that message with the reason and the
+stream moves on. Recovery callbacks run before Faust resumes the streams, so
+the deadline index and the stages' buffers are rebuilt before any new input.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from models.topics import COMPLAINTS, TICKET_EVENTS
+from sla import outcomes
+from sla.engine import SlaEngine
+from sla.specs import SlaConfig
+from sla_police.settings import Settings
+from streams import metrics
+from streams.emit import Emitter
+from streams.offsets import committed_offsets
+from streams.penalty_stage import PenaltyStage
+from streams.recovery import actives_ready
+from streams.ticket_stage import TicketRecovery, TicketStage
+from streams.topics import WAKE, Topics, define_topics
+
+__all__ = ["Pipeline", "build_pipeline"]
+
+logger = logging.getLogger("sla_police.streams")
+SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
+WAKE_RESEND = 0.5  # seconds before a wake-up that was not answered is sent again
+WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
+
+
+class Pipeline:
+    """The stages of one worker and the bookkeeping of which partitions it owns."""
+
+    def __init__(self, app: faust.App, settings: Settings, config: SlaConfig) -> None:
+        self.app, self.settings = app, settings
+        self.topics: Topics = define_topics(app, settings)
+        self.emitter = Emitter(self.topics)
+        self.tickets = TicketStage(app, SlaEngine(config), self.topics, self.emitter,
+                                   settings.clock)
+        self.penalties = PenaltyStage(app, config, self.topics, self.emitter)
+        self.recovery = TicketRecovery(self.tickets)
+        self.ticket_partitions: set[int] = set()
+        self.trigger_partitions: set[int] = set()
+        self.wakes: dict[int, float] = {}
+        self.last_sweep = time.monotonic()
+
+    # -- message handling -------------------------------------------------------------
+
+    async def guarded(self, stage: Any, event: faust.EventT) -> None:
+        """Process one message; an unexpected error dead-letters it, never the agent."""
+        try:
+            await stage.process(event)
+        except Exception as exc:  # a bug must not stop the stream: record it and move on
+            logger.error("failed on %s[%s]@%s: %s", event.message.topic,
+                         event.message.partition, event.message.offset,
+                         traceback.format_exc())
+            await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _dead_letter(self, event: faust.EventT, reason: str) -> None:
+        message = event.message
+        letter = outcomes.dead_letter(
+            event.value or b"", reason, topic=message.topic, at=datetime.now(UTC),
+            partition=message.partition, offset=message.offset,
+            key=None if event.key is None else event.key.decode("utf-8", "replace"))
+        await self.emitter.publish([letter])
+
+    # -- recovery ---------------------------------------------------------------------
+
+    async def on_tickets_recovered(self) -> None:
+        actives = self.recovery.active_partitions()
+        self.recovery.drop(self.ticket_partitions - actives)
+        new = actives - self.ticket_partitions
+        if new:
+            names = (COMPLAINTS, TICKET_EVENTS, self.tickets.clock_topic)
+            committed = await self._committed([(t, p) for t in names for p in new])
+            resent = await self.recovery.rebuild(new, committed)
+            logger.info("ticket partitions %s ready: %d deadlines indexed, %d outputs re-sent",
+                        sorted(new), len(self.tickets.index), resent)
+        self.ticket_partitions = actives
+
+    async def on_penalties_recovered(self) -> None:
+        name = self.topics.triggers.get_topic_name()
+        assigned = self.app.assignor.assigned_actives()
+        actives = {tp.partition for tp in assigned if tp.topic == name}
+        self.penalties.drop(self.trigger_partitions - actives)
+        new = actives - self.trigger_partitions
+        if new:
+            committed = await self._committed([(name, p) for p in new])
+            by_partition = {p: committed[(name, p)] for p in new}
+            resent = await self.penalties.rebuild(new, by_partition)
+            logger.info("penalty partitions %s ready, %d outputs re-sent", sorted(new), resent)
+        self.trigger_partitions = actives
+
+    async def _committed(self, tps: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        return await committed_offsets(self.settings.kafka_bootstrap or "", self.app.conf.id,
+                                       tps)
+
+    async def on_revoked(self, sender: Any, revoked: set, **_: Any) -> None:
+        gone = {tp.partition for tp in revoked if tp.topic == COMPLAINTS}
+        self.recovery.drop(gone)
+        self.ticket_partitions -= gone
+        name = self.topics.triggers.get_topic_name()
+        gone_triggers = {tp.partition for tp in revoked if tp.topic == name}
+        self.penalties.drop(gone_triggers)
+        self.trigger_partitions -= gone_triggers
+
+    # -- timers -----------------------------------------------------------------------
+
+    async def wake_due_partitions(self) -> None:
+        """Wall clock: ask the agent to fire partitions with something due (and, every
+        second, all of them, so the department stage's watermarks keep moving)."""
+        if self.settings.clock != "wall" or not actives_ready(self.app):
+            return
+        now, mono = datetime.now(UTC), time.monotonic()
+        for partition in sorted(self.ticket_partitions):
+            due = self.tickets.index.due_partitions(now, [partition])
+            last = self.wakes.get(partition, 0.0)
+            if (due and mono - last >= WAKE_RESEND) or mono - last >= WATERMARK_EVERY:
+                self.wakes[partition] = mono
+                await self.topics.clock.send(key=b"", value=b"", partition=partition,
+                                             headers={WAKE: now.isoformat().encode()})
+        if mono - self.last_sweep >= SWEEP_INTERVAL:
+            self.last_sweep = mono
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Safety net: index any stored ticket with a wake-up the index lacks."""
+        from streams.ticket_store import decode_prefix
+
+        fixed = 0
+        for key, value in self.tickets.tickets.items():
+            prefix = decode_prefix(value)
+            ticket = key.decode()
+            if (prefix.partition in self.ticket_partitions and prefix.wakeup is not None
+                    and ticket not in self.tickets.index):
+                self.tickets.index.set_stamp(prefix.partition, ticket, prefix.wakeup)
+                fixed += 1
+        if fixed:
+            logger.warning("sweep re-indexed %d tickets the deadline index had lost", fixed)
+        return fixed
+
+
+def build_pipeline(app: faust.App, settings: Settings, config: SlaConfig) -> Pipeline:
+    """Add SLA Police's agents, tables, hooks and timers to ``app``."""
+    pipeline = Pipeline(app, settings, config)
+
+    @app.agent(pipeline.topics.ticket_input, name="sla-tickets", concurrency=1)
+    async def ticket_agent(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await pipeline.guarded(pipeline.tickets, event)
+
+    @app.agent(pipeline.topics.triggers, name="sla-penalties", concurrency=1)
+    async def penalty_agent(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await pipeline.guarded(pipeline.penalties, event)
+
+    pipeline.tickets.tickets.on_recover(pipeline.on_tickets_recovered)
+    pipeline.penalties.state.on_recover(pipeline.on_penalties_recovered)
+    app.on_partitions_revoked.connect(pipeline.on_revoked)
+    app.timer(settings.timer_interval)(pipeline.wake_due_partitions)
+    metrics.set_worker_info(_version(), settings.app_id)
+    return pipeline
+
+
+def _version() -> str:
+    from sla_police import __version__
+
+    return __version__

@@ -1,0 +1,210 @@
+"""The ticket stage in the stream: decode, call :mod:`sla`, emit, persist.
+
+One agent consumes the co-partitioned ``complaints``, ``ticket-events`` and the
+internal clock topic. Per message it either applies an inbound event to its
+ticket, advances the partition's clock (stream-clock ticks), or fires what is
+due (wall-clock wake-ups). Ticket state lives in a changelog-backed table; the
+deadline index (worker memory) is rebuilt from it after every recovery.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import faust
+
+from models import CloudEvent, Rejection, parse_event
+from models.topics import COMPLAINTS, TICKET_EVENTS
+from sla import outcomes
+from sla.engine import SlaEngine
+from sla.notifications import notifications_for
+from streams import metrics
+from streams.deadlines import DeadlineIndex
+from streams.emit import Emitter
+from streams.ticket_store import Cause, StoredTicket, decode_stored, encode_stored
+from streams.topics import TICK, WAKE, Topics
+
+__all__ = ["TicketStage"]
+
+
+class TicketStage:
+    def __init__(self, app: faust.App, engine: SlaEngine, topics: Topics, emitter: Emitter,
+                 clock_mode: str) -> None:
+        self.app, self.engine, self.topics, self.emitter = app, engine, topics, emitter
+        self.stream_clock = clock_mode == "stream"
+        raw = {"key_type": bytes, "value_type": bytes, "partitions": topics.partitions}
+        self.tickets = app.Table("tickets", **raw)
+        self.marks = app.Table("clock-marks", **raw)
+        self.index = DeadlineIndex()
+        self.ticks: dict[tuple[str, int], datetime] = {}
+        self.clock_topic = topics.clock.get_topic_name()
+        self.topic_ids = {COMPLAINTS: 0, TICKET_EVENTS: 1, self.clock_topic: 2}
+
+    # -- dispatch ------------------------------------------------------------------
+
+    async def process(self, event: faust.EventT) -> None:
+        message = event.message
+        if TICK in event.headers:
+            await self._on_tick(message, event.headers[TICK].decode())
+        elif WAKE in event.headers:
+            await self._fire(message.partition, datetime.now(UTC), self._cause(message))
+        elif message.topic != self.clock_topic:
+            started = time.perf_counter()
+            await self._on_inbound(event)
+            metrics.EVENT_PROCESSING.observe(time.perf_counter() - started)
+
+    def _cause(self, message: faust.types.Message) -> Cause:
+        return (self.topic_ids.get(message.topic, 9), message.offset)
+
+    def now(self, partition: int) -> datetime | None:
+        """The ticket stage's clock for one partition (None: no tick yet)."""
+        if not self.stream_clock:
+            return datetime.now(UTC)
+        marks = [self.ticks.get((t, partition)) for t in (COMPLAINTS, TICKET_EVENTS)]
+        return None if None in marks else min(marks)  # type: ignore[type-var]
+
+    # -- inbound events --------------------------------------------------------------
+
+    async def _on_inbound(self, event: faust.EventT) -> None:
+        message, key = event.message, event.key
+        parsed = parse_event(event.value, now=datetime.now(UTC), accept="inbound")
+        if isinstance(parsed, Rejection):
+            await self._reject(event, parsed.reason)
+            return
+        if key is None or key.decode("utf-8", "replace") != parsed.subject:
+            shown = None if key is None else key.decode("utf-8", "replace")
+            await self._reject(event, f"message key {shown!r} does not match subject "
+                                      f"{parsed.subject!r}: the ticket id must be the key")
+            return
+        metrics.observe_inbound(message.topic, parsed.type)
+        stored = self._load(parsed.subject, message.partition)
+        if not self.engine.receive(stored.state, parsed):
+            metrics.observe_duplicate(message.topic)
+            return
+        await self._advance(stored, self.now(message.partition), self._cause(message))
+
+    async def _reject(self, event: faust.EventT, reason: str) -> None:
+        message = event.message
+        key = None if event.key is None else event.key.decode("utf-8", "replace")
+        at = self.now(message.partition) or datetime.now(UTC)
+        letter = outcomes.dead_letter(event.value or b"", reason, topic=message.topic, at=at,
+                                      partition=message.partition, offset=message.offset,
+                                      key=key)
+        await self.emitter.publish([letter])  # counts the rejection by kind, too
+
+    # -- time ----------------------------------------------------------------------------
+
+    async def _on_tick(self, message: faust.types.Message, when_text: str) -> None:
+        topic, partition = message.topic, message.partition
+        when = datetime.fromisoformat(when_text)
+        before = self.now(partition)
+        previous = self.ticks.get((topic, partition))
+        if previous is None or when > previous:
+            self.ticks[(topic, partition)] = when
+            self.marks[f"{topic}|{partition}".encode()] = when_text.encode()
+        after = self.now(partition)
+        if after is not None and (before is None or after > before):
+            await self._fire(partition, after, self._cause(message))
+
+    async def _fire(self, partition: int, now: datetime, cause: Cause) -> None:
+        """Advance every ticket of ``partition`` that is due by ``now``."""
+        started = time.perf_counter()
+        for ticket in self.index.pop_due(partition, now):
+            stored = self._load(ticket, partition)
+            await self._advance(stored, now, cause)
+        await self.emitter.watermark(partition, now.isoformat())
+        metrics.TIMER_TICK.observe(time.perf_counter() - started)
+
+    async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause) -> None:
+        outputs: list[CloudEvent] = []
+        if now is not None:
+            outputs = self.engine.advance(stored.state, now)
+            outputs += [n for e in outputs for n in notifications_for(e)]
+        stored.remember(cause, [e.to_json() for e in outputs], self._committed())
+        self._save(stored)
+        await self.emitter.publish(outputs, triggers=True)
+        self._observe_breach_delay(outputs)
+
+    # -- state -----------------------------------------------------------------------
+
+    def _load(self, ticket: str, partition: int) -> StoredTicket:
+        value = self.tickets.get(ticket.encode())
+        if value is None:
+            return StoredTicket(partition, self.engine.new_ticket(ticket))
+        return decode_stored(value)
+
+    def _save(self, stored: StoredTicket) -> None:
+        ticket = stored.state.ticket_id
+        self.tickets[ticket.encode()] = encode_stored(stored)
+        self.index.set(stored.partition, ticket, stored.state.next_wakeup())
+        metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
+
+    def _committed(self) -> dict[int, int]:
+        """Committed offset per topic index for the partitions in hand (for pruning)."""
+        committed = getattr(self.app.consumer, "_committed_offset", {}) or {}
+        out: dict[int, int] = {}
+        for tp, offset in committed.items():
+            index = self.topic_ids.get(tp.topic)
+            if index is not None and offset is not None:
+                out[index] = min(out.get(index, offset), offset)
+        return out
+
+    def _observe_breach_delay(self, outputs: list[CloudEvent]) -> None:
+        if self.stream_clock:
+            return  # virtual time: the wall-clock delay means nothing
+        for event in outputs:
+            if event.type == "sla.breached":
+                metrics.observe_breach_delay(event)
+
+
+class TicketRecovery:
+    """After (re)assignment: rebuild the deadline index and the clock marks from the
+    tables, and re-emit outbox entries whose cause is not committed yet."""
+
+    def __init__(self, stage: TicketStage) -> None:
+        self.stage = stage
+
+    def active_partitions(self) -> set[int]:
+        assigned = self.stage.app.assignor.assigned_actives()
+        return {tp.partition for tp in assigned if tp.topic == COMPLAINTS}
+
+    def drop(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            self.stage.index.drop_partition(partition)
+            for key in [k for k in self.stage.ticks if k[1] == partition]:
+                del self.stage.ticks[key]
+
+    async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
+        """Index every ticket of ``partitions``; return how many outputs were re-emitted."""
+        from streams.ticket_store import decode_prefix
+
+        stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
+        self._load_marks(partitions)
+        resent = 0
+        for key, value in stage.tickets.items():
+            prefix = decode_prefix(value)
+            if prefix.partition not in partitions:
+                continue
+            if prefix.wakeup is not None:
+                stage.index.set_stamp(prefix.partition, key.decode(), prefix.wakeup)
+            pending = [c for c in prefix.causes
+                       if c[1] >= committed.get((names.get(c[0], ""), prefix.partition), 0)]
+            if pending:
+                resent += await self._resend(value, set(pending))
+        return resent
+
+    async def _resend(self, value: bytes, causes: set[Cause]) -> int:
+        stored = decode_stored(value)
+        count = 0
+        for cause, outputs in stored.outbox:
+            if cause in causes:
+                await self.stage.emitter.republish(outputs)
+                count += len(outputs)
+        return count
+
+    def _load_marks(self, partitions: set[int]) -> None:
+        for key, value in self.stage.marks.items():
+            topic, partition = key.decode().rsplit("|", 1)
+            if int(partition) in partitions:
+                self.stage.ticks[(topic, int(partition))] = datetime.fromisoformat(value.decode())

@@ -1,0 +1,73 @@
+"""How a ticket is stored in the stream's changelog-backed table.
+
+A value is ``b"<partition>|<next wake-up>|<outbox causes>|<json>"``: the prefix
+lets a restarting worker rebuild its deadline index, and find transitions
+whose outputs may not have reached Kafka, without decoding a million JSON
+documents. The JSON holds the engine state (:mod:`sla.codec`) and the
+**outbox**: the outputs of the ticket's recent transitions, each tagged with
+the (topic, offset) of the message that caused it.
+
+Why an outbox: the broker has no transactions, so a SIGKILL can leave the table
+write durable while the outputs it caused were never flushed. The redelivered
+input is then a duplicate the engine ignores, and its outputs would be lost.
+After recovery, entries whose cause offset is not yet committed are re-emitted
+(same ids, consumers dedupe); committed ones are pruned as the ticket moves on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sla.codec import decode_ticket, encode_ticket
+from sla.ticket import TicketState
+
+__all__ = ["Cause", "Prefix", "StoredTicket", "decode_prefix", "decode_stored", "encode_stored"]
+
+#: (topic index, offset) of the message that caused a transition.
+Cause = tuple[int, int]
+MAX_OUTBOX = 16
+
+
+@dataclass(slots=True)
+class StoredTicket:
+    partition: int
+    state: TicketState
+    outbox: list[tuple[Cause, list[str]]] = field(default_factory=list)
+
+    def remember(self, cause: Cause, outputs: list[str], committed: dict[int, int]) -> None:
+        """Record a transition's outputs; forget entries already committed."""
+        self.outbox = [(c, o) for c, o in self.outbox if c[1] >= committed.get(c[0], -1)]
+        if outputs:
+            self.outbox.append((cause, outputs))
+        del self.outbox[:-MAX_OUTBOX]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    partition: int
+    wakeup: float | None
+    causes: tuple[Cause, ...]
+
+
+def encode_stored(stored: StoredTicket) -> bytes:
+    wakeup = stored.state.next_wakeup()
+    causes = ",".join(f"{t}:{o}" for (t, o), _ in stored.outbox)
+    body = json.dumps({"state": encode_ticket(stored.state),
+                       "outbox": [[list(c), outs] for c, outs in stored.outbox]},
+                      separators=(",", ":"))
+    stamp = "" if wakeup is None else repr(wakeup.timestamp())
+    return f"{stored.partition}|{stamp}|{causes}|{body}".encode()
+
+
+def decode_prefix(value: bytes) -> Prefix:
+    partition, stamp, causes, _ = value.split(b"|", 3)
+    pairs = tuple((int(t), int(o)) for t, o in (c.split(b":") for c in causes.split(b",") if c))
+    return Prefix(int(partition), float(stamp) if stamp else None, pairs)
+
+
+def decode_stored(value: bytes) -> StoredTicket:
+    partition, _stamp, _causes, body = value.split(b"|", 3)
+    data = json.loads(body)
+    outbox = [((c[0], c[1]), outs) for c, outs in data["outbox"]]
+    return StoredTicket(int(partition), decode_ticket(data["state"]), outbox)

@@ -1,0 +1,58 @@
+"""The worker's web views: Prometheus metrics, health, and a ticket's SLA state.
+
+- ``GET /metrics``: every SLA Police metric (Prometheus text format).
+- ``GET /health``: ready (tables recovered, no rebalance), owned partitions, index size.
+- ``GET /tickets/{ticket}/``: the ticket's clocks, department and pending events,
+  answered by whichever worker owns the ticket's partition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from sla.codec import encode_ticket
+from streams import metrics
+from streams.pipeline import Pipeline
+from streams.recovery import actives_ready
+from streams.ticket_store import decode_stored
+
+__all__ = ["add_views"]
+
+
+def add_views(app: faust.App, pipeline: Pipeline) -> None:
+    """Register the views on ``app``'s web server."""
+
+    @app.page("/metrics")
+    async def metrics_view(web: faust.web.Web, request: Request) -> Response:
+        body, content_type = metrics.render()
+        # aiohttp refuses a charset inside content_type; Prometheus text is UTF-8 anyway
+        return web.bytes(body, content_type=content_type.split("; charset=")[0])
+
+    @app.page("/health")
+    async def health_view(web: faust.web.Web, request: Request) -> Response:
+        return web.json(health(app, pipeline))
+
+    @app.page("/tickets/{ticket}/")
+    class TicketView(View):
+        @app.table_route(table=pipeline.tickets.tickets, match_info="ticket")
+        async def get(self, request: Request, ticket: str) -> Response:
+            value = pipeline.tickets.tickets.get(ticket.encode())
+            if value is None:
+                return self.json({"error": f"ticket {ticket!r} not known"}, status=404)
+            stored = decode_stored(value)
+            return self.json({"partition": stored.partition,
+                              "state": encode_ticket(stored.state)})
+
+
+def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
+    return {
+        "ready": actives_ready(app),
+        "clock": pipeline.settings.clock,
+        "ticket_partitions": sorted(pipeline.ticket_partitions),
+        "penalty_partitions": sorted(pipeline.penalties.pending.keys()
+                                     | set(pipeline.trigger_partitions)),
+        "deadlines_indexed": len(pipeline.tickets.index),
+    }
