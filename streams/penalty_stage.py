@@ -169,7 +169,7 @@ class PenaltyStage:
             return 0
         count = 0
         for offset, outputs in data["outbox"]:
-            if offset >= committed.get(partition, 0) - 1:
+            if offset >= committed.get(partition, 0):
                 await self.emitter.republish(outputs)
                 count += len(outputs)
         return count

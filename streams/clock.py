@@ -1,0 +1,45 @@
+"""Publishing stream-clock ticks: how a replayer, a test or a demo drives time.
+
+With ``SLA_CLOCK=stream`` a worker's clock stands still until it reads a tick
+(a message with the ``sla-tick`` header) on BOTH inbound topics of a partition.
+A tick at ``T`` promises: every event with time <= T is already published.
+:func:`watermarks` computes the ticks a JSONL log allows, in file order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from models import Rejection, parse_event
+from models.topics import INBOUND_TOPICS
+from streams.topics import TICK
+
+__all__ = ["publish_tick", "watermarks"]
+
+_EPSILON = timedelta(microseconds=1)
+
+
+def watermarks(lines: Sequence[bytes]) -> list[datetime | None]:
+    """For each line, the latest tick that may follow it: just before the earliest
+    time of any later valid event (None when a later event is earlier than anything
+    we could promise). The last entry is None: the caller ticks to ``until``."""
+    times: list[datetime | None] = []
+    for line in lines:
+        parsed = parse_event(line, accept="inbound")
+        times.append(None if isinstance(parsed, Rejection) else parsed.time)
+    out: list[datetime | None] = [None] * len(lines)
+    low: datetime | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        out[i] = None if low is None else low - _EPSILON
+        if times[i] is not None and (low is None or times[i] < low):
+            low = times[i]
+    return out
+
+
+async def publish_tick(producer, partitions: int, when: datetime) -> None:
+    """Send a tick at ``when`` to every partition of both inbound topics (aiokafka)."""
+    header = [(TICK, when.isoformat().encode())]
+    for topic in INBOUND_TOPICS:
+        for partition in range(partitions):
+            await producer.send(topic, value=b"", key=None, partition=partition, headers=header)
