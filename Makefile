@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/sla-police demo
+	$(BIN)/sla-police up --demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -86,6 +86,17 @@ def _broker_urls(bootstrap: str) -> str:
     return ";".join(f"kafka://{host}" for host in hosts)
 
 
+class _BackpressureNotice(logging.Filter):
+    """Drops Faust's "producer buffer full" warning: it reports ordinary backpressure
+    (table writes outpacing the producer, which then flushes), not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("producer buffer full")
+
+
+_BACKPRESSURE = _BackpressureNotice()
+
+
 def _quiet_library_loggers(level: str) -> None:
     """Keep Faust, mode and the Kafka clients at WARNING unless ``level`` is DEBUG.
 
@@ -95,3 +106,6 @@ def _quiet_library_loggers(level: str) -> None:
     library_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library_level)
+    producer_logger = logging.getLogger("faust.transport.producer")
+    if level != "DEBUG" and _BACKPRESSURE not in producer_logger.filters:
+        producer_logger.addFilter(_BACKPRESSURE)

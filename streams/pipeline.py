@@ -167,6 +167,11 @@ def build_pipeline(app: faust.App, settings: Settings, config: SlaConfig) -> Pip
     pipeline.penalties.state.on_recover(pipeline.on_penalties_recovered)
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     app.timer(settings.timer_interval)(pipeline.wake_due_partitions)
+    from streams.ledger_sink import add_ledger_sink
+    from streams.notifier import add_notifier
+
+    add_ledger_sink(app, pipeline, settings)
+    add_notifier(app, pipeline, settings, config)
     metrics.set_worker_info(_version(), settings.app_id)
     return pipeline
 

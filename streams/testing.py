@@ -24,8 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from models.topics import DEAD_LETTERS, OUTBOUND_ROUTES
-from models.topics import inbound_topic_for as _topic_for
-from streams.clock import publish_tick, watermarks
+from streams.clock import inbound_route, publish_tick, watermarks
 
 __all__ = ["OUTBOUND_TOPICS", "WorkerProcess", "collect", "free_port", "publish_log"]
 
@@ -113,7 +112,7 @@ async def publish_log(bootstrap: str, lines: Sequence[bytes], until: datetime, *
     try:
         last_tick: datetime | None = None
         for n, line in enumerate(lines):
-            topic, key = _route(line)
+            topic, key = inbound_route(line)
             await producer.send(topic, value=line, key=key)
             mark = marks[n]
             if mark is not None and (n % tick_every == 0) and (last_tick is None
@@ -133,18 +132,6 @@ async def publish_log(bootstrap: str, lines: Sequence[bytes], until: datetime, *
 async def _maybe_await(value: object) -> None:
     if asyncio.iscoroutine(value):
         await value
-
-
-def _route(line: bytes) -> tuple[str, bytes | None]:
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return "ticket-events", None
-    if not isinstance(obj, dict):
-        return "ticket-events", None
-    subject = obj.get("subject") if isinstance(obj.get("subject"), str) else None
-    kind = obj.get("type") if isinstance(obj.get("type"), str) else ""
-    return _topic_for(kind), None if subject is None else subject.encode()
 
 
 def collect(bootstrap: str, *, quiet: float = 4.0, timeout: float = 120.0,

@@ -25,6 +25,7 @@ def run_up(settings: Settings, *, demo: bool, speed: float) -> None:
             fail(str(exc))
         settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
         console.print(f"[bold]broker[/]   embedded Kafka (Tansu, memory only) at {bootstrap}")
+        _forget_local_state(console, settings)
     try:
         ensure_inbound_topics(settings.kafka_bootstrap or "", settings.topic_partitions)
         app, pipeline = create_worker_app(settings)
@@ -33,17 +34,30 @@ def run_up(settings: Settings, *, demo: bool, speed: float) -> None:
             from sla_police.demo_live import attach_demo
 
             attach_demo(app, settings, console, speed=speed)
-        _run(app, settings)
+        _run(app, settings, quiet=demo)
     finally:
         if broker is not None:
             broker.stop()
 
 
-def _run(app, settings: Settings) -> None:
+def _run(app, settings: Settings, *, quiet: bool) -> None:
     import faust
 
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    level = "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level
+    worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
+
+
+def _forget_local_state(console: Console, settings: Settings) -> None:
+    """A new embedded broker starts empty: table state kept on disk by an earlier run
+    describes topics that no longer exist (Faust would refuse to start), so drop it."""
+    import shutil
+
+    state = settings.data_dir / "faust"
+    if state.exists():
+        shutil.rmtree(state)
+        console.print(f"[bold]state[/]    cleared {state} (the embedded broker keeps nothing "
+                      "between runs)")
 
 
 def _print_where_to_look(console: Console, settings: Settings) -> None:

@@ -1,0 +1,165 @@
+"""``sla-police up --demo``: simulated traffic in accelerated time, and a live feed.
+
+The worker runs with the stream clock; this module plays a simulated day into
+it, advancing virtual time ``speed`` times faster than the wall clock (a working
+day in a few minutes), and prints breaches and penalties as they appear on the
+outbound topics, with an SLA board every so often.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+
+import faust
+from rich.console import Console
+
+from models import parse_event
+from sla_police.settings import Settings
+
+__all__ = ["attach_demo"]
+
+DEMO_DAY_START = timedelta(hours=7, minutes=30)  # skip most of the quiet night
+TICK_SECONDS = 0.5
+
+
+def attach_demo(app: faust.App, settings: Settings, console: Console, *, speed: float) -> None:
+    """Add the traffic player and the live feed as tasks of ``app``."""
+
+    @app.task
+    async def play_traffic() -> None:
+        from streams.recovery import actives_ready
+
+        while not actives_ready(app):
+            await asyncio.sleep(0.2)
+        await _play(settings, console, speed)
+
+    @app.task
+    async def live_feed() -> None:
+        await _feed(settings, console)
+
+
+def _day(settings: Settings) -> list[bytes]:
+    from sla_police.simulator import SimulationOptions, simulate
+
+    options = SimulationOptions(days=1, seed=1, calls_per_day=3000)
+    return [line.rstrip("\n").encode() for line in simulate(options)]
+
+
+async def _play(settings: Settings, console: Console, speed: float) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from streams.clock import inbound_route, publish_tick, watermarks
+
+    lines = await asyncio.to_thread(_day, settings)
+    marks = watermarks(lines)
+    times = [getattr(parse_event(line), "time", None) for line in lines]
+    start = min(t for t in times if t is not None).replace(hour=0, minute=0) + DEMO_DAY_START
+    console.print(f"[bold]demo[/]     playing {len(lines):,} simulated events from "
+                  f"{start:%Y-%m-%d %H:%M} at {speed:g}x (a working day in "
+                  f"{9 * 3600 / speed / 60:.0f} min)")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        await _pace(producer, lines, times, marks, start, speed, settings.topic_partitions,
+                    publish_tick, inbound_route)
+    finally:
+        await producer.stop()
+
+
+async def _pace(producer, lines, times, marks, start, speed, partitions, tick, route) -> None:
+    loop = asyncio.get_running_loop()
+    began, n, last_tick = loop.time(), 0, None
+    while n < len(lines):
+        virtual = start + timedelta(seconds=(loop.time() - began) * speed)
+        while n < len(lines) and (times[n] is None or times[n] <= virtual):
+            topic, key = route(lines[n])
+            await producer.send(topic, lines[n], key=key)
+            n += 1
+        mark = min(virtual, marks[n - 1]) if n and marks[n - 1] else virtual
+        if last_tick is None or mark > last_tick:
+            await producer.flush()
+            await tick(producer, partitions, mark)
+            last_tick = mark
+        await asyncio.sleep(TICK_SECONDS)
+
+
+async def _feed(settings: Settings, console: Console) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer("sla-alerts", "penalties",
+                                bootstrap_servers=settings.kafka_bootstrap,
+                                auto_offset_reset="latest", enable_auto_commit=False)
+    await consumer.start()
+    board = _Board()
+    try:
+        async for message in consumer:
+            event = json.loads(message.value)
+            board.add(event)
+            line = _describe(event)
+            if line:
+                console.print(line, highlight=False)
+            if board.due():
+                console.print(board.table())
+    finally:
+        await consumer.stop()
+
+
+class _Board:
+    """Breaches, fines and points per department since the demo started."""
+
+    EVERY = 30.0  # seconds between boards
+
+    def __init__(self) -> None:
+        import time
+
+        self.rows: dict[str, list] = {}
+        self.last = time.monotonic()
+
+    def add(self, event: dict) -> None:
+        from decimal import Decimal
+
+        data, kind = event["data"], event["type"]
+        row = self.rows.setdefault(data["department"], [0, Decimal(0), 0])
+        if kind == "sla.breached":
+            row[0] += 1
+        elif kind in ("penalty.assessed", "penalty.reversed"):
+            sign = 1 if kind == "penalty.assessed" else -1
+            row[1] += sign * Decimal(data["fine"])
+            row[2] += sign * data["points"]
+
+    def due(self) -> bool:
+        import time
+
+        if time.monotonic() - self.last < self.EVERY:
+            return False
+        self.last = time.monotonic()
+        return True
+
+    def table(self):
+        from rich.table import Table
+
+        table = Table(title="SLA board so far (net of reversals)")
+        for name in ("department", "breaches", "fines", "points"):
+            table.add_column(name, justify="left" if name == "department" else "right")
+        for department, (breaches, fines, points) in sorted(self.rows.items()):
+            table.add_row(department, f"{breaches:,}", f"{fines:,.0f}", f"{points:,}")
+        return table
+
+
+def _describe(event: dict) -> str | None:
+    data, kind = event["data"], event["type"]
+    at = datetime.fromisoformat(event["time"]).strftime("%a %H:%M")
+    if kind == "sla.breached":
+        return (f"[red]{at}  BREACH[/]   {data['department']:<10} {event['subject']} "
+                f"{data['metric']} (policy {data['policy']}, {data['target_seconds'] // 60} "
+                "working min)")
+    if kind == "penalty.assessed" and data["trigger"] == "breach":
+        who = f" -> {data['assignee']}" if data.get("charged_to") == "assignee" else ""
+        return (f"[yellow]{at}  PENALTY[/]  {data['department']:<10} {event['subject']} "
+                f"{data['fine']} {data['currency']}, {data['points']} pt ({data['rule']}){who}")
+    if kind == "penalty.reversed" and data.get("dispute_id"):
+        return (f"[green]{at}  REVERSED[/] {data['department']:<10} {event['subject']} "
+                f"{data['fine']} {data['currency']} ({data['reason']})")
+    return None
