@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
@@ -28,8 +30,9 @@ class Settings(BaseSettings):
         description="host:port[,host:port] of a Kafka cluster; unset starts the embedded broker",
     )
     database_url: str = Field(
-        default="sqlite:///var/sla-police.db",
-        description="SQLAlchemy URL of the penalty/breach ledger",
+        default="",
+        description="SQLAlchemy URL of the penalty/breach ledger; default: a SQLite file "
+        "in data_dir (sqlite:///var/sla-police.db)",
     )
     config: Path = Field(default=DEFAULT_CONFIG, description="SLA policy YAML file")
     data_dir: Path = Field(default=Path("var"), description="worker state (RocksDB tables, logs)")
@@ -48,6 +51,20 @@ class Settings(BaseSettings):
         "only with clock ticks published on the inbound topics (replays, tests, demos)",
     )
     timer_interval: float = Field(default=0.1, gt=0, le=5, description="deadline timer, seconds")
+    ledger_enabled: bool = Field(default=True, description="workers record outcomes in the ledger")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Standard Webhooks signing secret (whsec_...); unset disables webhooks",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ledger_beside_the_data(cls, values: Any) -> Any:
+        """Each worker's default ledger lives in its own data_dir, never a shared file."""
+        if isinstance(values, dict) and not values.get("database_url"):
+            data_dir = values.get("data_dir") or "var"
+            values = {**values, "database_url": f"sqlite:///{Path(data_dir) / 'sla-police.db'}"}
+        return values
 
     @field_validator("kafka_bootstrap")
     @classmethod

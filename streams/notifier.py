@@ -28,9 +28,10 @@ feeds; see ``docs/webhooks.md``.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ __all__ = [
     "RetryPolicy",
     "WebhookNotifier",
     "add_notifier",
+    "check_secret",
     "signed_headers",
     "webhook_secret",
 ]
@@ -117,7 +119,7 @@ class WebhookNotifier:
                  policy: RetryPolicy | None = None, queue_size: int = 1000,
                  concurrency: int = 4, client: httpx.AsyncClient | None = None) -> None:
         self.webhooks = {dept: url for dept, url in webhooks.items() if url}
-        self.signer = Webhook(secret)
+        self.signer = check_secret(secret)
         self.policy = policy or RetryPolicy()
         self.queue_size, self.concurrency = queue_size, concurrency
         self._client, self._own_client = client, client is None
@@ -237,21 +239,30 @@ def _plural(attempts: int) -> str:
 
 
 def webhook_secret(settings: Any) -> str | None:
-    """The ``whsec_...`` secret from ``settings.webhook_secret`` (a str or a SecretStr).
-
-    Until :class:`~sla_police.settings.Settings` declares that field, ``SLA_WEBHOOK_SECRET``
-    is read from the environment instead (transitional: the field makes this branch dead).
-    """
-    fields = getattr(type(settings), "model_fields", {})
-    if "webhook_secret" in fields or hasattr(settings, "webhook_secret"):
-        secret = getattr(settings, "webhook_secret", None)
-    else:
-        secret = os.environ.get("SLA_WEBHOOK_SECRET")
+    """The ``whsec_...`` secret from ``settings.webhook_secret`` (a str or a SecretStr)."""
+    secret = getattr(settings, "webhook_secret", None)
     if secret is not None and hasattr(secret, "get_secret_value"):
         secret = secret.get_secret_value()
     if not isinstance(secret, str) or not secret.strip():
         return None
     return secret.strip()
+
+
+def check_secret(secret: str) -> Webhook:
+    """A signer for ``secret``, which must be ``whsec_`` + base64 of 24 to 64 bytes (the
+    Standard Webhooks format); raises :class:`ValueError` saying what is wrong (never the
+    secret itself). The library alone accepts almost any text, and a typo would only show
+    as every receiver refusing every signature."""
+    body = secret.removeprefix("whsec_")
+    if body == secret:
+        raise ValueError("SLA_WEBHOOK_SECRET must start with 'whsec_'")
+    try:
+        key = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("SLA_WEBHOOK_SECRET: the part after 'whsec_' is not base64") from None
+    if not 24 <= len(key) <= 64:
+        raise ValueError(f"SLA_WEBHOOK_SECRET: the key is {len(key)} bytes, not 24 to 64")
+    return Webhook(key)
 
 
 def _notification(value: bytes | None) -> CloudEvent | None:
@@ -274,12 +285,8 @@ def add_notifier(app: faust.App, pipeline: Any, settings: Any,
                    "webhooks disabled: SLA_WEBHOOK_SECRET is not set (%d departments have a "
                    "webhook URL)", hooked)
         return None
-    try:
-        notifier = WebhookNotifier({d.id: d.webhook for d in config.departments.values()},
-                                   secret)
-    except Exception as exc:  # bad base64, empty key: a configuration error, say which
-        raise ValueError(f"SLA_WEBHOOK_SECRET is not a valid whsec_<base64> secret: {exc}") \
-            from None
+    # a malformed secret raises ValueError here: the worker stops at start, saying why
+    notifier = WebhookNotifier({d.id: d.webhook for d in config.departments.values()}, secret)
 
     @app.agent(pipeline.topics.outbound[NOTIFICATIONS], name="sla-notifier", concurrency=1)
     async def notifier_agent(stream: faust.StreamT) -> None:

@@ -33,6 +33,7 @@ __all__ = ["Pipeline", "build_pipeline"]
 
 logger = logging.getLogger("sla_police.streams")
 SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
+SWEEP_AFTER_REBUILD = 2.0  # seconds after a partition rebuild, one more sweep
 WAKE_RESEND = 0.5  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
 
@@ -52,12 +53,18 @@ class Pipeline:
         self.trigger_partitions: set[int] = set()
         self.wakes: dict[int, float] = {}
         self.last_sweep = time.monotonic()
+        self.sweep_at = float("inf")  # a sweep soon after a rebuild (see ensure_tickets_ready)
 
     # -- message handling -------------------------------------------------------------
 
     async def guarded(self, stage: Any, event: faust.EventT) -> None:
         """Process one message; an unexpected error dead-letters it, never the agent."""
         try:
+            partition = event.message.partition
+            if stage is self.tickets:
+                await self.ensure_tickets_ready(partition)
+            else:
+                await self.ensure_penalties_ready(partition)
             await stage.process(event)
         except Exception as exc:  # a bug must not stop the stream: record it and move on
             logger.error("failed on %s[%s]@%s: %s", event.message.topic,
@@ -75,30 +82,38 @@ class Pipeline:
 
     # -- recovery ---------------------------------------------------------------------
 
-    async def on_tickets_recovered(self) -> None:
-        actives = self.recovery.active_partitions()
-        self.recovery.drop(self.ticket_partitions - actives)
-        new = actives - self.ticket_partitions
-        if new:
-            names = (COMPLAINTS, TICKET_EVENTS, self.tickets.clock_topic)
-            committed = await self._committed([(t, p) for t in names for p in new])
-            resent = await self.recovery.rebuild(new, committed)
-            logger.info("ticket partitions %s ready: %d deadlines indexed, %d outputs re-sent",
-                        sorted(new), len(self.tickets.index), resent)
-        self.ticket_partitions = actives
+    async def ensure_tickets_ready(self, partition: int) -> None:
+        """Rebuild a partition that changed hands, on its own first message.
 
-    async def on_penalties_recovered(self) -> None:
+        Faust resumes a partition's stream only once its changelog is applied;
+        table recover callbacks, and messages of other partitions, were seen to
+        come before that on Tansu, so nothing earlier is a safe moment.
+        """
+        if partition in self.ticket_partitions:
+            return
+        new = {partition}
+        names = (COMPLAINTS, TICKET_EVENTS, self.tickets.clock_topic)
+        committed = await self._committed([(t, p) for t in names for p in new])
+        resent = await self.recovery.rebuild(new, committed)
+        self.ticket_partitions |= new
+        # A store may list a taken-over partition's keys only a little later (RocksDB
+        # opens it lazily), though lookups already work: sweep again shortly.
+        self.sweep_at = time.monotonic() + SWEEP_AFTER_REBUILD
+        logger.info("ticket partitions %s ready: %d tickets, %d deadlines indexed, "
+                    "%d outputs re-sent", sorted(new), self.recovery.tickets_seen,
+                    len(self.tickets.index), resent)
+
+    async def ensure_penalties_ready(self, partition: int) -> None:
+        """The department stage's counterpart of :meth:`ensure_tickets_ready`."""
+        if partition in self.trigger_partitions:
+            return
         name = self.topics.triggers.get_topic_name()
-        assigned = self.app.assignor.assigned_actives()
-        actives = {tp.partition for tp in assigned if tp.topic == name}
-        self.penalties.drop(self.trigger_partitions - actives)
-        new = actives - self.trigger_partitions
-        if new:
-            committed = await self._committed([(name, p) for p in new])
-            by_partition = {p: committed[(name, p)] for p in new}
-            resent = await self.penalties.rebuild(new, by_partition)
-            logger.info("penalty partitions %s ready, %d outputs re-sent", sorted(new), resent)
-        self.trigger_partitions = actives
+        new = {partition}
+        committed = await self._committed([(name, p) for p in new])
+        resent = await self.penalties.rebuild(new, {p: committed[(name, p)] for p in new})
+        self.trigger_partitions |= new
+        logger.info("penalty partitions %s ready: %d pending, %d outputs re-sent", sorted(new),
+                    sum(len(self.penalties.pending.get(p, [])) for p in new), resent)
 
     async def _committed(self, tps: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         return await committed_offsets(self.settings.kafka_bootstrap or "", self.app.conf.id,
@@ -118,34 +133,50 @@ class Pipeline:
     async def wake_due_partitions(self) -> None:
         """Wall clock: ask the agent to fire partitions with something due (and, every
         second, all of them, so the department stage's watermarks keep moving)."""
-        if self.settings.clock != "wall" or not actives_ready(self.app):
+        if not actives_ready(self.app):
             return
-        now, mono = datetime.now(UTC), time.monotonic()
+        mono = time.monotonic()
+        if mono >= self.sweep_at or mono - self.last_sweep >= SWEEP_INTERVAL:
+            self.sweep_at, self.last_sweep = float("inf"), mono
+            for partition in self.sweep():
+                await self._wake(partition)
+        if self.settings.clock != "wall":
+            return
+        if self.recovery.active_partitions() - self.ticket_partitions:
+            await self._wake_unready()
+        now = datetime.now(UTC)
         for partition in sorted(self.ticket_partitions):
             due = self.tickets.index.due_partitions(now, [partition])
             last = self.wakes.get(partition, 0.0)
             if (due and mono - last >= WAKE_RESEND) or mono - last >= WATERMARK_EVERY:
                 self.wakes[partition] = mono
-                await self.topics.clock.send(key=b"", value=b"", partition=partition,
-                                             headers={WAKE: now.isoformat().encode()})
-        if mono - self.last_sweep >= SWEEP_INTERVAL:
-            self.last_sweep = mono
-            self.sweep()
+                await self._wake(partition)
 
-    def sweep(self) -> int:
-        """Safety net: index any stored ticket with a wake-up the index lacks."""
+    async def _wake_unready(self) -> None:
+        """Newly assigned partitions are rebuilt by their first message: send one."""
+        for partition in self.recovery.active_partitions() - self.ticket_partitions:
+            await self._wake(partition)
+
+    async def _wake(self, partition: int) -> None:
+        """Ask the ticket agent to fire what is due in ``partition`` by its clock."""
+        await self.topics.clock.send(key=b"", value=b"", partition=partition,
+                                     headers={WAKE: datetime.now(UTC).isoformat().encode()})
+
+    def sweep(self) -> set[int]:
+        """Safety net: index any stored ticket with a wake-up the index lacks; return
+        the partitions that gained entries (they get a wake-up)."""
         from streams.ticket_store import decode_prefix
 
-        fixed = 0
+        fixed: set[int] = set()
         for key, value in self.tickets.tickets.items():
             prefix = decode_prefix(value)
             ticket = key.decode()
             if (prefix.partition in self.ticket_partitions and prefix.wakeup is not None
                     and ticket not in self.tickets.index):
                 self.tickets.index.set_stamp(prefix.partition, ticket, prefix.wakeup)
-                fixed += 1
+                fixed.add(prefix.partition)
         if fixed:
-            logger.warning("sweep re-indexed %d tickets the deadline index had lost", fixed)
+            logger.info("sweep indexed tickets of partitions %s", sorted(fixed))
         return fixed
 
 
@@ -163,8 +194,6 @@ def build_pipeline(app: faust.App, settings: Settings, config: SlaConfig) -> Pip
         async for event in stream.events():
             await pipeline.guarded(pipeline.penalties, event)
 
-    pipeline.tickets.tickets.on_recover(pipeline.on_tickets_recovered)
-    pipeline.penalties.state.on_recover(pipeline.on_penalties_recovered)
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     app.timer(settings.timer_interval)(pipeline.wake_due_partitions)
     from streams.ledger_sink import add_ledger_sink

@@ -137,7 +137,8 @@ async def _maybe_await(value: object) -> None:
 def collect(bootstrap: str, *, quiet: float = 4.0, timeout: float = 120.0,
             settle: Callable[[list[bytes]], bool] | None = None) -> dict[str, list[bytes]]:
     """Every message on the outbound topics, read from the beginning until no new
-    message arrived for ``quiet`` seconds (and ``settle(values)`` agrees)."""
+    message arrived for ``quiet`` seconds and ``settle(values)`` agrees, or until
+    ``timeout`` (then what was found so far; the caller's checks show the gap)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
@@ -156,6 +157,6 @@ def collect(bootstrap: str, *, quiet: float = 4.0, timeout: float = 120.0,
             values = [v for vs in found.values() for v in vs]
             if time.monotonic() - last_new >= quiet and (settle is None or settle(values)):
                 return found
-        raise TimeoutError("outbound topics did not settle")
+        return found  # not settled: the caller's comparison says what is missing
     finally:
         consumer.close()

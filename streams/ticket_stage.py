@@ -48,7 +48,9 @@ class TicketStage:
         if TICK in event.headers:
             await self._on_tick(message, event.headers[TICK].decode())
         elif WAKE in event.headers:
-            await self._fire(message.partition, datetime.now(UTC), self._cause(message))
+            now = self.now(message.partition)  # wall clock, or the partition's stream clock
+            if now is not None:
+                await self._fire(message.partition, now, self._cause(message))
         elif message.topic != self.clock_topic:
             started = time.perf_counter()
             await self._on_inbound(event)
@@ -164,6 +166,7 @@ class TicketRecovery:
 
     def __init__(self, stage: TicketStage) -> None:
         self.stage = stage
+        self.tickets_seen = 0
 
     def active_partitions(self) -> set[int]:
         assigned = self.stage.app.assignor.assigned_actives()
@@ -181,17 +184,19 @@ class TicketRecovery:
 
         stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
         self._load_marks(partitions)
-        resent = 0
+        resent = seen = 0
         for key, value in stage.tickets.items():
             prefix = decode_prefix(value)
             if prefix.partition not in partitions:
                 continue
+            seen += 1
             if prefix.wakeup is not None:
                 stage.index.set_stamp(prefix.partition, key.decode(), prefix.wakeup)
             pending = [c for c in prefix.causes
                        if c[1] >= committed.get((names.get(c[0], ""), prefix.partition), 0)]
             if pending:
                 resent += await self._resend(value, set(pending))
+        self.tickets_seen = seen
         return resent
 
     async def _resend(self, value: bytes, causes: set[Cause]) -> int:

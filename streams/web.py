@@ -51,8 +51,7 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
     return {
         "ready": actives_ready(app),
         "clock": pipeline.settings.clock,
-        "ticket_partitions": sorted(pipeline.ticket_partitions),
-        "penalty_partitions": sorted(pipeline.penalties.pending.keys()
-                                     | set(pipeline.trigger_partitions)),
+        "ticket_partitions": sorted(pipeline.recovery.active_partitions()),
+        "rebuilt_partitions": sorted(pipeline.ticket_partitions),
         "deadlines_indexed": len(pipeline.tickets.index),
     }
