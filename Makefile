@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-integration bench lint schemas clean
+.PHONY: run test test-fast test-integration bench lint schemas clean prometheus dashboards
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SLA Police needs Python 3.11 or newer")'
@@ -18,15 +18,23 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/sla-police up --demo
 
-test: $(STAMP)
+test: $(STAMP) prometheus
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) prometheus
 	$(BIN)/pytest -m "not integration"
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) prometheus
 	$(BIN)/pytest -m integration
+
+# Debian's prometheus + promtool, for the alert-rule tests and the dashboard-query test.
+prometheus:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+		|| bash scripts/ensure_prometheus.sh >/dev/null
+
+dashboards: $(STAMP)
+	$(BIN)/python deploy/grafana/generate.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -45,11 +45,18 @@ printf '#!/bin/sh\n# installed by scripts/ensure_prometheus.sh: start no service
 chmod 755 "$POLICY"
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+LOG="$(mktemp)"
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } \
+        >"$LOG" 2>&1; then
+    cat "$LOG" >&2
+    rm -f "$LOG"
+    echo "ensure_prometheus.sh: installing Debian's prometheus package failed" >&2
+    exit 1
+fi
+rm -f "$LOG"
 
-# Belt and braces: if a maintainer script started the server anyway, stop the one it started
-# (only the packaged daemon, identified by its pid file or its exact packaged command line).
+# Belt and braces: if a maintainer script started the packaged daemon anyway, stop exactly
+# that one (its init script writes this pid file); nothing else is touched.
 if [ -f /run/prometheus/prometheus.pid ]; then
     kill "$(cat /run/prometheus/prometheus.pid)" 2>/dev/null || true
 fi

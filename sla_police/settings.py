@@ -8,9 +8,7 @@ variables such as ``KAFKA_BOOTSTRAP`` from redirecting the broker.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
-
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
