@@ -91,7 +91,8 @@ def test_two_workers_share_and_take_over(bootstrap: str, tmp_path: Path) -> None
         asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS,
                                 on_line=stop_second_halfway))
         first.wait_ready(timeout=60, partitions=PARTITIONS)
-        found = collect(bootstrap, settle=lambda values: len(values) >= len(expected))
+        found = collect(bootstrap, timeout=60,
+                        settle=lambda values: len(values) >= len(expected))
     finally:
         first.stop()
         second.stop()
