@@ -9,7 +9,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-__all__ = ["fail", "load_config_or_exit", "read_log", "wide_console"]
+__all__ = ["fail", "load_config_or_exit", "parse_time_option", "read_log", "wide_console"]
 
 
 def wide_console(stderr: bool = False) -> Console:
@@ -53,3 +53,18 @@ def read_log(path: Path, console: Console) -> Iterator[bytes]:
             for line in handle:
                 progress.advance(task, len(line))
                 yield line
+
+
+def parse_time_option(option: str, text: str | None):  # -> datetime | None
+    """An RFC 3339 time with an offset given to ``option``, or exit with what is wrong."""
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not an RFC 3339 time (e.g. 2026-11-09T12:00:00+08:00)")
+    if value.tzinfo is None:
+        fail(f"{option} {text!r} needs a UTC offset (e.g. +08:00)")
+    return value

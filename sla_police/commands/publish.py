@@ -54,7 +54,9 @@ def publish(
     bootstrap = bootstrap or settings.kafka_bootstrap
     if not bootstrap:
         fail(_NO_BROKER)
-    processing_time = _parse_now(now)
+    from sla_police.commands._common import parse_time_option
+
+    processing_time = parse_time_option("--now", now)
     if create_topics:
         _create_topics(bootstrap, settings.topic_partitions)
     console = Console()
@@ -66,20 +68,6 @@ def publish(
         fail(f"publishing to {bootstrap} failed: {detail}", code=1)
     _print_invalid(console, report, send_invalid)
     console.print(_summary(report, file, bootstrap))
-
-
-def _parse_now(text: str | None) -> datetime | None:
-    from sla_police.commands._common import fail
-
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--now {text!r} is not an RFC 3339 time (e.g. 2026-11-09T12:00:00+08:00)")
-    if value.tzinfo is None:
-        fail(f"--now {text!r} needs a UTC offset (e.g. +08:00)")
-    return value
 
 
 def _create_topics(bootstrap: str, partitions: int) -> None:

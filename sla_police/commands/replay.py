@@ -7,7 +7,12 @@ from pathlib import Path
 
 import typer
 
-from sla_police.commands._common import fail, load_config_or_exit, read_log, wide_console
+from sla_police.commands._common import (
+    load_config_or_exit,
+    parse_time_option,
+    read_log,
+    wide_console,
+)
 
 __all__ = ["register"]
 
@@ -18,15 +23,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _parse_until(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        until = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--until {value!r} is not an RFC 3339 time (e.g. 2026-11-09T00:00:00+08:00)")
-    if until.tzinfo is None:
-        fail(f"--until {value!r} needs a UTC offset (e.g. +08:00)")
-    return until
+    return parse_time_option("--until", value)
 
 
 def replay_command(

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from sla.codec import encode_ticket
-from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
 from streams.testing import WorkerProcess, collect, publish_log
 from streams.ticket_store import decode_stored
+from tests.integration.conftest import PARTITIONS
 from tests.integration.stream_oracle import (
     actual_outputs,
     assert_same_as_replay,
@@ -30,14 +30,6 @@ from tests.integration.stream_oracle import (
 )
 
 pytestmark = pytest.mark.integration
-PARTITIONS = 4
-
-
-@pytest.fixture
-def bootstrap():
-    with EmbeddedBroker() as broker:
-        ensure_inbound_topics(broker.bootstrap, PARTITIONS)
-        yield broker.bootstrap
 
 
 def test_sigkill_twice_and_restart(bootstrap: str, tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
 from streams.testing import WorkerProcess, collect, publish_log
+from tests.integration.conftest import PARTITIONS
 from tests.integration.stream_oracle import (
     actual_outputs,
     assert_same_as_replay,
@@ -23,14 +23,6 @@ from tests.integration.stream_oracle import (
 )
 
 pytestmark = pytest.mark.integration
-PARTITIONS = 4
-
-
-@pytest.fixture
-def bootstrap():
-    with EmbeddedBroker() as broker:
-        ensure_inbound_topics(broker.bootstrap, PARTITIONS)
-        yield broker.bootstrap
 
 
 def test_stream_equals_replay(bootstrap: str, tmp_path: Path) -> None:
