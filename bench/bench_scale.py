@@ -1,0 +1,221 @@
+"""Scale: worker memory, timer-tick cost and restart time with many open tickets.
+
+Three parts, each at every size of ``--sizes`` (default 100,000 and 1,000,000 open tickets):
+
+1. ``DeadlineIndex`` alone, in this process: build an index of N entries over 4 partitions,
+   then time ``pop_due`` with 5 entries due (re-added before each call), ``pop_due`` with
+   nothing due, and ``due_partitions`` (what the wall-clock timer asks every 0.1 s), over many
+   repetitions. The cost must not grow with N (it is O(k log N) for k due).
+2. A real worker (``SLA_CLOCK=wall``, RocksDB store, the production store) on a fresh
+   embedded broker is fed minimal P3 complaints (generated directly, not simulated; office
+   calendar, so nothing falls due during the run) until it holds N open tickets. Printed: the
+   ingest rate, its RSS (VmRSS, /proc), the RocksDB directory size, and the worker's own
+   ``sla_timer_tick_seconds`` over a quiet window.
+3. Restart: SIGTERM the worker, start a new one on the same data directory, and time until
+   /health says ready with all 4 partitions and every deadline indexed again. The next size
+   is then fed to the restarted worker.
+
+Takes long: one worker ingests only about 220 complaints/s on this 2-core machine (each
+one is a table write, a changelog record, an ``sla.attributed`` and a penalty trigger, all
+through Faust), so 100,000 take about 8 minutes and the default 1,000,000 about 80 minutes
+(``make bench`` included). Use ``--sizes 100000`` for a quicker run, or ``--index-only`` for
+part 1 alone (about a minute). A worker that dies (e.g. killed by someone else's cleanup on
+a shared machine) stops the run with its log tail.
+
+    .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--index-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench._common import (
+    PARTITIONS,
+    Histogram,
+    bench_session,
+    check_alive,
+    complaint_line,
+    load_average,
+    machine_summary,
+    publish_fast,
+    rss_mib,
+    scrape,
+    total,
+    wait_until,
+)
+from models.topics import COMPLAINTS
+from streams.deadlines import DeadlineIndex
+
+__all__ = ["main"]
+
+APP_ID = "bench-scale"
+DUE = 5  # entries due per timed pop_due
+
+
+# -- part 1: the deadline index alone ------------------------------------------------------
+def index_bench(size: int, reps: int) -> None:
+    """Build an N-entry index, then time the calls one timer tick makes."""
+    import tracemalloc
+
+    rng, base = random.Random(1), time.time()
+    tracemalloc.start()
+    started = time.perf_counter()
+    index = DeadlineIndex()
+    for n in range(size):  # far in the future: 1 hour to 30 days
+        index.set_stamp(n % PARTITIONS, f"T-{n:08d}", base + 3600 + rng.random() * 30 * 86400)
+    built, grown = time.perf_counter() - started, tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
+    now = datetime.now(UTC)
+    some, none, check = [], [], []
+    for r in range(reps):
+        for k in range(DUE):
+            index.set_stamp(0, f"D-{r}-{k}", base - 1)
+        some.append(_timed(lambda: index.pop_due(0, now)))
+        none.append(_timed(lambda: index.pop_due(1, now)))
+        check.append(_timed(lambda: index.due_partitions(now, range(PARTITIONS))))
+    print(f"  index {size:>9,}: built in {built:4.1f} s (traced), {grown:5.0f} MiB "
+          f"({grown * 2**20 / size:3.0f} B/entry); per call, median (p99) over {reps:,}: "
+          f"pop_due {DUE} due {_us(some)}, pop_due none due {_us(none)}, "
+          f"due_partitions(4) {_us(check)}")
+
+
+def _timed(call) -> float:
+    started = time.perf_counter_ns()
+    call()
+    return (time.perf_counter_ns() - started) / 1000
+
+
+def _us(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{statistics.median(ordered):.1f} us ({ordered[int(0.99 * len(ordered))]:.1f})"
+
+
+# -- part 2: a worker holding N tickets ----------------------------------------------------
+def start_worker(bootstrap: str, data: Path, port: int | None = None):
+    from streams.testing import WorkerProcess, free_port
+
+    return WorkerProcess(bootstrap, data, app_id=APP_ID, clock="wall", store="rocksdb://",
+                         port=port or free_port()).start()
+
+
+def complaints(first: int, last: int):
+    """``(topic, key, value)`` of minimal P3 complaints ``first``..``last - 1``, all now."""
+    now = datetime.now(UTC)
+    for n in range(first, last):
+        ticket = f"T-SCALE-{n:08d}"
+        yield COMPLAINTS, ticket.encode(), complaint_line(ticket, now)
+
+
+def feed(bootstrap: str, worker, held: int, size: int, counted_before: int) -> None:
+    """Publish complaints ``held``..``size`` and wait until the worker accepted them all."""
+    started = time.perf_counter()
+    sent = asyncio.run(publish_fast(bootstrap, complaints(held, size)))
+    print(f"  published {sent:,} complaints in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    target, last_note = size - counted_before, time.perf_counter()
+
+    def accepted() -> bool:
+        nonlocal last_note
+        check_alive(worker)
+        seen = total(scrape(worker.port), "sla_events_in_total")
+        if time.perf_counter() - last_note >= 120:
+            last_note = time.perf_counter()
+            print(f"    ... {seen + counted_before:,.0f} of {size:,} ingested "
+                  f"[{load_average()}]", file=sys.stderr, flush=True)
+        return seen >= target
+
+    wait_until(accepted, timeout=(size - held) / 50 + 300, poll=1.0, what=f"{size:,} ingested")
+    seconds = time.perf_counter() - started
+    print(f"  ingested {size - held:,} complaints in {seconds:.0f} s: "
+          f"{(size - held) / seconds:,.0f}/s  [{load_average()}]", flush=True)
+
+
+def measure(worker, size: int, window: float, data: Path) -> None:
+    """RSS, disk and the timer-tick histogram over a quiet ``window`` at ``size`` tickets."""
+    time.sleep(3)  # let the last commits and changelog sends finish
+    before = Histogram.from_samples(scrape(worker.port), "sla_timer_tick_seconds")
+    time.sleep(window)
+    after = Histogram.from_samples(scrape(worker.port), "sla_timer_tick_seconds")
+    rss, peak = rss_mib(worker.process.pid)
+    health = worker.health() or {}
+    print(f"  worker with {size:,} open tickets: RSS {rss:,.0f} MiB (peak {peak:,.0f}), "
+          f"{health.get('deadlines_indexed', 0):,} deadlines indexed, "
+          f"RocksDB dir {_du(data / 'faust'):,.0f} MiB  [{load_average()}]")
+    print(f"    sla_timer_tick_seconds over {window:.0f} s: "
+          f"{after.minus(before).describe(1000, 'ms')}", flush=True)
+
+
+def _du(path: Path) -> float:
+    out = subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True).stdout
+    return int(out.split()[0]) / 1024 if out else 0.0
+
+
+# -- part 3: restart -----------------------------------------------------------------------
+def restart(stack, bootstrap: str, worker, size: int, data: Path):
+    """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket."""
+    started = time.perf_counter()
+    worker.stop(timeout=120)
+    stopped = time.perf_counter()
+    fresh = start_worker(bootstrap, data, worker.port)
+    stack.callback(fresh.stop)
+    at_ready = fresh.wait_ready(timeout=size / 1000 + 300, partitions=PARTITIONS)
+    ready, indexed_then = time.perf_counter(), at_ready["deadlines_indexed"]
+    wait_until(lambda: (fresh.health() or {}).get("deadlines_indexed", 0) >= size,
+               timeout=size / 1000 + 120, what="deadlines re-indexed")
+    indexed = time.perf_counter()
+    time.sleep(3)
+    rss, _ = rss_mib(fresh.process.pid)
+    print(f"  restart with {size:,} tickets: stop {stopped - started:.1f} s, start to ready "
+          f"with {PARTITIONS} partitions {ready - stopped:.1f} s ({indexed_then:,} "
+          f"deadlines indexed then, all {indexed - stopped:.1f} s); RSS after restart "
+          f"{rss:,.0f} MiB  "
+          f"[{load_average()}]", flush=True)
+    return fresh
+
+
+def worker_bench(sizes: list[int], window: float) -> None:
+    with bench_session("scale") as (stack, bootstrap, scratch):
+        data = scratch / "worker"
+        worker = start_worker(bootstrap, data)
+        stack.callback(worker.stop)
+        worker.wait_ready(timeout=90, partitions=PARTITIONS)
+        time.sleep(3)
+        print(f"  idle worker, 0 tickets: RSS {rss_mib(worker.process.pid)[0]:,.0f} MiB")
+        held = 0
+        for size in sizes:
+            feed(bootstrap, worker, held, size, counted_before=held)
+            measure(worker, size, window, data)
+            worker = restart(stack, bootstrap, worker, size, data)
+            held = size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="With the default sizes this takes about 80 minutes on 2 cores (ingest runs at "
+               "~220 complaints/s); --sizes 100000 takes about 10 minutes.")
+    parser.add_argument("--sizes", default="100000,1000000",
+                        help="open-ticket counts, ascending, comma-separated")
+    parser.add_argument("--reps", type=int, default=20_000, help="timed calls per size (20,000)")
+    parser.add_argument("--window", type=float, default=15.0,
+                        help="seconds of quiet timer ticks measured per size (15)")
+    parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    print(f"scale benchmark on {machine_summary()}")
+    for size in sizes:
+        index_bench(size, args.reps)
+    if not args.index_only:
+        worker_bench(sizes, args.window)
+
+
+if __name__ == "__main__":
+    main()

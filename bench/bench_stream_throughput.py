@@ -1,0 +1,316 @@
+"""Stream throughput on one worker: SLA Police next to an empty Faust agent and raw aiokafka.
+
+One embedded broker, one backlog: N simulated inbound events (valid and unique, from a
+simulated day), published with stream-clock ticks (one per partition and topic every 1,000
+events) before anything reads them. Then, one after the other, each reader consumes that same
+backlog from the start in its own consumer group:
+
+- raw aiokafka: consume every message and produce it to another topic (in this process);
+- empty Faust agent: the same passthrough as a Faust app (``streams.app.create_app``, memory
+  store) in a subprocess, counting in the agent;
+- SLA Police: a real ``sla-police worker`` subprocess (memory store) per clock mode, timed
+  by its own counters on /metrics (polled every 0.2 s): done when ``sla_events_in_total``
+  reached N and the output counters stopped growing (the penalty stage runs behind).
+
+Each rate is taken from the first message consumed to the last, so worker start-up and the
+group join are excluded (start-up is printed separately); so is the CPU time per message
+(/proc, from the first poll that saw a message; in-process for aiokafka).
+
+The stream clock runs the whole pipeline the way a replay does: attributions, warnings,
+breaches and penalties are emitted. The wall clock is production mode: the simulated events
+are weeks old, so every clock is already overdue when read and each ticket emits its whole
+breach history at once (about 3 outputs per event instead of 0.8).
+
+    .venv/bin/python -m bench.bench_stream_throughput [--events N] [--clocks stream,wall]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench._common import (
+    PARTITIONS,
+    Histogram,
+    bench_session,
+    check_alive,
+    cpu_seconds,
+    load_average,
+    machine_summary,
+    scrape,
+    topic_sizes,
+    total,
+    wait_until,
+)
+from models import Rejection, parse_event
+from models.topics import COMPLAINTS, TICKET_EVENTS
+from sla_police.broker import create_topics
+
+__all__ = ["Run", "main"]
+
+SINK = "bench-passthrough"
+TICK_EVERY = 1000  # events between stream-clock ticks (a tick: 2 topics x 4 partitions)
+POLL = 0.2  # seconds between /metrics polls
+QUIET = 2.0  # seconds without new outputs after the last event: the worker is done
+OUTPUT_COUNTERS = ("sla_outcomes_total", "sla_attributions_total", "sla_penalties_total",
+                   "sla_penalties_reversed_total", "sla_notifications_total",
+                   "sla_dead_letters_total")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One reader's result: messages, seconds from first to last, CPU seconds it used."""
+
+    label: str
+    messages: int
+    seconds: float
+    cpu: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    def show(self) -> None:
+        print(f"  {self.label:<34} {self.messages:>7,} msgs {self.seconds:7.2f} s "
+              f"{self.rate:>9,.0f} msg/s  {self.cpu / self.messages * 1e6:6.0f} CPU us/msg  "
+              f"[{load_average()}]{self.note}")
+
+
+# -- the backlog --------------------------------------------------------------------------
+def make_backlog(events: int) -> list[bytes]:
+    """The first ``events`` valid, distinct lines of a simulated day (arrival order)."""
+    from sla_police.simulator import SimulationOptions, simulate
+
+    options = SimulationOptions(days=1, seed=7, calls_per_day=max(100, round(events / 5.6)))
+    seen: set[bytes] = set()
+    lines = []
+    for text in simulate(options):
+        line = text.rstrip("\n").encode()
+        if line not in seen and not isinstance(parse_event(line, accept="inbound"), Rejection):
+            seen.add(line)
+            lines.append(line)
+    return lines[:events]
+
+
+def publish_backlog(bootstrap: str, lines: list[bytes]) -> None:
+    """Publish the events with stream-clock ticks; the last tick is at the latest event."""
+    from streams.testing import publish_log
+
+    until = max(parse_event(line, accept="inbound").time for line in lines)  # type: ignore
+    asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS,
+                            tick_every=TICK_EVERY))
+
+
+# -- (c) raw aiokafka ---------------------------------------------------------------------
+async def aiokafka_passthrough(bootstrap: str, idle: float = 3.0) -> Run:
+    """Consume both inbound topics from the start (``getmany`` batches) and produce each
+    message to SINK, awaiting each ``send`` (it returns once the message is queued)."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    consumer = AIOKafkaConsumer(COMPLAINTS, TICKET_EVENTS, bootstrap_servers=bootstrap,
+                                group_id="bench-aiokafka-passthrough",
+                                auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await consumer.start()
+    await producer.start()
+    count, first, last, cpu0 = 0, 0.0, 0.0, time.process_time()
+    try:
+        while batch := await consumer.getmany(timeout_ms=int(idle * 1000) if count else 30_000):
+            first = first or time.perf_counter()
+            for message in (m for messages in batch.values() for m in messages):
+                await producer.send(SINK, key=message.key, value=message.value)
+                count += 1
+            last = time.perf_counter()
+        flushing = time.perf_counter()  # after the idle wait, which is not counted
+        await producer.flush()
+        last += time.perf_counter() - flushing
+        cpu = time.process_time() - cpu0
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return Run("raw aiokafka consume+produce", count, last - first, cpu, " (in-process)")
+
+
+# -- (b) empty Faust agent ----------------------------------------------------------------
+def faust_child(bootstrap: str, data_dir: str, port: int) -> None:
+    """The passthrough Faust app (run in a subprocess): count at /count."""
+    import faust
+
+    from sla_police.settings import Settings
+    from streams.app import create_app
+
+    settings = Settings(kafka_bootstrap=bootstrap, data_dir=Path(data_dir), web_port=port,
+                        table_store="memory://", app_id="bench-faust-passthrough",
+                        log_level="WARNING")
+    app = create_app(settings)
+    raw = {"key_serializer": "raw", "value_serializer": "raw"}
+    source = app.topic(COMPLAINTS, TICKET_EVENTS, **raw)
+    sink = app.topic(SINK, partitions=PARTITIONS, **raw)
+    seen = {"count": 0, "first": 0.0, "last": 0.0}
+
+    @app.agent(source, concurrency=1)
+    async def passthrough(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await sink.send(key=event.key, value=event.value)
+            seen["first"] = seen["first"] or time.time()
+            seen["count"] += 1
+            seen["last"] = time.time()
+
+    @app.page("/count")
+    async def count_view(web: faust.web.Web, request: faust.web.Request) -> faust.web.Response:
+        return web.json(seen)
+
+    faust.Worker(app, loglevel="WARNING", quiet=True,
+                 redirect_stdouts=False).execute_from_commandline()
+
+
+def faust_passthrough(stack, bootstrap: str, scratch: Path, messages: int) -> Run:
+    from streams.testing import free_port
+
+    port, data = free_port(), scratch / "faust-passthrough"
+    data.mkdir()
+    log = (data / "child.log").open("wb")
+    started = time.time()
+    child = subprocess.Popen([sys.executable, "-m", "bench.bench_stream_throughput",
+                              "--faust-child", bootstrap, str(data), str(port)],
+                             stdout=log, stderr=subprocess.STDOUT)
+    stack.callback(_stop, child)
+
+    cpu_at_first: list[float] = []
+
+    def counted() -> dict | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=2) as r:
+                seen = json.loads(r.read())
+        except OSError:
+            return None
+        if seen["count"] and not cpu_at_first:  # start-up CPU is not counted
+            cpu_at_first.append(cpu_seconds(child.pid))
+        return seen if seen["count"] >= messages else None
+
+    seen = wait_until(counted, timeout=messages / 100 + 120, poll=POLL,
+                      what="faust passthrough done")
+    cpu = cpu_seconds(child.pid) - cpu_at_first[0]
+    _stop(child)
+    return Run("empty Faust agent passthrough", seen["count"], seen["last"] - seen["first"],
+               cpu, f" (start-up {seen['first'] - started:.1f} s)")
+
+
+def _stop(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+# -- (a) the SLA Police worker ------------------------------------------------------------
+def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
+             messages: int) -> Run:
+    """Start a worker on the backlog; time it from its first event accepted until done."""
+    from streams.testing import WorkerProcess
+
+    worker = WorkerProcess(bootstrap, scratch / f"pipeline-{clock}", clock=clock,
+                           app_id=f"bench-pipeline-{clock}", store="memory://")
+    sizes = asyncio.run(topic_sizes(bootstrap))
+    started = time.perf_counter()
+    worker.start()
+    stack.callback(worker.stop)
+    (t_first, c_first, cpu_first), t_done, samples = _poll(worker, events, started)
+    cpu = cpu_seconds(worker.process.pid) - cpu_first  # type: ignore[union-attr]
+    worker.stop()
+    scale = events / (events - c_first)  # the rate after the first poll, for all events
+    seconds = (t_done - t_first) * scale
+    written = _written(sizes, asyncio.run(topic_sizes(bootstrap)), worker.app_id)
+    return Run(f"SLA Police worker, {clock} clock", messages, seconds, cpu * scale,
+               f" (start-up {t_first - started:.1f} s)\n"
+               f"{_where_time_goes(samples, seconds, events, written)}")
+
+
+def _poll(worker, events: int, started: float):
+    """Poll /metrics until ``events`` were accepted and the outputs stopped growing (the
+    penalty stage lags the ticket stage): ((time, count, CPU) at the first poll that saw any
+    event, time of the last change, last samples)."""
+    first, done, last_outputs, quiet_since = None, 0.0, -1.0, 0.0
+    while time.perf_counter() < started + events / 100 + 120:
+        check_alive(worker)
+        samples = scrape(worker.port)
+        seen, now = total(samples, "sla_events_in_total"), time.perf_counter()
+        if seen and first is None:
+            first = (now, seen, cpu_seconds(worker.process.pid))
+        outputs = sum(total(samples, name) for name in OUTPUT_COUNTERS)
+        if seen < events or outputs != last_outputs:
+            done, last_outputs, quiet_since = now, outputs, now
+        elif now - quiet_since >= QUIET:
+            return first, done, samples
+        time.sleep(POLL)
+    raise TimeoutError(f"worker accepted {seen:,.0f} of {events:,} events:\n{worker.log()}")
+
+
+def _written(before: dict[str, int], after: dict[str, int], app_id: str) -> dict[str, int]:
+    """Messages the worker wrote, grouped: changelogs, outputs, internal (triggers, wakes)."""
+    groups = {"changelog": 0, "internal": 0, "outputs": 0}
+    for topic, size in after.items():
+        grew = size - before.get(topic, 0)
+        if topic in (COMPLAINTS, TICKET_EVENTS, SINK) or not grew:
+            continue
+        kind = ("changelog" if topic.endswith("-changelog") else
+                "internal" if topic.startswith(app_id) else "outputs")
+        groups[kind] += grew
+    return groups
+
+
+def _where_time_goes(samples, seconds: float, events: int, written: dict[str, int]) -> str:
+    handler = Histogram.from_samples(samples, "sla_event_processing_seconds")
+    ticks = Histogram.from_samples(samples, "sla_timer_tick_seconds")
+    share = handler.sum / seconds if seconds else float("nan")
+    kafka = ", ".join(f"{n / events:.2f} {kind}" for kind, n in written.items())
+    return (f"      inbound handler (parse, engine, table write, sends): mean "
+            f"{handler.sum / max(handler.count, 1) * 1e6:,.0f} us/event = {share:.0%} of the "
+            f"wall time; deadline firing {ticks.sum:.1f} s in {ticks.count:,.0f} fires\n"
+            f"      Kafka messages written per inbound event: {kafka}")
+
+
+# -- main ---------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000, help="inbound events (20,000)")
+    parser.add_argument("--clocks", default="stream,wall",
+                        help="clock modes of the SLA Police worker, comma-separated")
+    parser.add_argument("--faust-child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.faust_child:
+        bootstrap, data_dir, port = args.faust_child
+        faust_child(bootstrap, data_dir, int(port))
+        return
+    print(f"stream throughput benchmark on {machine_summary()}")
+    lines = make_backlog(args.events)
+    with bench_session("throughput") as (stack, bootstrap, scratch):
+        create_topics(bootstrap, [SINK], PARTITIONS)  # else the first send waits for it
+        publish_backlog(bootstrap, lines)
+        raw = asyncio.run(aiokafka_passthrough(bootstrap))
+        print(f"  backlog: {len(lines):,} events + {raw.messages - len(lines):,} clock ticks "
+              f"= {raw.messages:,} messages on {PARTITIONS} partitions")
+        raw.show()
+        faust = faust_passthrough(stack, bootstrap, scratch, raw.messages)
+        faust.show()
+        for clock in args.clocks.split(","):
+            ours = pipeline(stack, bootstrap, scratch, clock, len(lines), raw.messages)
+            ours.show()
+            print(f"  ratio pipeline({clock})/faust: {ours.rate / faust.rate:.2f}")
+        print(f"  ratio faust/aiokafka: {faust.rate / raw.rate:.3f} "
+              f"(aiokafka is {raw.rate / faust.rate:.0f}x faster)")
+
+
+if __name__ == "__main__":
+    main()
