@@ -71,6 +71,7 @@ class Seen:
     duplicates: int = 0  # breach messages whose id was already read
 
     def take(self, message, received: float) -> None:
+        """Record one message read from ``sla-outcomes`` or the clock topic."""
         if message.topic != OUTCOMES:
             self.wakes.setdefault(message.partition, []).append(message.timestamp / 1000)
         elif b'"sla.breached"' in message.value:
@@ -113,6 +114,7 @@ async def watch_ingest(port: int, tickets: int, until: float) -> float | None:
 
 
 async def run(bootstrap: str, port: int, args: argparse.Namespace) -> None:
+    """Publish the complaints, read the breaches as they come, print the delays."""
     publish_estimate = args.tickets / 10_000  # seconds; printed below as measured
     first_due = datetime.now(UTC) + timedelta(seconds=args.lead + publish_estimate + 1)
     messages = plan(args.tickets, first_due, args.spread)
@@ -133,6 +135,7 @@ async def run(bootstrap: str, port: int, args: argparse.Namespace) -> None:
 
 
 def report(seen: Seen, tickets: int, ingested: float) -> None:
+    """Delay percentiles, all and split by whether the breach fell due after ingest."""
     rows = list(seen.breaches.values())
     print(f"  sla.breached received: {len(rows):,} of {tickets:,}, {seen.duplicates:,} "
           f"duplicates  [{load_average()}]")
@@ -171,6 +174,7 @@ def _stats(values: list[float]) -> str:
 
 
 def main() -> None:
+    """Start a wall-clock worker on a fresh broker and measure its breach delays."""
     from streams.testing import WorkerProcess
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

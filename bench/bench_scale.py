@@ -190,6 +190,7 @@ def _serving(worker, size: int) -> bool:
 
 
 def worker_bench(sizes: list[int], window: float) -> None:
+    """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
         worker = start_worker(bootstrap, data)
@@ -206,6 +207,7 @@ def worker_bench(sizes: list[int], window: float) -> None:
 
 
 def main() -> None:
+    """The index at every size first (seconds), then the worker (long)."""
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="With the default sizes this takes about 80 minutes on 2 cores (ingest runs at "

@@ -173,6 +173,7 @@ def faust_child(bootstrap: str, data_dir: str, port: int) -> None:
 
 
 def faust_passthrough(stack, bootstrap: str, scratch: Path, messages: int) -> Run:
+    """Run the passthrough app in a subprocess until it has forwarded ``messages``."""
     from streams.testing import free_port
 
     port, data = free_port(), scratch / "faust-passthrough"
@@ -283,6 +284,7 @@ def _where_time_goes(samples, seconds: float, events: int, written: dict[str, in
 
 # -- main ---------------------------------------------------------------------------------
 def main() -> None:
+    """Publish the backlog once, then time the three readers one after the other."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="inbound events (20,000)")
     parser.add_argument("--clocks", default="stream,wall",
