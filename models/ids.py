@@ -10,6 +10,7 @@ __all__ = ["NAMESPACE", "derived_id"]
 #: Fixed namespace of SLA Police ids (uuid5 of the project name).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "sla-police.internal")
 _NS_BYTES = NAMESPACE.bytes
+_NS_SHA1 = hashlib.sha1(_NS_BYTES)  # copied per id: the namespace is hashed once
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -20,7 +21,10 @@ def derived_id(*parts: object) -> str:
 
     ``None`` parts are written as an empty field, so ('a', None) != ('a', 'None').
     """
-    text = "\x1f".join(["" if p is None else str(p) for p in parts])
-    h = hashlib.sha1(_NS_BYTES + text.encode()).hexdigest()
+    text = "\x1f".join([p if p.__class__ is str else "" if p is None else str(p)
+                        for p in parts])
+    digest = _NS_SHA1.copy()
+    digest.update(text.encode())
+    h = digest.hexdigest()
     # version 5 in the 13th hex digit, RFC 4122 variant (10xx) in the 17th
     return (f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}")

@@ -80,6 +80,8 @@ def _explain(exc: ValidationError, known: dict[str, type[CloudEvent]]) -> str:
             messages.append(f"missing field {loc!r}")
         elif kind == "timezone_aware":
             messages.append(f"{loc}: time has no UTC offset (naive times are refused)")
+        elif loc in _ENVELOPE_CHECKS and kind in _ENVELOPE_CHECKS[loc][0]:
+            messages.append(f"{loc}: {_ENVELOPE_CHECKS[loc][1](err.get('input'))}")
         else:
             msg = err["msg"].removeprefix("Value error, ")
             messages.append(f"{loc}: {msg}" if loc else msg)
@@ -87,6 +89,15 @@ def _explain(exc: ValidationError, known: dict[str, type[CloudEvent]]) -> str:
     if extra > 0:
         messages.append(f"and {extra} more")
     return "; ".join(messages)
+
+
+#: Readable reasons for the envelope checks pydantic-core makes (field -> error kinds, text).
+_ENVELOPE_CHECKS: dict[str, tuple[set[str], Any]] = {
+    "specversion": ({"literal_error"}, lambda v: f"specversion must be '1.0', got {v!r}"),
+    "datacontenttype": ({"string_pattern_mismatch"},
+                        lambda v: f"datacontenttype must be application/json, got {v!r}"),
+    "time": ({"greater_than_equal"}, lambda v: f"time {v} is before 2000-01-01"),
+}
 
 
 def _unknown_type(tag: object, known: dict[str, type[CloudEvent]]) -> str:

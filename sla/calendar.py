@@ -41,7 +41,7 @@ from sla._calendar_holidays import (
     load_holiday_overrides,
     parse_holiday_overrides,
 )
-from sla._calendar_index import US, WorkIndex, naive_to_us
+from sla._calendar_index import US, WorkIndex, naive_to_us, wall_to_us
 from sla.specs import CalendarSpec, Duration, Span
 
 __all__ = [
@@ -56,6 +56,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 #: add_duration gives up when this many days in a row have no working time.
 _MAX_CLOSED_DAYS = 366 * 8
+#: How many recent instant -> microseconds conversions a calendar remembers.
+_RECENT_SIZE = 4096
+_DAY_US = 86_400 * US
 
 Overrides = Mapping[int, HolidayOverride | Mapping[str, object]]
 
@@ -97,9 +100,16 @@ class BusinessCalendar:
             self._holidays = HolidaySource(spec.holidays, chosen)
         self._always = spec.always_open
         self._index = WorkIndex(self.tz, self._spans_on)
+        self._recent: dict[int, tuple[datetime, int]] = {}
+        self._day_steps: dict[tuple[int, int], int] = {}
+        self._midnight_cache: dict[int, tuple[int, int]] = {}
         #: Last date whose holiday schedule is official; None if nothing is provisional.
         self.provisional_after: date | None = (
             self._holidays.last_official_day() if self._holidays else None)
+        #: Instants before this are never provisional.
+        self._official_until = (
+            self._out(naive_to_us(datetime(self.provisional_after.year + 1, 1, 1), self.tz))
+            if self.provisional_after else datetime.max.replace(tzinfo=UTC))
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.name!r}, {self.spec.timezone})"
@@ -118,12 +128,25 @@ class BusinessCalendar:
                 return self._makeup
         return self._week[day.weekday()]
 
-    @staticmethod
-    def _us(t: datetime) -> int:
+    def _us(self, t: datetime) -> int:
+        """UTC microseconds of an aware instant. The same instants (an event's time,
+        a deadline just computed) are converted many times in a row, so recent
+        conversions are remembered by identity (the entry keeps ``t`` alive)."""
+        hit = self._recent.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
         try:
-            return (t - _EPOCH) // _ONE_US
+            t_us = (t - _EPOCH) // _ONE_US
         except TypeError:
             raise ValueError(f"expected a timezone-aware datetime, got {t!r}") from None
+        self._remember(t, t_us)
+        return t_us
+
+    def _remember(self, t: datetime, t_us: int) -> None:
+        recent = self._recent
+        if len(recent) >= _RECENT_SIZE:
+            recent.clear()
+        recent[id(t)] = (t, t_us)
 
     def _out(self, t_us: int) -> datetime:
         return datetime.fromtimestamp(t_us / US, self.tz)
@@ -141,12 +164,14 @@ class BusinessCalendar:
         working span moves to the start of the next one; ``add(t, 0)`` is ``t`` when
         ``t`` is working, else the next working instant.
         """
-        t, amount = self._us(start), self._amount(seconds)
+        return self._out(self._add_us(self._us(start), self._amount(seconds)))
+
+    def _add_us(self, t: int, amount: int) -> int:
         if self._always:
-            return self._out(t + amount)
+            return t + amount
         index = self._index
         index.cover(t)
-        return self._out(index.instant_at(index.cumulative(t) + amount))
+        return index.instant_at(index.cumulative(t) + amount)
 
     def working_seconds(self, start: datetime, end: datetime) -> int:
         """Working time in [start, end), whole seconds rounded down; 0 if end <= start.
@@ -183,28 +208,73 @@ class BusinessCalendar:
         hours; a working day is a date with any working time. When the target day's
         clock time is not working, counting resumes at the next working instant.
         """
+        return self._out(self._duration_end_us(self._us(start), duration))
+
+    def duration_seconds(self, start: datetime, duration: Duration) -> int:
+        """Working seconds from ``start`` to :meth:`add_duration` (a clock's target)."""
+        if not duration.days:
+            return duration.seconds
+        s = self._us(start)
+        end = self._duration_end_us(s, duration)
+        if self._always:
+            return (end - s) // US
+        index = self._index
+        index.cover(s)  # cover before reading: the index may have grown backwards
+        return (index.cumulative(end) - index.cumulative(s)) // US
+
+    def _duration_end_us(self, s: int, duration: Duration) -> int:
         if duration.days < 0:
             raise ValueError(f"negative working days: {duration.days}")
+        amount = self._amount(duration.seconds)
         if duration.days == 0:
-            return self.add(start, duration.seconds)
-        local = self.next_working_instant(start)
-        day, remaining, closed_run = local.date(), duration.days, 0
-        while remaining:
-            day += timedelta(days=1)
-            if self._always or self._index.day_intervals(day):
-                remaining, closed_run = remaining - 1, 0
-            else:
-                closed_run += 1
-                if closed_run > _MAX_CLOSED_DAYS:
-                    raise ValueError(f"calendar {self.name}: no working day after {day}")
-        target = naive_to_us(datetime.combine(day, local.time()), self.tz)
-        return self.add(self._out(target), duration.seconds)
+            return self._add_us(s, amount)
+        s = self._add_us(s, 0)  # the next working instant
+        local = datetime.fromtimestamp(s / US, self.tz)
+        start_day = local.toordinal()
+        target_day = self._working_days_after(start_day, duration.days)
+        midnight, next_midnight = self._midnights(target_day)
+        if next_midnight - midnight == _DAY_US:  # no DST change that day: wall time is linear
+            of_day = ((local.hour * 60 + local.minute) * 60 + local.second) * US
+            target = midnight + of_day + local.microsecond
+        else:
+            target = naive_to_us(datetime.combine(date.fromordinal(target_day), local.time()),
+                                 self.tz)
+        return self._add_us(target, amount)
+
+    def _working_days_after(self, day: int, days: int) -> int:
+        """Ordinal of the local date ``days`` working days after ordinal ``day`` (cached)."""
+        key = (day, days)
+        found = self._day_steps.get(key)
+        if found is None:
+            remaining, closed_run, current = days, 0, day
+            while remaining:
+                current += 1
+                if self._always or self._index.day_intervals(date.fromordinal(current)):
+                    remaining, closed_run = remaining - 1, 0
+                else:
+                    closed_run += 1
+                    if closed_run > _MAX_CLOSED_DAYS:
+                        raise ValueError(f"calendar {self.name}: no working day after "
+                                         f"{date.fromordinal(current)}")
+            found = self._day_steps[key] = current
+        return found
+
+    def _midnights(self, day: int) -> tuple[int, int]:
+        """UTC microseconds of local midnight at the start and end of ordinal ``day``."""
+        found = self._midnight_cache.get(day)
+        if found is None:
+            start = date.fromordinal(day)
+            found = self._midnight_cache[day] = (
+                wall_to_us(start, 0, self.tz), wall_to_us(start + timedelta(days=1), 0, self.tz))
+        return found
 
     def is_provisional(self, start: datetime, end: datetime | None = None) -> bool:
         """True when [start, end] touches a local year whose official holiday schedule
         is unknown (beyond the package data and the overrides)."""
         if self._holidays is None:
             return False
+        if start < self._official_until and (end is None or end < self._official_until):
+            return False  # the usual case: inside the published years
         first = self._out(self._us(start)).year
         last = first if end is None else self._out(self._us(end)).year
         return any(not self._holidays.is_official(y) for y in range(first, last + 1))

@@ -161,9 +161,7 @@ class SlaEngine:
 
     @staticmethod
     def _target_seconds(cal: BusinessCalendar, at: datetime, target) -> int:
-        if not target.days:
-            return target.seconds
-        return cal.working_seconds(at, cal.add_duration(at, target))
+        return cal.duration_seconds(at, target)
 
     def _stop(self, state: TicketState, metric: str, at: datetime,
               out: list[CloudEvent]) -> None:
@@ -199,7 +197,8 @@ class SlaEngine:
 
     def _on_complaint(self, state: TicketState, event: CloudEvent, at: datetime,
                       out: list[CloudEvent]) -> None:
-        state.complaint = event.data.model_dump(exclude_none=True)
+        # The payload's fields are plain strings: a dict of the set ones is its dump.
+        state.complaint = {k: v for k, v in event.data.__dict__.items() if v is not None}
         state.assignee = event.data.assignee
         key = tuple(state.complaint.get(k) for k in self._attribution_fields)
         rule = self._attribution_cache.get(key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import CloudEvent, NotificationRequested, derived_id
-from models._envelope import trusted
+from models._envelope import trusted_event
 
 __all__ = ["notifications_for"]
 
@@ -36,11 +36,7 @@ def notifications_for(event: CloudEvent) -> list[CloudEvent]:
     if severity is None:
         return []
     title, body = _text(event)
-    data = trusted(
-        NotificationRequested.model_fields["data"].annotation,  # type: ignore[arg-type]
-        department=event.data.department, severity=severity, title=title, body=body,
-        ref_id=event.id, ref_type=event.type)
-    return [trusted(
-        NotificationRequested,
-        id=derived_id(event.id, "notify"), source=event.source, time=event.time,
-        subject=event.subject, data=data)]
+    data = {"department": event.data.department, "severity": severity, "title": title,
+            "body": body, "ref_id": event.id, "ref_type": event.type}
+    return [trusted_event(NotificationRequested, derived_id(event.id, "notify"), event.source,
+                          event.time, event.subject, data)]

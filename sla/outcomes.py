@@ -21,7 +21,7 @@ from models import (
     SlaWarning,
     derived_id,
 )
-from models._envelope import trusted
+from models._envelope import trusted_event
 from models.topics import inbound_topic_for
 from sla.clocks import BusinessTime, Clock
 from sla.ticket import TicketState
@@ -69,9 +69,7 @@ def _clock_data(state: TicketState, clock: Clock, cal: BusinessTime, elapsed: in
 def _event(cls: type[CloudEvent], event_id: str, ticket: str, time: datetime,
            data: Any) -> CloudEvent:
     """Build without validation: every field comes from already-validated state."""
-    data_model = cls.model_fields["data"].annotation
-    return trusted(cls, id=event_id, source=SOURCE, time=time, subject=ticket,
-                   data=trusted(data_model, **data))  # type: ignore[arg-type]
+    return trusted_event(cls, event_id, SOURCE, time, ticket, data)
 
 
 def warning(state: TicketState, clock: Clock, cal: BusinessTime, at: datetime,

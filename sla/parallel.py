@@ -50,8 +50,16 @@ def _shard_of(line: bytes, shards: int) -> int:
     return zlib.crc32(match.group(1)) % shards if match else 0
 
 
-def _keyed(events: list[CloudEvent]) -> Sorted:
-    return [(output_order(e), e.to_json()) for e in events]
+def _keyed(events: list[CloudEvent], texts: list[str] | None = None) -> Sorted:
+    """(order, JSON) pairs, sorted here so the parent only merges sorted runs."""
+    texts = texts if texts is not None else [e.to_json() for e in events]
+    keyed = [(output_order(e), text) for e, text in zip(events, texts, strict=True)]
+    keyed.sort(key=_first)
+    return keyed
+
+
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
 
 
 def _run_child(conn: Any, work: Callable[..., Any], *args: Any) -> None:
@@ -65,13 +73,7 @@ def _run_child(conn: Any, work: Callable[..., Any], *args: Any) -> None:
 
 
 def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
-    events, rejected = [], []
-    for line in lines:
-        stripped = line.strip()
-        if stripped:
-            parsed = parse_event(stripped, accept="inbound")
-            (rejected if isinstance(parsed, Rejection) else events).append(
-                (stripped, parsed) if isinstance(parsed, Rejection) else parsed)
+    events, rejected = _parse_lines(lines)
     times = [e.time for e in events]
     conn.send(("bounds", (min(times, default=None), max(times, default=None))))
     until, first = conn.recv()
@@ -84,15 +86,34 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
     if until is not None:
         for state in tickets.values():
             out.extend(engine.advance(state, until))
-    triggers = [(PenaltyEngine.departments_for(e), e.to_json())
-                for e in out if PenaltyEngine.is_trigger(e)]
-    out.extend(n for e in list(out) for n in notifications_for(e))
+    texts = [e.to_json() for e in out]
+    # Triggers first: the parent starts the penalty stage while this shard finishes.
+    conn.send(("triggers", [(PenaltyEngine.departments_for(e), text)
+                            for e, text in zip(out, texts, strict=True)
+                            if PenaltyEngine.is_trigger(e)]))
+    extra = [n for e in out for n in notifications_for(e)]
     if first is not None:
         for raw, rejection in rejected:
             topic, key = guess_topic(raw)
-            out.append(outcomes.dead_letter(raw, rejection.reason, topic=topic, at=first, key=key))
-    conn.send(("done", (_keyed(out), triggers, summarise(out), len(events), duplicates,
-                        len(rejected))))
+            extra.append(outcomes.dead_letter(raw, rejection.reason, topic=topic, at=first,
+                                              key=key))
+    keyed = _keyed(out, texts) + _keyed(extra)
+    keyed.sort(key=_first)
+    figures = summarise(out + extra)
+    conn.send(("done", (keyed, figures, len(events), duplicates, len(rejected))))
+
+
+def _parse_lines(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[bytes, Any]]]:
+    events, rejected = [], []
+    for line in lines:
+        stripped = line.strip()
+        if stripped:
+            parsed = parse_event(stripped, accept="inbound")
+            if isinstance(parsed, Rejection):
+                rejected.append((stripped, parsed))
+            else:
+                events.append(parsed)
+    return events, rejected
 
 
 def _department_shard(conn: Any, triggers: list[str], config: SlaConfig) -> None:
@@ -138,7 +159,12 @@ def replay_sharded(lines: Sequence[bytes], config: SlaConfig, *, until: datetime
                    workers: int = 2,
                    on_phase: Callable[[str], None] | None = None) -> ShardedReplay:
     """Replay ``lines`` (JSONL) on ``workers`` processes; same bytes as sequential."""
-    note = on_phase or (lambda _: None)
+    with gc_paused():  # the parent holds a million small tuples while it merges
+        return _replay_sharded(lines, config, until, workers, on_phase or (lambda _: None))
+
+
+def _replay_sharded(lines: Sequence[bytes], config: SlaConfig, until: datetime | None,
+                    workers: int, note: Callable[[str], None]) -> ShardedReplay:
     buckets: list[list[bytes]] = [[] for _ in range(workers)]
     for line in lines:
         buckets[_shard_of(line, workers)].append(line)
@@ -150,26 +176,30 @@ def replay_sharded(lines: Sequence[bytes], config: SlaConfig, *, until: datetime
     until = until or (max(lasts) if lasts else None)
     for _, conn in shards:
         conn.send((until, min(firsts) if firsts else None))
-    results = [_receive(conn, "done") for _, conn in shards]
-    merged: Sorted = [item for r in results for item in r[0]]
-    triggers = [t for r in results for t in r[1]]
+    triggers = [t for _, conn in shards for t in _receive(conn, "triggers")]
     note(f"penalty stage on {workers} processes")
-    merged.extend(_penalty_stage(triggers, config, workers, results))
+    penalty_shards = _start_penalty_stage(triggers, config, workers)
+    results = [_receive(conn, "done") for _, conn in shards]
+    done = [_receive(conn, "done") for _, conn in penalty_shards]
+    for process, _ in shards + penalty_shards:
+        process.join()
     note("merging")
-    merged.sort(key=lambda item: item[0])
+    merged: Sorted = [item for r in results for item in r[0]]
+    merged.extend(item for keyed, _ in done for item in keyed)
+    merged.sort(key=_first)  # a merge of sorted runs: Timsort finds them
     out, last_id = [], None
     for key, text in merged:
         if key[2] != last_id:
             out.append(text)
             last_id = key[2]
-    figures = _merge_figures([r[2] for r in results])
-    return ShardedReplay(lines=out, figures=figures, events=sum(r[3] for r in results),
-                         duplicates=sum(r[4] for r in results),
-                         invalid=sum(r[5] for r in results), until=until)
+    figures = _merge_figures([r[1] for r in results] + [figures for _, figures in done])
+    return ShardedReplay(lines=out, figures=figures, events=sum(r[2] for r in results),
+                         duplicates=sum(r[3] for r in results),
+                         invalid=sum(r[4] for r in results), until=until)
 
 
-def _penalty_stage(triggers: list[tuple[list[str], str]], config: SlaConfig, workers: int,
-                   results: list[Any]) -> Sorted:
+def _start_penalty_stage(triggers: list[tuple[list[str], str]], config: SlaConfig,
+                         workers: int) -> list[tuple[Any, Any]]:
     groups = _balanced_groups(triggers, workers)
     owner = {department: n for n, group in enumerate(groups) for department in group}
     routed: list[list[str]] = [[] for _ in range(workers)]
@@ -179,11 +209,7 @@ def _penalty_stage(triggers: list[tuple[list[str], str]], config: SlaConfig, wor
     shards = [_start(_department_shard, routed[n], config) for n in range(workers)]
     for n, (_, conn) in enumerate(shards):
         conn.send(groups[n])
-    done = [_receive(conn, "done") for _, conn in shards]
-    for process, _ in shards:
-        process.join()
-    results.extend((None, None, figures, 0, 0, 0) for _, figures in done)
-    return [item for keyed, _ in done for item in keyed]
+    return shards
 
 
 def _balanced_groups(triggers: list[tuple[list[str], str]], workers: int) -> list[list[str]]:

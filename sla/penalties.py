@@ -17,7 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from models import CloudEvent, PenaltyAssessed, PenaltyReversed, derived_id
-from models._envelope import trusted
+from models._envelope import trusted_event
 from sla.matching import matches
 from sla.specs import PenaltyRule, SlaConfig
 
@@ -166,8 +166,7 @@ class PenaltyEngine:
         records = book.by_ticket.get(event.subject, [])
         book.by_ticket[event.subject] = [*records, PenaltyRecord(
             penalty_id, rule.name, trigger, at, period, fine, rule.points, assignee)]
-        data = trusted(
-            PenaltyAssessed.model_fields["data"].annotation,  # type: ignore[arg-type]
+        data = dict(
             department=book.department, assignee=assignee,
             charged_to="assignee" if rule.charge == "assignee" and assignee else "department",
             rule=rule.name, trigger=trigger,
@@ -175,8 +174,7 @@ class PenaltyEngine:
             metric=event.data.__dict__.get("metric"), base_fine=rule.fine,
             multiplier=multiplier, capped_amount=amount - fine, fine=fine, points=rule.points,
             currency=self.config.currency, period=period, assessed_at=at)
-        return trusted(PenaltyAssessed, id=penalty_id, source=SOURCE, time=at,
-                                               subject=event.subject, data=data)
+        return trusted_event(PenaltyAssessed, penalty_id, SOURCE, at, event.subject, data)
 
     @staticmethod
     def _multiplier(book: PenaltyBook, rule: PenaltyRule, at: datetime) -> Decimal:
@@ -213,13 +211,12 @@ class PenaltyEngine:
         if record.rule in book.history:
             book.reversed_ids.add(record.id)
         dispute = event.data.reason == "dispute"
-        data = trusted(
-            PenaltyReversed.model_fields["data"].annotation,  # type: ignore[arg-type]
+        data = dict(
             penalty_id=record.id, department=book.department, assignee=record.assignee,
             rule=record.rule, fine=record.fine, points=record.points,
             currency=self.config.currency,
             reason="dispute upheld" if dispute else "ticket reassigned",
             dispute_id=event.data.dispute_id if dispute else None,
             caused_by=event.data.caused_by, reversed_at=event.time)
-        return trusted(PenaltyReversed, id=derived_id(record.id, "reversed"), source=SOURCE,
-                               time=event.time, subject=event.subject, data=data)
+        return trusted_event(PenaltyReversed, derived_id(record.id, "reversed"), SOURCE,
+                             event.time, event.subject, data)

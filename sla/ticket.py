@@ -46,14 +46,23 @@ class TicketState:
         if event.id in self.seen:
             return False
         self.seen.add(event.id)
-        keys = [_order(e) for e in self.pending]
-        self.pending.insert(bisect.bisect_right(keys, _order(event)), event)
+        pending = self.pending
+        last = pending[-1] if pending else None
+        if last is None or last.time < event.time or (
+                last.time == event.time and last.id <= event.id):
+            pending.append(event)  # the usual case: events arrive in time order
+        else:
+            pending.insert(bisect.bisect_right(pending, _order(event), key=_order), event)
         return True
 
     def next_fire(self) -> datetime | None:
         """Earliest warning or breach instant of any running clock."""
-        fires = [t for t in (c.next_fire() for c in self.clocks) if t is not None]
-        return min(fires) if fires else None
+        earliest = None
+        for clock in self.clocks:
+            fire = clock.next_fire()
+            if fire is not None and (earliest is None or fire < earliest):
+                earliest = fire
+        return earliest
 
     def next_wakeup(self) -> datetime | None:
         """When the engine must look at this ticket again (deadline or held event)."""

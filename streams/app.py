@@ -8,6 +8,8 @@ embedded Tansu broker (see ``streams/NOTES.md``) are made once:
 - at-least-once processing with ``acks=all`` (Tansu refuses Faust's exactly-once);
 - exact changelog end offsets for table recovery (:mod:`streams.recovery`), without which a
   restarted worker silently loses the newest table updates on Tansu;
+- a commit of everything processed before partitions are revoked (:mod:`streams.revocation`),
+  which Faust itself skips, so a rebalance does not replay (and re-emit) the last second;
 - ``env={}``: Faust settings normally let environment variables (``BROKER_URL``,
   ``APP_ENV_PREFIX``...) override the arguments given here; an empty environment makes the
   :class:`Settings` object the only source of configuration, as everywhere else in SLA Police.
@@ -22,6 +24,7 @@ import faust
 
 from sla_police.settings import Settings
 from streams.recovery import install_exact_end_offsets
+from streams.revocation import install_commit_on_revoke
 
 __all__ = ["LIBRARY_LOGGERS", "create_app"]
 
@@ -77,6 +80,7 @@ def create_app(
     app = faust.App(settings.app_id + id_suffix, env={}, **{**chosen, **options})
     if exact_end_offsets:
         install_exact_end_offsets(app)
+    install_commit_on_revoke(app)
     return app
 
 

@@ -153,7 +153,7 @@ def install_exact_end_offsets(app: faust.App) -> None:
     if not issubclass(transport.Consumer, Consumer):
         raise TypeError(f"exact end offsets need the aiokafka transport (kafka://), not "
                         f"{type(transport).__module__}.{type(transport).__name__}")
-    if transport.Consumer is ExactEndOffsetsConsumer:
+    if issubclass(transport.Consumer, ExactEndOffsetsConsumer):
         return
     if getattr(app, "_consumer", None) is not None:
         raise RuntimeError("install_exact_end_offsets() must run before the app starts")

@@ -123,7 +123,8 @@ class TicketStage:
         if now is not None:
             outputs = self.engine.advance(stored.state, now)
             outputs += [n for e in outputs for n in notifications_for(e)]
-        stored.remember(cause, [e.to_json() for e in outputs], self._committed())
+        stored.remember(cause, [e.to_json() for e in outputs],
+                        self._committed(stored.partition))
         self._save(stored)
         await self.emitter.publish(outputs, triggers=True)
         self._observe_breach_delay(outputs)
@@ -142,14 +143,18 @@ class TicketStage:
         self.index.set(stored.partition, ticket, stored.state.next_wakeup())
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
-    def _committed(self) -> dict[int, int]:
-        """Committed offset per topic index for the partitions in hand (for pruning)."""
+    def _committed(self, partition: int) -> dict[int, int]:
+        """Committed offset per topic index of ``partition`` (for pruning its outboxes).
+
+        Offsets of different partitions cannot be compared: a partition whose commit is
+        not known yet (just taken over) prunes nothing.
+        """
         committed = getattr(self.app.consumer, "_committed_offset", {}) or {}
         out: dict[int, int] = {}
         for tp, offset in committed.items():
             index = self.topic_ids.get(tp.topic)
-            if index is not None and offset is not None:
-                out[index] = min(out.get(index, offset), offset)
+            if index is not None and offset is not None and tp.partition == partition:
+                out[index] = offset
         return out
 
     def _observe_breach_delay(self, outputs: list[CloudEvent]) -> None:

@@ -40,6 +40,9 @@ def load_config_or_exit(path: Path | None):  # -> SlaConfig
         fail(f"invalid config:\n{exc}", code=1)
 
 
+_CHUNK_BYTES = 4 << 20
+
+
 def read_log(path: Path, console: Console) -> Iterator[bytes]:
     """Lines of a JSONL file, with a progress bar by bytes read on ``console``."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -50,9 +53,9 @@ def read_log(path: Path, console: Console) -> Iterator[bytes]:
                   disable=total < 5_000_000) as progress:
         task = progress.add_task(f"reading {path.name}", total=total)
         with path.open("rb") as handle:
-            for line in handle:
-                progress.advance(task, len(line))
-                yield line
+            for chunk in iter(lambda: handle.readlines(_CHUNK_BYTES), []):
+                progress.advance(task, sum(map(len, chunk)))  # per chunk: cheap on 1M lines
+                yield from chunk
 
 
 def parse_time_option(option: str, text: str | None):  # -> datetime | None
