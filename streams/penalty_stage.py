@@ -5,10 +5,16 @@ triggers (``sla.breached``, ``sla.attributed``) are buffered until every ticket
 partition has promised, with a watermark, that nothing earlier will follow; then
 they are applied in (time, id) order, exactly as replay does.
 
-All state sits in one table, so its changelog keeps the writes of one trigger in
-order: ``rec|<dept>|<ticket>`` (penalty records) is written before ``book|<dept>``
-(windowed totals, last applied trigger, outbox). A crash between the two replays
-the trigger against the old book and recomputes the same penalty.
+All state sits in one table, so its changelog keeps the writes of one drain in
+order: ``rec|<dept>|<ticket>`` (penalty records) first, then each touched
+``book|<dept>`` once (windowed totals, last applied trigger, outbox), then the
+deletion of the ``pending|...`` rows. A crash before a book write replays the
+pending triggers against the old book and recomputes the same penalties.
+
+A book's outbox keeps the outputs of every drain whose cause (the triggers-topic
+offset of the message that released it) is not committed yet, however many: a
+restarted worker re-emits them, since a SIGKILL can make the table writes durable
+while the outputs they caused never left the producer.
 """
 
 from __future__ import annotations
@@ -26,11 +32,10 @@ from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
 from streams.emit import Emitter
+from streams.table_scan import partition_rows
 from streams.topics import WATERMARK, Topics
 
 __all__ = ["PenaltyStage"]
-
-MAX_OUTBOX = 16
 
 
 class _Records(MutableMapping[str, list[PenaltyRecord]]):
@@ -61,7 +66,8 @@ class _Records(MutableMapping[str, list[PenaltyRecord]]):
 class PenaltyStage:
     def __init__(self, app: faust.App, config: SlaConfig, topics: Topics,
                  emitter: Emitter) -> None:
-        self.engine, self.emitter, self.sources = PenaltyEngine(config), emitter, topics.partitions
+        self.app, self.engine, self.emitter = app, PenaltyEngine(config), emitter
+        self.sources, self.topic_name = topics.partitions, topics.triggers.get_topic_name()
         self.state = app.Table("penalty-state", key_type=bytes, value_type=bytes,
                                partitions=topics.partitions)
         self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
@@ -97,25 +103,48 @@ class PenaltyStage:
         return min(marks.values()) if len(marks) >= self.sources else None
 
     async def _drain(self, partition: int, offset: int) -> None:
+        """Apply every pending trigger the low watermark has released, in order.
+
+        Each touched book is written once per drain, after its triggers' records and
+        before their pending rows are deleted: a crash anywhere in between leaves the
+        pending rows, and re-applying them against the old book recomputes the same
+        penalties (see :meth:`PenaltyEngine.apply`).
+        """
         low = self.low_watermark(partition)
         heap = self.pending.get(partition)
         if low is None or not heap:
             return
         limit = low.timestamp()
+        books: dict[str, tuple[PenaltyBook, list, list[CloudEvent]]] = {}
+        applied: list[bytes] = []
+        emitted: list[CloudEvent] = []
         while heap and heap[0][0] <= limit:
-            _stamp, _id, department, raw = heapq.heappop(heap)
-            await self._apply(partition, department, parse_event(raw, accept="any"), offset)
+            _stamp, event_id, department, raw = heapq.heappop(heap)
+            if department not in books:
+                books[department] = (*self._load_book(department), [])
+            book, _outbox, fresh = books[department]
+            outputs = self.engine.apply(book, parse_event(raw, accept="any"))  # idempotent
+            outputs += [n for e in outputs for n in notifications_for(e)]
+            fresh.extend(outputs)
+            emitted.extend(outputs)
+            applied.append(f"pending|{partition}|{department}|{event_id}".encode())
+        committed = self._committed(partition)
+        for book, outbox, fresh in books.values():
+            kept = [entry for entry in outbox if entry[0] >= committed]  # not committed yet
+            if fresh:
+                kept.append([offset, [e.to_json() for e in fresh]])
+            self._save_book(book, kept, partition)
+        for key in applied:
+            del self.state[key]
+        await self.emitter.publish(emitted)
 
-    async def _apply(self, partition: int, department: str, event: CloudEvent,
-                     offset: int) -> None:
-        book, outbox = self._load_book(department)
-        outputs = self.engine.apply(book, event)  # idempotent: see PenaltyEngine.apply
-        outputs += [n for e in outputs for n in notifications_for(e)]
-        if outputs:
-            outbox = [*outbox, [offset, [e.to_json() for e in outputs]]][-MAX_OUTBOX:]
-        self._save_book(book, outbox, partition)
-        del self.state[f"pending|{partition}|{department}|{event.id}".encode()]
-        await self.emitter.publish(outputs)
+    def _committed(self, partition: int) -> int:
+        """Committed offset of this worker's triggers partition; -1 while unknown."""
+        committed = getattr(self.app.consumer, "_committed_offset", {}) or {}
+        for tp, offset in committed.items():
+            if tp.topic == self.topic_name and tp.partition == partition and offset is not None:
+                return offset
+        return -1
 
     def _load_book(self, department: str) -> tuple[PenaltyBook, list]:
         value = self.state.get(f"book|{department}".encode())
@@ -140,36 +169,37 @@ class PenaltyStage:
         """Reload pending triggers and watermarks of ``partitions``; re-emit outbox entries
         whose cause (a triggers-topic offset) is not committed. Returns outputs re-sent."""
         resent = 0
-        for key, value in self.state.items():
+        for partition, key, value in partition_rows(self.state, partitions, state_partition):
             kind, _, rest = key.decode().partition("|")
             if kind == "mark":
-                partition, source = (int(x) for x in rest.split("|"))
-                if partition in partitions:
-                    self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(
-                        value.decode())
+                source = int(rest.split("|")[1])
+                self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(
+                    value.decode())
             elif kind == "pending":
-                resent += self._reload_pending(partitions, rest, value)
+                department = rest.split("|", 2)[1]
+                event = parse_event(value, accept="any")
+                heapq.heappush(self.pending.setdefault(partition, []),
+                               (event.time.timestamp(), event.id, department, value.decode()))
             elif kind == "book":
-                resent += await self._resend(partitions, value, committed)
+                resent += await self._resend(partition, value, committed)
         return resent
 
-    def _reload_pending(self, partitions: set[int], rest: str, value: bytes) -> int:
-        partition_text, department, _id = rest.split("|", 2)
-        partition = int(partition_text)
-        if partition in partitions:
-            event = parse_event(value, accept="any")
-            heapq.heappush(self.pending.setdefault(partition, []),
-                           (event.time.timestamp(), event.id, department, value.decode()))
-        return 0
-
-    async def _resend(self, partitions: set[int], value: bytes, committed: dict[int, int]) -> int:
+    async def _resend(self, partition: int, value: bytes, committed: dict[int, int]) -> int:
         data = json.loads(value)
-        partition = data["partition"]
-        if partition not in partitions:
-            return 0
         count = 0
         for offset, outputs in data["outbox"]:
             if offset >= committed.get(partition, 0):
                 await self.emitter.republish(outputs)
                 count += len(outputs)
         return count
+
+
+def state_partition(key: bytes, value: bytes) -> int | None:
+    """Partition of a ``penalty-state`` row: in the key (marks, pending) or the book's
+    value; ``rec|`` rows have none (they are looked up by key, never scanned)."""
+    kind, _, rest = key.partition(b"|")
+    if kind in (b"mark", b"pending"):
+        return int(rest.split(b"|", 1)[0])
+    if kind == b"book":
+        return json.loads(value)["partition"]
+    return None

@@ -26,14 +26,15 @@ from streams.emit import Emitter
 from streams.offsets import committed_offsets
 from streams.penalty_stage import PenaltyStage
 from streams.recovery import actives_ready
-from streams.ticket_stage import TicketRecovery, TicketStage
+from streams.table_scan import partition_rows
+from streams.ticket_stage import TicketRecovery, TicketStage, ticket_partition
+from streams.ticket_store import decode_prefix
 from streams.topics import WAKE, Topics, define_topics
 
 __all__ = ["Pipeline", "build_pipeline"]
 
 logger = logging.getLogger("sla_police.streams")
 SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
-SWEEP_AFTER_REBUILD = 2.0  # seconds after a partition rebuild, one more sweep
 WAKE_RESEND = 0.5  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
 
@@ -53,7 +54,6 @@ class Pipeline:
         self.trigger_partitions: set[int] = set()
         self.wakes: dict[int, float] = {}
         self.last_sweep = time.monotonic()
-        self.sweep_at = float("inf")  # a sweep soon after a rebuild (see ensure_tickets_ready)
 
     # -- message handling -------------------------------------------------------------
 
@@ -96,9 +96,6 @@ class Pipeline:
         committed = await self._committed([(t, p) for t in names for p in new])
         resent = await self.recovery.rebuild(new, committed)
         self.ticket_partitions |= new
-        # A store may list a taken-over partition's keys only a little later (RocksDB
-        # opens it lazily), though lookups already work: sweep again shortly.
-        self.sweep_at = time.monotonic() + SWEEP_AFTER_REBUILD
         logger.info("ticket partitions %s ready: %d tickets, %d deadlines indexed, "
                     "%d outputs re-sent", sorted(new), self.recovery.tickets_seen,
                     len(self.tickets.index), resent)
@@ -136,8 +133,8 @@ class Pipeline:
         if not actives_ready(self.app):
             return
         mono = time.monotonic()
-        if mono >= self.sweep_at or mono - self.last_sweep >= SWEEP_INTERVAL:
-            self.sweep_at, self.last_sweep = float("inf"), mono
+        if mono - self.last_sweep >= SWEEP_INTERVAL:
+            self.last_sweep = mono
             for partition in self.sweep():
                 await self._wake(partition)
         if self.settings.clock != "wall":
@@ -165,14 +162,12 @@ class Pipeline:
     def sweep(self) -> set[int]:
         """Safety net: index any stored ticket with a wake-up the index lacks; return
         the partitions that gained entries (they get a wake-up)."""
-        from streams.ticket_store import decode_prefix
-
         fixed: set[int] = set()
-        for key, value in self.tickets.tickets.items():
+        for _partition, key, value in partition_rows(self.tickets.tickets,
+                                                     self.ticket_partitions, ticket_partition):
             prefix = decode_prefix(value)
             ticket = key.decode()
-            if (prefix.partition in self.ticket_partitions and prefix.wakeup is not None
-                    and ticket not in self.tickets.index):
+            if prefix.wakeup is not None and ticket not in self.tickets.index:
                 self.tickets.index.set_stamp(prefix.partition, ticket, prefix.wakeup)
                 fixed.add(prefix.partition)
         if fixed:

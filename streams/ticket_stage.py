@@ -22,10 +22,17 @@ from sla.notifications import notifications_for
 from streams import metrics
 from streams.deadlines import DeadlineIndex
 from streams.emit import Emitter
-from streams.ticket_store import Cause, StoredTicket, decode_stored, encode_stored
+from streams.table_scan import partition_rows
+from streams.ticket_store import (
+    Cause,
+    StoredTicket,
+    decode_prefix,
+    decode_stored,
+    encode_stored,
+)
 from streams.topics import TICK, WAKE, Topics
 
-__all__ = ["TicketStage"]
+__all__ = ["TicketRecovery", "TicketStage", "mark_partition", "ticket_partition"]
 
 
 class TicketStage:
@@ -185,15 +192,12 @@ class TicketRecovery:
 
     async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
         """Index every ticket of ``partitions``; return how many outputs were re-emitted."""
-        from streams.ticket_store import decode_prefix
-
         stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
         self._load_marks(partitions)
         resent = seen = 0
-        for key, value in stage.tickets.items():
+        for _partition, key, value in partition_rows(stage.tickets, partitions,
+                                                     ticket_partition):
             prefix = decode_prefix(value)
-            if prefix.partition not in partitions:
-                continue
             seen += 1
             if prefix.wakeup is not None:
                 stage.index.set_stamp(prefix.partition, key.decode(), prefix.wakeup)
@@ -214,7 +218,16 @@ class TicketRecovery:
         return count
 
     def _load_marks(self, partitions: set[int]) -> None:
-        for key, value in self.stage.marks.items():
-            topic, partition = key.decode().rsplit("|", 1)
-            if int(partition) in partitions:
-                self.stage.ticks[(topic, int(partition))] = datetime.fromisoformat(value.decode())
+        for partition, key, value in partition_rows(self.stage.marks, partitions, mark_partition):
+            topic = key.decode().rsplit("|", 1)[0]
+            self.stage.ticks[(topic, partition)] = datetime.fromisoformat(value.decode())
+
+
+def ticket_partition(_key: bytes, value: bytes) -> int:
+    """Partition of a ``tickets`` row (its value's prefix)."""
+    return decode_prefix(value).partition
+
+
+def mark_partition(key: bytes, _value: bytes) -> int:
+    """Partition of a ``clock-marks`` row (``<topic>|<partition>``)."""
+    return int(key.rsplit(b"|", 1)[1])
