@@ -23,14 +23,14 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine
-from sla.replay import gc_paused, guess_topic, output_order
+from sla.replay import ORDER_ID_AT, gc_paused, guess_topic, order_key, time_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 
 __all__ = ["ShardedReplay", "replay_sharded"]
 
 _SUBJECT = re.compile(rb'"subject"\s*:\s*"([^"\\]*)"')
-Sorted = list[tuple[tuple[float, int, str], str]]
+Sorted = list[tuple[str, str]]
 
 
 @dataclass
@@ -51,9 +51,9 @@ def _shard_of(line: bytes, shards: int) -> int:
 
 
 def _keyed(events: list[CloudEvent], texts: list[str] | None = None) -> Sorted:
-    """(order, JSON) pairs, sorted here so the parent only merges sorted runs."""
+    """(order key, JSON) pairs, sorted here so the parent only merges sorted runs."""
     texts = texts if texts is not None else [e.to_json() for e in events]
-    keyed = [(output_order(e), text) for e, text in zip(events, texts, strict=True)]
+    keyed = [(order_key(e), text) for e, text in zip(events, texts, strict=True)]
     keyed.sort(key=_first)
     return keyed
 
@@ -88,7 +88,7 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
             out.extend(engine.advance(state, until))
     texts = [e.to_json() for e in out]
     # Triggers first: the parent starts the penalty stage while this shard finishes.
-    conn.send(("triggers", [(PenaltyEngine.departments_for(e), text)
+    conn.send(("triggers", [(PenaltyEngine.departments_for(e), f"{time_key(e.time)}{e.id}", text)
                             for e, text in zip(out, texts, strict=True)
                             if PenaltyEngine.is_trigger(e)]))
     extra = [n for e in out for n in notifications_for(e)]
@@ -116,10 +116,11 @@ def _parse_lines(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[b
     return events, rejected
 
 
-def _department_shard(conn: Any, triggers: list[str], config: SlaConfig) -> None:
+def _department_shard(conn: Any, triggers: list[tuple[str, str]], config: SlaConfig) -> None:
+    """Penalties of some departments; triggers come as ((time, id) key, JSON) pairs."""
     penalties = PenaltyEngine(config)
-    events = [_parse_output(raw) for raw in triggers]
-    events.sort(key=lambda e: (e.time.timestamp(), e.id))
+    triggers.sort(key=_first)
+    events = [_parse_output(raw) for _, raw in triggers]
     books: dict[str, PenaltyBook] = {}
     out: list[CloudEvent] = []
     mine = set(conn.recv())
@@ -189,33 +190,34 @@ def _replay_sharded(lines: Sequence[bytes], config: SlaConfig, until: datetime |
     merged.sort(key=_first)  # a merge of sorted runs: Timsort finds them
     out, last_id = [], None
     for key, text in merged:
-        if key[2] != last_id:
+        if key[ORDER_ID_AT:] != last_id:
             out.append(text)
-            last_id = key[2]
+            last_id = key[ORDER_ID_AT:]
     figures = _merge_figures([r[1] for r in results] + [figures for _, figures in done])
     return ShardedReplay(lines=out, figures=figures, events=sum(r[2] for r in results),
                          duplicates=sum(r[3] for r in results),
                          invalid=sum(r[4] for r in results), until=until)
 
 
-def _start_penalty_stage(triggers: list[tuple[list[str], str]], config: SlaConfig,
+def _start_penalty_stage(triggers: list[tuple[list[str], str, str]], config: SlaConfig,
                          workers: int) -> list[tuple[Any, Any]]:
     groups = _balanced_groups(triggers, workers)
     owner = {department: n for n, group in enumerate(groups) for department in group}
-    routed: list[list[str]] = [[] for _ in range(workers)]
-    for departments, raw in triggers:
+    routed: list[list[tuple[str, str]]] = [[] for _ in range(workers)]
+    for departments, key, raw in triggers:
         for n in {owner.get(d, 0) for d in departments}:
-            routed[n].append(raw)
+            routed[n].append((key, raw))
     shards = [_start(_department_shard, routed[n], config) for n in range(workers)]
     for n, (_, conn) in enumerate(shards):
         conn.send(groups[n])
     return shards
 
 
-def _balanced_groups(triggers: list[tuple[list[str], str]], workers: int) -> list[list[str]]:
+def _balanced_groups(triggers: list[tuple[list[str], str, str]],
+                     workers: int) -> list[list[str]]:
     """Departments split over workers so each gets about the same number of triggers."""
     load: dict[str, int] = {}
-    for departments, _ in triggers:
+    for departments, _, _ in triggers:
         for department in departments:
             load[department] = load.get(department, 0) + 1
     groups: list[list[str]] = [[] for _ in range(workers)]
