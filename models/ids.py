@@ -21,8 +21,11 @@ def derived_id(*parts: object) -> str:
 
     ``None`` parts are written as an empty field, so ('a', None) != ('a', 'None').
     """
-    text = "\x1f".join([p if p.__class__ is str else "" if p is None else str(p)
-                        for p in parts])
+    try:
+        text = "\x1f".join(parts)  # the usual case: every part is a string
+    except TypeError:
+        text = "\x1f".join([p if p.__class__ is str else "" if p is None else str(p)
+                            for p in parts])
     digest = _NS_SHA1.copy()
     digest.update(text.encode())
     h = digest.hexdigest()
