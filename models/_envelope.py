@@ -78,6 +78,10 @@ class CloudEvent(Model):
         """Canonical JSON: the same event always serialises to the same bytes."""
         return self.__pydantic_serializer__.to_json(self, exclude_none=True).decode()
 
+    def to_json_bytes(self) -> bytes:
+        """:meth:`to_json` encoded as UTF-8, as the serializer writes it (no decoding)."""
+        return self.__pydantic_serializer__.to_json(self, exclude_none=True)
+
 
 def trusted(cls: type[BaseModel], values: dict[str, Any]) -> Any:
     """Build ``cls`` from values that are already valid, skipping validation.

@@ -161,7 +161,9 @@ class WorkIndex:
         j = bisect_right(self.starts, t) - 1
         if j < 0:
             return 0
-        return min(self.cum_starts[j] + t - self.starts[j], self.cum_ends[j])
+        inside = self.cum_starts[j] + t - self.starts[j]
+        end = self.cum_ends[j]
+        return inside if inside < end else end  # min(), without the call
 
     def instant_at(self, target: int) -> int:
         """The instant at which cumulative working time reaches ``target``.

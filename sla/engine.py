@@ -67,13 +67,17 @@ class SlaEngine:
         out: list[CloudEvent] = []
         if state.complaint is None and not self._start_with_complaint(state, now, out):
             return out
+        pending = state.pending
         while True:
-            event = state.pending[0] if state.pending and state.pending[0].time <= now else None
             fire = state.next_fire()
-            if event is not None and (fire is None or event.time <= fire):
-                state.pending.pop(0)
-                self._apply(state, event, out)
-            elif fire is not None and fire <= now:
+            if pending:
+                event = pending[0]
+                time = event.time
+                if time <= now and (fire is None or time <= fire):
+                    del pending[0]
+                    self._apply(state, event, out)
+                    continue
+            if fire is not None and fire <= now:
                 self._fire(state, fire, out)
             else:
                 return out
@@ -91,7 +95,8 @@ class SlaEngine:
         return False
 
     def _apply(self, state: TicketState, event: CloudEvent, out: list[CloudEvent]) -> None:
-        at = event.time if state.last_time is None else max(event.time, state.last_time)
+        last = state.last_time  # max(), without the call: this runs for every event
+        at = last if last is not None and last > event.time else event.time
         state.last_time = at
         if state.status == CANCELLED:
             return

@@ -56,8 +56,13 @@ def summarise(outputs: Iterable[CloudEvent]) -> dict[str, DepartmentFigures]:
     """Figures per department, sorted by department id. Net of reversals."""
     rows: dict[str, DepartmentFigures] = {}
     for event in outputs:
-        department = event.data.__dict__.get("department")
-        if department is None or event.type == "notification.requested":
+        if event.type == "notification.requested":
             continue
-        rows.setdefault(department, DepartmentFigures(department)).add(event)
+        department = event.data.__dict__.get("department")
+        if department is None:
+            continue
+        row = rows.get(department)  # not setdefault: no throwaway row per event
+        if row is None:
+            row = rows[department] = DepartmentFigures(department)
+        row.add(event)
     return dict(sorted(rows.items()))
