@@ -10,6 +10,7 @@ Only standard-library multiprocessing is used; nothing here touches a network.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import re
 import traceback
 import zlib
@@ -75,6 +76,18 @@ def _first(item: tuple[Any, ...]) -> Any:
     return item[0]
 
 
+def _finish(conn: Any, result: Any) -> None:
+    """Send a shard's result and end its process at once.
+
+    Returning would first free the shard's millions of objects one by one (about
+    5 % of the replay's CPU time); the OS takes the memory back for free. The
+    result is in the pipe before the process ends, so the parent still reads it.
+    """
+    conn.send(("done", result))
+    conn.close()
+    os._exit(0)
+
+
 def _run_child(conn: Any, work: Callable[..., Any], *args: Any) -> None:
     try:
         with gc_paused():
@@ -112,7 +125,7 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
                                               key=key))
     run = _as_run(_keyed(out, texts) + _keyed(extra))
     figures = summarise(out + extra)
-    conn.send(("done", (run, figures, len(events), duplicates, len(rejected))))
+    _finish(conn, (run, figures, len(events), duplicates, len(rejected)))
 
 
 def _parse_lines(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[bytes, Any]]]:
@@ -143,7 +156,7 @@ def _department_shard(conn: Any, triggers: list[tuple[str, bytes]], config: SlaC
                                                                  PenaltyBook(department))
                 out.extend(penalties.apply(book, event))
     out.extend(n for e in list(out) for n in notifications_for(e))
-    conn.send(("done", (_as_run(_keyed(out)), summarise(out))))
+    _finish(conn, (_as_run(_keyed(out)), summarise(out)))
 
 
 def _parse_output(raw: bytes) -> CloudEvent:
