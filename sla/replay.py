@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from models import CloudEvent, Rejection, parse_event
 from models.topics import TICKET_EVENTS, inbound_topic_for
@@ -30,6 +30,7 @@ __all__ = [
     "ReplayResult",
     "guess_topic",
     "order_key",
+    "share_zone",
     "output_order",
     "replay",
     "gc_paused",
@@ -96,6 +97,27 @@ def guess_topic(raw: bytes | str) -> tuple[str, str | None]:
     return TICKET_EVENTS, None
 
 
+_ZONES: dict[timedelta | None, tzinfo] = {}
+
+
+def share_zone(event: CloudEvent) -> CloudEvent:
+    """``event`` with its time on the one shared fixed-offset zone of that offset.
+
+    pydantic gives every parsed time a tzinfo object of its own, so comparing two
+    of them calls ``utcoffset`` on both; replay compares event times all the time,
+    and times on the same tzinfo object compare as plain numbers. The instant, the
+    offset, the arithmetic and the JSON stay the same. Only for freshly parsed
+    events: the (frozen) event is updated in place.
+    """
+    time = event.time
+    offset = time.utcoffset()
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = timezone(offset) if offset else UTC  # type: ignore[arg-type]
+    event.__dict__["time"] = time.replace(tzinfo=zone)
+    return event
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for a batch run.
@@ -133,7 +155,7 @@ def _replay_lines(lines: Iterable[str | bytes], config: SlaConfig, *,
         if isinstance(parsed, Rejection):
             rejected.append((stripped, parsed))
         else:
-            events.append(parsed)
+            events.append(share_zone(parsed))
         if progress is not None and n % 1000 == 0:
             progress(1000)
     result = replay(events, config, until=until, sort=False)
