@@ -86,6 +86,8 @@ class WorkIndex:
         self.lo = 0  # covered range [lo, hi) in UTC microseconds
         self.hi = 0
         self._first = self._last = 0  # covered local years
+        self._last_t: int | None = None  # last cumulative() query, and its answer
+        self._last_cumulative = 0
 
     # -- building ---------------------------------------------------------------------
 
@@ -128,6 +130,7 @@ class WorkIndex:
             cum_ends.append(total)
         self.starts, self.ends = starts, ends
         self.cum_starts, self.cum_ends = cum_starts, cum_ends
+        self._last_t = None  # cumulative values moved: forget the last answer
         self.lo = wall_to_us(date(self._first, 1, 1), 0, self._tz)
         self.hi = wall_to_us(date(self._last + 1, 1, 1), 0, self._tz)
 
@@ -157,13 +160,20 @@ class WorkIndex:
     # -- queries (arguments must be covered) ------------------------------------------
 
     def cumulative(self, t: int) -> int:
-        """Working time (microseconds) from the start of the index up to ``t``."""
+        """Working time (microseconds) from the start of the index up to ``t``.
+
+        The last answer is remembered: a clock's start is asked for several times
+        in a row (its target, its deadline, its first warning)."""
+        if t == self._last_t:
+            return self._last_cumulative
         j = bisect_right(self.starts, t) - 1
         if j < 0:
             return 0
         inside = self.cum_starts[j] + t - self.starts[j]
         end = self.cum_ends[j]
-        return inside if inside < end else end  # min(), without the call
+        found = inside if inside < end else end  # min(), without the call
+        self._last_t, self._last_cumulative = t, found
+        return found
 
     def instant_at(self, target: int) -> int:
         """The instant at which cumulative working time reaches ``target``.
