@@ -10,6 +10,12 @@ embedded Tansu broker (see ``streams/NOTES.md``) are made once:
   restarted worker silently loses the newest table updates on Tansu;
 - a commit of everything processed before partitions are revoked (:mod:`streams.revocation`),
   which Faust itself skips, so a rebalance does not replay (and re-emit) the last second;
+- partitions with no committed offset read again from their start after a rebalance
+  (:mod:`streams.rebalance_seek`): Faust drops the records it fetched while paused and
+  seeks back only partitions that have a commit;
+- a producer flush that waits for every buffered table write before an offset commit
+  (:mod:`streams.producer_flush`): Faust's gives up after 0.1 s, so a stop or a crash could
+  commit inputs whose table updates were never written;
 - ``env={}``: Faust settings normally let environment variables (``BROKER_URL``,
   ``APP_ENV_PREFIX``...) override the arguments given here; an empty environment makes the
   :class:`Settings` object the only source of configuration, as everywhere else in SLA Police.
@@ -23,6 +29,8 @@ from typing import Any
 import faust
 
 from sla_police.settings import Settings
+from streams.producer_flush import install_complete_flush
+from streams.rebalance_seek import install_rebalance_seek
 from streams.recovery import install_exact_end_offsets
 from streams.revocation import install_commit_on_revoke
 
@@ -81,6 +89,8 @@ def create_app(
     if exact_end_offsets:
         install_exact_end_offsets(app)
     install_commit_on_revoke(app)
+    install_rebalance_seek(app)
+    install_complete_flush(app)
     return app
 
 

@@ -16,15 +16,23 @@ __all__ = ["committed_offsets"]
 
 async def committed_offsets(bootstrap: str, group_id: str,
                             partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
-    """{(topic, partition): next offset to read}; 0 where nothing was committed."""
+    """{(topic, partition): next offset to read}: the committed offset, or where nothing
+    was committed, the partition's first offset (0 unless retention removed records)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id,
                                 enable_auto_commit=False)
     await consumer.start()
     try:
-        out = {}
+        out, uncommitted = {}, []
         for topic, partition in partitions:
-            offset = await consumer.committed(TopicPartition(topic, partition))
-            out[(topic, partition)] = offset if offset is not None and offset >= 0 else 0
+            tp = TopicPartition(topic, partition)
+            offset = await consumer.committed(tp)
+            if offset is not None and offset >= 0:
+                out[(topic, partition)] = offset
+            else:
+                uncommitted.append(tp)
+        if uncommitted:
+            firsts = await consumer.beginning_offsets(uncommitted)
+            out.update({(tp.topic, tp.partition): firsts.get(tp, 0) for tp in uncommitted})
         return out
     finally:
         await consumer.stop()

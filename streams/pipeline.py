@@ -45,7 +45,7 @@ class Pipeline:
     def __init__(self, app: faust.App, settings: Settings, config: SlaConfig) -> None:
         self.app, self.settings = app, settings
         self.topics: Topics = define_topics(app, settings)
-        self.emitter = Emitter(self.topics)
+        self.emitter = Emitter(app, self.topics)
         self.tickets = TicketStage(app, SlaEngine(config), self.topics, self.emitter,
                                    settings.clock)
         self.penalties = PenaltyStage(app, config, self.topics, self.emitter)
@@ -62,7 +62,7 @@ class Pipeline:
         try:
             partition = event.message.partition
             if stage is self.tickets:
-                await self.ensure_tickets_ready(partition)
+                await self.ensure_tickets_ready(partition, event.message)
             else:
                 await self.ensure_penalties_ready(partition)
             await stage.process(event)
@@ -82,7 +82,7 @@ class Pipeline:
 
     # -- recovery ---------------------------------------------------------------------
 
-    async def ensure_tickets_ready(self, partition: int) -> None:
+    async def ensure_tickets_ready(self, partition: int, first: Any = None) -> None:
         """Rebuild a partition that changed hands, on its own first message.
 
         Faust resumes a partition's stream only once its changelog is applied;
@@ -97,8 +97,10 @@ class Pipeline:
         resent = await self.recovery.rebuild(new, committed)
         self.ticket_partitions |= new
         logger.info("ticket partitions %s ready: %d tickets, %d deadlines indexed, "
-                    "%d outputs re-sent", sorted(new), self.recovery.tickets_seen,
-                    len(self.tickets.index), resent)
+                    "%d outputs re-sent; committed %s; first message %s@%s",
+                    sorted(new), self.recovery.tickets_seen, len(self.tickets.index), resent,
+                    {t: o for (t, _), o in committed.items()},
+                    getattr(first, "topic", None), getattr(first, "offset", None))
 
     async def ensure_penalties_ready(self, partition: int) -> None:
         """The department stage's counterpart of :meth:`ensure_tickets_ready`."""

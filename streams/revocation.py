@@ -32,6 +32,8 @@ import faust
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
+from streams._transport import mix_into_transport
+
 __all__ = ["CommitOnRevoke", "install_commit_on_revoke"]
 
 logger = logging.getLogger(__name__)
@@ -69,13 +71,4 @@ def install_commit_on_revoke(app: faust.App) -> None:
     Must run before the app creates its consumer (before it starts); idempotent.
     Combines with any consumer class already installed (e.g. exact end offsets).
     """
-    transport = app.transport
-    base = transport.Consumer
-    if issubclass(base, CommitOnRevoke):
-        return
-    if not issubclass(base, Consumer):
-        raise TypeError(f"unexpected consumer class {base!r}")
-    if getattr(app, "_consumer", None) is not None:
-        raise RuntimeError("install_commit_on_revoke() must run before the app starts")
-    transport.Consumer = type(  # type: ignore[misc]  # this transport instance only
-        f"CommitOnRevoke{base.__name__}", (CommitOnRevoke, base), {"__module__": __name__})
+    mix_into_transport(app, "Consumer", CommitOnRevoke, Consumer)

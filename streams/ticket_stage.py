@@ -9,6 +9,7 @@ deadline index (worker memory) is rebuilt from it after every recovery.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from sla.notifications import notifications_for
 from streams import metrics
 from streams.deadlines import DeadlineIndex
 from streams.emit import Emitter
+from streams.frontier import OffsetFrontier
 from streams.table_scan import partition_rows
 from streams.ticket_store import (
     Cause,
@@ -34,6 +36,8 @@ from streams.topics import TICK, WAKE, Topics
 
 __all__ = ["TicketRecovery", "TicketStage", "mark_partition", "ticket_partition"]
 
+logger = logging.getLogger("sla_police.streams")
+
 
 class TicketStage:
     def __init__(self, app: faust.App, engine: SlaEngine, topics: Topics, emitter: Emitter,
@@ -45,6 +49,7 @@ class TicketStage:
         self.marks = app.Table("clock-marks", **raw)
         self.index = DeadlineIndex()
         self.ticks: dict[tuple[str, int], datetime] = {}
+        self.frontier = OffsetFrontier()  # ticks wait until no earlier message is missing
         self.clock_topic = topics.clock.get_topic_name()
         self.topic_ids = {COMPLAINTS: 0, TICKET_EVENTS: 1, self.clock_topic: 2}
 
@@ -53,7 +58,7 @@ class TicketStage:
     async def process(self, event: faust.EventT) -> None:
         message = event.message
         if TICK in event.headers:
-            await self._on_tick(message, event.headers[TICK].decode())
+            await self._hold_tick(message, event.headers[TICK].decode())
         elif WAKE in event.headers:
             now = self.now(message.partition)  # wall clock, or the partition's stream clock
             if now is not None:
@@ -62,6 +67,7 @@ class TicketStage:
             started = time.perf_counter()
             await self._on_inbound(event)
             metrics.EVENT_PROCESSING.observe(time.perf_counter() - started)
+            await self._processed(message)
 
     def _cause(self, message: faust.types.Message) -> Cause:
         return (self.topic_ids.get(message.topic, 9), message.offset)
@@ -103,6 +109,21 @@ class TicketStage:
         await self.emitter.publish([letter])  # counts the rejection by kind, too
 
     # -- time ----------------------------------------------------------------------------
+
+    async def _hold_tick(self, message: faust.types.Message, when_text: str) -> None:
+        """Apply a tick once every earlier message of its partition has been processed."""
+        tp = (message.topic, message.partition)
+        self.frontier.hold(tp, message.offset, when_text)
+        await self._processed(message)
+        if not self.frontier.covers(tp, message.offset):
+            logger.info("tick at %s[%d]@%d held: earlier messages of that partition are "
+                        "still to come", *tp, message.offset)
+
+    async def _processed(self, message: faust.types.Message) -> None:
+        tp = (message.topic, message.partition)
+        self.frontier.seen(tp, message.offset)
+        for when_text in self.frontier.release(tp):
+            await self._on_tick(message, when_text)
 
     async def _on_tick(self, message: faust.types.Message, when_text: str) -> None:
         topic, partition = message.topic, message.partition
@@ -187,6 +208,7 @@ class TicketRecovery:
     def drop(self, partitions: set[int]) -> None:
         for partition in partitions:
             self.stage.index.drop_partition(partition)
+            self.stage.frontier.forget(partition)
             for key in [k for k in self.stage.ticks if k[1] == partition]:
                 del self.stage.ticks[key]
 
@@ -194,6 +216,9 @@ class TicketRecovery:
         """Index every ticket of ``partitions``; return how many outputs were re-emitted."""
         stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
         self._load_marks(partitions)
+        for topic in (COMPLAINTS, TICKET_EVENTS):
+            for partition in partitions:
+                stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
         resent = seen = 0
         for _partition, key, value in partition_rows(stage.tickets, partitions,
                                                      ticket_partition):

@@ -30,6 +30,7 @@ from tests.integration.stream_oracle import (
 )
 
 pytestmark = pytest.mark.integration
+INFO_LOGS = {"SLA_LOG_LEVEL": "INFO"}  # hand-over steps in worker.log, if it ever fails
 
 
 def test_sigkill_twice_and_restart(bootstrap: str, tmp_path: Path) -> None:
@@ -58,18 +59,15 @@ def test_sigkill_twice_and_restart(bootstrap: str, tmp_path: Path) -> None:
     assert_same_as_replay(actual_outputs(found), expected)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 4 still open: the duplicate re-emission after a rebalance is fixed "
-    "(streams/revocation.py), but a rare failure remains (seen once in a full-suite run) "
-    "and penalties can be lost out of order after a rebalance under load; see "
-    "streams/NOTES.md 'Hand-over defect'"))
 def test_two_workers_share_and_take_over(bootstrap: str, tmp_path: Path) -> None:
     lines = small_log(seed=31)
     expected, until = expected_outputs(lines)
     # RocksDB, the production store: Faust's memory store was seen to hand over a
     # partition before its changelog was applied (streams/NOTES.md).
-    first = WorkerProcess(bootstrap, tmp_path / "a", store="rocksdb://").start()
-    second = WorkerProcess(bootstrap, tmp_path / "b", store="rocksdb://").start()
+    first = WorkerProcess(bootstrap, tmp_path / "a", store="rocksdb://",
+                          extra_env=INFO_LOGS).start()
+    second = WorkerProcess(bootstrap, tmp_path / "b", store="rocksdb://",
+                           extra_env=INFO_LOGS).start()
     stopped = []
 
     def stop_second_halfway(n: int) -> None:

@@ -1,0 +1,84 @@
+"""After a rebalance, read again everything that was not committed, whatever Faust fetched.
+
+Two faust-streaming 0.15.3 defects together lost input in the two-worker hand-over test
+(a taken-over partition's first complaints never reached the agent, so every outcome
+of those tickets was missing):
+
+- **Read offsets move past messages that were never delivered.** The fetch loop
+  (``Consumer._drain_messages``) hands each record to the agents with
+  ``wait_first(callback(message), suspend_flow.wait())`` and then records it as read.
+  While a rebalance or a table recovery has the flow suspended, the callback is dropped
+  but the record is still marked read, and Faust later *drops* every record below that
+  read offset as a duplicate, also after seeking back.
+- **No seek back where nothing was committed.** Faust discards what it fetched while
+  paused and relies on aiokafka's ``seek_to_committed``, which seeks only partitions
+  whose committed offset is above 0; one that has no commit yet keeps its position
+  after the discarded records.
+
+**The fix.** :class:`SeekUncommittedToStart` turns off Faust's read-offset filter (Kafka
+positions already deliver each partition in order; what a seek delivers twice, the
+stages ignore, since they apply every event, tick and trigger once) and makes every
+seek to committed offsets also send the partitions without a commit back to their
+beginning (with Faust's default ``consumer_auto_offset_reset="earliest"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import faust
+from faust.transport.consumer import Consumer
+
+from streams._transport import mix_into_transport
+
+__all__ = ["SeekUncommittedToStart", "install_rebalance_seek"]
+
+logger = logging.getLogger(__name__)
+
+
+class _NoReadOffsets(dict):
+    """Faust's per-partition "read up to" map, with the filter turned off: every lookup
+    says "nothing read yet", writes are ignored."""
+
+    def __getitem__(self, key: Any) -> None:
+        return None
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class SeekUncommittedToStart:
+    """Consumer mixin: no read-offset filter; uncommitted partitions restart at offset 0."""
+
+    app: faust.App
+    _thread: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self._read_offset = _NoReadOffsets()
+
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        committed = await super().seek_to_committed()  # type: ignore[misc]
+        if self.app.conf.consumer_auto_offset_reset != "earliest":
+            return committed
+        thread = self._thread
+        client = thread._ensure_consumer()
+        assigned = client.assignment()
+        uncommitted = [tp for tp, offset in committed.items() if not offset and tp in assigned]
+        if uncommitted:
+            await thread.call_thread(client.seek_to_beginning, *uncommitted)
+            logger.debug("no committed offset, reading from the start: %s", uncommitted)
+        return committed
+
+
+def install_rebalance_seek(app: faust.App) -> None:
+    """Give ``app``'s transport a consumer class with :class:`SeekUncommittedToStart`.
+
+    Must run before the app creates its consumer (before it starts); idempotent.
+    """
+    mix_into_transport(app, "Consumer", SeekUncommittedToStart, Consumer)

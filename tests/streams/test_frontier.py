@@ -1,0 +1,60 @@
+"""The ticket stage's offset frontier: ticks wait for every earlier message."""
+
+from __future__ import annotations
+
+from streams.frontier import OffsetFrontier
+
+TP = ("ticket-events", 2)
+
+
+def test_a_tick_after_a_gap_waits_until_the_earlier_messages_come_again() -> None:
+    """After a rebalance Faust delivered offsets 8.. before 0..7 (a seek back): the tick
+    at 9 must not move the clock while 0..7 are still unprocessed."""
+    frontier = OffsetFrontier()
+    frontier.start(TP, 0)  # nothing committed yet
+    frontier.seen(TP, 8)
+    frontier.hold(TP, 9, "tick@9")
+    frontier.seen(TP, 9)
+    assert not frontier.covers(TP, 9)
+    assert frontier.release(TP) == []
+    assert frontier.gaps() == 1
+    for offset in range(8):
+        frontier.seen(TP, offset)
+    assert frontier.covers(TP, 9)
+    assert frontier.release(TP) == ["tick@9"]
+    assert frontier.release(TP) == []  # released once
+    assert frontier.gaps() == 0
+
+
+def test_in_order_delivery_releases_each_tick_at_once() -> None:
+    frontier = OffsetFrontier()
+    frontier.start(TP, 40)  # committed offset: 0..39 were processed before
+    frontier.seen(TP, 40)
+    frontier.hold(TP, 41, "a")
+    frontier.seen(TP, 41)
+    assert frontier.release(TP) == ["a"]
+    frontier.seen(TP, 12)  # a redelivery below the frontier changes nothing
+    assert frontier.covers(TP, 41) and not frontier.covers(TP, 42)
+
+
+def test_ticks_release_in_offset_order_and_partitions_are_independent() -> None:
+    frontier, other = OffsetFrontier(), ("complaints", 2)
+    frontier.start(TP, 0)
+    frontier.start(other, 0)
+    frontier.seen(TP, 2)
+    frontier.hold(TP, 3, "late")
+    frontier.seen(TP, 3)
+    frontier.hold(TP, 1, "early")
+    frontier.seen(TP, 1)
+    frontier.seen(other, 0)
+    assert frontier.release(other) == []
+    frontier.seen(TP, 0)
+    assert frontier.release(TP) == ["early", "late"]
+
+
+def test_a_forgotten_partition_is_trusted_until_started_again() -> None:
+    frontier = OffsetFrontier()
+    frontier.start(TP, 5)
+    frontier.seen(TP, 7)
+    frontier.forget(2)
+    assert frontier.covers(TP, 1000) and frontier.gaps() == 0
