@@ -25,7 +25,15 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine
-from sla.replay import ORDER_ID_AT, gc_paused, guess_topic, order_key, share_zone, time_key
+from sla.replay import (
+    ORDER_ID_AT,
+    gc_paused,
+    guess_topic,
+    order_key,
+    share_zone,
+    shared_time,
+    time_key,
+)
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 
@@ -104,6 +112,8 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
     times = [e.time for e in events]
     conn.send(("bounds", (min(times, default=None), max(times, default=None))))
     until, first = conn.recv()
+    # Unpickled, ``until`` has a tzinfo of its own: share it, it is compared all the time.
+    until = None if until is None else shared_time(until)
     engine, tickets, duplicates = SlaEngine(config), {}, 0
     for event in events:
         state = tickets.get(event.subject) or tickets.setdefault(

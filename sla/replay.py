@@ -31,6 +31,7 @@ __all__ = [
     "guess_topic",
     "order_key",
     "share_zone",
+    "shared_time",
     "output_order",
     "replay",
     "gc_paused",
@@ -109,13 +110,17 @@ def share_zone(event: CloudEvent) -> CloudEvent:
     offset, the arithmetic and the JSON stay the same. Only for freshly parsed
     events: the (frozen) event is updated in place.
     """
-    time = event.time
+    event.__dict__["time"] = shared_time(event.time)
+    return event
+
+
+def shared_time(time: datetime) -> datetime:
+    """``time`` on the shared fixed-offset zone of its offset (see :func:`share_zone`)."""
     offset = time.utcoffset()
     zone = _ZONES.get(offset)
     if zone is None:
         zone = _ZONES[offset] = timezone(offset) if offset else UTC  # type: ignore[arg-type]
-    event.__dict__["time"] = time.replace(tzinfo=zone)
-    return event
+    return time.replace(tzinfo=zone)
 
 
 @contextmanager
