@@ -6,15 +6,18 @@ partition has promised, with a watermark, that nothing earlier will follow; then
 they are applied in (time, id) order, exactly as replay does.
 
 All state sits in one table, so its changelog keeps the writes of one drain in
-order: ``rec|<dept>|<ticket>`` (penalty records) first, then each touched
-``book|<dept>`` once (windowed totals, last applied trigger, outbox), then the
-deletion of the ``pending|...`` rows. A crash before a book write replays the
-pending triggers against the old book and recomputes the same penalties.
+order: ``rec|<dept>|<ticket>`` (penalty records) first, then the drain's outbox
+rows, then each touched ``book|<dept>`` once (windowed totals, last applied
+trigger), then the deletion of the ``pending|...`` rows. A crash before a book
+write replays the pending triggers against the old book and recomputes the same
+penalties.
 
-A book's outbox keeps the outputs of every drain whose cause (the triggers-topic
-offset of the message that released it) is not committed yet, however many: a
-restarted worker re-emits them, since a SIGKILL can make the table writes durable
-while the outputs they caused never left the producer.
+The outbox: ``out|<partition>|<offset>|<chunk>`` rows hold the outputs of each
+drain whose cause (the triggers-topic offset of the message that released it) is
+not committed yet, at most :data:`OUTBOX_CHUNK` outputs a row, so no table value
+outgrows a Kafka message however large a burst. A restarted worker re-emits them,
+since a SIGKILL can make the table writes durable while the outputs they caused
+never left the producer; rows are deleted once their cause is committed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,11 @@ from streams.emit import Emitter
 from streams.table_scan import partition_rows
 from streams.topics import WATERMARK, Topics
 
-__all__ = ["PenaltyStage"]
+__all__ = ["OUTBOX_CHUNK", "PenaltyStage"]
+
+#: Outputs per outbox row: about 1 KB each with notifications, so rows stay well
+#: under Kafka's default 1 MB message limit.
+OUTBOX_CHUNK = 200
 
 
 class _Records(MutableMapping[str, list[PenaltyRecord]]):
@@ -72,6 +79,7 @@ class PenaltyStage:
                                partitions=topics.partitions)
         self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
         self.marks: dict[int, dict[int, datetime]] = {}
+        self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
 
     async def process(self, event: faust.EventT) -> None:
         partition = event.message.partition
@@ -115,28 +123,40 @@ class PenaltyStage:
         if low is None or not heap:
             return
         limit = low.timestamp()
-        books: dict[str, tuple[PenaltyBook, list, list[CloudEvent]]] = {}
+        books: dict[str, PenaltyBook] = {}
         applied: list[bytes] = []
         emitted: list[CloudEvent] = []
         while heap and heap[0][0] <= limit:
             _stamp, event_id, department, raw = heapq.heappop(heap)
             if department not in books:
-                books[department] = (*self._load_book(department), [])
-            book, _outbox, fresh = books[department]
-            outputs = self.engine.apply(book, parse_event(raw, accept="any"))  # idempotent
-            outputs += [n for e in outputs for n in notifications_for(e)]
-            fresh.extend(outputs)
-            emitted.extend(outputs)
+                books[department] = self._load_book(department)
+            outputs = self.engine.apply(books[department], parse_event(raw, accept="any"))
+            emitted.extend(outputs)  # apply() is idempotent: see its docstring
+            emitted.extend(n for e in outputs for n in notifications_for(e))
             applied.append(f"pending|{partition}|{department}|{event_id}".encode())
-        committed = self._committed(partition)
-        for book, outbox, fresh in books.values():
-            kept = [entry for entry in outbox if entry[0] >= committed]  # not committed yet
-            if fresh:
-                kept.append([offset, [e.to_json() for e in fresh]])
-            self._save_book(book, kept, partition)
+        self._prune_outbox(partition)
+        self._keep_outbox(partition, offset, [e.to_json() for e in emitted])
+        for book in books.values():
+            self._save_book(book, partition)
         for key in applied:
             del self.state[key]
         await self.emitter.publish(emitted)
+
+    def _keep_outbox(self, partition: int, offset: int, outputs: list[str]) -> None:
+        rows = self.outbox.setdefault(partition, [])
+        for chunk, start in enumerate(range(0, len(outputs), OUTBOX_CHUNK)):
+            key = f"out|{partition}|{offset}|{chunk}".encode()
+            self.state[key] = json.dumps(outputs[start:start + OUTBOX_CHUNK]).encode()
+            rows.append((offset, key))
+
+    def _prune_outbox(self, partition: int) -> None:
+        """Delete the outbox rows whose cause is committed (its outputs are on Kafka)."""
+        committed, rows = self._committed(partition), self.outbox.get(partition, [])
+        done = [row for row in rows if row[0] < committed]
+        for _, key in done:
+            del self.state[key]
+        if done:
+            self.outbox[partition] = [row for row in rows if row[0] >= committed]
 
     def _committed(self, partition: int) -> int:
         """Committed offset of this worker's triggers partition; -1 while unknown."""
@@ -146,16 +166,15 @@ class PenaltyStage:
                 return offset
         return -1
 
-    def _load_book(self, department: str) -> tuple[PenaltyBook, list]:
+    def _load_book(self, department: str) -> PenaltyBook:
         value = self.state.get(f"book|{department}".encode())
         records = _Records(self.state, department)
         if value is None:
-            return PenaltyBook(department, by_ticket=records), []
-        data = json.loads(value)
-        return decode_book(data["book"], by_ticket=records), data["outbox"]
+            return PenaltyBook(department, by_ticket=records)
+        return decode_book(json.loads(value)["book"], by_ticket=records)
 
-    def _save_book(self, book: PenaltyBook, outbox: list, partition: int) -> None:
-        value = {"book": encode_book(book), "outbox": outbox, "partition": partition}
+    def _save_book(self, book: PenaltyBook, partition: int) -> None:
+        value = {"book": encode_book(book), "partition": partition}
         self.state[f"book|{book.department}".encode()] = json.dumps(value).encode()
 
     # -- recovery ----------------------------------------------------------------------
@@ -164,6 +183,7 @@ class PenaltyStage:
         for partition in partitions:
             self.pending.pop(partition, None)
             self.marks.pop(partition, None)
+            self.outbox.pop(partition, None)
 
     async def rebuild(self, partitions: set[int], committed: dict[int, int]) -> int:
         """Reload pending triggers and watermarks of ``partitions``; re-emit outbox entries
@@ -180,25 +200,21 @@ class PenaltyStage:
                 event = parse_event(value, accept="any")
                 heapq.heappush(self.pending.setdefault(partition, []),
                                (event.time.timestamp(), event.id, department, value.decode()))
-            elif kind == "book":
-                resent += await self._resend(partition, value, committed)
+            elif kind == "out":
+                cause = int(rest.split("|")[1])
+                self.outbox.setdefault(partition, []).append((cause, key))
+                if cause >= committed.get(partition, 0):
+                    outputs = json.loads(value)
+                    await self.emitter.republish(outputs)
+                    resent += len(outputs)
         return resent
-
-    async def _resend(self, partition: int, value: bytes, committed: dict[int, int]) -> int:
-        data = json.loads(value)
-        count = 0
-        for offset, outputs in data["outbox"]:
-            if offset >= committed.get(partition, 0):
-                await self.emitter.republish(outputs)
-                count += len(outputs)
-        return count
 
 
 def state_partition(key: bytes, value: bytes) -> int | None:
-    """Partition of a ``penalty-state`` row: in the key (marks, pending) or the book's
-    value; ``rec|`` rows have none (they are looked up by key, never scanned)."""
+    """Partition of a ``penalty-state`` row: in the key (marks, pending, outbox) or the
+    book's value; ``rec|`` rows have none (they are looked up by key, never scanned)."""
     kind, _, rest = key.partition(b"|")
-    if kind in (b"mark", b"pending"):
+    if kind in (b"mark", b"pending", b"out"):
         return int(rest.split(b"|", 1)[0])
     if kind == b"book":
         return json.loads(value)["partition"]

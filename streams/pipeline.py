@@ -35,7 +35,7 @@ __all__ = ["Pipeline", "build_pipeline"]
 
 logger = logging.getLogger("sla_police.streams")
 SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
-WAKE_RESEND = 0.5  # seconds before a wake-up that was not answered is sent again
+WAKE_RESEND = 0.2  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
 
 

@@ -60,6 +60,9 @@ class CompleteFlushBuffer(ProducerBuffer):
     async def flush(self) -> None:
         started = reported = time.monotonic()
         while self.size or self.in_flight:
+            if self.crashed:  # its task died on a send error: waiting would never end
+                raise RuntimeError(f"producer buffer crashed with {self.size} messages "
+                                   f"unsent: {self.crash_reason!r}")
             if self.should_stop and not self.in_flight:
                 # Our task has left its loop (the buffer is stopping): hand over the rest.
                 await self._send_pending(self.pending.get_nowait())
