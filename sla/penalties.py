@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -181,7 +181,9 @@ class PenaltyEngine:
     def _multiplier(book: PenaltyBook, rule: PenaltyRule, at: datetime) -> Decimal:
         if rule.repeat is None:
             return Decimal(1)
-        horizon = at - rule.repeat.within
+        # Elapsed time, not wall time: a zone-aware ``at`` (sequential replay) and a
+        # fixed-offset one (parsed from JSON: stream, sharded replay) give one horizon.
+        horizon = at.astimezone(UTC) - rule.repeat.within
         recent = book.history.get(rule.name)
         while recent and recent[0][0] < horizon:
             book.reversed_ids.discard(recent.popleft()[1])

@@ -8,6 +8,7 @@ then give exactly what applying it once gave.
 from __future__ import annotations
 
 import copy
+from datetime import UTC
 from pathlib import Path
 
 from sla.codec import decode_book, encode_book
@@ -59,3 +60,23 @@ def test_a_torn_write_at_any_trigger_recomputes_the_same_result() -> None:
     assert {"penalty.assessed", "penalty.reversed"} <= kinds
     for torn_at in range(len(triggers)):
         assert _run(triggers, torn_at=torn_at) == reference, torn_at
+
+
+def test_repeat_window_is_elapsed_time_whatever_the_zone_of_the_trigger_time() -> None:
+    """Replay keeps zone-aware times, the stream reads fixed offsets from JSON: across a
+    DST change (Berlin, 25 Oct 2026) both must see the same 30-day window."""
+    from collections import deque
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    rule = next(r for r in CONFIG.penalties if r.repeat is not None)
+    berlin = ZoneInfo("Europe/Berlin")
+    earlier = datetime(2026, 10, 1, 13, 0, tzinfo=berlin)  # 11:00 UTC
+    later = earlier.astimezone(UTC) + rule.repeat.within + timedelta(minutes=30)
+    zoned, fixed = later.astimezone(berlin), later.astimezone(timezone(timedelta(hours=1)))
+    multipliers = set()
+    for at in (zoned, fixed):
+        book = PenaltyBook("logistics")
+        book.history[rule.name] = deque([(earlier, "p-1")])
+        multipliers.add(ENGINE._multiplier(book, rule, at))
+    assert multipliers == {1}, multipliers  # 30 days and 30 minutes later: outside
