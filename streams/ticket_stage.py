@@ -65,9 +65,12 @@ class TicketStage:
                 await self._fire(message.partition, now, self._cause(message))
         elif message.topic != self.clock_topic:
             started = time.perf_counter()
-            await self._on_inbound(event)
+            try:
+                await self._on_inbound(event)
+            finally:  # handled, even when an error dead-letters it: never stall the clock
+                self.frontier.seen((message.topic, message.partition), message.offset)
             metrics.EVENT_PROCESSING.observe(time.perf_counter() - started)
-            await self._processed(message)
+            await self._release_ticks(message)
 
     def _cause(self, message: faust.types.Message) -> Cause:
         return (self.topic_ids.get(message.topic, 9), message.offset)
@@ -114,15 +117,15 @@ class TicketStage:
         """Apply a tick once every earlier message of its partition has been processed."""
         tp = (message.topic, message.partition)
         self.frontier.hold(tp, message.offset, when_text)
-        await self._processed(message)
+        self.frontier.seen(tp, message.offset)
+        await self._release_ticks(message)
         if not self.frontier.covers(tp, message.offset):
             logger.info("tick at %s[%d]@%d held: earlier messages of that partition are "
                         "still to come", *tp, message.offset)
 
-    async def _processed(self, message: faust.types.Message) -> None:
-        tp = (message.topic, message.partition)
-        self.frontier.seen(tp, message.offset)
-        for when_text in self.frontier.release(tp):
+    async def _release_ticks(self, message: faust.types.Message) -> None:
+        """Apply the held ticks of ``message``'s partition that the frontier has passed."""
+        for when_text in self.frontier.release((message.topic, message.partition)):
             await self._on_tick(message, when_text)
 
     async def _on_tick(self, message: faust.types.Message, when_text: str) -> None:
