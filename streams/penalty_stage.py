@@ -35,6 +35,7 @@ from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
 from streams.emit import Emitter
+from streams.offsets import known_committed
 from streams.table_scan import partition_rows
 from streams.topics import WATERMARK, Topics
 
@@ -160,11 +161,8 @@ class PenaltyStage:
 
     def _committed(self, partition: int) -> int:
         """Committed offset of this worker's triggers partition; -1 while unknown."""
-        committed = getattr(self.app.consumer, "_committed_offset", {}) or {}
-        for tp, offset in committed.items():
-            if tp.topic == self.topic_name and tp.partition == partition and offset is not None:
-                return offset
-        return -1
+        offset = known_committed(self.app, self.topic_name, partition)
+        return -1 if offset is None else offset
 
     def _load_book(self, department: str) -> PenaltyBook:
         value = self.state.get(f"book|{department}".encode())

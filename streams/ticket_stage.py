@@ -24,6 +24,7 @@ from streams import metrics
 from streams.deadlines import DeadlineIndex
 from streams.emit import Emitter
 from streams.frontier import OffsetFrontier
+from streams.offsets import known_committed
 from streams.table_scan import partition_rows
 from streams.ticket_store import (
     Cause,
@@ -180,11 +181,10 @@ class TicketStage:
         Offsets of different partitions cannot be compared: a partition whose commit is
         not known yet (just taken over) prunes nothing.
         """
-        committed = getattr(self.app.consumer, "_committed_offset", {}) or {}
         out: dict[int, int] = {}
-        for tp, offset in committed.items():
-            index = self.topic_ids.get(tp.topic)
-            if index is not None and offset is not None and tp.partition == partition:
+        for topic, index in self.topic_ids.items():
+            offset = known_committed(self.app, topic, partition)
+            if offset is not None:
                 out[index] = offset
         return out
 
