@@ -37,6 +37,7 @@ from sla.specs import SlaConfig
 from streams.emit import Emitter
 from streams.offsets import known_committed
 from streams.table_scan import partition_rows
+from streams.table_writes import ChangelogWriter, DirectTable
 from streams.topics import WATERMARK, Topics
 
 __all__ = ["OUTBOX_CHUNK", "PenaltyStage"]
@@ -49,7 +50,7 @@ OUTBOX_CHUNK = 200
 class _Records(MutableMapping[str, list[PenaltyRecord]]):
     """A department's per-ticket penalty records, stored under their own table keys."""
 
-    def __init__(self, table: faust.Table, department: str) -> None:
+    def __init__(self, table: DirectTable, department: str) -> None:
         self.table, self.prefix = table, f"rec|{department}|"
 
     def __getitem__(self, ticket: str) -> list[PenaltyRecord]:
@@ -73,11 +74,11 @@ class _Records(MutableMapping[str, list[PenaltyRecord]]):
 
 class PenaltyStage:
     def __init__(self, app: faust.App, config: SlaConfig, topics: Topics,
-                 emitter: Emitter) -> None:
+                 emitter: Emitter, writer: ChangelogWriter) -> None:
         self.app, self.engine, self.emitter = app, PenaltyEngine(config), emitter
         self.sources, self.topic_name = topics.partitions, topics.triggers.get_topic_name()
-        self.state = app.Table("penalty-state", key_type=bytes, value_type=bytes,
-                               partitions=topics.partitions)
+        self.state = writer.table(app.Table("penalty-state", key_type=bytes,
+                                            value_type=bytes, partitions=topics.partitions))
         self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
         self.marks: dict[int, dict[int, datetime]] = {}
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
@@ -187,7 +188,8 @@ class PenaltyStage:
         """Reload pending triggers and watermarks of ``partitions``; re-emit outbox entries
         whose cause (a triggers-topic offset) is not committed. Returns outputs re-sent."""
         resent = 0
-        for partition, key, value in partition_rows(self.state, partitions, state_partition):
+        for partition, key, value in partition_rows(self.state.table, partitions,
+                                                        state_partition):
             kind, _, rest = key.decode().partition("|")
             if kind == "mark":
                 source = int(rest.split("|")[1])

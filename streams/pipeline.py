@@ -27,6 +27,7 @@ from streams.offsets import committed_offsets
 from streams.penalty_stage import PenaltyStage
 from streams.recovery import actives_ready
 from streams.table_scan import partition_rows
+from streams.table_writes import ChangelogWriter
 from streams.ticket_stage import TicketRecovery, TicketStage, ticket_partition
 from streams.ticket_store import decode_prefix
 from streams.topics import WAKE, Topics, define_topics
@@ -46,9 +47,10 @@ class Pipeline:
         self.app, self.settings = app, settings
         self.topics: Topics = define_topics(app, settings)
         self.emitter = Emitter(app, self.topics)
+        self.writer = ChangelogWriter(app)  # every write of the stages' tables
         self.tickets = TicketStage(app, SlaEngine(config), self.topics, self.emitter,
-                                   settings.clock)
-        self.penalties = PenaltyStage(app, config, self.topics, self.emitter)
+                                   settings.clock, self.writer)
+        self.penalties = PenaltyStage(app, config, self.topics, self.emitter, self.writer)
         self.recovery = TicketRecovery(self.tickets)
         self.ticket_partitions: set[int] = set()
         self.trigger_partitions: set[int] = set()
@@ -71,6 +73,8 @@ class Pipeline:
                          event.message.partition, event.message.offset,
                          traceback.format_exc())
             await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
+        finally:  # what reached the store goes to its changelog, even after an error
+            await self.writer.send()
 
     async def _dead_letter(self, event: faust.EventT, reason: str) -> None:
         message = event.message
@@ -165,7 +169,7 @@ class Pipeline:
         """Safety net: index any stored ticket with a wake-up the index lacks; return
         the partitions that gained entries (they get a wake-up)."""
         fixed: set[int] = set()
-        for _partition, key, value in partition_rows(self.tickets.tickets,
+        for _partition, key, value in partition_rows(self.tickets.tickets.table,
                                                      self.ticket_partitions, ticket_partition):
             prefix = decode_prefix(value)
             ticket = key.decode()

@@ -26,6 +26,7 @@ from streams.emit import Emitter
 from streams.frontier import OffsetFrontier
 from streams.offsets import known_committed
 from streams.table_scan import partition_rows
+from streams.table_writes import ChangelogWriter
 from streams.ticket_store import (
     Cause,
     StoredTicket,
@@ -42,12 +43,12 @@ logger = logging.getLogger("sla_police.streams")
 
 class TicketStage:
     def __init__(self, app: faust.App, engine: SlaEngine, topics: Topics, emitter: Emitter,
-                 clock_mode: str) -> None:
+                 clock_mode: str, writer: ChangelogWriter) -> None:
         self.app, self.engine, self.topics, self.emitter = app, engine, topics, emitter
         self.stream_clock = clock_mode == "stream"
         raw = {"key_type": bytes, "value_type": bytes, "partitions": topics.partitions}
-        self.tickets = app.Table("tickets", **raw)
-        self.marks = app.Table("clock-marks", **raw)
+        self.tickets = writer.table(app.Table("tickets", **raw))
+        self.marks = writer.table(app.Table("clock-marks", **raw))
         self.index = DeadlineIndex()
         self.ticks: dict[tuple[str, int], datetime] = {}
         self.frontier = OffsetFrontier()  # ticks wait until no earlier message is missing
@@ -223,7 +224,7 @@ class TicketRecovery:
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
         resent = seen = 0
-        for _partition, key, value in partition_rows(stage.tickets, partitions,
+        for _partition, key, value in partition_rows(stage.tickets.table, partitions,
                                                      ticket_partition):
             prefix = decode_prefix(value)
             seen += 1
@@ -246,7 +247,8 @@ class TicketRecovery:
         return count
 
     def _load_marks(self, partitions: set[int]) -> None:
-        for partition, key, value in partition_rows(self.stage.marks, partitions, mark_partition):
+        for partition, key, value in partition_rows(self.stage.marks.table, partitions,
+                                                        mark_partition):
             topic = key.decode().rsplit("|", 1)[0]
             self.stage.ticks[(topic, partition)] = datetime.fromisoformat(value.decode())
 

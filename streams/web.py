@@ -37,7 +37,7 @@ def add_views(app: faust.App, pipeline: Pipeline) -> None:
 
     @app.page("/tickets/{ticket}/")
     class TicketView(View):
-        @app.table_route(table=pipeline.tickets.tickets, match_info="ticket")
+        @app.table_route(table=pipeline.tickets.tickets.table, match_info="ticket")
         async def get(self, request: Request, ticket: str) -> Response:
             value = pipeline.tickets.tickets.get(ticket.encode())
             if value is None:
