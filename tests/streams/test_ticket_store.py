@@ -1,0 +1,72 @@
+"""A stored ticket (table value) keeps its state and its outbox of sent outputs exactly."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sla.codec import encode_ticket
+from sla.config import load_config
+from sla.engine import SlaEngine
+from sla.notifications import notifications_for
+from sla.testing import complaint
+from streams.ticket_store import StoredTicket, decode_prefix, decode_stored, encode_stored
+
+ENGINE = SlaEngine(load_config(Path(__file__).parents[1] / "sla" / "stories.yaml"))
+
+
+def ticket_with_outbox() -> StoredTicket:
+    """T-7 complained about on Friday 17:00 with a subject full of awkward characters,
+    advanced past its warnings so the outbox holds real outputs of two causes."""
+    stored = StoredTicket(3, ENGINE.new_ticket("T-7"))
+    event = complaint("T-7", "2026-11-27T17:00:00+08:00",
+                      summary='line one\nline two | "quoted" 投诉 \\ end')
+    ENGINE.receive(stored.state, event)
+    first = ENGINE.advance(stored.state, event.time)
+    stored.remember((0, 41), [e.to_json() for e in first], committed={})
+    later = ENGINE.advance(stored.state, event.time + timedelta(days=10))
+    later += [n for e in later for n in notifications_for(e)]
+    stored.remember((2, 7), [e.to_json() for e in later], committed={})
+    return stored
+
+
+def test_state_and_outbox_survive_the_round_trip() -> None:
+    stored = ticket_with_outbox()
+    assert sum(len(outs) for _, outs in stored.outbox) >= 2  # the story produced outputs
+    again = decode_stored(encode_stored(stored))
+    assert again.partition == 3
+    assert again.outbox == stored.outbox
+    assert encode_ticket(again.state) == encode_ticket(stored.state)
+    assert encode_stored(again) == encode_stored(stored)
+
+
+def test_prefix_tells_partition_wakeup_and_causes_without_the_json() -> None:
+    stored = ticket_with_outbox()
+    prefix = decode_prefix(encode_stored(stored))
+    wakeup = stored.state.next_wakeup()
+    assert prefix.partition == 3
+    assert prefix.causes == ((0, 41), (2, 7))
+    assert prefix.wakeup == (None if wakeup is None else wakeup.timestamp())
+
+
+def test_a_value_in_the_earlier_nested_layout_still_reads() -> None:
+    """Tables written before outputs were stored as lines hold one JSON document."""
+    stored = ticket_with_outbox()
+    causes = ",".join(f"{t}:{o}" for (t, o), _ in stored.outbox)
+    body = json.dumps({"state": encode_ticket(stored.state),
+                       "outbox": [[list(c), outs] for c, outs in stored.outbox]})
+    old = f"3||{causes}|{body}".encode()
+    again = decode_stored(old)
+    assert again.outbox == stored.outbox
+    assert encode_ticket(again.state) == encode_ticket(stored.state)
+    assert decode_prefix(old).causes == ((0, 41), (2, 7))
+
+
+def test_an_empty_outbox_stores_the_state_alone() -> None:
+    stored = StoredTicket(0, ENGINE.new_ticket("T-8"))
+    ENGINE.receive(stored.state, complaint("T-8", datetime.fromisoformat(
+        "2026-11-27T17:00:00+08:00")))
+    value = encode_stored(stored)
+    assert b"\n" not in value
+    assert decode_stored(value).outbox == []
