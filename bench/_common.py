@@ -33,6 +33,7 @@ __all__ = [
     "check_alive",
     "complaint_line",
     "cpu_seconds",
+    "group_lag",
     "load_average",
     "machine_summary",
     "publish_fast",
@@ -228,6 +229,26 @@ async def topic_sizes(bootstrap: str) -> dict[str, int]:
     for tp, end in (await exact_end_offsets(listed, bootstrap_servers=bootstrap)).items():
         sizes[tp.topic] = sizes.get(tp.topic, 0) + end
     return sizes
+
+
+async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Messages of ``topics`` that consumer group ``group`` has not committed yet."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from streams.recovery import exact_end_offsets
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t in topics
+               for p in consumer.partitions_for_topic(t) or ()]
+        ends = await exact_end_offsets(await consumer.end_offsets(tps),
+                                       bootstrap_servers=bootstrap)
+        committed = {tp: await consumer.committed(tp) or 0 for tp in tps}
+    finally:
+        await consumer.stop()
+    return sum(max(0, end - committed[tp]) for tp, end in ends.items())
 
 
 # -- publishing ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from bench._common import (
     bench_session,
     check_alive,
     cpu_seconds,
+    group_lag,
     load_average,
     machine_summary,
     scrape,
@@ -52,6 +53,8 @@ from bench._common import (
 from models import Rejection, parse_event
 from models.topics import COMPLAINTS, TICKET_EVENTS
 from sla_police.broker import create_topics
+from sla_police.settings import Settings
+from streams.topics import internal_names
 
 __all__ = ["Run", "main"]
 
@@ -227,7 +230,8 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
     started = time.perf_counter()
     worker.start()
     stack.callback(worker.stop)
-    (t_first, c_first, cpu_first), t_done, samples = _poll(worker, events, started)
+    inputs = [COMPLAINTS, TICKET_EVENTS, *internal_names(Settings(app_id=worker.app_id))]
+    (t_first, c_first, cpu_first), t_done, samples = _poll(worker, events, started, inputs)
     cpu = cpu_seconds(worker.process.pid) - cpu_first  # type: ignore[union-attr]
     worker.stop()
     scale = events / (events - c_first)  # the rate after the first poll, for all events
@@ -238,10 +242,11 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
                f"{_where_time_goes(samples, seconds, events, written)}")
 
 
-def _poll(worker, events: int, started: float):
-    """Poll /metrics until ``events`` were accepted and the outputs stopped growing (the
-    penalty stage lags the ticket stage): ((time, count, CPU) at the first poll that saw any
-    event, time of the last change, last samples)."""
+def _poll(worker, events: int, started: float, inputs: list[str]):
+    """Poll /metrics until ``events`` were accepted, the outputs stopped growing and the
+    worker's group has committed every message of ``inputs`` (the penalty stage lags the
+    ticket stage, and may buffer triggers for seconds without an output): ((time, count,
+    CPU) at the first poll that saw any event, time of the last change, last samples)."""
     first, done, last_outputs, quiet_since = None, 0.0, -1.0, 0.0
     while time.perf_counter() < started + events / 100 + 120:
         check_alive(worker)
@@ -252,22 +257,27 @@ def _poll(worker, events: int, started: float):
         outputs = sum(total(samples, name) for name in OUTPUT_COUNTERS)
         if seen < events or outputs != last_outputs:
             done, last_outputs, quiet_since = now, outputs, now
-        elif now - quiet_since >= QUIET:
+        elif now - quiet_since >= QUIET and not asyncio.run(
+                group_lag(worker.bootstrap, worker.app_id, inputs)):
             return first, done, samples
         time.sleep(POLL)
     raise TimeoutError(f"worker accepted {seen:,.0f} of {events:,} events:\n{worker.log()}")
 
 
 def _written(before: dict[str, int], after: dict[str, int], app_id: str) -> dict[str, int]:
-    """Messages the worker wrote, grouped: changelogs, outputs, internal (triggers, wakes)."""
+    """Messages the worker wrote, grouped: changelogs, outputs, internal (triggers, wakes);
+    each changelog also on its own (``changelog <table>``)."""
     groups = {"changelog": 0, "internal": 0, "outputs": 0}
-    for topic, size in after.items():
+    for topic, size in sorted(after.items()):
         grew = size - before.get(topic, 0)
         if topic in (COMPLAINTS, TICKET_EVENTS, SINK) or not grew:
             continue
         kind = ("changelog" if topic.endswith("-changelog") else
                 "internal" if topic.startswith(app_id) else "outputs")
         groups[kind] += grew
+        if kind == "changelog":
+            table = topic.removeprefix(f"{app_id}-").removesuffix("-changelog")
+            groups[f"changelog {table}"] = grew
     return groups
 
 
@@ -275,11 +285,14 @@ def _where_time_goes(samples, seconds: float, events: int, written: dict[str, in
     handler = Histogram.from_samples(samples, "sla_event_processing_seconds")
     ticks = Histogram.from_samples(samples, "sla_timer_tick_seconds")
     share = handler.sum / seconds if seconds else float("nan")
-    kafka = ", ".join(f"{n / events:.2f} {kind}" for kind, n in written.items())
+    kafka = ", ".join(f"{n / events:.2f} {kind}" for kind, n in written.items()
+                      if not kind.startswith("changelog "))
+    tables = ", ".join(f"{n / events:.2f} {kind.removeprefix('changelog ')}"
+                       for kind, n in written.items() if kind.startswith("changelog "))
     return (f"      inbound handler (parse, engine, table write, sends): mean "
             f"{handler.sum / max(handler.count, 1) * 1e6:,.0f} us/event = {share:.0%} of the "
             f"wall time; deadline firing {ticks.sum:.1f} s in {ticks.count:,.0f} fires\n"
-            f"      Kafka messages written per inbound event: {kafka}")
+            f"      Kafka messages written per inbound event: {kafka} (changelogs: {tables})")
 
 
 # -- main ---------------------------------------------------------------------------------
