@@ -69,6 +69,20 @@ class WorkerProcess:
         except OSError:
             return None
 
+    def events_in(self) -> float | None:
+        """Inbound events the worker accepted so far (``sla_events_in_total``); None while
+        its web server does not answer."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics",
+                                        timeout=2) as response:
+                text = response.read().decode()
+        except OSError:
+            return None
+        return sum(sample.value for family in text_string_to_metric_families(text)
+                   for sample in family.samples if sample.name == "sla_events_in_total")
+
     def wait_ready(self, timeout: float = 60.0, partitions: int | None = None) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,6 +5,9 @@
   missing, and every ticket's state equals the last changelog value.
 - Two workers share the partitions; one stops; the other takes over: the result
   still equals replay and no breach is published twice.
+- A second worker joins one that is busy with a backlog (scaling out under load): the
+  rebalance takes half the partitions away mid-stream, the result still equals replay
+  and no breach is published twice.
 """
 
 from __future__ import annotations
@@ -88,6 +91,38 @@ def test_two_workers_share_and_take_over(bootstrap: str, tmp_path: Path) -> None
         first.stop()
         second.stop()
     assert stopped
+    assert_same_as_replay(actual_outputs(found), expected)
+    breaches = Counter(json.loads(v)["id"] for v in found["sla-outcomes"]
+                       if b'"type":"sla.breached"' in v)
+    assert breaches and max(breaches.values()) == 1, breaches.most_common(3)
+
+
+def test_a_second_worker_joins_a_busy_one(bootstrap: str, tmp_path: Path) -> None:
+    """Monday's backlog: worker A starts alone on a day of complaints already waiting in
+    Kafka; as soon as it is working, worker B starts and joins the group. The partitions A
+    loses are revoked mid-stream, with outputs and table writes in flight."""
+    import time
+
+    lines = small_log(seed=41, calls_per_day=3000)
+    expected, until = expected_outputs(lines)
+    asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS))
+    first = WorkerProcess(bootstrap, tmp_path / "a", store="rocksdb://",
+                          extra_env=INFO_LOGS).start()
+    second = WorkerProcess(bootstrap, tmp_path / "b", store="rocksdb://",
+                           extra_env=INFO_LOGS)
+    try:
+        deadline = time.monotonic() + 90
+        while not first.events_in() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second.start()
+        _wait_until_shared(first, second)
+        found = collect(bootstrap, timeout=120,
+                        settle=lambda values: len(values) >= len(expected))
+        taken_over = second.events_in()
+    finally:
+        first.stop()
+        second.stop()
+    assert taken_over, "B joined after A had read everything: no hand-over under load"
     assert_same_as_replay(actual_outputs(found), expected)
     breaches = Counter(json.loads(v)["id"] for v in found["sla-outcomes"]
                        if b'"type":"sla.breached"' in v)
