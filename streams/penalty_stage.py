@@ -5,6 +5,14 @@ triggers (``sla.breached``, ``sla.attributed``) are buffered until every ticket
 partition has promised, with a watermark, that nothing earlier will follow; then
 they are applied in (time, id) order, exactly as replay does.
 
+Triggers are drained when a watermark arrives, never on the trigger's own
+message: only a watermark can release anything new, except for a trigger that
+arrives behind the watermarks (a worker catching up on a backlog), and draining
+those one by one wrote a book, an outbox row and its deletion per trigger. With
+the wall clock each ticket partition sends a watermark whenever it fires
+deadlines and at least once a second, so a trigger waits about a second at most;
+with the stream clock, watermarks follow the ticks.
+
 All state sits in one table, so its changelog keeps the writes of one drain in
 order: ``rec|<dept>|<ticket>`` (penalty records) first, then the drain's outbox
 rows, then each touched ``book|<dept>`` once (windowed totals, last applied
@@ -88,9 +96,9 @@ class PenaltyStage:
         if WATERMARK in event.headers:
             source, when = event.headers[WATERMARK].decode().split("|", 1)
             self._mark(partition, int(source), when)
+            await self._drain(partition, event.message.offset)
         elif event.key:
             self._buffer(partition, event.key.decode(), event.value.decode())
-        await self._drain(partition, event.message.offset)
 
     def _mark(self, partition: int, source: int, when_text: str) -> None:
         when = datetime.fromisoformat(when_text)
