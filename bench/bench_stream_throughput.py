@@ -292,7 +292,14 @@ def _where_time_goes(samples, seconds: float, events: int, written: dict[str, in
     return (f"      inbound handler (parse, engine, table write, sends): mean "
             f"{handler.sum / max(handler.count, 1) * 1e6:,.0f} us/event = {share:.0%} of the "
             f"wall time; deadline firing {ticks.sum:.1f} s in {ticks.count:,.0f} fires\n"
-            f"      Kafka messages written per inbound event: {kafka} (changelogs: {tables})")
+            f"      Kafka messages written per inbound event: {kafka} (changelogs: {tables})\n"
+            f"      events emitted by the worker's own counters: "
+            f"{_emitted(samples) / events:.2f} per inbound event")
+
+
+def _emitted(samples) -> float:
+    """Outbound events the worker counted (its metrics; dead letters included)."""
+    return sum(total(samples, name) for name in OUTPUT_COUNTERS)
 
 
 # -- main ---------------------------------------------------------------------------------
