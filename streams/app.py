@@ -6,6 +6,8 @@ embedded Tansu broker (see ``streams/NOTES.md``) are made once:
 - short group timeouts (session 6 s, rebalance 3 s, heartbeat 1 s) so a join takes ~3 s
   instead of ~30 s;
 - at-least-once processing with ``acks=all`` (Tansu refuses Faust's exactly-once);
+- producer batches of up to 256 KB that linger 5 ms: about a tenth more throughput in the
+  throughput bench than Faust's 16 KB sent at once, for 5 ms of latency at most;
 - exact changelog end offsets for table recovery (:mod:`streams.recovery`), without which a
   restarted worker silently loses the newest table updates on Tansu;
 - a commit of everything processed before partitions are revoked (:mod:`streams.revocation`),
@@ -40,6 +42,8 @@ __all__ = ["LIBRARY_LOGGERS", "create_app"]
 LIBRARY_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
 
 _COMMIT_INTERVAL = 1.0  # seconds: bounds what a crash makes us process again
+_PRODUCER_LINGER = 0.005  # seconds a batch may wait for more records: fewer produce requests
+_PRODUCER_BATCH_BYTES = 256 * 1024  # per partition batch (Faust's default 16 KB)
 _TABLE_CLEANUP_INTERVAL = 30.0  # seconds: windowed-table expiry sweep (Faust's default)
 
 
@@ -74,6 +78,8 @@ def create_app(
         autodiscover=False,
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        producer_linger=_PRODUCER_LINGER,
+        producer_max_batch_size=_PRODUCER_BATCH_BYTES,
         broker_commit_interval=_COMMIT_INTERVAL,
         broker_session_timeout=settings.broker_session_timeout,
         broker_rebalance_timeout=settings.broker_rebalance_timeout,
