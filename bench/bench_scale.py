@@ -16,12 +16,14 @@ Three parts, each at every size of ``--sizes`` (default 100,000 and 1,000,000 op
    partition's deadline index is rebuilt on its first message) and every deadline indexed
    again. The next size is then fed to the restarted worker.
 
-Takes long: one worker ingests only about 220 complaints/s on this 2-core machine (each
-one is a table write, a changelog record, an ``sla.attributed`` and a penalty trigger, all
-through Faust), so 100,000 take about 8 minutes and the default 1,000,000 about 80 minutes
-(``make bench`` included). Use ``--sizes 100000`` for a quicker run, or ``--index-only`` for
-part 1 alone (about a minute). A worker that dies (e.g. killed by someone else's cleanup on
-a shared machine) stops the run with its log tail.
+Takes a while: one worker ingests about 700 to 950 complaints/s on a 2-core machine (each
+one is a table write, a changelog record, an ``sla.attributed``, a penalty trigger and a
+penalty), so the default sizes take about 30 minutes (``make bench`` included), and the
+embedded broker keeps every record in memory: about 8 KB per ticket, 8 GB at 1,000,000.
+The bench refuses to start when the machine lacks the memory (``--force`` overrides). Use
+``--sizes 100000`` for a quicker run (about 5 minutes), or ``--index-only`` for part 1 alone
+(about a minute). A worker that dies (e.g. killed by someone else's cleanup on a shared
+machine) stops the run with its log tail.
 
     .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--index-only]
 """
@@ -206,20 +208,51 @@ def worker_bench(sizes: list[int], window: float) -> None:
             held = size
 
 
+#: Measured at 1,000,000 tickets (RESULTS.md, run S4): broker 8.0 GB, worker 0.8 GB.
+BYTES_PER_TICKET = 9_000
+
+
+def _check_memory(size: int) -> None:
+    """Exit with a clear message when ``size`` tickets would not fit in memory here."""
+    needed = size * BYTES_PER_TICKET + (1 << 30)
+    available = _mem_available()
+    if available is not None and available < needed:
+        sys.exit(f"bench_scale: {size:,} open tickets need about {needed / 2**30:.0f} GiB of "
+                 f"free memory (the embedded broker keeps every record in RAM); this machine "
+                 f"has {available / 2**30:.1f} GiB available. Use smaller --sizes, or --force.")
+
+
+def _mem_available() -> int | None:
+    """MemAvailable from /proc/meminfo, in bytes (None where there is no /proc)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
 def main() -> None:
     """The index at every size first (seconds), then the worker (long)."""
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="With the default sizes this takes about 80 minutes on 2 cores (ingest runs at "
-               "~220 complaints/s); --sizes 100000 takes about 10 minutes.")
+        epilog="With the default sizes this takes about 30 minutes on 2 cores and 9 GB of "
+               "free memory (the embedded broker keeps every record in RAM); --sizes 100000 "
+               "takes about 5 minutes.")
     parser.add_argument("--sizes", default="100000,1000000",
                         help="open-ticket counts, ascending, comma-separated")
     parser.add_argument("--reps", type=int, default=20_000, help="timed calls per size (20,000)")
     parser.add_argument("--window", type=float, default=15.0,
                         help="seconds of quiet timer ticks measured per size (15)")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even if the machine seems to lack the memory")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    if not args.index_only and not args.force:
+        _check_memory(max(sizes))
     print(f"scale benchmark on {machine_summary()}")
     for size in sizes:
         index_bench(size, args.reps)
