@@ -7,7 +7,7 @@ ticket encoded mid-life and decoded again produces the same outcomes.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,9 +19,11 @@ from sla.ticket import TicketState
 
 __all__ = [
     "decode_book",
+    "decode_history",
     "decode_records",
     "decode_ticket",
     "encode_book",
+    "encode_history",
     "encode_records",
     "encode_ticket",
 ]
@@ -108,6 +110,15 @@ def decode_book(data: dict[str, Any],
         by_ticket=by_ticket if by_ticket is not None else {},
         last_applied=tuple(data["last_applied"]) if data.get("last_applied") else None,
     )
+
+
+def encode_history(items: Iterable[tuple[datetime, str]]) -> list[list[str]]:
+    """History entries (time, penalty id) of a book, for storing apart from the book."""
+    return [[t.isoformat(), i] for t, i in items]
+
+
+def decode_history(data: Iterable[list[str]]) -> list[tuple[datetime, str]]:
+    return [(datetime.fromisoformat(t), i) for t, i in data]
 
 
 def encode_records(records: list[PenaltyRecord]) -> list[list[Any]]:

@@ -38,12 +38,13 @@ from datetime import datetime
 import faust
 
 from models import CloudEvent, parse_event
-from sla.codec import decode_book, decode_records, encode_book, encode_records
+from sla.codec import decode_records, encode_records
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
 from streams.emit import Emitter
 from streams.offsets import known_committed
+from streams.penalty_books import BookStore
 from streams.table_scan import partition_rows
 from streams.table_writes import ChangelogWriter, DirectTable
 from streams.topics import WATERMARK, Topics
@@ -87,6 +88,7 @@ class PenaltyStage:
         self.sources, self.topic_name = topics.partitions, topics.triggers.get_topic_name()
         self.state = writer.table(app.Table("penalty-state", key_type=bytes,
                                             value_type=bytes, partitions=topics.partitions))
+        self.books = BookStore(self.state, lambda department: _Records(self.state, department))
         self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
         self.marks: dict[int, dict[int, datetime]] = {}
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
@@ -134,23 +136,40 @@ class PenaltyStage:
             return
         limit = low.timestamp()
         books: dict[str, PenaltyBook] = {}
+        popped: list[tuple[float, str, str, str]] = []
+        try:
+            applied, emitted = self._apply_released(partition, heap, limit, books, popped)
+            self._prune_outbox(partition)
+            self._keep_outbox(partition, offset, [e.to_json() for e in emitted])
+            for book in books.values():
+                self.books.save(book, partition)
+        except BaseException:
+            # As after a crash: books are read again from the table, and the triggers
+            # (whose pending rows are still there) wait for the next drain.
+            self.books.forget()
+            for item in popped:
+                heapq.heappush(heap, item)
+            raise
+        for key in applied:
+            del self.state[key]
+        await self.emitter.publish(emitted)
+
+    def _apply_released(self, partition: int, heap: list, limit: float,
+                        books: dict[str, PenaltyBook], popped: list
+                        ) -> tuple[list[bytes], list[CloudEvent]]:
+        """Pop and apply the triggers at or before ``limit``: (pending keys, outputs)."""
         applied: list[bytes] = []
         emitted: list[CloudEvent] = []
         while heap and heap[0][0] <= limit:
-            _stamp, event_id, department, raw = heapq.heappop(heap)
+            popped.append(heapq.heappop(heap))
+            _stamp, event_id, department, raw = popped[-1]
             if department not in books:
-                books[department] = self._load_book(department)
+                books[department] = self.books.load(department, partition)
             outputs = self.engine.apply(books[department], parse_event(raw, accept="any"))
             emitted.extend(outputs)  # apply() is idempotent: see its docstring
             emitted.extend(n for e in outputs for n in notifications_for(e))
             applied.append(f"pending|{partition}|{department}|{event_id}".encode())
-        self._prune_outbox(partition)
-        self._keep_outbox(partition, offset, [e.to_json() for e in emitted])
-        for book in books.values():
-            self._save_book(book, partition)
-        for key in applied:
-            del self.state[key]
-        await self.emitter.publish(emitted)
+        return applied, emitted
 
     def _keep_outbox(self, partition: int, offset: int, outputs: list[str]) -> None:
         rows = self.outbox.setdefault(partition, [])
@@ -173,20 +192,10 @@ class PenaltyStage:
         offset = known_committed(self.app, self.topic_name, partition)
         return -1 if offset is None else offset
 
-    def _load_book(self, department: str) -> PenaltyBook:
-        value = self.state.get(f"book|{department}".encode())
-        records = _Records(self.state, department)
-        if value is None:
-            return PenaltyBook(department, by_ticket=records)
-        return decode_book(json.loads(value)["book"], by_ticket=records)
-
-    def _save_book(self, book: PenaltyBook, partition: int) -> None:
-        value = {"book": encode_book(book), "partition": partition}
-        self.state[f"book|{book.department}".encode()] = json.dumps(value).encode()
-
     # -- recovery ----------------------------------------------------------------------
 
     def drop(self, partitions: set[int]) -> None:
+        self.books.forget(partitions)
         for partition in partitions:
             self.pending.pop(partition, None)
             self.marks.pop(partition, None)
