@@ -48,6 +48,17 @@ def prune(book: PenaltyBook, count: int) -> None:
         book.history["late-resolution"].popleft()
 
 
+def saved(count: int) -> tuple[FakeState, BookStore, PenaltyBook]:
+    """Logistics' book with ``count`` repeat-rule penalties, saved once."""
+    state = FakeState()
+    books = store(state)
+    book = books.load("logistics", 2)
+    for n in range(count):
+        fine(book, n)
+    books.save(book, 2)
+    return state, books, book
+
+
 def reloaded(state: FakeState) -> PenaltyBook:
     return store(state).load("logistics", 2)
 
@@ -59,12 +70,7 @@ def history_rows(state: FakeState) -> list[bytes]:
 def test_a_busy_department_reloads_exactly_from_its_chunks() -> None:
     """Logistics collects 1,234 repeat-rule penalties: the book reloads identically
     from a fresh store (another worker), and no row holds more than one chunk."""
-    state = FakeState()
-    books = store(state)
-    book = books.load("logistics", 2)
-    for n in range(1234):
-        fine(book, n)
-    books.save(book, 2)
+    state, books, book = saved(1234)
     again = reloaded(state)
     assert again.history == book.history
     assert encode_book(again) == encode_book(book)
@@ -76,12 +82,7 @@ def test_a_busy_department_reloads_exactly_from_its_chunks() -> None:
 
 
 def test_one_more_penalty_rewrites_one_chunk_and_the_head() -> None:
-    state = FakeState()
-    books = store(state)
-    book = books.load("logistics", 2)
-    for n in range(1000):
-        fine(book, n)
-    books.save(book, 2)
+    state, books, book = saved(1000)
     state.written.clear()
     fine(book, 1000)
     books.save(book, 2)
@@ -90,12 +91,7 @@ def test_one_more_penalty_rewrites_one_chunk_and_the_head() -> None:
 
 
 def test_pruned_chunks_are_deleted_after_the_head_and_the_rest_reloads() -> None:
-    state = FakeState()
-    books = store(state)
-    book = books.load("logistics", 2)
-    for n in range(450):
-        fine(book, n)
-    books.save(book, 2)
+    state, books, book = saved(450)
     prune(book, 230)  # chunks 0 and 1 wholly pruned, chunk 2 partly
     for n in range(450, 460):
         fine(book, n)
@@ -109,12 +105,7 @@ def test_pruned_chunks_are_deleted_after_the_head_and_the_rest_reloads() -> None
 
 
 def test_a_history_pruned_empty_then_refilled_keeps_numbering() -> None:
-    state = FakeState()
-    books = store(state)
-    book = books.load("logistics", 2)
-    for n in range(150):
-        fine(book, n)
-    books.save(book, 2)
+    state, books, book = saved(150)
     prune(book, 150)
     for n in range(150, 155):
         fine(book, n)  # all old entries gone: the five new ones follow them
@@ -126,12 +117,7 @@ def test_a_history_pruned_empty_then_refilled_keeps_numbering() -> None:
 def test_a_crash_before_the_head_write_leaves_the_old_book() -> None:
     """Killed after the chunk rows and before the head: the old head ignores the
     entries beyond its end, so the pending triggers are re-applied to the old book."""
-    state = FakeState()
-    books = store(state)
-    book = books.load("logistics", 2)
-    for n in range(120):
-        fine(book, n)
-    books.save(book, 2)
+    state, books, book = saved(120)
     before = reloaded(state).history
     head = state.rows[b"book|logistics"]
     fine(book, 120)
