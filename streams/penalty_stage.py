@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime
 
@@ -50,6 +51,8 @@ from streams.table_writes import ChangelogWriter, DirectTable
 from streams.topics import WATERMARK, Topics
 
 __all__ = ["OUTBOX_CHUNK", "PenaltyStage"]
+
+logger = logging.getLogger("sla_police.streams")
 
 #: Outputs per outbox row: about 1 KB each with notifications, so rows stay well
 #: under Kafka's default 1 MB message limit.
@@ -139,20 +142,30 @@ class PenaltyStage:
         popped: list[tuple[float, str, str, str]] = []
         try:
             applied, emitted = self._apply_released(partition, heap, limit, books, popped)
+        except BaseException:
+            if popped:  # the trigger that failed: skipped, or it would block every drain
+                logger.error("penalty trigger skipped, it could not be applied: %s",
+                             popped.pop()[3])
+            self._undo(heap, popped)
+            raise
+        try:
             self._prune_outbox(partition)
             self._keep_outbox(partition, offset, [e.to_json() for e in emitted])
             for book in books.values():
                 self.books.save(book, partition)
         except BaseException:
-            # As after a crash: books are read again from the table, and the triggers
-            # (whose pending rows are still there) wait for the next drain.
-            self.books.forget()
-            for item in popped:
-                heapq.heappush(heap, item)
+            self._undo(heap, popped)
             raise
         for key in applied:
             del self.state[key]
         await self.emitter.publish(emitted)
+
+    def _undo(self, heap: list, popped: list) -> None:
+        """As after a crash: books are read again from the table, and the triggers
+        (whose pending rows are still there) wait for the next drain."""
+        self.books.forget()
+        for item in popped:
+            heapq.heappush(heap, item)
 
     def _apply_released(self, partition: int, heap: list, limit: float,
                         books: dict[str, PenaltyBook], popped: list
