@@ -213,6 +213,11 @@ class Histogram:
 
 async def topic_sizes(bootstrap: str) -> dict[str, int]:
     """Messages written so far to each topic (exact end offsets; Tansu never deletes)."""
+    return {topic: sum(ends.values()) for topic, ends in (await _end_offsets(bootstrap)).items()}
+
+
+async def _end_offsets(bootstrap: str) -> dict[str, dict[int, int]]:
+    """{topic: {partition: exact end offset}} of every topic on the broker."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from streams.recovery import exact_end_offsets
@@ -225,29 +230,20 @@ async def topic_sizes(bootstrap: str) -> dict[str, int]:
         listed = await consumer.end_offsets(tps)
     finally:
         await consumer.stop()
-    sizes: dict[str, int] = {}
+    out: dict[str, dict[int, int]] = {}
     for tp, end in (await exact_end_offsets(listed, bootstrap_servers=bootstrap)).items():
-        sizes[tp.topic] = sizes.get(tp.topic, 0) + end
-    return sizes
+        out.setdefault(tp.topic, {})[tp.partition] = end
+    return out
 
 
 async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
     """Messages of ``topics`` that consumer group ``group`` has not committed yet."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from streams.offsets import committed_offsets
 
-    from streams.recovery import exact_end_offsets
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(t, p) for t in topics
-               for p in consumer.partitions_for_topic(t) or ()]
-        ends = await exact_end_offsets(await consumer.end_offsets(tps),
-                                       bootstrap_servers=bootstrap)
-        committed = {tp: await consumer.committed(tp) or 0 for tp in tps}
-    finally:
-        await consumer.stop()
+    wanted = set(topics)
+    ends = {(topic, p): end for topic, ends_of in (await _end_offsets(bootstrap)).items()
+            if topic in wanted for p, end in ends_of.items()}
+    committed = await committed_offsets(bootstrap, group, list(ends))
     return sum(max(0, end - committed[tp]) for tp, end in ends.items())
 
 

@@ -65,8 +65,7 @@ def encode_stored(stored: StoredTicket) -> bytes:
 
 def decode_prefix(value: bytes) -> Prefix:
     partition, stamp, causes, _ = value.split(b"|", 3)
-    pairs = tuple((int(c[0]), int(c[1])) for c in (c.split(b":") for c in causes.split(b",")
-                                                     if c))
+    pairs = tuple((cause[0], cause[1]) for cause in _causes(causes))
     return Prefix(int(partition), float(stamp) if stamp else None, pairs)
 
 
@@ -76,11 +75,15 @@ def decode_stored(value: bytes) -> StoredTicket:
         return _decode_nested(int(partition), body)
     lines = body.decode().split("\n")
     outbox, at = [], 1
-    for cause in (c.split(b":") for c in causes.split(b",") if c):
-        count = int(cause[2])
-        outbox.append(((int(cause[0]), int(cause[1])), lines[at:at + count]))
+    for topic, offset, count in _causes(causes):
+        outbox.append(((topic, offset), lines[at:at + count]))
         at += count
     return StoredTicket(int(partition), decode_ticket(json.loads(lines[0])), outbox)
+
+
+def _causes(field: bytes) -> list[list[int]]:
+    """``t:o:n,...`` (``t:o,...`` in the earlier layout) as lists of integers."""
+    return [[int(part) for part in cause.split(b":")] for cause in field.split(b",") if cause]
 
 
 def _decode_nested(partition: int, body: bytes) -> StoredTicket:
