@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from streams.testing import end_offsets, group_lag
+
 __all__ = [
     "BENCH_DIR",
     "PARTITIONS",
@@ -213,38 +215,10 @@ class Histogram:
 
 async def topic_sizes(bootstrap: str) -> dict[str, int]:
     """Messages written so far to each topic (exact end offsets; Tansu never deletes)."""
-    return {topic: sum(ends.values()) for topic, ends in (await _end_offsets(bootstrap)).items()}
-
-
-async def _end_offsets(bootstrap: str) -> dict[str, dict[int, int]]:
-    """{topic: {partition: exact end offset}} of every topic on the broker."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    from streams.recovery import exact_end_offsets
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
-    try:
-        names = await consumer.topics()
-        tps = [TopicPartition(t, p) for t in names for p in consumer.partitions_for_topic(t) or ()]
-        listed = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    out: dict[str, dict[int, int]] = {}
-    for tp, end in (await exact_end_offsets(listed, bootstrap_servers=bootstrap)).items():
-        out.setdefault(tp.topic, {})[tp.partition] = end
-    return out
-
-
-async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
-    """Messages of ``topics`` that consumer group ``group`` has not committed yet."""
-    from streams.offsets import committed_offsets
-
-    wanted = set(topics)
-    ends = {(topic, p): end for topic, ends_of in (await _end_offsets(bootstrap)).items()
-            if topic in wanted for p, end in ends_of.items()}
-    committed = await committed_offsets(bootstrap, group, list(ends))
-    return sum(max(0, end - committed[tp]) for tp, end in ends.items())
+    sizes: dict[str, int] = {}
+    for (topic, _partition), end in (await end_offsets(bootstrap)).items():
+        sizes[topic] = sizes.get(topic, 0) + end
+    return sizes
 
 
 # -- publishing ---------------------------------------------------------------------------

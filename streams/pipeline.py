@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.types import TP
 
-from models.topics import COMPLAINTS, TICKET_EVENTS
+from models.topics import COMPLAINTS, INBOUND_TOPICS, TICKET_EVENTS
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
@@ -30,7 +31,7 @@ from streams.table_scan import partition_rows
 from streams.table_writes import ChangelogWriter
 from streams.ticket_stage import TicketRecovery, TicketStage, ticket_partition
 from streams.ticket_store import decode_prefix
-from streams.topics import WAKE, Topics, define_topics
+from streams.topics import WAKE, Checkpoint, Topics, define_topics
 
 __all__ = ["Pipeline", "build_pipeline"]
 
@@ -134,36 +135,44 @@ class Pipeline:
     # -- timers -----------------------------------------------------------------------
 
     async def wake_due_partitions(self) -> None:
-        """Wall clock: ask the agent to fire partitions with something due (and, every
-        second, all of them, so the department stage's watermarks keep moving)."""
+        """Wall clock: send a checkpoint to partitions with something due (and, every
+        second, to all of them, so the department stage's watermarks keep moving)."""
         if not actives_ready(self.app):
             return
         mono = time.monotonic()
+        wake: set[int] = set()
         if mono - self.last_sweep >= SWEEP_INTERVAL:
             self.last_sweep = mono
-            for partition in self.sweep():
-                await self._wake(partition)
-        if self.settings.clock != "wall":
-            return
-        if self.recovery.active_partitions() - self.ticket_partitions:
-            await self._wake_unready()
-        now = datetime.now(UTC)
+            wake |= self.sweep()
+        wake |= self.recovery.active_partitions() - self.ticket_partitions  # rebuild them
+        if self.settings.clock == "wall":
+            wake |= self._checkpoints_due(mono)
+        if wake:
+            await self._wake(sorted(wake))
+
+    def _checkpoints_due(self, mono: float) -> set[int]:
+        now, due = datetime.now(UTC), set()
         for partition in sorted(self.ticket_partitions):
-            due = self.tickets.index.due_partitions(now, [partition])
+            pending = self.tickets.index.due_partitions(now, [partition])
             last = self.wakes.get(partition, 0.0)
-            if (due and mono - last >= WAKE_RESEND) or mono - last >= WATERMARK_EVERY:
+            if (pending and mono - last >= WAKE_RESEND) or mono - last >= WATERMARK_EVERY:
                 self.wakes[partition] = mono
-                await self._wake(partition)
+                due.add(partition)
+        return due
 
-    async def _wake_unready(self) -> None:
-        """Newly assigned partitions are rebuilt by their first message: send one."""
-        for partition in self.recovery.active_partitions() - self.ticket_partitions:
-            await self._wake(partition)
-
-    async def _wake(self, partition: int) -> None:
-        """Ask the ticket agent to fire what is due in ``partition`` by its clock."""
-        await self.topics.clock.send(key=b"", value=b"", partition=partition,
-                                     headers={WAKE: datetime.now(UTC).isoformat().encode()})
+    async def _wake(self, partitions: list[int]) -> None:
+        """Send each partition a wake-up; with the wall clock, a checkpoint: now, and where
+        the partition's inbound topics end now (exact end offsets, one request)."""
+        at = datetime.now(UTC).isoformat()
+        ends: dict[tuple[str, int], int] = {}
+        if self.settings.clock == "wall":
+            tps = [TP(t, p) for t in INBOUND_TOPICS for p in partitions]
+            ends = {(tp.topic, tp.partition): o
+                    for tp, o in (await self.app.consumer.highwaters(*tps)).items()}
+        for partition in partitions:
+            checkpoint = Checkpoint(at, {t: ends.get((t, partition), 0) for t in INBOUND_TOPICS})
+            await self.topics.clock.send(key=b"", value=b"", partition=partition,
+                                         headers={WAKE: checkpoint.encode()})
 
     def sweep(self) -> set[int]:
         """Safety net: index any stored ticket with a wake-up the index lacks; return

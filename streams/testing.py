@@ -4,7 +4,9 @@
   directory and web port; start, wait until ready, stop (SIGTERM) or kill (SIGKILL).
 - :func:`publish_log`: publish JSONL lines in file order, with stream-clock ticks
   that never pass an unpublished event, then a final tick at ``until``.
-- :func:`collect`: read every outbound topic from the start until it is quiet.
+- :func:`settle` waits until the worker group has committed all its input (exact end
+  offsets, never "quiet for a while"); :func:`read_outputs` reads the outbound topics to
+  their end; :func:`settled_outputs` does both.
 """
 
 from __future__ import annotations
@@ -18,15 +20,28 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from models.topics import DEAD_LETTERS, OUTBOUND_ROUTES
+from models.topics import DEAD_LETTERS, INBOUND_TOPICS, OUTBOUND_ROUTES
 from streams.clock import inbound_route, publish_tick, watermarks
+from streams.offsets import committed_offsets
+from streams.recovery import exact_end_offsets
 
-__all__ = ["OUTBOUND_TOPICS", "WorkerProcess", "collect", "free_port", "publish_log"]
+__all__ = [
+    "OUTBOUND_TOPICS",
+    "WorkerProcess",
+    "end_offsets",
+    "free_port",
+    "group_lag",
+    "pipeline_inputs",
+    "publish_log",
+    "read_outputs",
+    "settle",
+    "settled_outputs",
+]
 
 OUTBOUND_TOPICS = sorted({t for routes in OUTBOUND_ROUTES.values() for t, _ in routes}
                          | {DEAD_LETTERS})
@@ -148,29 +163,95 @@ async def _maybe_await(value: object) -> None:
         await value
 
 
-def collect(bootstrap: str, *, quiet: float = 4.0, timeout: float = 120.0,
-            settle: Callable[[list[bytes]], bool] | None = None) -> dict[str, list[bytes]]:
-    """Every message on the outbound topics, read from the beginning until no new
-    message arrived for ``quiet`` seconds and ``settle(values)`` agrees, or until
-    ``timeout`` (then what was found so far; the caller's checks show the gap)."""
-    from kafka import KafkaConsumer
+async def end_offsets(bootstrap: str, topics: Iterable[str] | None = None
+                      ) -> dict[tuple[str, int], int]:
+    """{(topic, partition): exact end offset} of ``topics`` (default: every topic).
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False, consumer_timeout_ms=500)
-    consumer.subscribe(OUTBOUND_TOPICS)
-    found: dict[str, list[bytes]] = {t: [] for t in OUTBOUND_TOPICS}
-    deadline, last_new = time.monotonic() + timeout, time.monotonic()
+    Exact on Tansu too, whose ListOffsets under-reports (:func:`exact_end_offsets`).
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
     try:
-        while time.monotonic() < deadline:
-            got = False
-            for message in consumer:
-                found[message.topic].append(message.value)
-                got = True
-            if got:
-                last_new = time.monotonic()
-            values = [v for vs in found.values() for v in vs]
-            if time.monotonic() - last_new >= quiet and (settle is None or settle(values)):
-                return found
-        return found  # not settled: the caller's comparison says what is missing
+        names = set(await consumer.topics()) if topics is None else set(topics)
+        tps = [TopicPartition(t, p) for t in sorted(names)
+               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        listed = await consumer.end_offsets(tps) if tps else {}
     finally:
-        consumer.close()
+        await consumer.stop()
+    exact = await exact_end_offsets(listed, bootstrap_servers=bootstrap)
+    return {(tp.topic, tp.partition): end for tp, end in exact.items()}
+
+
+async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Messages of ``topics`` that consumer group ``group`` has not committed yet."""
+    ends = await end_offsets(bootstrap, topics)
+    committed = await committed_offsets(bootstrap, group, list(ends))
+    return sum(max(0, end - committed[tp]) for tp, end in ends.items())
+
+
+def pipeline_inputs(app_id: str) -> list[str]:
+    """Every topic a worker group consumes: the inbound topics and its internal ones."""
+    return [*INBOUND_TOPICS, f"{app_id}-clock", f"{app_id}-penalty-triggers"]
+
+
+def settle(bootstrap: str, app_id: str, *, timeout: float = 120.0, rounds: int = 2) -> None:
+    """Wait until the worker group has committed every message of its input topics.
+
+    Round 1 covers what was published; what processing it sent to the internal topics
+    (penalty triggers, watermarks) is on the broker once its cause is committed (the
+    producer is flushed before every commit), and round 2 waits for that too. Raises
+    ``TimeoutError`` naming the partitions still behind.
+    """
+    deadline = time.monotonic() + timeout
+    inputs = pipeline_inputs(app_id)
+    for _ in range(rounds):
+        ends = asyncio.run(end_offsets(bootstrap, inputs))
+        while True:
+            committed = asyncio.run(committed_offsets(bootstrap, app_id, list(ends)))
+            behind = {tp: (committed[tp], end) for tp, end in ends.items()
+                      if committed[tp] < end}
+            if not behind:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {app_id} still behind (committed, end): {behind}")
+            time.sleep(0.2)
+
+
+def read_outputs(bootstrap: str, topics: Sequence[str] = OUTBOUND_TOPICS
+                 ) -> dict[str, list[bytes]]:
+    """Every message of ``topics``, read from the start up to their end offsets now."""
+    return asyncio.run(_read_to_end(bootstrap, list(topics)))
+
+
+async def _read_to_end(bootstrap: str, topics: list[str]) -> dict[str, list[bytes]]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    ends = await end_offsets(bootstrap, topics)
+    found: dict[str, list[bytes]] = {t: [] for t in topics}
+    wanted = {TopicPartition(t, p): end for (t, p), end in ends.items() if end > 0}
+    if not wanted:
+        return found
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(wanted))
+        await consumer.seek_to_beginning(*wanted)
+        while wanted:
+            batches = await consumer.getmany(*wanted, timeout_ms=1000)
+            for tp, records in batches.items():
+                found[tp.topic].extend(r.value for r in records if r.offset < wanted[tp])
+                if records and records[-1].offset >= wanted[tp] - 1:
+                    del wanted[tp]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def settled_outputs(bootstrap: str, app_id: str, *, timeout: float = 120.0
+                    ) -> dict[str, list[bytes]]:
+    """What the worker group published once it has processed all its input."""
+    settle(bootstrap, app_id, timeout=timeout)
+    return read_outputs(bootstrap)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import faust
 
 from models import CloudEvent, Rejection, parse_event
-from models.topics import COMPLAINTS, TICKET_EVENTS
+from models.topics import COMPLAINTS, INBOUND_TOPICS, TICKET_EVENTS
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
@@ -34,7 +34,7 @@ from streams.ticket_store import (
     decode_stored,
     encode_stored,
 )
-from streams.topics import TICK, WAKE, Topics
+from streams.topics import TICK, WAKE, Checkpoint, Topics
 
 __all__ = ["TicketRecovery", "TicketStage", "mark_partition", "ticket_partition"]
 
@@ -61,10 +61,12 @@ class TicketStage:
         message = event.message
         if TICK in event.headers:
             await self._hold_tick(message, event.headers[TICK].decode())
-        elif WAKE in event.headers:
-            now = self.now(message.partition)  # wall clock, or the partition's stream clock
+        elif WAKE in event.headers and self.stream_clock:  # a sweep or a rebuild's nudge
+            now = self.now(message.partition)
             if now is not None:
                 await self._fire(message.partition, now, self._cause(message))
+        elif WAKE in event.headers:
+            await self._hold_checkpoint(message, event.headers[WAKE])
         elif message.topic != self.clock_topic:
             started = time.perf_counter()
             try:
@@ -72,16 +74,20 @@ class TicketStage:
             finally:  # handled, even when an error dead-letters it: never stall the clock
                 self.frontier.seen((message.topic, message.partition), message.offset)
             metrics.EVENT_PROCESSING.observe(time.perf_counter() - started)
-            await self._release_ticks(message)
+            await self._release((message.topic,), message)
 
     def _cause(self, message: faust.types.Message) -> Cause:
         return (self.topic_ids.get(message.topic, 9), message.offset)
 
     def now(self, partition: int) -> datetime | None:
-        """The ticket stage's clock for one partition (None: no tick yet)."""
-        if not self.stream_clock:
-            return datetime.now(UTC)
-        marks = [self.ticks.get((t, partition)) for t in (COMPLAINTS, TICKET_EVENTS)]
+        """The ticket stage's clock for one partition (None: not known yet).
+
+        The minimum over both inbound topics of the latest tick applied. With the stream
+        clock ticks come from the log; with the wall clock they are the worker's own
+        checkpoints (:meth:`_hold_checkpoint`), so in both modes a deadline fires only once
+        everything the partition's log held before it has been processed.
+        """
+        marks = [self.ticks.get((t, partition)) for t in INBOUND_TOPICS]
         return None if None in marks else min(marks)  # type: ignore[type-var]
 
     # -- inbound events --------------------------------------------------------------
@@ -107,7 +113,7 @@ class TicketStage:
     async def _reject(self, event: faust.EventT, reason: str) -> None:
         message = event.message
         key = None if event.key is None else event.key.decode("utf-8", "replace")
-        at = self.now(message.partition) or datetime.now(UTC)
+        at = (self.now(message.partition) if self.stream_clock else None) or datetime.now(UTC)
         letter = outcomes.dead_letter(event.value or b"", reason, topic=message.topic, at=at,
                                       partition=message.partition, offset=message.offset,
                                       key=key)
@@ -120,24 +126,37 @@ class TicketStage:
         tp = (message.topic, message.partition)
         self.frontier.hold(tp, message.offset, when_text)
         self.frontier.seen(tp, message.offset)
-        await self._release_ticks(message)
+        await self._release((message.topic,), message)
         if not self.frontier.covers(tp, message.offset):
             logger.info("tick at %s[%d]@%d held: earlier messages of that partition are "
                         "still to come", *tp, message.offset)
 
-    async def _release_ticks(self, message: faust.types.Message) -> None:
-        """Apply the held ticks of ``message``'s partition that the frontier has passed."""
-        for when_text in self.frontier.release((message.topic, message.partition)):
-            await self._on_tick(message, when_text)
+    async def _hold_checkpoint(self, message: faust.types.Message, header: bytes) -> None:
+        """Wall clock: a wake-up is a tick at the instant it was sent, on both inbound
+        topics, held until every message they held at that instant has been processed."""
+        checkpoint = Checkpoint.decode(header)
+        partition = message.partition
+        for topic in INBOUND_TOPICS:
+            end = checkpoint.ends.get(topic, 0)
+            self.frontier.hold((topic, partition), end - 1, checkpoint.at)
+        await self._release(INBOUND_TOPICS, message)
 
-    async def _on_tick(self, message: faust.types.Message, when_text: str) -> None:
-        topic, partition = message.topic, message.partition
+    async def _release(self, topics: tuple[str, ...], message: faust.types.Message) -> None:
+        """Apply the held ticks of ``topics`` (in ``message``'s partition) that the
+        frontier has passed; what they fire is caused by ``message``."""
+        for topic in topics:
+            for when_text in self.frontier.release((topic, message.partition)):
+                await self._on_tick(topic, message, when_text)
+
+    async def _on_tick(self, topic: str, message: faust.types.Message, when_text: str) -> None:
+        partition = message.partition
         when = datetime.fromisoformat(when_text)
         before = self.now(partition)
         previous = self.ticks.get((topic, partition))
         if previous is None or when > previous:
             self.ticks[(topic, partition)] = when
-            self.marks[f"{topic}|{partition}".encode()] = when_text.encode()
+            if self.stream_clock:  # wall checkpoints are taken again after a hand-over
+                self.marks[f"{topic}|{partition}".encode()] = when_text.encode()
         after = self.now(partition)
         if after is not None and (before is None or after > before):
             await self._fire(partition, after, self._cause(message))
@@ -219,8 +238,9 @@ class TicketRecovery:
     async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
         """Index every ticket of ``partitions``; return how many outputs were re-emitted."""
         stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
-        self._load_marks(partitions)
-        for topic in (COMPLAINTS, TICKET_EVENTS):
+        if stage.stream_clock:
+            self._load_marks(partitions)
+        for topic in INBOUND_TOPICS:
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
         resent = seen = 0

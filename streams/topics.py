@@ -7,14 +7,19 @@ Control messages carry an empty value and one header:
 
 - ``sla-tick`` (on both inbound topics, stream clock): "this partition has
   everything up to <time>"; the ticket stage's clock is the minimum over topics.
-- ``sla-wake`` (on the internal clock topic, wall clock): "deadlines are due in
-  this partition"; sent by the worker's own timer.
+- ``sla-wake`` (on the internal clock topic): sent by the worker's own timer. With the
+  wall clock it is a *checkpoint* (:class:`Checkpoint`): "at <instant> the partition's
+  inbound topics ended at these offsets"; the ticket stage moves the partition's clock to
+  that instant once it has processed those offsets, so a deadline never fires before the
+  events the log already held at its due time. With the stream clock it only asks the
+  stage to fire what is due by the partition's current clock.
 - ``sla-watermark`` (on the internal triggers topic): "ticket partition <p> has
   sent every penalty trigger up to <time>"; orders the department stage.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import faust
@@ -22,13 +27,31 @@ import faust
 from models.topics import COMPLAINTS, DEAD_LETTERS, OUTBOUND_ROUTES, TICKET_EVENTS
 from sla_police.settings import Settings
 
-__all__ = ["TICK", "WAKE", "WATERMARK", "Topics", "define_topics", "internal_names"]
+__all__ = ["TICK", "WAKE", "WATERMARK", "Checkpoint", "Topics", "define_topics",
+           "internal_names"]
 
 TICK = "sla-tick"
 WAKE = "sla-wake"
 WATERMARK = "sla-watermark"
 
 _RAW = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A wall-clock wake-up: the instant ``at`` (ISO 8601) and the end offsets ``ends`` of
+    the partition's inbound topics at that instant (topic name -> next offset)."""
+
+    at: str
+    ends: dict[str, int]
+
+    def encode(self) -> bytes:
+        return json.dumps({"at": self.at, "ends": self.ends}, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, header: bytes) -> Checkpoint:
+        obj = json.loads(header)
+        return cls(at=obj["at"], ends={str(k): int(v) for k, v in obj["ends"].items()})
 
 
 @dataclass(frozen=True)

@@ -54,4 +54,18 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
         "ticket_partitions": sorted(pipeline.recovery.active_partitions()),
         "rebuilt_partitions": sorted(pipeline.ticket_partitions),
         "deadlines_indexed": len(pipeline.tickets.index),
+        "clocks": partition_clocks(pipeline),
     }
+
+
+def partition_clocks(pipeline: Pipeline) -> dict[str, str | None]:
+    """How far each rebuilt partition's clock has got (None: no tick or checkpoint yet).
+
+    A deadline of a partition fires only once its clock has passed it: with the wall
+    clock this trails the real time by the worker's lag behind its inbound topics.
+    """
+    out: dict[str, str | None] = {}
+    for partition in sorted(pipeline.ticket_partitions):
+        now = pipeline.tickets.now(partition)
+        out[str(partition)] = None if now is None else now.isoformat()
+    return out

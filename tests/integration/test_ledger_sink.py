@@ -35,7 +35,7 @@ from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
 from sla_police.ledger import Ledger
 from streams import metrics
 from streams.ledger_sink import LEDGER_TOPICS, LedgerSink
-from streams.testing import WorkerProcess, collect, publish_log
+from streams.testing import WorkerProcess, publish_log, settled_outputs
 from tests.integration.stream_oracle import CONFIG_PATH, expected_outputs, small_log
 from tests.ledger.conftest import Backend, backend, postgres_admin  # noqa: F401  (fixtures)
 
@@ -107,7 +107,7 @@ def test_ledger_equals_replay_and_redelivery_adds_nothing(bootstrap: str, tmp_pa
     try:
         worker.wait_ready(partitions=PARTITIONS)
         asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS))
-        found = collect(bootstrap, settle=lambda values: len(values) >= len(expected))
+        found = settled_outputs(bootstrap, worker.app_id)
         wait_for(lambda: ids_in(ledger, LedgerEvent.id) >= kept, "the ledger to catch up")
         counts = ledger.table_counts()
         inserted = worker_metric(worker, "sla_ledger_records_total", result="inserted")
