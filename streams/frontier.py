@@ -74,6 +74,16 @@ class OffsetFrontier:
             self._waiting[tp] = [w for w in waiting if not self.covers(tp, w[0])]
         return [item for _, item in ready]
 
-    def gaps(self) -> int:
-        """How many partitions are waiting for earlier offsets (for logs and health)."""
-        return sum(1 for ahead in self._ahead.values() if ahead)
+    def held(self) -> dict[str, dict[str, object]]:
+        """Per topic partition that holds something back: the next offset it waits for,
+        how many later offsets were processed past the gap, and how many items wait."""
+        out: dict[str, dict[str, object]] = {}
+        for tp, nxt in sorted(self._next.items()):
+            ahead, waiting = self._ahead.get(tp) or set(), self._waiting.get(tp) or []
+            if ahead or waiting:
+                out[f"{tp[0]}[{tp[1]}]"] = {"next": nxt, "ahead": len(ahead),
+                                            "first_ahead": min(ahead, default=None),
+                                            "waiting": len(waiting),
+                                            "waits_for": min(w[0] for w in waiting)
+                                            if waiting else None}
+        return out

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from faust.types import TP
 
 from models.topics import COMPLAINTS, INBOUND_TOPICS, TICKET_EVENTS
 from sla import outcomes
@@ -24,6 +23,7 @@ from sla.specs import SlaConfig
 from sla_police.settings import Settings
 from streams import metrics
 from streams.emit import Emitter
+from streams.end_offsets import EndOffsetProbe
 from streams.offsets import committed_offsets
 from streams.penalty_stage import PenaltyStage
 from streams.recovery import actives_ready
@@ -56,6 +56,9 @@ class Pipeline:
         self.ticket_partitions: set[int] = set()
         self.trigger_partitions: set[int] = set()
         self.wakes: dict[int, float] = {}
+        self.end_offsets = EndOffsetProbe(settings.kafka_bootstrap or "")
+        if settings.clock == "wall":
+            app.add_dependency(self.end_offsets)  # started and stopped with the app
         self.last_sweep = time.monotonic()
 
     # -- message handling -------------------------------------------------------------
@@ -166,9 +169,8 @@ class Pipeline:
         at = datetime.now(UTC).isoformat()
         ends: dict[tuple[str, int], int] = {}
         if self.settings.clock == "wall":
-            tps = [TP(t, p) for t in INBOUND_TOPICS for p in partitions]
-            ends = {(tp.topic, tp.partition): o
-                    for tp, o in (await self.app.consumer.highwaters(*tps)).items()}
+            ends = await self.end_offsets.ends([(t, p) for t in INBOUND_TOPICS
+                                                for p in partitions])
         for partition in partitions:
             checkpoint = Checkpoint(at, {t: ends.get((t, partition), 0) for t in INBOUND_TOPICS})
             await self.topics.clock.send(key=b"", value=b"", partition=partition,

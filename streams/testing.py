@@ -39,8 +39,10 @@ __all__ = [
     "pipeline_inputs",
     "publish_log",
     "read_outputs",
+    "read_records",
     "settle",
     "settled_outputs",
+    "wait_until_shared",
 ]
 
 OUTBOUND_TOPICS = sorted({t for routes in OUTBOUND_ROUTES.values() for t, _ in routes}
@@ -127,6 +129,21 @@ class WorkerProcess:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def wait_until_shared(*workers: WorkerProcess, partitions: int = 4,
+                      timeout: float = 90.0) -> None:
+    """Until every worker is ready and they own ``partitions`` ticket partitions between
+    them, evenly."""
+    deadline = time.monotonic() + timeout
+    even = [partitions // len(workers)] * len(workers)
+    while time.monotonic() < deadline:
+        healths = [worker.health() for worker in workers]
+        if all(h and h["ready"] for h in healths) and sorted(
+                len(h["ticket_partitions"]) for h in healths) == even:  # type: ignore[index]
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"partitions not shared: {[w.health() for w in workers]}")
 
 
 async def publish_log(bootstrap: str, lines: Sequence[bytes], until: datetime, *,
@@ -221,15 +238,22 @@ def settle(bootstrap: str, app_id: str, *, timeout: float = 120.0, rounds: int =
 
 def read_outputs(bootstrap: str, topics: Sequence[str] = OUTBOUND_TOPICS
                  ) -> dict[str, list[bytes]]:
-    """Every message of ``topics``, read from the start up to their end offsets now."""
+    """Every message value of ``topics``, read from the start up to their end offsets now."""
+    records = read_records(bootstrap, topics)
+    return {topic: [r.value for r in found] for topic, found in records.items()}
+
+
+def read_records(bootstrap: str, topics: Sequence[str] = OUTBOUND_TOPICS) -> dict[str, list]:
+    """Like :func:`read_outputs`, as aiokafka ``ConsumerRecord`` objects (with their
+    timestamps: when the worker published them)."""
     return asyncio.run(_read_to_end(bootstrap, list(topics)))
 
 
-async def _read_to_end(bootstrap: str, topics: list[str]) -> dict[str, list[bytes]]:
+async def _read_to_end(bootstrap: str, topics: list[str]) -> dict[str, list]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     ends = await end_offsets(bootstrap, topics)
-    found: dict[str, list[bytes]] = {t: [] for t in topics}
+    found: dict[str, list] = {t: [] for t in topics}
     wanted = {TopicPartition(t, p): end for (t, p), end in ends.items() if end > 0}
     if not wanted:
         return found
@@ -242,7 +266,7 @@ async def _read_to_end(bootstrap: str, topics: list[str]) -> dict[str, list[byte
         while wanted:
             batches = await consumer.getmany(*wanted, timeout_ms=1000)
             for tp, records in batches.items():
-                found[tp.topic].extend(r.value for r in records if r.offset < wanted[tp])
+                found[tp.topic].extend(r for r in records if r.offset < wanted[tp])
                 if records and records[-1].offset >= wanted[tp] - 1:
                     del wanted[tp]
     finally:

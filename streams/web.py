@@ -55,6 +55,7 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
         "rebuilt_partitions": sorted(pipeline.ticket_partitions),
         "deadlines_indexed": len(pipeline.tickets.index),
         "clocks": partition_clocks(pipeline),
+        "held": pipeline.tickets.frontier.held(),
     }
 
 

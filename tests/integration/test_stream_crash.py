@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from sla.codec import encode_ticket
-from streams.testing import WorkerProcess, publish_log, settled_outputs
+from streams.testing import WorkerProcess, publish_log, settled_outputs, wait_until_shared
 from streams.ticket_store import decode_stored
 from tests.integration.conftest import PARTITIONS
 from tests.integration.stream_oracle import (
@@ -81,7 +81,7 @@ def test_two_workers_share_and_take_over(bootstrap: str, tmp_path: Path) -> None
             stopped.append(n)
 
     try:
-        _wait_until_shared(first, second)
+        wait_until_shared(first, second)
         asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS,
                                 on_line=stop_second_halfway))
         first.wait_ready(timeout=60, partitions=PARTITIONS)
@@ -113,7 +113,7 @@ def test_a_second_worker_joins_a_busy_one(bootstrap: str, tmp_path: Path) -> Non
             time.sleep(0.1)
         busy_at_join = first.events_in() or 0.0
         second.start()
-        _wait_until_shared(first, second)
+        wait_until_shared(first, second)
         found = settled_outputs(bootstrap, first.app_id)
         taken_over = second.events_in()
     finally:
@@ -130,19 +130,6 @@ def published_twice(found: dict[str, list[bytes]]) -> list[tuple[str, str, int]]
     counts = Counter((topic, json.loads(v)["id"]) for topic, values in found.items()
                      for v in values)
     return [(topic, i, n) for (topic, i), n in counts.items() if n > 1]
-
-
-def _wait_until_shared(first: WorkerProcess, second: WorkerProcess) -> None:
-    import time
-
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        healths = [first.health(), second.health()]
-        if all(h and h["ready"] for h in healths) and sorted(
-                len(h["ticket_partitions"]) for h in healths) == [2, 2]:  # type: ignore[index]
-            return
-        time.sleep(0.3)
-    raise TimeoutError(f"partitions not shared: {first.health()} {second.health()}")
 
 
 def _assert_tables_match_changelog(bootstrap: str, worker: WorkerProcess,

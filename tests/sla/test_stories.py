@@ -261,3 +261,28 @@ def test_transfer_to_an_unknown_department_is_dead_lettered(department: str) -> 
     [dead] = of(result, "event.rejected")
     assert "unknown department 'nowhere'" in dead.data.reason
     assert result.tickets["T-13"].department == "logistics"
+
+
+def test_a_late_acknowledgement_does_not_undo_a_decided_breach() -> None:
+    """Mon 09:00 complaint, acknowledge due 11:00. The live stream's clock passed 11:00 and
+    breached it; only then did an acknowledgement timed 10:30 reach the broker (published
+    late). The breach stands, no `sla.met` follows it, and the resolve clock, which was
+    still running, ends at the ticket's latest time (the breach at 11:00), not in the past."""
+    from sla.engine import SlaEngine
+
+    engine = SlaEngine(CONFIG)
+    state = engine.new_ticket("T-14")
+    engine.receive(state, complaint("T-14", "2026-11-16T09:00:00+08:00"))
+    first = engine.advance(state, at("2026-11-16T11:05:00+08:00"))
+    [breach] = [e for e in first if e.type == "sla.breached"]
+    assert breach.data.metric == "acknowledge"
+    engine.receive(state, acknowledged("T-14", "2026-11-16T10:30:00+08:00"))
+    engine.receive(state, resolved("T-14", "2026-11-16T10:45:00+08:00"))
+    late = engine.advance(state, at("2026-11-16T11:10:00+08:00"))
+    assert [(e.type, e.data.metric) for e in late] == [("sla.met", "resolve")]
+    assert late[0].data.completed_at == at("2026-11-16T11:00:00+08:00")  # not 10:45
+    replayed = run(complaint("T-14", "2026-11-16T09:00:00+08:00"),
+                   acknowledged("T-14", "2026-11-16T10:30:00+08:00"),
+                   resolved("T-14", "2026-11-16T10:45:00+08:00"),
+                   until="2026-11-16T11:10:00+08:00")
+    assert not of(replayed, "sla.breached")  # replay orders by time: the difference
