@@ -28,9 +28,9 @@ from typing import Any
 import faust
 
 from sla_police.settings import Settings
-from streams._faust import FrameworkMismatch, install
+from streams._faust import FrameworkMismatch, check_internals, install
 
-__all__ = ["LIBRARY_LOGGERS", "FrameworkMismatch", "create_app"]
+__all__ = ["LIBRARY_LOGGERS", "FrameworkMismatch", "check_internals", "create_app"]
 
 #: Loggers of the libraries under Faust; quiet (WARNING) unless the settings ask for DEBUG.
 LIBRARY_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
