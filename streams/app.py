@@ -8,16 +8,13 @@ embedded Tansu broker (see ``streams/NOTES.md``) are made once:
 - at-least-once processing with ``acks=all`` (Tansu refuses Faust's exactly-once);
 - producer batches of up to 256 KB that linger 5 ms: about a tenth more throughput in the
   throughput bench than Faust's 16 KB sent at once, for 5 ms of latency at most;
-- exact changelog end offsets for table recovery (:mod:`streams.recovery`), without which a
-  restarted worker silently loses the newest table updates on Tansu;
-- a commit of everything processed before partitions are revoked (:mod:`streams.revocation`),
-  which Faust itself skips, so a rebalance does not replay (and re-emit) the last second;
-- partitions with no committed offset read again from their start after a rebalance
-  (:mod:`streams.rebalance_seek`): Faust drops the records it fetched while paused and
-  seeks back only partitions that have a commit;
-- a producer flush that waits for every buffered table write before an offset commit
-  (:mod:`streams.producer_flush`): Faust's gives up after 0.1 s, so a stop or a crash could
-  commit inputs whose table updates were never written;
+- the framework patches of :mod:`streams._faust` (``install``; its README is the upgrade
+  checklist), after a check that every Faust and aiokafka internal they touch is as expected
+  (:class:`FrameworkMismatch` otherwise): exact changelog end offsets for table recovery,
+  without which a restarted worker silently loses the newest table updates on Tansu; a
+  commit of everything processed before partitions are revoked, which Faust itself skips; a
+  seek back to their start of partitions with no committed offset after a rebalance; a
+  producer flush that waits for every buffered table write before an offset commit;
 - ``env={}``: Faust settings normally let environment variables (``BROKER_URL``,
   ``APP_ENV_PREFIX``...) override the arguments given here; an empty environment makes the
   :class:`Settings` object the only source of configuration, as everywhere else in SLA Police.
@@ -31,12 +28,9 @@ from typing import Any
 import faust
 
 from sla_police.settings import Settings
-from streams.producer_flush import install_complete_flush
-from streams.rebalance_seek import install_rebalance_seek
-from streams.recovery import install_exact_end_offsets
-from streams.revocation import install_commit_on_revoke
+from streams._faust import FrameworkMismatch, check_internals, install
 
-__all__ = ["LIBRARY_LOGGERS", "create_app"]
+__all__ = ["LIBRARY_LOGGERS", "FrameworkMismatch", "check_internals", "create_app"]
 
 #: Loggers of the libraries under Faust; quiet (WARNING) unless the settings ask for DEBUG.
 LIBRARY_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
@@ -61,7 +55,9 @@ def create_app(
     its bootstrap). ``id_suffix`` is appended to ``settings.app_id``, giving tests their own
     consumer group and changelog topics. ``exact_end_offsets=False`` leaves Faust's stock end
     offsets in place (only to demonstrate the Tansu recovery defect). ``options`` are further
-    ``faust.App`` settings and win over the ones chosen here (tuning, tests).
+    ``faust.App`` settings and win over the ones chosen here (tuning, tests). Raises
+    :class:`FrameworkMismatch` when the installed faust-streaming or aiokafka lacks an
+    internal the patches need.
     """
     if settings.kafka_bootstrap is None:
         raise ValueError(
@@ -92,11 +88,7 @@ def create_app(
         web_port=settings.web_port,
     )
     app = faust.App(settings.app_id + id_suffix, env={}, **{**chosen, **options})
-    if exact_end_offsets:
-        install_exact_end_offsets(app)
-    install_commit_on_revoke(app)
-    install_rebalance_seek(app)
-    install_complete_flush(app)
+    install(app, exact_end_offsets=exact_end_offsets)
     return app
 
 

@@ -1,28 +1,18 @@
 """Committed offsets of the app's consumer group.
 
-- :func:`committed_offsets` asks the group coordinator (OffsetFetch) with a
-  short-lived group-less client: recovery callbacks run before Faust seeks to
-  the committed offsets, so the worker's consumer does not know them yet.
-- :func:`known_committed` is what this worker's consumer last committed (no I/O):
-  the stages prune their outboxes with it on every message.
+:func:`committed_offsets` asks the group coordinator (OffsetFetch) with a short-lived
+group-less client: recovery callbacks run before Faust seeks to the committed offsets,
+so the worker's consumer does not know them yet. What this worker's consumer last
+committed (no I/O) is :func:`streams._faust.known_committed`: it reads a Faust internal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from faust.types import TP
 
-__all__ = ["committed_offsets", "known_committed"]
-
-
-def known_committed(app: faust.App, topic: str, partition: int) -> int | None:
-    """The offset this worker last committed for one partition; None while unknown
-    (nothing committed yet, or the partition was just taken over)."""
-    committed = getattr(app.consumer, "_committed_offset", None) or {}
-    return committed.get(TP(topic, partition))
+__all__ = ["committed_offsets"]
 
 
 async def committed_offsets(bootstrap: str, group_id: str,

@@ -43,10 +43,9 @@ from sla.codec import decode_records, encode_records
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
+from streams._faust import known_committed, partition_rows
 from streams.emit import Emitter
-from streams.offsets import known_committed
 from streams.penalty_books import BookStore
-from streams.table_scan import partition_rows
 from streams.table_writes import ChangelogWriter, DirectTable
 from streams.topics import WATERMARK, Topics
 

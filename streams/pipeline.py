@@ -22,12 +22,12 @@ from sla.engine import SlaEngine
 from sla.specs import SlaConfig
 from sla_police.settings import Settings
 from streams import metrics
+from streams._faust import partition_rows
 from streams.emit import Emitter
 from streams.end_offsets import EndOffsetProbe
 from streams.offsets import committed_offsets
 from streams.penalty_stage import PenaltyStage
 from streams.recovery import actives_ready
-from streams.table_scan import partition_rows
 from streams.table_writes import ChangelogWriter
 from streams.ticket_stage import TicketRecovery, TicketStage, ticket_partition
 from streams.ticket_store import decode_prefix

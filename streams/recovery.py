@@ -16,8 +16,13 @@ real Kafka the two agree (or the fetch sees records written since), so the resul
 lower than ListOffsets said; if the fetch fails the ListOffsets value is kept and a warning
 logged. Cost: one connection and one fetch per recovery (about 10 ms on loopback).
 
-:func:`install_exact_end_offsets` puts this into an app, before it starts, by giving its
-transport a Consumer subclass; :func:`streams.app.create_app` does it by default.
+This module holds the correction, which uses aiokafka's public API only (the throughput
+bench and the recovery tests call it too). Its hook into Faust's recovery replaces a private
+method of Faust's consumer thread and lives behind the fence:
+:mod:`streams._faust.end_offsets`, installed by :func:`streams._faust.install`, which
+:func:`streams.app.create_app` calls.
+
+:func:`actives_ready` tells timers whether the active tables are recovered (public Faust API).
 """
 
 from __future__ import annotations
@@ -30,20 +35,9 @@ from typing import Any
 import faust
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
-from faust.transport.drivers.aiokafka import (
-    AIOKafkaConsumerThread,
-    Consumer,
-    credentials_to_aiokafka_auth,
-    server_list,
-)
 from faust.types import TP
 
-__all__ = [
-    "ExactEndOffsetsConsumer",
-    "actives_ready",
-    "exact_end_offsets",
-    "install_exact_end_offsets",
-]
+__all__ = ["actives_ready", "exact_end_offsets"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,50 +108,6 @@ async def _fetch_high_watermarks(
             highwater = probe.highwater(tp)
             if highwater is not None:
                 watermarks[tp] = highwater
-
-
-class ExactEndOffsetsConsumerThread(AIOKafkaConsumerThread):
-    """Faust's aiokafka consumer thread with exact end offsets for table recovery."""
-
-    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
-        listed = await super()._highwaters(partitions)
-        if self.consumer.in_transaction:  # last stable offsets: not ListOffsets, keep them
-            return listed
-        return await exact_end_offsets(listed, **self._probe_kwargs())
-
-    def _probe_kwargs(self) -> dict[str, Any]:
-        """Connection settings of the worker's own consumer, for the probe consumer."""
-        conf = self.app.conf
-        transport = self.transport
-        return {
-            "bootstrap_servers": server_list(transport.url, transport.default_port),
-            "client_id": f"{conf.broker_client_id}-end-offsets",
-            "request_timeout_ms": int(conf.broker_request_timeout * 1000),
-            **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context),
-        }
-
-
-class ExactEndOffsetsConsumer(Consumer):
-    """Faust's aiokafka Consumer whose thread reports exact changelog end offsets."""
-
-    def _new_consumer_thread(self) -> ExactEndOffsetsConsumerThread:
-        return ExactEndOffsetsConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-
-def install_exact_end_offsets(app: faust.App) -> None:
-    """Make ``app``'s table recovery read changelogs to their true end (see module doc).
-
-    Must run before the app creates its consumer (before it starts); idempotent.
-    """
-    transport = app.transport
-    if not issubclass(transport.Consumer, Consumer):
-        raise TypeError(f"exact end offsets need the aiokafka transport (kafka://), not "
-                        f"{type(transport).__module__}.{type(transport).__name__}")
-    if issubclass(transport.Consumer, ExactEndOffsetsConsumer):
-        return
-    if getattr(app, "_consumer", None) is not None:
-        raise RuntimeError("install_exact_end_offsets() must run before the app starts")
-    transport.Consumer = ExactEndOffsetsConsumer  # type: ignore[misc]  # this instance only
 
 
 def actives_ready(app: faust.App) -> bool:

@@ -21,11 +21,10 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from streams import metrics
+from streams._faust import known_committed, partition_rows
 from streams.deadlines import DeadlineIndex
 from streams.emit import Emitter
 from streams.frontier import OffsetFrontier
-from streams.offsets import known_committed
-from streams.table_scan import partition_rows
 from streams.table_writes import ChangelogWriter
 from streams.ticket_store import (
     Cause,

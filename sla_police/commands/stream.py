@@ -14,6 +14,16 @@ def register(app: typer.Typer) -> None:
     app.command("up")(up)
 
 
+def _refuse_unfit_framework() -> None:
+    """Exit with one line if faust/aiokafka lack an internal the Faust patches need."""
+    from streams.app import FrameworkMismatch, check_internals
+
+    try:
+        check_internals()
+    except FrameworkMismatch as exc:
+        fail(str(exc))
+
+
 def _settings(**overrides: object):
     from pydantic import ValidationError
 
@@ -37,6 +47,7 @@ def worker(
     from sla_police.commands._common import load_config_or_exit
     from streams.worker import run_worker
 
+    _refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock=clock)
     if settings.kafka_bootstrap is None:
         fail("SLA_KAFKA_BOOTSTRAP is not set: point it at Kafka, or use `sla-police up`, "
@@ -55,5 +66,6 @@ def up(
     is set), a worker and its web server. Ctrl-C stops them all."""
     from sla_police.commands._up import run_up
 
+    _refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock="stream" if demo else None)
     run_up(settings, demo=demo, speed=speed)

@@ -32,9 +32,10 @@ import faust
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from streams._transport import mix_into_transport
+from streams._faust.check import Requirement, assigns, method, uses
+from streams._faust.transport import mix_into_transport
 
-__all__ = ["CommitOnRevoke", "install_commit_on_revoke"]
+__all__ = ["REQUIRES", "CommitOnRevoke", "install_commit_on_revoke"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +73,18 @@ def install_commit_on_revoke(app: faust.App) -> None:
     Combines with any consumer class already installed (e.g. exact end offsets).
     """
     mix_into_transport(app, "Consumer", CommitOnRevoke, Consumer)
+
+
+_PATCH = "commit on revoke"
+
+REQUIRES: tuple[Requirement, ...] = (
+    method(_PATCH, Consumer, "on_partitions_revoked", ("self", "revoked"), coroutine=True),
+    uses(_PATCH, Consumer, "on_partitions_revoked", "_committed_offset"),
+    uses(_PATCH, Consumer, "on_partitions_revoked", "_on_partitions_revoked"),
+    method(_PATCH, Consumer, "assignment", ("self",), coroutine=False),
+    method(_PATCH, Consumer, "stop_flow", ("self",), coroutine=False),
+    method(_PATCH, Consumer, "pause_partitions", ("self", "tps"), coroutine=False),
+    method(_PATCH, Consumer, "wait_empty", ("self",), coroutine=True),
+    uses(_PATCH, Consumer, "wait_empty", "commit"),
+    assigns(_PATCH, Consumer, "__init__", "_committed_offset"),
+)

@@ -10,9 +10,10 @@ partition missed deadlines and pending penalty triggers, which then fired late
 or never. Scanning the partition's own database opens it and lists exactly its
 keys, and costs one partition's rows instead of the whole worker's.
 
-Stores without per-partition databases (Faust's memory store) fall back to
-every row, filtered by ``partition_of``, which the caller derives from its
-key or value layout.
+Faust's memory store has no per-partition databases (and lists standby keys
+too): there every row is read and filtered by ``partition_of``, which the caller
+derives from its key or value layout. Any other store is refused: the choice is
+by store class, never by a missing attribute.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 import faust
+from faust.stores import memory, rocksdb
 
-__all__ = ["partition_rows"]
+from streams._faust.check import Requirement, method
+
+__all__ = ["REQUIRES", "partition_rows"]
 
 #: (key, value) -> partition of that row, or None if the layout has none.
 PartitionOf = Callable[[bytes, bytes], "int | None"]
@@ -32,14 +36,22 @@ def partition_rows(table: faust.Table, partitions: Iterable[int],
     """``(partition, key, value)`` for every row of ``partitions`` in ``table``."""
     wanted = set(partitions)
     store = table.data
-    open_db = getattr(store, "_db_for_partition", None)
-    visible = getattr(store, "_visible_items", None)
-    if open_db is not None and visible is not None:  # RocksDB: a database per partition
+    if isinstance(store, rocksdb.Store):  # a database per partition
         for partition in sorted(wanted):
-            for key, value in visible(open_db(partition)):
+            for key, value in store._visible_items(store._db_for_partition(partition)):
                 yield partition, key, value
-        return
-    for key, value in list(table.items()):
-        partition = partition_of(key, value)
-        if partition in wanted:
-            yield partition, key, value
+    elif isinstance(store, memory.Store):
+        for key, value in list(table.items()):
+            partition = partition_of(key, value)
+            if partition in wanted:
+                yield partition, key, value
+    else:
+        raise TypeError(f"no partition scan for table store {type(store).__qualname__}")
+
+
+_PATCH = "partition scan"
+
+REQUIRES: tuple[Requirement, ...] = (
+    method(_PATCH, rocksdb.Store, "_db_for_partition", ("self", "partition"), coroutine=False),
+    method(_PATCH, rocksdb.Store, "_visible_items", ("self", "db"), coroutine=False),
+)

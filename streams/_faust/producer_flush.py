@@ -22,7 +22,8 @@ complaint the stopping worker had applied and committed, with no changelog recor
 waits, without giving up, until the queue is empty and nothing is in flight. If the
 buffer's own task has already stopped, it hands the rest over itself, in order.
 :func:`install_complete_flush` gives the app's transport a producer class that uses it.
-Backpressure (``wait_until_ebb``, a partial flush) keeps Faust's behaviour.
+Backpressure (``wait_until_ebb``, a partial flush) keeps Faust's behaviour. With
+``producer_threaded`` (not used by SLA Police) Faust's threaded buffer is kept.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ import time
 from typing import Any
 
 import faust
+from faust.transport.consumer import Consumer
+from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.transport.producer import Producer, ProducerBuffer
 from faust.types import FutureMessage
+from mode import Service
 
-from streams._transport import mix_into_transport
+from streams._faust.check import Requirement, assigns, method, prop, subclass, uses
+from streams._faust.transport import mix_into_transport
 
-__all__ = ["CompleteFlushBuffer", "install_complete_flush"]
+__all__ = ["REQUIRES", "CompleteFlushBuffer", "install_complete_flush"]
 
 logger = logging.getLogger(__name__)
 _REPORT_AFTER = 10.0  # seconds: log a flush that takes this long (the broker is away?)
@@ -85,7 +90,7 @@ class CompleteFlush:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         stock = self.buffer
-        if getattr(stock, "threaded_producer", None) is not None:
+        if stock.app.conf.producer_threaded:
             return  # threaded producers (not used here) keep Faust's buffer
         buffer = CompleteFlushBuffer(loop=stock.loop, beacon=stock.beacon)
         buffer.app = stock.app
@@ -98,3 +103,25 @@ def install_complete_flush(app: faust.App) -> None:
     Must run before the app creates its producer (before it starts); idempotent.
     """
     mix_into_transport(app, "Producer", CompleteFlush, Producer)
+
+
+_PATCH = "complete producer flush"
+
+REQUIRES: tuple[Requirement, ...] = (
+    subclass(_PATCH, ProducerBuffer, Service),
+    method(_PATCH, ProducerBuffer, "_send_pending", ("self", "fut"), coroutine=True),
+    method(_PATCH, ProducerBuffer, "flush", ("self",), coroutine=True),
+    method(_PATCH, ProducerBuffer, "__init__", ("self", "beacon", "loop")),
+    uses(_PATCH, ProducerBuffer, "_handle_pending", "_send_pending"),
+    uses(_PATCH, ProducerBuffer, "_handle_pending", "message_sent"),
+    uses(_PATCH, ProducerBuffer, "on_stop", "flush"),
+    assigns(_PATCH, ProducerBuffer, "__post_init__", "pending"),
+    assigns(_PATCH, ProducerBuffer, "__post_init__", "message_sent"),
+    prop(_PATCH, ProducerBuffer, "size"),
+    prop(_PATCH, ProducerBuffer, "crashed"),
+    prop(_PATCH, ProducerBuffer, "crash_reason"),
+    prop(_PATCH, ProducerBuffer, "should_stop"),
+    assigns(_PATCH, Producer, "__init__", "buffer"),
+    uses(_PATCH, aiokafka_driver.Producer, "flush", "buffer"),
+    uses(_PATCH, Consumer, "_commit_offsets", "flush"),
+)

@@ -29,11 +29,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import faust
-from faust.transport.consumer import Consumer
+from aiokafka import AIOKafkaConsumer
+from faust.transport.consumer import Consumer, ThreadDelegateConsumer
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from mode.threads import QueueServiceThread
 
-from streams._transport import mix_into_transport
+from streams._faust.check import Requirement, assigns, method, subclass, uses
+from streams._faust.transport import mix_into_transport
 
-__all__ = ["SeekUncommittedToStart", "install_rebalance_seek"]
+__all__ = ["REQUIRES", "SeekUncommittedToStart", "install_rebalance_seek"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +86,24 @@ def install_rebalance_seek(app: faust.App) -> None:
     Must run before the app creates its consumer (before it starts); idempotent.
     """
     mix_into_transport(app, "Consumer", SeekUncommittedToStart, Consumer)
+
+
+_PATCH = "rebalance seek"
+
+REQUIRES: tuple[Requirement, ...] = (
+    assigns(_PATCH, Consumer, "__init__", "_read_offset"),
+    uses(_PATCH, Consumer, "_drain_messages", "_read_offset"),
+    uses(_PATCH, Consumer, "perform_seek", "_read_offset"),
+    uses(_PATCH, Consumer, "perform_seek", "seek_to_committed"),
+    subclass(_PATCH, aiokafka_driver.Consumer, ThreadDelegateConsumer),
+    assigns(_PATCH, ThreadDelegateConsumer, "__init__", "_thread"),
+    method(_PATCH, ThreadDelegateConsumer, "seek_to_committed", ("self",), coroutine=True),
+    method(_PATCH, aiokafka_driver.AIOKafkaConsumerThread, "_ensure_consumer", ("self",),
+           coroutine=False),
+    method(_PATCH, QueueServiceThread, "call_thread", ("self", "fun", "args", "kwargs"),
+           coroutine=True),
+    subclass(_PATCH, aiokafka_driver.AIOKafkaConsumerThread, QueueServiceThread),
+    method(_PATCH, AIOKafkaConsumer, "seek_to_beginning", ("self", "partitions"),
+           coroutine=True),
+    method(_PATCH, AIOKafkaConsumer, "assignment", ("self",), coroutine=False),
+)

@@ -1,0 +1,69 @@
+"""The fence: every workaround that touches faust-streaming, mode or aiokafka internals.
+
+Nothing else in SLA Police reads or replaces a private attribute of those libraries. The
+rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
+does) and uses two helpers that need an internal: :func:`known_committed` and
+:func:`partition_rows`. The upgrade checklist, one entry per patch, is ``README.md`` here.
+
+:func:`install` first runs :func:`check_internals`, which verifies that every internal a
+patch relies on exists with the shape the patch expects; otherwise it raises
+:class:`FrameworkMismatch` naming the installed faust-streaming and aiokafka versions and
+each internal that is missing, so a worker refuses to start rather than run unpatched.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from streams._faust import (
+    committed,
+    end_offsets,
+    producer_flush,
+    rebalance_seek,
+    revocation,
+    table_scan,
+    transport,
+)
+from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
+from streams._faust.committed import known_committed
+from streams._faust.table_scan import partition_rows
+
+__all__ = [
+    "REQUIRES",
+    "FrameworkMismatch",
+    "check_internals",
+    "framework_versions",
+    "install",
+    "known_committed",
+    "partition_rows",
+]
+
+#: Every internal any patch relies on, in the order of the README's checklist.
+REQUIRES: tuple[Requirement, ...] = (
+    *transport.REQUIRES,
+    *end_offsets.REQUIRES,
+    *revocation.REQUIRES,
+    *rebalance_seek.REQUIRES,
+    *producer_flush.REQUIRES,
+    *committed.REQUIRES,
+    *table_scan.REQUIRES,
+)
+
+
+def check_internals() -> None:
+    """Raise :class:`FrameworkMismatch` unless every internal the patches touch is as assumed."""
+    verify(REQUIRES)
+
+
+def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
+    """Check the internals, then install every patch into ``app`` (before it starts).
+
+    ``exact_end_offsets=False`` leaves Faust's stock changelog end offsets (only to
+    demonstrate the Tansu recovery defect). Idempotent.
+    """
+    check_internals()
+    if exact_end_offsets:
+        end_offsets.install_exact_end_offsets(app)
+    revocation.install_commit_on_revoke(app)
+    rebalance_seek.install_rebalance_seek(app)
+    producer_flush.install_complete_flush(app)
