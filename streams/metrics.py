@@ -16,6 +16,9 @@ exactly SLA Police's series. The helpers (:func:`observe_outcome`, :func:`observ
   call :func:`observe_rejection` again for the same input;
 * call :func:`observe_breach_delay` when an ``sla.breached`` is emitted by the live timer.
 
+``sla_open_clocks`` (:data:`OPEN_CLOCKS`) is written only by
+:class:`streams.open_clocks.OpenClockCounts`, which the ticket stage keeps per partition.
+
 Label values come from the SLA config (departments, rules, metrics) or from fixed sets, so the
 number of series stays bounded.
 """
@@ -23,7 +26,6 @@ number of series stays bounded.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -72,7 +74,6 @@ __all__ = [
     "observe_rejection",
     "observe_webhook_delivery",
     "render",
-    "set_open_clocks",
     "set_worker_info",
 ]
 
@@ -109,7 +110,9 @@ ATTRIBUTIONS = _counter(
 OUTCOMES = _counter(
     "sla_outcomes_total", "SLA clock outcomes: warning, breached, met, cancelled.",
     ("type", "department", "metric"))
-OPEN_CLOCKS = _gauge("sla_open_clocks", "SLA clocks currently open.", ("department", "metric"))
+OPEN_CLOCKS = _gauge(
+    "sla_open_clocks", "SLA clocks open (running, paused, or breached and not yet handled) on "
+    "the partitions this worker owns.", ("department", "metric"))
 PENALTIES = _counter("sla_penalties_total", "Penalties assessed.", ("department", "rule"))
 PENALTY_FINES = _counter(
     "sla_penalty_fines_total", "Fines assessed (amount, in currency).", ("department", "currency"))
@@ -258,22 +261,6 @@ def observe_breach_delay(event: CloudEvent, emitted_at: datetime | None = None) 
     delay = max((now - event.data.due_at).total_seconds(), 0.0)
     BREACH_EMIT_DELAY.observe(delay)
     return delay
-
-
-_OPEN_CLOCK_LABELS: set[tuple[str, str]] = set()
-
-
-def set_open_clocks(counts: Mapping[tuple[str, str], int]) -> None:
-    """Set ``sla_open_clocks`` from ``{(department, metric): n}``.
-
-    Label pairs exposed before and missing from ``counts`` drop to 0 instead of keeping a
-    stale value.
-    """
-    for labels in _OPEN_CLOCK_LABELS - set(counts):
-        OPEN_CLOCKS.labels(*labels).set(0)
-    for (department, metric), n in counts.items():
-        OPEN_CLOCKS.labels(department=department, metric=metric).set(n)
-        _OPEN_CLOCK_LABELS.add((department, metric))
 
 
 def set_worker_info(version: str, app_id: str) -> None:

@@ -25,6 +25,7 @@ from streams._faust import known_committed, partition_rows
 from streams.deadlines import DeadlineIndex
 from streams.emit import Emitter
 from streams.frontier import OffsetFrontier
+from streams.open_clocks import OpenClockCounts, clock_pairs, stored_clock_pairs
 from streams.table_writes import ChangelogWriter
 from streams.ticket_store import (
     Cause,
@@ -49,6 +50,7 @@ class TicketStage:
         self.tickets = writer.table(app.Table("tickets", **raw))
         self.marks = writer.table(app.Table("clock-marks", **raw))
         self.index = DeadlineIndex()
+        self.open_clocks = OpenClockCounts()  # the sla_open_clocks gauge
         self.ticks: dict[tuple[str, int], datetime] = {}
         self.frontier = OffsetFrontier()  # ticks wait until no earlier message is missing
         self.clock_topic = topics.clock.get_topic_name()
@@ -171,12 +173,14 @@ class TicketStage:
 
     async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause) -> None:
         outputs: list[CloudEvent] = []
+        before = clock_pairs(stored.state)
         if now is not None:
             outputs = self.engine.advance(stored.state, now)
             outputs += [n for e in outputs for n in notifications_for(e)]
         stored.remember(cause, [e.to_json() for e in outputs],
                         self._committed(stored.partition))
         self._save(stored)
+        self.open_clocks.update(stored.partition, before, clock_pairs(stored.state))
         await self.emitter.publish(outputs, triggers=True)
         self._observe_breach_delay(outputs)
 
@@ -230,6 +234,7 @@ class TicketRecovery:
     def drop(self, partitions: set[int]) -> None:
         for partition in partitions:
             self.stage.index.drop_partition(partition)
+            self.stage.open_clocks.drop(partition)
             self.stage.frontier.forget(partition)
             for key in [k for k in self.stage.ticks if k[1] == partition]:
                 del self.stage.ticks[key]
@@ -243,10 +248,13 @@ class TicketRecovery:
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
         resent = seen = 0
+        for partition in partitions:
+            stage.open_clocks.drop(partition)
         for _partition, key, value in partition_rows(stage.tickets.table, partitions,
                                                      ticket_partition):
             prefix = decode_prefix(value)
             seen += 1
+            stage.open_clocks.add(prefix.partition, stored_clock_pairs(value))
             if prefix.wakeup is not None:
                 stage.index.set_stamp(prefix.partition, key.decode(), prefix.wakeup)
             pending = [c for c in prefix.causes

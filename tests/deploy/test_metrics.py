@@ -20,6 +20,7 @@ from sla.config import load_config
 from sla.replay import replay
 from streams import metrics
 from streams.metrics import REGISTRY
+from streams.open_clocks import OpenClockCounts
 from tests.deploy.conftest import ROOT
 
 CONFIG = ROOT / "deploy" / "config" / "sla-police.yaml"
@@ -69,7 +70,7 @@ def test_every_contract_metric_is_registered_with_its_type_and_labels() -> None:
         metrics.observe_outcome(outbound(event_type))
     metrics.observe_inbound("complaints", "complaint.received")
     metrics.observe_duplicate("complaints")
-    metrics.set_open_clocks({("logistics", "resolve"): 1})
+    OpenClockCounts().update(0, [], [("logistics", "resolve")])
     metrics.observe_ledger_record("sla.met", inserted=True)
     metrics.observe_webhook_delivery("logistics", "delivered")
     text = metrics.render()[0].decode()
@@ -287,15 +288,6 @@ def test_breach_delay_ignores_other_events_and_clamps_early_emits() -> None:
     data = breach.data.model_copy(update={"due_at": datetime.now(UTC) - timedelta(seconds=2)})
     late = breach.model_copy(update={"data": data})
     assert 2 <= metrics.observe_breach_delay(late) < 60  # default emit time: the wall clock
-
-
-def test_open_clocks_are_set_and_vanished_pairs_drop_to_zero() -> None:
-    metrics.set_open_clocks({("it", "acknowledge"): 3, ("it", "resolve"): 5})
-    assert value("sla_open_clocks", department="it", metric="resolve") == 5
-    metrics.set_open_clocks({("it", "acknowledge"): 1})
-    assert value("sla_open_clocks", department="it", metric="acknowledge") == 1
-    assert REGISTRY.get_sample_value(
-        "sla_open_clocks", {"department": "it", "metric": "resolve"}) == 0
 
 
 def test_worker_info_ledger_and_webhook_helpers() -> None:

@@ -1,43 +1,74 @@
-"""Every Grafana query returns data from a real Prometheus scraping real SLA Police metrics.
+"""Every Grafana query returns data from a real Prometheus scraping a real worker.
 
-A simulated contact-center day is replayed offline (sla.replay) and every outbound event is fed
-to the streams.metrics helpers, as the stream agents do. A small HTTP server on 127.0.0.1
-serves streams.metrics.render(); the real ``prometheus`` binary scrapes it every second with
-deploy/prometheus/prometheus.local.yml (target and intervals rewritten) and the rules loaded.
-Half the events are fed before the first scrape and half after, so counters *increase* between
-scrapes, as in production. Then every PromQL expression of every dashboard JSON file runs
-through the HTTP API, with the Grafana variables substituted, and must return a number.
+Nothing is fed by hand: an embedded broker, a ``sla-police worker`` subprocess on the wall clock
+(the breach emit delay is only observed there), the real ``prometheus`` binary scraping the
+worker's /metrics every second with deploy/prometheus/prometheus.local.yml (target and
+intervals rewritten, rules loaded), and simulated traffic published to the inbound topics.
+
+The traffic (:func:`wave`) is a contact-center morning compressed into seconds: the policy of
+deploy/config/sla-police.yaml with one SLA of seconds on a 24x7 calendar, and tickets that are
+handled in time, left to warn and breach (fines, points, notifications, a webhook that
+answers), transferred, reassigned, cancelled, disputed and ruled upheld (reversals), sent
+twice, or invalid (dead letters). It runs twice: the second wave starts once Prometheus has
+scraped the first, so counters *increase* between scrapes as in production and every rate,
+ratio and quantile has something to compute. Then:
+
+* every PromQL expression of every dashboard, Grafana variables substituted, returns a
+  finite number (instant, and over the last minute for time series panels), and every rule
+  evaluates without error;
+* every metric of the reference in docs/operations.md is exposed by the worker and was above
+  zero in at least one scrape (a histogram: its count). The traffic moves them all; a metric
+  that may legitimately stay at zero would be listed in :data:`MAY_STAY_ZERO` (it must still
+  be exposed). Gauges may be back at zero by the end (``sla_deadline_index_size`` is, once
+  every clock has breached), hence "in at least one scrape";
+* ``sla_open_clocks`` equals the open clocks replay computes for the same events;
+* /metrics and /health carry no ticket id, customer reference or employee id.
+
+Waits are on conditions (worker metrics, Prometheus queries), each bounded by ``DEADLINE``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import math
-import random
 import re
-import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
-from models import Rejection, parse_event
-from models.topics import inbound_topic_for
+from models import CloudEvent
 from sla.config import load_config
-from sla.replay import ReplayResult, replay_lines
-from sla_police import __version__
-from sla_police.simulator import SimulationOptions, simulate
-from streams import metrics
+from sla.replay import replay
+from sla.testing import (
+    acknowledged,
+    assigned,
+    cancelled,
+    complaint,
+    disputed,
+    resolved,
+    ruled,
+    transferred,
+)
+from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
+from streams.clock import inbound_route
+from streams.testing import WorkerProcess, free_port
 from tests.deploy.conftest import ROOT
+from tests.deploy.test_metric_writers import documented_metrics
 
 pytestmark = pytest.mark.integration
 
@@ -45,98 +76,108 @@ DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
 #: Grafana's variables, as Grafana would expand them for a 1-day range with "All" selected.
 VARIABLES = {"__rate_interval": "1m", "__interval": "1m", "__range": "1d", "department": ".*"}
 DEADLINE = 30.0  # seconds any single wait may take
+PARTITIONS = 4
+#: Documented metrics the traffic may leave at zero (they must still be exposed): none.
+MAY_STAY_ZERO: frozenset[str] = frozenset()
+#: Identifiers of people and tickets in the traffic; none may reach /metrics or /health.
+CUSTOMER, AGENT, NEW_AGENT = "cust-5517", "agent-0427", "agent-0911"
+#: The label names the metrics may carry: departments, metrics, rules, kinds, never people.
+LABELS = {"topic", "type", "reason", "department", "metric", "rule", "currency", "severity",
+          "result", "version", "app_id", "le"}
 
 
-# -- the metrics, driven like the stream agents do ----------------------------------------
-def _simulated_day() -> tuple[list[str], ReplayResult, ReplayResult]:
-    """A small seeded day with more invalid input than usual, so every rejection kind shows.
-
-    Returns the log, its replay, and the replay of its first half: the engine's state at
-    midday, when clocks are still open (by the end of the simulation every ticket is closed).
-    """
-    options = SimulationOptions(days=1, seed=3, calls_per_day=300, invalid_rate=0.05)
-    lines = list(simulate(options))
-    config = load_config(ROOT / "deploy" / "config" / "sla-police.yaml")
-    return lines, replay_lines(lines, config), replay_lines(lines[: len(lines) // 2], config)
-
-
-def _feed_inbound(lines: list[str], seen: set[str]) -> None:
-    for line in lines:
-        with metrics.EVENT_PROCESSING.time():
-            parsed = parse_event(line)
-        if isinstance(parsed, Rejection):
-            continue  # counted when its event.rejected is observed
-        topic = inbound_topic_for(parsed.type)
-        if parsed.id in seen:
-            metrics.observe_duplicate(topic)
-        else:
-            seen.add(parsed.id)
-            metrics.observe_inbound(topic, parsed.type)
+# -- the traffic --------------------------------------------------------------------------
+def fast_policy(tmp: Path, webhook: str) -> Path:
+    """deploy/config/sla-police.yaml with an SLA of seconds on the 24x7 calendar, and a
+    webhook for logistics: clocks warn after 1 s and breach after 2 s (acknowledge) and
+    3 s (resolve), at any hour. P1 tickets get hours: their deadlines stay ahead."""
+    text = (ROOT / "deploy/config/sla-police.yaml").read_text("utf-8")
+    head, rest = text.split("\nslas:\n", 1)
+    penalties = rest[rest.index("\npenalties:\n"):]
+    fast = ("\nslas:\n  - {name: slow, match: {priority: P1}, acknowledge: 1h, resolve: 2h}\n"
+            "  - {name: fast, calendar: always, acknowledge: 2s, resolve: 3s,"
+            " warn_at: [0.5], pause_on: {resolve: [awaiting_customer]}}\n")
+    head, hooked = re.subn(r"(?m)^(  logistics: \{)", rf'\1webhook: "{webhook}", ', head)
+    assert hooked == 1, "logistics is no longer in the policy file"
+    path = tmp / "policy.yaml"
+    path.write_text(head + fast + penalties, encoding="utf-8")
+    load_config(path)  # the worker must accept it
+    return path
 
 
-def _feed_outputs(result: ReplayResult, part: int, rng: random.Random) -> None:
-    """Observe every other output (``part`` 0 or 1) as the publishing agent would."""
-    for n, event in enumerate(result.outputs[part::2]):
-        metrics.observe_outcome(event)
-        if event.type == "sla.breached":
-            emitted = event.data.due_at + timedelta(seconds=rng.uniform(0.005, 0.6))
-            metrics.observe_breach_delay(event, emitted)
-        metrics.observe_ledger_record(event.type, inserted=n % 10 != 0)
-        if event.type == "notification.requested":
-            metrics.observe_webhook_delivery(event.data.department,
-                                             "delivered" if n % 7 else "failed")
-    for _ in range(20):
-        metrics.TIMER_TICK.observe(rng.uniform(0.0005, 0.02))
+def _opening(w: str, at: datetime) -> list[CloudEvent]:
+    """The first events of wave ``w``, all at ``at`` (the wall clock)."""
+    late = complaint(f"{w}-LATE", at, customer_ref=CUSTOMER, assignee=AGENT)
+    soon = at + timedelta(milliseconds=100)
+    return [
+        complaint(f"{w}-MET", at, customer_ref=CUSTOMER),  # handled in time: met, met
+        acknowledged(f"{w}-MET", soon), resolved(f"{w}-MET", soon),
+        late,  # left alone: warnings, breaches, fines; disputed later
+        complaint(f"{w}-MOVE", at, category="billing.overcharge", customer_ref=CUSTOMER),
+        transferred(f"{w}-MOVE", soon, "network"),  # cancelled clocks, a reversal
+        complaint(f"{w}-GIVE", at, category="store.service", customer_ref=CUSTOMER),
+        assigned(f"{w}-GIVE", soon, "product", NEW_AGENT),
+        complaint(f"{w}-DROP", at, category="other.general", customer_ref=CUSTOMER),
+        cancelled(f"{w}-DROP", soon),
+        complaint(f"{w}-WAIT", at, priority="P1", customer_ref=CUSTOMER),  # hours to go
+    ]
 
 
-def _set_state(state: ReplayResult) -> None:
-    """The gauges the timer agent sets from the engine's state."""
-    open_clocks = Counter((c.department, c.metric) for t in state.tickets.values()
-                          for c in t.clocks)
-    metrics.set_open_clocks(open_clocks)
-    metrics.DEADLINE_INDEX_SIZE.set(sum(open_clocks.values()))
+def _invalid_lines(w: str) -> list[tuple[str, bytes, bytes | None]]:
+    """(topic, value, key) of inputs that must become dead letters."""
+    wrong_key = complaint(f"{w}-KEY", datetime.now(UTC), customer_ref=CUSTOMER)
+    return [("ticket-events", b'{"type": "ticket.acknowledged", "id": ', None),
+            ("complaints", wrong_key.to_json().encode(), b"someone-else")]
 
 
-def _feed(lines: list[str], result: ReplayResult, part: int, seen: set[str],
-          state: ReplayResult) -> None:
-    """Feed half ``part`` (0 or 1) of the inbound lines and of the outputs, then ``state``."""
-    _feed_inbound(lines[part::2], seen)
-    _feed_outputs(result, part, random.Random(part))
-    _set_state(state)
+async def _publish(bootstrap: str, records: list[tuple[str, bytes, bytes | None]]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for topic, value, key in records:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def publish(bootstrap: str, events: list[CloudEvent], extra: list | None = None) -> None:
+    """Publish ``events`` as producers do (topic by type, keyed by ticket), then ``extra``."""
+    records = []
+    for event in events:
+        line = event.to_json().encode()
+        topic, key = inbound_route(line)
+        records.append((topic, line, key))
+    asyncio.run(_publish(bootstrap, records + (extra or [])))
 
 
 # -- the servers --------------------------------------------------------------------------
-class _MetricsHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        body, content_type = metrics.render()
-        self.send_response(200 if self.path == "/metrics" else 404)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+class _Receiver(BaseHTTPRequestHandler):
+    """A department's webhook: accepts every notification."""
+
+    def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(204)
         self.end_headers()
-        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
-        """Quiet: one line per scrape is noise in the test output."""
+        """Quiet: one line per delivery is noise in the test output."""
 
 
 @contextmanager
-def metrics_server() -> Iterator[int]:
-    """Serve streams.metrics.render() at 127.0.0.1:PORT/metrics; yields PORT."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _MetricsHandler)
+def webhook_receiver() -> Iterator[str]:
+    """Accept POSTs at 127.0.0.1:PORT/hook; yields the URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1]
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _local_config(tmp: Path, target_port: int) -> Path:
@@ -154,14 +195,14 @@ def _local_config(tmp: Path, target_port: int) -> Path:
 @contextmanager
 def prometheus(binary: str, tmp: Path, target_port: int) -> Iterator[str]:
     """Run the real Prometheus on a free loopback port until ready; yields its base URL."""
-    port, log = _free_port(), (tmp / "prometheus.log").open("w")
+    port, log = free_port(), (tmp / "prometheus.log").open("w")
     proc = subprocess.Popen(
         [binary, f"--config.file={_local_config(tmp, target_port)}",
          f"--storage.tsdb.path={tmp / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
          "--log.level=warn"], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: proc.poll() is None and _ready(base), "Prometheus to be ready", tmp)
+        wait(lambda: proc.poll() is None and _ready(base), "Prometheus to be ready", tmp)
         yield base
     finally:
         proc.terminate()
@@ -180,19 +221,37 @@ def _ready(base: str) -> bool:
         return False
 
 
-def _wait(condition, what: str, tmp: Path) -> None:
+def wait(condition: Callable[[], object], what: str, tmp: Path) -> None:
     """Poll ``condition`` every 0.2 s for at most DEADLINE seconds."""
     end = time.monotonic() + DEADLINE
     while time.monotonic() < end:
         if condition():
             return
         time.sleep(0.2)
-    log = (tmp / "prometheus.log").read_text(errors="replace")[-2000:]
-    pytest.fail(f"timed out after {DEADLINE} s waiting for {what}; Prometheus log:\n{log}")
+    logs = {p.name: p.read_text(errors="replace")[-2000:] for p in tmp.rglob("*.log")}
+    pytest.fail(f"timed out after {DEADLINE} s waiting for {what}; logs:\n{logs}")
 
 
-# -- queries ------------------------------------------------------------------------------
-def _query(base: str, expr: str) -> list[dict]:
+# -- reading the worker and Prometheus ----------------------------------------------------
+def get_text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+
+
+def samples(worker: WorkerProcess) -> dict[str, list]:
+    """The worker's /metrics: family name -> samples (``_created`` ones left out)."""
+    text = get_text(f"http://127.0.0.1:{worker.port}/metrics")
+    return {family.name: [s for s in family.samples if not s.name.endswith("_created")]
+            for family in text_string_to_metric_families(text)}
+
+
+def value(worker: WorkerProcess, name: str, **labels: str) -> float:
+    """Sum of the worker's samples ``name`` whose labels include ``labels``."""
+    return sum(s.value for family in samples(worker).values() for s in family
+               if s.name == name and labels.items() <= s.labels.items())
+
+
+def query(base: str, expr: str) -> list[dict]:
     response = httpx.get(f"{base}/api/v1/query", params={"query": expr}, timeout=10)
     body = response.json()
     assert body["status"] == "success", f"{expr}: {body.get('error')}"
@@ -207,9 +266,10 @@ def _query_range(base: str, expr: str) -> list[dict]:
     return body["data"]["result"]
 
 
-def _scrapes(base: str) -> int:
-    result = _query(base, 'count_over_time(up{job="sla-police"}[5m])')
-    return int(float(result[0]["value"][1])) if result else 0
+def scraped(base: str, expr: str) -> float:
+    """The value of a scalar-like PromQL ``expr`` (0 when it has no series)."""
+    result = query(base, expr)
+    return float(result[0]["value"][1]) if result else 0.0
 
 
 def substitute(expr: str) -> str:
@@ -239,30 +299,20 @@ def _has_number(result: list[dict], key: str) -> bool:
     return any(math.isfinite(float(v[1])) for v in values)
 
 
-# -- the test -----------------------------------------------------------------------------
-def test_every_dashboard_query_returns_data(prometheus_bin: str, tmp_path: Path) -> None:
-    started = time.monotonic()
-    lines, result, midday = _simulated_day()
-    assert midday.tickets and any(t.clocks for t in midday.tickets.values())
-    metrics.set_worker_info(__version__, "sla-police")
-    seen: set[str] = set()
-    _feed(lines, result, 0, seen, midday)
-    with metrics_server() as port, prometheus(prometheus_bin, tmp_path, port) as base:
-        _wait(lambda: _scrapes(base) >= 1, "the first scrape", tmp_path)
-        _feed(lines, result, 1, seen, result)
-        after = _scrapes(base)
-        _wait(lambda: _scrapes(base) >= after + 2, "two scrapes after the second half", tmp_path)
-        _wait(lambda: _query(base, "sla:compliance:ratio_1d"), "the recording rules", tmp_path)
-        failures = _failing_targets(base) + _unhealthy_rules(base)
-        departments = httpx.get(f"{base}/api/v1/label/department/values",
-                                params={"match[]": "sla_outcomes_total"}, timeout=10).json()
-    assert dashboard_targets(), "no dashboard query found"
-    assert failures == [], "queries without data, or failing rules:\n" + "\n".join(failures)
-    assert set(departments["data"]) >= {"logistics", "billing", "triage"}
-    assert time.monotonic() - started < 120
+def failing_targets(base: str) -> list[str]:
+    """Every dashboard target as Grafana would run it; the ones without a finite number."""
+    failures = []
+    for name, title, expr, instant in dashboard_targets():
+        promql = substitute(expr)
+        ok = _has_number(query(base, promql), "value")
+        if not instant:
+            ok = ok and _has_number(_query_range(base, promql), "values")
+        if not ok:
+            failures.append(f"{name} / {title}: {promql}")
+    return failures
 
 
-def _unhealthy_rules(base: str) -> list[str]:
+def unhealthy_rules(base: str) -> list[str]:
     """Loaded rules whose last evaluation on the real server failed (or never happened)."""
     groups = httpx.get(f"{base}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
@@ -273,17 +323,131 @@ def _unhealthy_rules(base: str) -> list[str]:
             for rule in rules if rule["health"] != "ok"]
 
 
-def _failing_targets(base: str) -> list[str]:
-    """Every dashboard target as Grafana would run it; the ones without a finite number."""
-    failures = []
-    for name, title, expr, instant in dashboard_targets():
-        promql = substitute(expr)
-        ok = _has_number(_query(base, promql), "value")
-        if not instant:
-            ok = ok and _has_number(_query_range(base, promql), "values")
-        if not ok:
-            failures.append(f"{name} / {title}: {promql}")
-    return failures
+# -- one run, shared by the tests ---------------------------------------------------------
+@dataclass
+class Run:
+    """What the tests look at once the traffic is done and scraped."""
+
+    worker: WorkerProcess
+    prometheus: str
+    events: list[CloudEvent] = field(default_factory=list)
+    dashboard_failures: list[str] = field(default_factory=list)
+    rule_failures: list[str] = field(default_factory=list)
+    metrics_text: str = ""
+    health_text: str = ""
+
+
+def wave(run: Run, bootstrap: str, n: int, tmp: Path) -> None:
+    """Publish wave ``n`` and wait until the worker has done everything it causes."""
+    w, worker = f"W{n}", run.worker
+    opening = _opening(w, datetime.now(UTC))
+    publish(bootstrap, opening + [opening[0]], _invalid_lines(w))  # MET's complaint twice
+    run.events += opening
+    wait(lambda: value(worker, "sla_penalties_total", department="logistics",
+                       rule="late-resolution") >= n, f"wave {n}: the late resolution fined", tmp)
+    late = opening[3]
+    dispute = disputed(late.subject, datetime.now(UTC), "logistics")
+    ruling = ruled(late.subject, dispute.time + timedelta(milliseconds=50), dispute.id,
+                   to="billing")
+    publish(bootstrap, [dispute, ruling])
+    run.events += [dispute, ruling]
+    wait(lambda: value(worker, "sla_penalties_reversed_total", department="logistics",
+                       rule="late-resolution") >= n
+         and value(worker, "sla_webhook_deliveries_total", result="delivered") >= 3 * n,
+         f"wave {n}: the dispute upheld and the webhooks delivered", tmp)
+
+
+def scraped_all_of(run: Run, tmp: Path) -> None:
+    """Wait until Prometheus holds a scrape taken after the worker's current state."""
+    events_in = value(run.worker, "sla_events_in_total")
+    reversed_ = value(run.worker, "sla_penalties_reversed_total")
+    wait(lambda: scraped(run.prometheus, "sum(sla_events_in_total)") >= events_in
+         and scraped(run.prometheus, "sum(sla_penalties_reversed_total)") >= reversed_,
+         "Prometheus to scrape the worker after the traffic", tmp)
+
+
+@pytest.fixture(scope="module")
+def run(prometheus_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    tmp = tmp_path_factory.mktemp("live")
+    secret = "whsec_" + base64.b64encode(b"live-test-webhook-secret-32bytes").decode()
+    with EmbeddedBroker() as broker, webhook_receiver() as hook:
+        ensure_inbound_topics(broker.bootstrap, PARTITIONS)
+        worker = WorkerProcess(broker.bootstrap, tmp / "worker", clock="wall", extra_env={
+            "SLA_CONFIG": str(fast_policy(tmp, hook)), "SLA_WEBHOOK_SECRET": secret,
+            "SLA_TOPIC_PARTITIONS": str(PARTITIONS)}).start()
+        try:
+            worker.wait_ready(partitions=PARTITIONS)
+            with prometheus(prometheus_bin, tmp, worker.port) as base:
+                result = Run(worker, base)
+                wait(lambda: scraped(base, 'sum(up{job="sla-police"})') == 1,
+                     "the first scrape of the worker", tmp)
+                wave(result, broker.bootstrap, 1, tmp)
+                scraped_all_of(result, tmp)
+                wave(result, broker.bootstrap, 2, tmp)
+                scraped_all_of(result, tmp)
+                end = time.monotonic() + DEADLINE  # rules evaluate after the scrape
+                while (failures := failing_targets(base)) and time.monotonic() < end:
+                    time.sleep(0.5)
+                result.dashboard_failures = failures
+                result.rule_failures = unhealthy_rules(base)
+                result.metrics_text = get_text(f"http://127.0.0.1:{worker.port}/metrics")
+                result.health_text = get_text(f"http://127.0.0.1:{worker.port}/health")
+                yield result
+        finally:
+            worker.stop()
+
+
+# -- the tests ----------------------------------------------------------------------------
+def test_every_dashboard_query_returns_data(run: Run) -> None:
+    assert len(dashboard_targets()) >= 20, "no dashboard query found"
+    assert run.dashboard_failures == [], "queries without data:\n" + "\n".join(
+        run.dashboard_failures)
+    assert run.rule_failures == [], "failing rules:\n" + "\n".join(run.rule_failures)
+    departments = httpx.get(f"{run.prometheus}/api/v1/label/department/values",
+                            params={"match[]": "sla_outcomes_total"}, timeout=10).json()
+    assert set(departments["data"]) >= {"logistics", "billing", "network", "product"}
+
+
+def test_every_documented_metric_is_exposed_and_moved_during_the_traffic(run: Run) -> None:
+    families = {family.name for family in text_string_to_metric_families(run.metrics_text)}
+    silent = []
+    for name, kind in documented_metrics().items():
+        family = name.removesuffix("_total") if kind == "counter" else name
+        assert family in families, f"{name} is not exposed by the worker"
+        series = f"{name}_count" if kind == "histogram" else name
+        if scraped(run.prometheus, f"max(max_over_time({series}[5m]))") <= 0 \
+                and name not in MAY_STAY_ZERO:
+            silent.append(name)
+    assert silent == [], f"documented metrics no scrape ever saw above zero: {silent}"
+
+
+def test_open_clocks_equal_the_open_clocks_of_replay(run: Run) -> None:
+    expected = _replayed_open_clocks(run)
+    exposed = {(s.labels["department"], s.labels["metric"]): s.value
+               for family in text_string_to_metric_families(run.metrics_text)
+               if family.name == "sla_open_clocks" for s in family.samples}
+    assert sum(expected.values()) >= 4  # breached clocks stay open until handled
+    assert {pair: n for pair, n in exposed.items() if n} == dict(expected)
+
+
+def _replayed_open_clocks(run: Run) -> Counter:
+    policy = run.worker.extra_env["SLA_CONFIG"]
+    state = replay(run.events, load_config(Path(policy)), until=datetime.now(UTC))
+    return Counter((clock.department, clock.metric) for ticket in state.tickets.values()
+                   for clock in ticket.clocks)
+
+
+def test_metrics_and_health_carry_no_ticket_customer_or_employee_id(run: Run) -> None:
+    tickets = {event.subject for event in run.events} | {"W1-KEY", "W2-KEY", "someone-else"}
+    for text in (run.metrics_text, run.health_text):
+        for identifier in tickets | {CUSTOMER, AGENT, NEW_AGENT}:
+            assert identifier not in text
+        for event in run.events:
+            assert event.id not in text
+    names = {label for family in text_string_to_metric_families(run.metrics_text)
+             for sample in family.samples for label in sample.labels}
+    assert names <= LABELS, f"unexpected labels: {names - LABELS}"
+    assert json.loads(run.health_text)["ready"] is True
 
 
 def test_substitute_expands_grafana_variables() -> None:
