@@ -1,4 +1,4 @@
-"""The Faust app factory: one place that turns :class:`Settings` into a ``faust.App``.
+"""The Faust app factory: one place that turns :class:`StreamSettings` into a ``faust.App``.
 
 Every worker, test and tool builds its app here, so the choices that make Faust behave on the
 embedded Tansu broker (see ``streams/NOTES.md``) are made once:
@@ -20,7 +20,8 @@ embedded Tansu broker (see ``streams/NOTES.md``) are made once:
   commit inputs whose table updates were never written;
 - ``env={}``: Faust settings normally let environment variables (``BROKER_URL``,
   ``APP_ENV_PREFIX``...) override the arguments given here; an empty environment makes the
-  :class:`Settings` object the only source of configuration, as everywhere else in SLA Police.
+  :class:`StreamSettings` object the only source of configuration, as everywhere else in SLA
+  Police.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 
 import faust
 
-from sla_police.settings import Settings
+from streams.config import StreamSettings
 from streams.producer_flush import install_complete_flush
 from streams.rebalance_seek import install_rebalance_seek
 from streams.recovery import install_exact_end_offsets
@@ -48,7 +49,7 @@ _TABLE_CLEANUP_INTERVAL = 30.0  # seconds: windowed-table expiry sweep (Faust's 
 
 
 def create_app(
-    settings: Settings,
+    settings: StreamSettings,
     *,
     id_suffix: str = "",
     web_enabled: bool = True,
@@ -63,7 +64,7 @@ def create_app(
     offsets in place (only to demonstrate the Tansu recovery defect). ``options`` are further
     ``faust.App`` settings and win over the ones chosen here (tuning, tests).
     """
-    if settings.kafka_bootstrap is None:
+    if not settings.kafka_bootstrap:
         raise ValueError(
             "settings.kafka_bootstrap is not set: start the embedded broker (or point "
             "SLA_KAFKA_BOOTSTRAP at a Kafka cluster) before creating the Faust app"

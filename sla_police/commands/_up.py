@@ -12,7 +12,7 @@ __all__ = ["run_up"]
 def run_up(settings: Settings, *, demo: bool, speed: float) -> None:
     from sla_police.broker import BrokerError, EmbeddedBroker, ensure_inbound_topics
     from sla_police.commands._common import fail, load_config_or_exit
-    from streams.worker import create_worker_app
+    from sla_police.worker import create_worker_app
 
     console = Console()
     load_config_or_exit(settings.config)
