@@ -67,3 +67,14 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
 def test_every_package_is_in_a_layer() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
     assert packages - {"tests", "bench"} <= PROJECT
+
+
+def test_every_layer_ships_in_the_package_and_the_image() -> None:
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]["find"]["include"]
+    dockerfile = (ROOT / "deploy" / "docker" / "Dockerfile").read_text().splitlines()
+    for layer in ALLOWED:
+        assert f"{layer}*" in include
+        assert f"COPY {layer} ./{layer}" in dockerfile
