@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from models.topics import DEAD_LETTERS, OUTBOUND_ROUTES
-from streams.clock import inbound_route, publish_tick, watermarks
+from models.topics import DEAD_LETTERS, OUTBOUND_ROUTES, inbound_route
+from streams.clock import publish_tick, watermarks
 
 __all__ = ["OUTBOUND_TOPICS", "WorkerProcess", "collect", "free_port", "publish_log"]
 
