@@ -9,12 +9,11 @@ subprocess.
 
 from __future__ import annotations
 
-import logging
-
 import faust
 
 from sla.config import load_config
 from sla_police import __version__
+from sla_police.logs import configure_logging, get_logger
 from sla_police.settings import Settings
 from streams import metrics
 from streams.app import create_app
@@ -24,9 +23,9 @@ from streams.notifier import add_notifier
 from streams.pipeline import Pipeline, build_pipeline
 from streams.web import add_views
 
-__all__ = ["create_worker_app", "run_worker", "stream_settings"]
+__all__ = ["create_worker_app", "run_faust", "run_worker", "stream_settings"]
 
-logger = logging.getLogger("sla_police.worker")
+logger = get_logger("sla_police.worker")
 
 
 def stream_settings(settings: Settings) -> StreamSettings:
@@ -65,7 +64,7 @@ def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.
         # an unsupported database URL raises LedgerError here: the worker stops at start
         add_ledger_sink(app, pipeline, Ledger(settings.database_url))
     else:
-        logger.info("ledger sink disabled (SLA_LEDGER_ENABLED=false)")
+        logger.info("ledger sink disabled", setting="SLA_LEDGER_ENABLED=false")
     add_notifier(app, pipeline, settings, config)
     metrics.set_worker_info(__version__, settings.app_id)
     if app.conf.web_enabled:
@@ -74,11 +73,22 @@ def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.
 
 
 def run_worker(settings: Settings, **app_options: object) -> None:
-    """Run a worker in the foreground until SIGINT/SIGTERM."""
+    """Run a worker in the foreground until SIGINT/SIGTERM, logging to stderr
+    (:mod:`sla_police.logs`)."""
     from sla_police.broker import ensure_inbound_topics
 
+    configure_logging(settings.log_level)
     ensure_inbound_topics(settings.kafka_bootstrap or "", settings.topic_partitions)
     app, _pipeline = create_worker_app(settings, **app_options)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True,
-                          redirect_stdouts=False)
+    logger.info("worker starting", app_id=settings.app_id, version=__version__,
+                clock=settings.clock, partitions=settings.topic_partitions)
+    run_faust(app, settings.log_level)
+
+
+def run_faust(app: faust.App, level: str) -> None:
+    """Run ``app`` in a Faust worker that keeps the logging set up by
+    :func:`~sla_police.logs.configure_logging` (Faust would install its own handlers)."""
+    worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False,
+                          override_logging=False)
+    worker.spinner = None  # its escape codes would end up in log files
     worker.execute_from_commandline()

@@ -94,8 +94,8 @@ def parse_values(values: Iterable[bytes | None]) -> list[CloudEvent]:
             events.append(parsed)
         else:
             what = parsed.reason if not isinstance(parsed, CloudEvent) else parsed.type
-            logger.error("ledger: skipped a value that is not an outbound event (%s): %r",
-                         what, (raw or b"")[:200])
+            logger.error("ledger: skipped a value that is not an outbound event (%s, %d "
+                         "bytes)", what, len(raw or b""))  # never the payload: customer data
     return events
 
 
