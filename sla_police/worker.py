@@ -9,6 +9,8 @@ subprocess.
 
 from __future__ import annotations
 
+import dataclasses
+
 import faust
 
 from sla.config import load_config
@@ -35,21 +37,8 @@ def stream_settings(settings: Settings) -> StreamSettings:
             "settings.kafka_bootstrap is not set: start the embedded broker (or point "
             "SLA_KAFKA_BOOTSTRAP at a Kafka cluster) before creating the Faust app"
         )
-    return StreamSettings(
-        kafka_bootstrap=settings.kafka_bootstrap,
-        app_id=settings.app_id,
-        topic_partitions=settings.topic_partitions,
-        data_dir=settings.data_dir,
-        table_store=settings.table_store,
-        broker_session_timeout=settings.broker_session_timeout,
-        broker_rebalance_timeout=settings.broker_rebalance_timeout,
-        broker_heartbeat_interval=settings.broker_heartbeat_interval,
-        clock=settings.clock,
-        timer_interval=settings.timer_interval,
-        web_host=settings.web_host,
-        web_port=settings.web_port,
-        log_level=settings.log_level,
-    )
+    names = [field.name for field in dataclasses.fields(StreamSettings)]  # same as ours
+    return StreamSettings(**{name: getattr(settings, name) for name in names})
 
 
 def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.App, Pipeline]:
