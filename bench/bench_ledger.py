@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from ledger import Ledger
 from models.examples import example
 from models.parse import parse_event
-from sla_police.ledger import Ledger
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: Share of each type in a simulated week's replay output (var/demo/outcomes.jsonl).

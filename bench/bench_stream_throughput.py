@@ -53,7 +53,6 @@ from bench._common import (
 from models import Rejection, parse_event
 from models.topics import COMPLAINTS, TICKET_EVENTS
 from sla_police.broker import create_topics
-from sla_police.settings import Settings
 from streams.topics import internal_names
 
 __all__ = ["Run", "main"]
@@ -147,12 +146,12 @@ def faust_child(bootstrap: str, data_dir: str, port: int) -> None:
     """The passthrough Faust app (run in a subprocess): count at /count."""
     import faust
 
-    from sla_police.settings import Settings
     from streams.app import create_app
+    from streams.config import StreamSettings
 
-    settings = Settings(kafka_bootstrap=bootstrap, data_dir=Path(data_dir), web_port=port,
-                        table_store="memory://", app_id="bench-faust-passthrough",
-                        log_level="WARNING")
+    settings = StreamSettings(kafka_bootstrap=bootstrap, data_dir=Path(data_dir),
+                              web_port=port, table_store="memory://",
+                              app_id="bench-faust-passthrough", log_level="WARNING")
     app = create_app(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(COMPLAINTS, TICKET_EVENTS, **raw)
@@ -230,7 +229,7 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
     started = time.perf_counter()
     worker.start()
     stack.callback(worker.stop)
-    inputs = [COMPLAINTS, TICKET_EVENTS, *internal_names(Settings(app_id=worker.app_id))]
+    inputs = [COMPLAINTS, TICKET_EVENTS, *internal_names(worker.app_id)]
     (t_first, c_first, cpu_first), t_done, samples = _poll(worker, events, started, inputs)
     cpu = cpu_seconds(worker.process.pid) - cpu_first  # type: ignore[union-attr]
     worker.stop()

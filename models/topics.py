@@ -6,6 +6,7 @@ so one ticket's complaint and its ticket events meet in the same worker.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "OUTCOMES",
     "PENALTIES",
     "TICKET_EVENTS",
+    "inbound_route",
     "inbound_topic_for",
 ]
 
@@ -53,3 +55,25 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
 def inbound_topic_for(event_type: str) -> str:
     """The inbound topic an event type is published to."""
     return COMPLAINTS if event_type == "complaint.received" else TICKET_EVENTS
+
+
+def inbound_route(raw: bytes | str) -> tuple[str, bytes | None]:
+    """(topic, key) a raw inbound line is published to, valid or not: the topic of its JSON
+    ``type``, keyed by its ``subject`` (a ticket id) in UTF-8.
+
+    The publisher, the test and demo players and replay (for the dead letters it predicts)
+    all route with this one function, so they agree on where an invalid line went. A line
+    that is not a JSON object goes to ``ticket-events`` without a key; a missing or
+    non-string ``type`` means ``ticket-events``; a missing, empty or non-string ``subject``
+    means no key (Kafka then spreads such lines over the partitions).
+    """
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return TICKET_EVENTS, None
+    if not isinstance(obj, dict):
+        return TICKET_EVENTS, None
+    kind, subject = obj.get("type"), obj.get("subject")
+    topic = inbound_topic_for(kind) if isinstance(kind, str) else TICKET_EVENTS
+    key = subject.encode("utf-8", "surrogatepass") if isinstance(subject, str) and subject else None
+    return topic, key

@@ -196,10 +196,6 @@ class BusinessCalendar:
         self._index.cover(u)
         return self._index.is_working(u)
 
-    def next_working_instant(self, t: datetime) -> datetime:
-        """``t`` itself if working, else the start of the next working span."""
-        return self.add(t, 0)
-
     def add_duration(self, start: datetime, duration: Duration) -> datetime:
         """Deadline for a :class:`Duration`: ``days`` working days later at the same
         clock time, then ``seconds`` of working time.

@@ -28,8 +28,8 @@ from sla.penalties import PenaltyBook, PenaltyEngine
 from sla.replay import (
     ORDER_ID_AT,
     gc_paused,
-    guess_topic,
     order_key,
+    rejected_origin,
     share_zone,
     shared_time,
     time_key,
@@ -131,7 +131,7 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
     extra = [n for e in out for n in notifications_for(e)]
     if first is not None:
         for raw, rejection in rejected:
-            topic, key = guess_topic(raw)
+            topic, key = rejected_origin(raw)
             extra.append(outcomes.dead_letter(raw, rejection.reason, topic=topic, at=first,
                                               key=key))
     run = _as_run(_keyed(out, texts) + _keyed(extra))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from models import CloudEvent, Rejection, parse_event
-from models.topics import TICKET_EVENTS, inbound_topic_for
+from models.topics import inbound_route
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
@@ -28,7 +28,7 @@ from sla.ticket import TicketState
 
 __all__ = [
     "ReplayResult",
-    "guess_topic",
+    "rejected_origin",
     "order_key",
     "share_zone",
     "shared_time",
@@ -83,19 +83,11 @@ def time_key(time: datetime) -> str:
     return _DOUBLE(time.timestamp()).hex()
 
 
-def guess_topic(raw: bytes | str) -> tuple[str, str | None]:
-    """(topic, key) an unparseable line would have been published to."""
-    import json
-
-    try:
-        obj = json.loads(raw)
-        if isinstance(obj, dict):
-            key = obj.get("subject") if isinstance(obj.get("subject"), str) else None
-            kind = obj.get("type") if isinstance(obj.get("type"), str) else ""
-            return inbound_topic_for(kind), key
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        pass
-    return TICKET_EVENTS, None
+def rejected_origin(raw: bytes | str) -> tuple[str, str | None]:
+    """(topic, key) of an invalid line as a worker reports them in its dead letter: where
+    :func:`models.topics.inbound_route` publishes it, the key decoded as the worker does."""
+    topic, key = inbound_route(raw)
+    return topic, None if key is None else key.decode("utf-8", "replace")
 
 
 _ZONES: dict[timedelta | None, tzinfo] = {}
@@ -167,7 +159,7 @@ def _replay_lines(lines: Iterable[str | bytes], config: SlaConfig, *,
     result.invalid = len(rejected)
     at = min((e.time for e in events), default=None)
     for raw, rejection in rejected:
-        topic, key = guess_topic(raw)
+        topic, key = rejected_origin(raw)
         if at is not None:
             result.outputs.append(outcomes.dead_letter(raw, rejection.reason, topic=topic,
                                                        at=at, key=key))

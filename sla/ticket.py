@@ -79,10 +79,3 @@ class TicketState:
             return min(complaints) if complaints else None
         return self.pending[0].time if self.pending else None
 
-    @property
-    def is_finished(self) -> bool:
-        """Nothing left to do: no running clock and nothing pending."""
-        return self.next_wakeup() is None and self.status in (CLOSED, CANCELLED)
-
-    def open_clocks(self, department: str | None = None) -> list[Clock]:
-        return [c for c in self.clocks if department is None or c.department == department]

@@ -50,7 +50,8 @@ def _day(settings: Settings) -> list[bytes]:
 async def _play(settings: Settings, console: Console, speed: float) -> None:
     from aiokafka import AIOKafkaProducer
 
-    from streams.clock import inbound_route, publish_tick, watermarks
+    from models.topics import inbound_route
+    from streams.clock import publish_tick, watermarks
 
     lines = await asyncio.to_thread(_day, settings)
     marks = watermarks(lines)

@@ -4,14 +4,13 @@ Every line is validated with :func:`models.parse.parse_event` before it is sent:
 events go to :func:`models.topics.inbound_topic_for` their type with key = ``subject``
 (UTF-8) and value = the line's bytes unchanged (so duplicates stay byte-identical).
 Invalid lines are reported and skipped, unless ``send_invalid`` asks to send them anyway
-to exercise the dead-letter path: then they go where they claim to belong (their JSON
-``type`` if readable, else ``ticket-events``), keyed by their ``subject`` when readable.
+to exercise the dead-letter path: then they go where they claim to belong
+(:func:`models.topics.inbound_route`, the routing replay predicts dead letters with).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -20,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models import CloudEvent, parse_event
-from models.topics import TICKET_EVENTS, inbound_topic_for
+from models.topics import inbound_route, inbound_topic_for
 
-__all__ = ["InvalidLine", "PublishReport", "publish_lines", "route_invalid"]
+__all__ = ["InvalidLine", "PublishReport", "publish_lines"]
 
 #: How many invalid lines a report keeps verbatim (the rest are only counted).
 MAX_INVALID_SAMPLES = 20
@@ -64,21 +63,6 @@ class PublishReport:
     def events_per_second(self) -> float:
         """Throughput of the whole run (0 when nothing took time)."""
         return self.total_sent / self.seconds if self.seconds > 0 else 0.0
-
-
-def route_invalid(raw: bytes) -> tuple[str, bytes | None]:
-    """(topic, key) for an invalid line: the topic of its JSON ``type`` if readable (else
-    ``ticket-events``), keyed by its ``subject`` if that is a non-empty string."""
-    try:
-        payload: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return TICKET_EVENTS, None
-    if not isinstance(payload, dict):
-        return TICKET_EVENTS, None
-    event_type, subject = payload.get("type"), payload.get("subject")
-    topic = inbound_topic_for(event_type) if isinstance(event_type, str) else TICKET_EVENTS
-    key = subject.encode("utf-8") if isinstance(subject, str) and subject else None
-    return topic, key
 
 
 def _raw(line: str | bytes) -> bytes:
@@ -171,4 +155,4 @@ def _route(raw: bytes, number: int, now: datetime, send_invalid: bool,
     if not send_invalid:
         return None
     report.invalid_sent += 1
-    return route_invalid(raw)
+    return inbound_route(raw)

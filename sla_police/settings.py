@@ -77,11 +77,6 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}: use DEBUG, INFO, WARNING or ERROR")
         return level
 
-    @property
-    def embedded_broker(self) -> bool:
-        """True when no Kafka cluster is configured and the embedded broker must run."""
-        return self.kafka_bootstrap is None
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit overrides winning."""

@@ -1,4 +1,4 @@
-"""The Faust app factory: one place that turns :class:`Settings` into a ``faust.App``.
+"""The Faust app factory: one place that turns :class:`StreamSettings` into a ``faust.App``.
 
 Every worker, test and tool builds its app here, so the choices that make Faust behave on the
 embedded Tansu broker (see ``streams/NOTES.md``) are made once:
@@ -17,7 +17,8 @@ embedded Tansu broker (see ``streams/NOTES.md``) are made once:
   producer flush that waits for every buffered table write before an offset commit;
 - ``env={}``: Faust settings normally let environment variables (``BROKER_URL``,
   ``APP_ENV_PREFIX``...) override the arguments given here; an empty environment makes the
-  :class:`Settings` object the only source of configuration, as everywhere else in SLA Police.
+  :class:`StreamSettings` object the only source of configuration, as everywhere else in SLA
+  Police.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from typing import Any
 
 import faust
 
-from sla_police.settings import Settings
 from streams._faust import FrameworkMismatch, check_internals, install
+from streams.config import StreamSettings
 
 __all__ = ["LIBRARY_LOGGERS", "FrameworkMismatch", "check_internals", "create_app"]
 
@@ -42,7 +43,7 @@ _TABLE_CLEANUP_INTERVAL = 30.0  # seconds: windowed-table expiry sweep (Faust's 
 
 
 def create_app(
-    settings: Settings,
+    settings: StreamSettings,
     *,
     id_suffix: str = "",
     web_enabled: bool = True,
@@ -59,7 +60,7 @@ def create_app(
     :class:`FrameworkMismatch` when the installed faust-streaming or aiokafka lacks an
     internal the patches need.
     """
-    if settings.kafka_bootstrap is None:
+    if not settings.kafka_bootstrap:
         raise ValueError(
             "settings.kafka_bootstrap is not set: start the embedded broker (or point "
             "SLA_KAFKA_BOOTSTRAP at a Kafka cluster) before creating the Faust app"

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from models import Rejection, parse_event
-from models.topics import INBOUND_TOPICS, TICKET_EVENTS, inbound_topic_for
+from models.topics import INBOUND_TOPICS
 from streams.topics import TICK
 
-__all__ = ["inbound_route", "publish_tick", "watermarks"]
+__all__ = ["publish_tick", "watermarks"]
 
 _EPSILON = timedelta(microseconds=1)
 
@@ -44,18 +44,3 @@ async def publish_tick(producer, partitions: int, when: datetime) -> None:
         for partition in range(partitions):
             await producer.send(topic, value=b"", key=None, partition=partition, headers=header)
 
-
-def inbound_route(line: bytes) -> tuple[str, bytes | None]:
-    """(topic, key) a JSONL line goes to: by its type, keyed by its subject; lines that
-    cannot be read go to ``ticket-events`` without a key (to reach the dead letters)."""
-    import json
-
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return TICKET_EVENTS, None
-    if not isinstance(obj, dict):
-        return TICKET_EVENTS, None
-    subject = obj.get("subject") if isinstance(obj.get("subject"), str) else None
-    kind = obj.get("type") if isinstance(obj.get("type"), str) else ""
-    return inbound_topic_for(kind), None if subject is None else subject.encode()

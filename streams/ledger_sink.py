@@ -2,9 +2,9 @@
 
 One agent (``sla-ledger``) reads the outbound topics the ledger keeps (penalties, SLA
 outcomes, attributions, dead letters) in batches of up to :data:`BATCH_MAX` values or
-:data:`BATCH_WITHIN` seconds, parses them and writes each batch with
-:meth:`sla_police.ledger.Ledger.record` in a thread (SQLAlchemy blocks; the event loop must
-not). The schema is migrated when the agent starts.
+:data:`BATCH_WITHIN` seconds, parses them and writes each batch with the
+:class:`LedgerWriter` it is given (the shell gives it :class:`ledger.Ledger`) in a thread
+(SQLAlchemy blocks; the event loop must not). The schema is migrated when the agent starts.
 
 Why it is safe to replay: the ledger dedupes by event id and outbound ids are deterministic,
 so a batch seen again (redelivery after a crash, the ticket stage's outbox re-sending, two
@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 import stamina
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from models import OUTBOUND_TYPES, CloudEvent, parse_event
 from models.topics import ATTRIBUTIONS, DEAD_LETTERS, OUTCOMES, PENALTIES
-from sla_police.ledger import Ledger, RecordStats
 from streams import metrics
 
 __all__ = [
@@ -39,6 +38,8 @@ __all__ = [
     "BATCH_WITHIN",
     "LEDGER_TOPICS",
     "LedgerSink",
+    "LedgerWriter",
+    "RecordCounts",
     "add_ledger_sink",
     "parse_values",
 ]
@@ -53,11 +54,35 @@ BATCH_WITHIN = 1.0  # seconds: a partial batch is written after this long
 _RETRY_WAIT_MAX = 30.0  # seconds: longest pause between two tries of a failing database
 
 
-def _is_transient(exc: Exception) -> bool:
-    """True for database errors that trying again can cure (lost server, locked file)."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+class RecordCounts(Protocol):
+    """What a write did: new and already-recorded events, per event type."""
+
+    inserted: Counter[str]
+    duplicates: Counter[str]
+
+    def add(self, other: Any) -> Any:
+        """Add ``other``'s counts to these; return self."""
+
+
+class LedgerWriter(Protocol):
+    """The ledger as the sink uses it (:class:`ledger.Ledger` is one): blocking calls, run
+    in a thread; recording the same event twice must change nothing."""
+
+    @property
+    def url(self) -> str:
+        """Where the ledger is, password hidden (for the log)."""
+
+    def migrate(self) -> str:
+        """Create or upgrade the schema; return its revision."""
+
+    def record(self, events: Iterable[CloudEvent]) -> RecordCounts:
+        """Record outbound events, idempotently."""
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """True when trying again may cure ``exc`` (server down, file locked)."""
+
+    def close(self) -> None:
+        """Close the connections."""
 
 
 def parse_values(values: Iterable[bytes | None]) -> list[CloudEvent]:
@@ -69,20 +94,20 @@ def parse_values(values: Iterable[bytes | None]) -> list[CloudEvent]:
             events.append(parsed)
         else:
             what = parsed.reason if not isinstance(parsed, CloudEvent) else parsed.type
-            logger.error("ledger: skipped a value that is not an outbound event (%s): %r",
-                         what, (raw or b"")[:200])
+            logger.error("ledger: skipped a value that is not an outbound event (%s, %d "
+                         "bytes)", what, len(raw or b""))  # never the payload: customer data
     return events
 
 
 class LedgerSink:
-    """The ledger at one URL, driven from the event loop: every database call runs in a
-    thread, transient failures are retried with backoff (forever: the ledger must not lose
-    what HR is paid from, and Kafka keeps the backlog)."""
+    """A ledger writer driven from the event loop: every database call runs in a thread,
+    transient failures are retried with backoff (forever: the ledger must not lose what HR
+    is paid from, and Kafka keeps the backlog)."""
 
-    def __init__(self, url: str, *, wait_initial: float = 0.5,
+    def __init__(self, writer: LedgerWriter, *, wait_initial: float = 0.5,
                  wait_max: float = _RETRY_WAIT_MAX) -> None:
-        self.ledger = Ledger(url)  # raises LedgerError for an unsupported database: fail fast
-        self._retry = {"on": _is_transient, "attempts": None, "timeout": None,
+        self.writer = writer
+        self._retry = {"on": writer.is_transient, "attempts": None, "timeout": None,
                        "wait_initial": wait_initial, "wait_max": wait_max}
 
     async def _call(self, fun: Any, *args: Any) -> Any:
@@ -93,17 +118,15 @@ class LedgerSink:
 
     async def migrate(self) -> str:
         """Create or upgrade the schema (idempotent; concurrent workers take turns)."""
-        revision = await self._call(self.ledger.migrate)
-        logger.info("ledger %s at schema revision %s", self.ledger.url, revision)
+        revision = await self._call(self.writer.migrate)
+        logger.info("ledger %s at schema revision %s", self.writer.url, revision)
         return revision
 
-    async def record(self, values: Sequence[bytes | None]) -> RecordStats:
+    async def record(self, values: Sequence[bytes | None]) -> RecordCounts:
         """Record the outbound events among ``values``; count them in the metrics."""
         events = parse_values(values)
-        if not events:
-            return RecordStats()
         try:
-            stats = await self._call(self.ledger.record, events)
+            stats = await self._call(self.writer.record, events)
         except Exception:  # not transient: find the event at fault, keep the others
             logger.exception("ledger: a batch of %d events failed; recording them one by one",
                              len(events))
@@ -111,12 +134,12 @@ class LedgerSink:
         _observe(stats)
         return stats
 
-    async def _record_singly(self, events: list[CloudEvent]) -> RecordStats:
+    async def _record_singly(self, events: list[CloudEvent]) -> RecordCounts:
         """One transaction per event, so a refused event costs only itself."""
-        stats = RecordStats()
+        stats = await self._call(self.writer.record, [])  # nothing recorded yet
         for event in events:
             try:
-                stats.add(await self._call(self.ledger.record, [event]))
+                stats.add(await self._call(self.writer.record, [event]))
             except Exception:
                 logger.exception("ledger: skipped %s %s, which the database refused",
                                  event.type, event.id)
@@ -124,10 +147,10 @@ class LedgerSink:
 
     async def close(self, *_: Any, **__: Any) -> None:
         """Close the pooled connections (usable as a Faust shutdown signal receiver)."""
-        await asyncio.to_thread(self.ledger.close)
+        await asyncio.to_thread(self.writer.close)
 
 
-def _observe(stats: RecordStats) -> None:
+def _observe(stats: RecordCounts) -> None:
     """Count every event of a batch: ``observe_ledger_record`` counts one write per call."""
     for event_type, n in stats.inserted.items():
         for _ in range(n):
@@ -137,15 +160,9 @@ def _observe(stats: RecordStats) -> None:
             metrics.observe_ledger_record(event_type, inserted=False)
 
 
-def add_ledger_sink(app: faust.App, pipeline: Any, settings: Any) -> LedgerSink | None:
-    """Add the ``sla-ledger`` agent to ``app``, recording into ``settings.database_url``.
-
-    Off when the setting ``ledger_enabled`` is false (returns None).
-    """
-    if not getattr(settings, "ledger_enabled", True):
-        logger.info("ledger sink disabled (SLA_LEDGER_ENABLED=false)")
-        return None
-    sink = LedgerSink(settings.database_url)
+def add_ledger_sink(app: faust.App, pipeline: Any, writer: LedgerWriter) -> LedgerSink:
+    """Add the ``sla-ledger`` agent to ``app``, recording with ``writer``."""
+    sink = LedgerSink(writer)
     names = [pipeline.topics.outbound[name].get_topic_name() for name in LEDGER_TOPICS]
     channel = pipeline.topics.outbound[PENALTIES].derive(topics=names)
 

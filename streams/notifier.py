@@ -270,8 +270,8 @@ def _notification(value: bytes | None) -> CloudEvent | None:
     if isinstance(event, CloudEvent) and event.type == "notification.requested":
         return event
     what = event.type if isinstance(event, CloudEvent) else event.reason
-    logger.error("notifier: skipped a value that is not a notification (%s): %r", what,
-                 (value or b"")[:200])
+    logger.error("notifier: skipped a value that is not a notification (%s, %d bytes)", what,
+                 len(value or b""))  # never the payload: it may carry customer data
     return None
 
 

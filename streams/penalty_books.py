@@ -20,8 +20,7 @@ The domain only appends history entries on the right and prunes on the left, so 
 rewrites the chunks that gained entries and deletes the chunks wholly pruned. Write order
 keeps a crash harmless: chunk contents first (a reader of the old head ignores sequences
 at or past its ``next``), then the head, then the deletions (rows below the head's
-``first`` are never read). Books written in the earlier layout (history inside the row)
-still load, and are stored in this one at their next save.
+``first`` are never read).
 
 Loaded books stay in memory while their partition is owned (the department stage is
 their only writer), so a drain no longer decodes a whole history either;
@@ -85,7 +84,7 @@ class BookStore:
         if value is not None:
             data = json.loads(value)
             book = decode_book(data["book"], by_ticket=book.by_ticket)
-            for rule, (first, next_) in data.get("history", {}).items():
+            for rule, (first, next_) in data["history"].items():
                 items = self._read(department, rule, first, next_)
                 book.history[rule] = deque(items)
                 stored[rule] = _Stored(first, next_, _sequences(items, first))

@@ -20,11 +20,10 @@ from models.topics import COMPLAINTS, INBOUND_TOPICS, TICKET_EVENTS
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
-from sla_police.settings import Settings
-from streams import metrics
 from streams._faust import partition_rows
+from streams.config import StreamSettings
 from streams.emit import Emitter
-from streams.end_offsets import EndOffsetProbe
+from streams.end_offset_probe import EndOffsetProbe
 from streams.offsets import committed_offsets
 from streams.penalty_stage import PenaltyStage
 from streams.recovery import actives_ready
@@ -44,7 +43,7 @@ WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
 class Pipeline:
     """The stages of one worker and the bookkeeping of which partitions it owns."""
 
-    def __init__(self, app: faust.App, settings: Settings, config: SlaConfig) -> None:
+    def __init__(self, app: faust.App, settings: StreamSettings, config: SlaConfig) -> None:
         self.app, self.settings = app, settings
         self.topics: Topics = define_topics(app, settings)
         self.emitter = Emitter(app, self.topics)
@@ -192,8 +191,9 @@ class Pipeline:
         return fixed
 
 
-def build_pipeline(app: faust.App, settings: Settings, config: SlaConfig) -> Pipeline:
-    """Add SLA Police's agents, tables, hooks and timers to ``app``."""
+def build_pipeline(app: faust.App, settings: StreamSettings, config: SlaConfig) -> Pipeline:
+    """Add SLA Police's agents, tables, hooks and timers to ``app``; the shell adds the
+    ledger sink and the notifier (:mod:`streams.ledger_sink`, :mod:`streams.notifier`)."""
     pipeline = Pipeline(app, settings, config)
 
     @app.agent(pipeline.topics.ticket_input, name="sla-tickets", concurrency=1)
@@ -208,16 +208,4 @@ def build_pipeline(app: faust.App, settings: Settings, config: SlaConfig) -> Pip
 
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     app.timer(settings.timer_interval)(pipeline.wake_due_partitions)
-    from streams.ledger_sink import add_ledger_sink
-    from streams.notifier import add_notifier
-
-    add_ledger_sink(app, pipeline, settings)
-    add_notifier(app, pipeline, settings, config)
-    metrics.set_worker_info(_version(), settings.app_id)
     return pipeline
-
-
-def _version() -> str:
-    from sla_police import __version__
-
-    return __version__

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from models.topics import DEAD_LETTERS, INBOUND_TOPICS, OUTBOUND_ROUTES
-from streams.clock import inbound_route, publish_tick, watermarks
+from models.topics import DEAD_LETTERS, INBOUND_TOPICS, OUTBOUND_ROUTES, inbound_route
+from streams.clock import publish_tick, watermarks
 from streams.offsets import committed_offsets
 from streams.recovery import exact_end_offsets
 

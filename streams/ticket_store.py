@@ -9,7 +9,6 @@ whose outputs may not have reached Kafka, without decoding a million JSON
 documents. Outputs are kept as the JSON lines they were sent as (JSON has no raw
 newline), not nested in the state's JSON, where every quote would be escaped and
 parsed again on each write and read: that was a tenth of the worker's CPU.
-Values written before this layout (``{"state": ..., "outbox": ...}``) still read.
 
 Why an outbox: the broker has no transactions, so a SIGKILL can leave the table
 write durable while the outputs it caused were never flushed. The redelivered
@@ -71,8 +70,6 @@ def decode_prefix(value: bytes) -> Prefix:
 
 def decode_stored(value: bytes) -> StoredTicket:
     partition, _stamp, causes, body = value.split(b"|", 3)
-    if body.startswith(b'{"state":'):
-        return _decode_nested(int(partition), body)
     lines = body.decode().split("\n")
     outbox, at = [], 1
     for topic, offset, count in _causes(causes):
@@ -82,12 +79,6 @@ def decode_stored(value: bytes) -> StoredTicket:
 
 
 def _causes(field: bytes) -> list[list[int]]:
-    """``t:o:n,...`` (``t:o,...`` in the earlier layout) as lists of integers."""
+    """``t:o:n,...`` (topic index, offset, output count) as lists of integers."""
     return [[int(part) for part in cause.split(b":")] for cause in field.split(b",") if cause]
 
-
-def _decode_nested(partition: int, body: bytes) -> StoredTicket:
-    """The layout before outputs were stored as lines: one JSON of state and outbox."""
-    data = json.loads(body)
-    outbox = [((c[0], c[1]), outs) for c, outs in data["outbox"]]
-    return StoredTicket(partition, decode_ticket(data["state"]), outbox)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import faust
 
 from models.topics import COMPLAINTS, DEAD_LETTERS, OUTBOUND_ROUTES, TICKET_EVENTS
-from sla_police.settings import Settings
+from streams.config import StreamSettings
 
 __all__ = ["TICK", "WAKE", "WATERMARK", "Checkpoint", "Topics", "define_topics",
            "internal_names"]
@@ -63,13 +63,14 @@ class Topics:
     partitions: int
 
 
-def internal_names(settings: Settings) -> tuple[str, str]:
+def internal_names(app_id: str) -> tuple[str, str]:
     """(clock topic, triggers topic): prefixed by the app id, so apps never share them."""
-    return f"{settings.app_id}-clock", f"{settings.app_id}-penalty-triggers"
+    return f"{app_id}-clock", f"{app_id}-penalty-triggers"
 
 
-def define_topics(app: faust.App, settings: Settings) -> Topics:
-    clock_name, triggers_name = internal_names(settings)
+def define_topics(app: faust.App, settings: StreamSettings) -> Topics:
+    """The pipeline's topics in ``app``, with ``settings.topic_partitions`` partitions."""
+    clock_name, triggers_name = internal_names(settings.app_id)
     n = settings.topic_partitions
     outbound_names = {topic for routes in OUTBOUND_ROUTES.values() for topic, _ in routes}
     return Topics(

@@ -12,9 +12,12 @@ __all__ = ["run_up"]
 def run_up(settings: Settings, *, demo: bool, speed: float) -> None:
     from sla_police.broker import BrokerError, EmbeddedBroker, ensure_inbound_topics
     from sla_police.commands._common import fail, load_config_or_exit
-    from streams.worker import create_worker_app
+    from sla_police.logs import configure_logging
+    from sla_police.worker import create_worker_app, run_faust
 
     console = Console()
+    level = _log_level(settings, quiet=demo)
+    configure_logging(level)
     load_config_or_exit(settings.config)
     broker = None
     if settings.kafka_bootstrap is None:
@@ -34,18 +37,15 @@ def run_up(settings: Settings, *, demo: bool, speed: float) -> None:
             from sla_police.demo_live import attach_demo
 
             attach_demo(app, settings, console, speed=speed)
-        _run(app, settings, quiet=demo)
+        run_faust(app, level)
     finally:
         if broker is not None:
             broker.stop()
 
 
-def _run(app, settings: Settings, *, quiet: bool) -> None:
-    import faust
-
-    level = "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level
-    worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+def _log_level(settings: Settings, *, quiet: bool) -> str:
+    """The demo's console is for the demo: its workers log warnings only, unless asked."""
+    return "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level
 
 
 def _forget_local_state(console: Console, settings: Settings) -> None:

@@ -1,6 +1,6 @@
 """``sla-police ledger``: create the ledger schema, import outcomes, print the HR feed.
 
-The ledger is the durable record of breaches and penalties (:mod:`sla_police.ledger`).
+The ledger is the durable record of breaches and penalties (:mod:`ledger`).
 Every command uses ``SLA_DATABASE_URL`` (default ``sqlite:///var/sla-police.db``) unless
 ``--database-url`` is given. Importing is idempotent: a file imported twice inserts
 nothing the second time.
@@ -19,7 +19,7 @@ from sla_police.commands._common import fail, wide_console
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sla_police.ledger import Ledger, PenaltyTotal, RecordStats
+    from ledger import Ledger, PenaltyTotal, RecordStats
 
 __all__ = ["register"]
 
@@ -48,7 +48,7 @@ def _open(database_url: str | None) -> Ledger:
     """The ledger at ``database_url`` (default: the settings'), or a clear exit."""
     from sqlalchemy.exc import ArgumentError
 
-    from sla_police.ledger import Ledger, LedgerError
+    from ledger import Ledger, LedgerError
     from sla_police.settings import Settings
 
     url = database_url or Settings().database_url
@@ -124,7 +124,7 @@ def _import(ledger: Ledger, path: Path, console: Console) -> tuple[RecordStats, 
     """Parse ``path`` line by line and record it in batches, with a progress bar by bytes."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from sla_police.ledger import RecordStats
+    from ledger import RecordStats
 
     stats, problems, batch = RecordStats(), [], []
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -184,7 +184,7 @@ def report_command(
     """The HR penalty feed of a month: fines and demerit points net of reversals."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from sla_police.ledger import LedgerError
+    from ledger import LedgerError, penalty_totals
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         fail(f"--period {period!r} is not a month like 2026-11")
@@ -194,7 +194,7 @@ def report_command(
     with ledger:
         try:
             ledger.require_current()
-            totals = ledger.penalty_totals(period, by)  # type: ignore[arg-type]
+            totals = penalty_totals(ledger.engine, period, by)  # type: ignore[arg-type]
         except LedgerError as exc:
             fail(str(exc), code=1)
         except SQLAlchemyError as exc:

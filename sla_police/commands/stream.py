@@ -45,7 +45,7 @@ def worker(
     SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port.
     """
     from sla_police.commands._common import load_config_or_exit
-    from streams.worker import run_worker
+    from sla_police.worker import run_worker
 
     _refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock=clock)

@@ -29,10 +29,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
+from ledger import Ledger, table_counts
+from ledger.tables import Breach, LedgerEvent, Penalty
 from models.examples import example
-from models.ledger import Breach, LedgerEvent, Penalty
 from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
-from sla_police.ledger import Ledger
 from streams import metrics
 from streams.ledger_sink import LEDGER_TOPICS, LedgerSink
 from streams.testing import WorkerProcess, publish_log, settled_outputs
@@ -109,14 +109,14 @@ def test_ledger_equals_replay_and_redelivery_adds_nothing(bootstrap: str, tmp_pa
         asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS))
         found = settled_outputs(bootstrap, worker.app_id)
         wait_for(lambda: ids_in(ledger, LedgerEvent.id) >= kept, "the ledger to catch up")
-        counts = ledger.table_counts()
+        counts = table_counts(ledger.engine)
         inserted = worker_metric(worker, "sla_ledger_records_total", result="inserted")
         duplicates = worker_metric(worker, "sla_ledger_records_total", result="duplicate")
 
         resent = republish(bootstrap, found)
         wait_for(lambda: worker_metric(worker, "sla_ledger_records_total", result="duplicate")
                  >= duplicates + resent, "the redelivered values to be recorded")
-        assert ledger.table_counts() == counts
+        assert table_counts(ledger.engine) == counts
         assert worker_metric(worker, "sla_ledger_records_total", result="inserted") == inserted
     finally:
         worker.stop()
@@ -144,7 +144,7 @@ def ids_in_reversed(ledger: Ledger) -> set[str]:
 
 async def test_sink_records_once_and_skips_what_is_not_an_outbound_event(
         backend: Backend) -> None:  # noqa: F811
-    sink = LedgerSink(backend.fresh_url())
+    sink = LedgerSink(Ledger(backend.fresh_url()))
     await sink.migrate()
     values = [json.dumps(example(kind)).encode()
               for kind in ("sla.breached", "penalty.assessed", "event.rejected")]
@@ -161,7 +161,7 @@ async def test_sink_records_once_and_skips_what_is_not_an_outbound_event(
     assert (first.total_inserted, first.total_duplicates) == (3, 0)
     assert (again.total_inserted, again.total_duplicates) == (0, 3)
     assert (counted("inserted"), counted("duplicate")) == (before[0] + 1, before[1] + 1)
-    assert ids_in(sink.ledger, Penalty.id) == {example("penalty.assessed")["id"]}
+    assert ids_in(sink.writer, Penalty.id) == {example("penalty.assessed")["id"]}
 
 
 # -- webhooks -----------------------------------------------------------------------------

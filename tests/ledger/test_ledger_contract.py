@@ -27,11 +27,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from typer.testing import CliRunner
 
+from ledger import (
+    BreachCount,
+    Ledger,
+    LedgerError,
+    PenaltyTotal,
+    breach_counts,
+    penalties_for,
+    penalty_totals,
+    table_counts,
+)
+from ledger.tables import Base, Breach, DeadLetter, LedgerEvent
 from models import OUTBOUND_TYPES, CloudEvent, parse_event
 from models.examples import example
-from models.ledger import Base, Breach, DeadLetter, LedgerEvent
 from sla_police.commands import ledger as ledger_commands
-from sla_police.ledger import BreachCount, Ledger, LedgerError, PenaltyTotal
 
 from .conftest import Backend
 
@@ -99,7 +108,7 @@ def test_every_example_outbound_event_is_recorded(ledger: Ledger) -> None:
     assert stats.inserted == Counter(list(OUTBOUND_TYPES))
     assert stats.total_duplicates == 0
     assert stats.reversals_applied == 1
-    assert ledger.table_counts() == {"ledger_events": len(OUTBOUND_TYPES), "breaches": 1,
+    assert table_counts(ledger.engine) == {"ledger_events": len(OUTBOUND_TYPES), "breaches": 1,
                                      "penalties": 1, "reversals": 1, "dead_letters": 1}
     with ledger.engine.connect() as conn:
         payloads = dict(conn.execute(select(LedgerEvent.id, LedgerEvent.payload)).all())
@@ -111,7 +120,7 @@ def test_every_example_outbound_event_is_recorded(ledger: Ledger) -> None:
     assert (breach_row.department, breach_row.metric, breach_row.assignee) == (
         "logistics", "resolve", "emp-logistics-017")
     assert (letter.topic, letter.kafka_partition, letter.kafka_offset) == ("complaints", 2, 1841)
-    [fine] = ledger.penalties_for("T-20261120-0001")
+    [fine] = penalties_for(ledger.engine, "T-20261120-0001")
     assert (fine.fine, fine.multiplier, fine.points, fine.breach_id) == (
         Decimal("1000"), Decimal("2"), 2, "2f0e-breach")
     assert (fine.reversal_id, fine.reversal_reason, fine.dispute_id) == (
@@ -136,23 +145,23 @@ def test_duplicates_within_one_batch_are_recorded_once(ledger: Ledger) -> None:
 
     assert stats.total_inserted == len(EXAMPLES)
     assert stats.duplicates == Counter(event.type for event in EXAMPLES[:3])
-    assert ledger.table_counts()["ledger_events"] == len(EXAMPLES)
+    assert table_counts(ledger.engine)["ledger_events"] == len(EXAMPLES)
 
 
 def test_a_reversal_that_arrives_first_is_applied_when_its_penalty_arrives(
         ledger: Ledger) -> None:
     early = ledger.record([reversal("rev-9", "pen-9", "T-9")])
     assert early.reversals_applied == 0
-    assert ledger.penalties_for("T-9") == []
-    assert ledger.table_counts()["reversals"] == 1
+    assert penalties_for(ledger.engine, "T-9") == []
+    assert table_counts(ledger.engine)["reversals"] == 1
 
     late = ledger.record([penalty("pen-9", "T-9", "billing", "emp-7", "120.50", 2)])
 
     assert late.reversals_applied == 1
-    [row] = ledger.penalties_for("T-9")
+    [row] = penalties_for(ledger.engine, "T-9")
     assert (row.reversal_id, row.dispute_id) == ("rev-9", "crm-11")
     assert row.reversed_at == datetime(2026, 11, 25, 1, 30, tzinfo=UTC)
-    [total] = ledger.penalty_totals("2026-11")
+    [total] = penalty_totals(ledger.engine, "2026-11")
     assert (total.gross_fine, total.net_fine, total.net_points) == (Decimal("120.50"), 0, 0)
 
 
@@ -161,7 +170,7 @@ def test_a_reversal_before_its_penalty_in_the_same_batch_is_applied(ledger: Ledg
                            penalty("pen-9", "T-9", "billing", "emp-7", "5", 1)])
 
     assert stats.reversals_applied == 1
-    assert ledger.penalties_for("T-9")[0].reversal_id == "rev-9"
+    assert penalties_for(ledger.engine, "T-9")[0].reversal_id == "rev-9"
 
 
 def test_only_outbound_events_are_recorded(ledger: Ledger) -> None:
@@ -170,7 +179,7 @@ def test_only_outbound_events_are_recorded(ledger: Ledger) -> None:
     with pytest.raises(ValueError, match="complaint.received"):
         ledger.record([*EXAMPLES, inbound])
 
-    assert ledger.table_counts()["ledger_events"] == 0
+    assert table_counts(ledger.engine)["ledger_events"] == 0
 
 
 @settings(max_examples=15, deadline=None,
@@ -210,7 +219,7 @@ PENALTIES = [
 def test_penalty_totals_by_department_are_exact_and_net_of_reversals(ledger: Ledger) -> None:
     ledger.record(PENALTIES)
 
-    totals = ledger.penalty_totals("2026-11", by="department")
+    totals = penalty_totals(ledger.engine, "2026-11", by="department")
 
     assert totals == [
         PenaltyTotal("billing", "CNY", 2, 0, Decimal("62.345"), Decimal("62.345"), 1, 1),
@@ -223,7 +232,7 @@ def test_penalty_totals_by_department_are_exact_and_net_of_reversals(ledger: Led
 def test_penalty_totals_by_assignee_keep_unassigned_penalties(ledger: Ledger) -> None:
     ledger.record(PENALTIES)
 
-    totals = ledger.penalty_totals("2026-11", by="assignee")
+    totals = penalty_totals(ledger.engine, "2026-11", by="assignee")
 
     assert totals == [
         PenaltyTotal("emp-1", "CNY", 2, 0, Decimal("0.30"), Decimal("0.30"), 3, 3),
@@ -236,8 +245,8 @@ def test_penalty_totals_by_assignee_keep_unassigned_penalties(ledger: Ledger) ->
 
 def test_penalty_totals_refuse_a_bad_period(ledger: Ledger) -> None:
     with pytest.raises(ValueError, match="2026-13"):
-        ledger.penalty_totals("2026-13")
-    assert ledger.penalty_totals("2025-01") == []
+        penalty_totals(ledger.engine, "2026-13")
+    assert penalty_totals(ledger.engine, "2025-01") == []
 
 
 def test_breach_counts_per_department_and_metric_in_a_window(ledger: Ledger) -> None:
@@ -251,18 +260,19 @@ def test_breach_counts_per_department_and_metric_in_a_window(ledger: Ledger) -> 
     november = (datetime.fromisoformat("2026-11-01T00:00:00+08:00"),
                 datetime.fromisoformat("2026-12-01T00:00:00+08:00"))
 
-    assert ledger.breach_counts(*november) == [
+    assert breach_counts(ledger.engine, *november) == [
         BreachCount("billing", "resolve", 1, 1),
         BreachCount("logistics", "acknowledge", 1, 1),
         BreachCount("logistics", "resolve", 2, 1),
     ]
-    assert ledger.breach_counts(since=november[1]) == [BreachCount("billing", "resolve", 1, 1)]
-    assert sum(count.breaches for count in ledger.breach_counts()) == 5
+    assert breach_counts(ledger.engine, since=november[1]) == [
+        BreachCount("billing", "resolve", 1, 1)]
+    assert sum(count.breaches for count in breach_counts(ledger.engine)) == 5
 
 
 def test_times_without_an_offset_are_refused(ledger: Ledger) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
-        ledger.breach_counts(since=datetime(2026, 11, 1))
+        breach_counts(ledger.engine, since=datetime(2026, 11, 1))
 
 
 def test_penalties_for_a_ticket_oldest_first(ledger: Ledger) -> None:
@@ -270,8 +280,9 @@ def test_penalties_for_a_ticket_oldest_first(ledger: Ledger) -> None:
                      id="pen-later")
     ledger.record([later, *EXAMPLES])
 
-    assert [p.id for p in ledger.penalties_for("T-20261120-0001")] == ["7c1a-pen", "pen-later"]
-    assert ledger.penalties_for("T-nobody") == []
+    ids = [p.id for p in penalties_for(ledger.engine, "T-20261120-0001")]
+    assert ids == ["7c1a-pen", "pen-later"]
+    assert penalties_for(ledger.engine, "T-nobody") == []
 
 
 # -- schema ---------------------------------------------------------------------------------
@@ -350,7 +361,7 @@ def test_importing_a_file_twice_inserts_nothing_the_second_time(
     assert re.search(rf"total\W+0\W+{len(events) + 4}\b", second.output), second.output
     with Ledger(url) as ledger:
         assert snapshot(ledger, with_recorded_at=True) == after_first
-        assert ledger.table_counts()["ledger_events"] == len(events)
+        assert table_counts(ledger.engine)["ledger_events"] == len(events)
 
 
 def test_import_skips_lines_that_are_not_outcomes_and_says_so(
@@ -365,7 +376,7 @@ def test_import_skips_lines_that_are_not_outcomes_and_says_so(
     assert "line 10: complaint.received is an input event" in result.output
     assert "line 11: invalid JSON" in result.output
     with Ledger(url) as ledger:
-        assert ledger.table_counts()["ledger_events"] == len(EXAMPLES)
+        assert table_counts(ledger.engine)["ledger_events"] == len(EXAMPLES)
 
 
 def test_report_csv_is_the_hr_feed_net_of_reversals(ledger: Ledger) -> None:

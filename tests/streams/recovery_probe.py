@@ -54,12 +54,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _build(args: argparse.Namespace) -> tuple[faust.App, dict[str, Any]]:
     """The app with its table, agent and watchdog, and the report the worker fills in."""
-    from sla_police.settings import Settings
     from streams.app import create_app
+    from streams.config import StreamSettings
 
-    settings = Settings(kafka_bootstrap=args.bootstrap, table_store=args.store,
-                        data_dir=args.data_dir, topic_partitions=args.partitions,
-                        log_level="WARNING")
+    settings = StreamSettings(kafka_bootstrap=args.bootstrap, table_store=args.store,
+                              data_dir=args.data_dir, topic_partitions=args.partitions,
+                              log_level="WARNING")
     app = create_app(settings, id_suffix=args.app_suffix, web_enabled=False,
                      exact_end_offsets=not args.no_fix, producer_linger=args.linger)
     # str keys and int values travel as JSON in the changelog (Faust's default for them).

@@ -126,22 +126,6 @@ def test_a_crash_before_the_head_write_leaves_the_old_book() -> None:
     assert reloaded(state).history == before
 
 
-def test_a_book_in_the_earlier_layout_loads_and_moves_to_chunks() -> None:
-    state = FakeState()
-    old = PenaltyBook("logistics")
-    for n in range(130):
-        fine(old, n)
-    state.rows[b"book|logistics"] = json.dumps(
-        {"book": encode_book(old), "partition": 2}).encode()
-    books = store(state)
-    book = books.load("logistics", 2)
-    assert book.history == old.history
-    books.save(book, 2)
-    assert len(history_rows(state)) == 2
-    assert json.loads(state.rows[b"book|logistics"])["book"]["history"] == {}
-    assert reloaded(state).history == old.history
-
-
 def test_forget_drops_only_the_revoked_partitions_books() -> None:
     state = FakeState()
     books = store(state)

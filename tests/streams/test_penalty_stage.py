@@ -16,8 +16,8 @@ from sla.config import load_config
 from sla.penalties import PenaltyEngine
 from sla.replay import replay
 from sla.testing import complaint
-from sla_police.settings import Settings
 from streams.app import create_app
+from streams.config import StreamSettings
 from streams.emit import Emitter
 from streams.penalty_stage import PenaltyStage
 from streams.table_writes import ChangelogWriter
@@ -28,8 +28,8 @@ CONFIG = load_config(Path(__file__).parents[2] / "deploy" / "config" / "sla-poli
 
 @pytest.fixture
 def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PenaltyStage:
-    settings = Settings(kafka_bootstrap="127.0.0.1:9", data_dir=tmp_path,
-                        table_store="memory://", topic_partitions=4)
+    settings = StreamSettings(kafka_bootstrap="127.0.0.1:9", data_dir=tmp_path,
+                              table_store="memory://", topic_partitions=4)
     app = create_app(settings, web_enabled=False)  # never started: no broker needed
     topics = define_topics(app, settings)
     stage = PenaltyStage(app, CONFIG, topics, Emitter(app, topics), ChangelogWriter(app))

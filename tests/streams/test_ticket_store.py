@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,19 +47,6 @@ def test_prefix_tells_partition_wakeup_and_causes_without_the_json() -> None:
     assert prefix.partition == 3
     assert prefix.causes == ((0, 41), (2, 7))
     assert prefix.wakeup == (None if wakeup is None else wakeup.timestamp())
-
-
-def test_a_value_in_the_earlier_nested_layout_still_reads() -> None:
-    """Tables written before outputs were stored as lines hold one JSON document."""
-    stored = ticket_with_outbox()
-    causes = ",".join(f"{t}:{o}" for (t, o), _ in stored.outbox)
-    body = json.dumps({"state": encode_ticket(stored.state),
-                       "outbox": [[list(c), outs] for c, outs in stored.outbox]})
-    old = f"3||{causes}|{body}".encode()
-    again = decode_stored(old)
-    assert again.outbox == stored.outbox
-    assert encode_ticket(again.state) == encode_ticket(stored.state)
-    assert decode_prefix(old).causes == ((0, 41), (2, 7))
 
 
 def test_an_empty_outbox_stores_the_state_alone() -> None:

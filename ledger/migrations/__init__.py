@@ -1,11 +1,11 @@
-"""Alembic migrations of the ledger schema, run by :meth:`sla_police.ledger.Ledger.migrate`.
+"""Alembic migrations of the ledger schema, run by :meth:`ledger.writer.Ledger.migrate`.
 
 There is no ``alembic.ini``: :func:`alembic_config` builds the configuration in code, so
 the migrations work from an installed wheel and nobody has to call ``alembic`` by hand.
-To author a new revision from a checkout (after changing :mod:`models.ledger`)::
+To author a new revision from a checkout (after changing :mod:`ledger.tables`)::
 
     .venv/bin/python -c "from alembic import command; \\
-        from sla_police.migrations import alembic_config; \\
+        from ledger.migrations import alembic_config; \\
         command.revision(alembic_config('sqlite:///var/sla-police.db'), 'what changed', \\
                          autogenerate=True, rev_id='0002')"
 

@@ -1,4 +1,4 @@
-"""The ledger: the durable, idempotent record of SLA outcomes and penalties, for HR.
+"""The ledger's writer: the durable, idempotent record of SLA outcomes and penalties, for HR.
 
 :meth:`Ledger.record` writes outbound events in one transaction per batch: it asks which
 ids are already recorded (writers take turns, so the answer is exact), inserts the others
@@ -7,61 +7,44 @@ redelivered batch (after a crash, or a replay imported twice) changes nothing. A
 ``penalty.reversed`` marks its penalty reversed whichever arrives first: reversals are kept
 in their own table and applied to every penalty that arrives or is reversed in a batch.
 The same code runs on SQLite (a file, the default) and PostgreSQL; ``tests/ledger`` runs
-one contract suite against both.
+one contract suite against both. The reports read the same tables (:mod:`ledger.reports`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    case,
-    create_engine,
-    event,
-    func,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from models.ledger import (
+from ledger.tables import (
     ROW_BUILDERS,
-    Base,
-    Breach,
     LedgerEvent,
     Penalty,
     Reversal,
-    decimal_sum,
     event_row,
     register_sqlite_functions,
 )
 from models.outbound import OUTBOUND_TYPES
 
 __all__ = [
-    "BreachCount",
     "Ledger",
     "LedgerError",
-    "PenaltyTotal",
     "RecordStats",
     "create_ledger_engine",
+    "is_transient",
 ]
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CHUNK = 1000  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 #: PostgreSQL: the advisory lock of the ledger's writers, one per schema (per ledger).
 _WRITE_LOCK = text(
@@ -94,33 +77,6 @@ class RecordStats:
         self.duplicates.update(other.duplicates)
         self.reversals_applied += other.reversals_applied
         return self
-
-
-@dataclass(frozen=True)
-class PenaltyTotal:
-    """Penalties of one department (or assignee) in one period and currency.
-
-    ``net_*`` are what HR charges: reversed penalties count in ``gross_*`` only.
-    """
-
-    key: str | None
-    currency: str
-    penalties: int
-    reversed: int
-    gross_fine: Decimal
-    net_fine: Decimal
-    gross_points: int
-    net_points: int
-
-
-@dataclass(frozen=True)
-class BreachCount:
-    """Breaches of one department on one metric, and how many tickets they concern."""
-
-    department: str
-    metric: str
-    breaches: int
-    tickets: int
 
 
 def create_ledger_engine(url: str | URL) -> Engine:
@@ -157,6 +113,13 @@ def create_ledger_engine(url: str | URL) -> Engine:
     return engine
 
 
+def is_transient(exc: BaseException) -> bool:
+    """True for database errors that trying again can cure (lost server, locked file)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -169,6 +132,9 @@ class Ledger:
     def __init__(self, url: str | URL) -> None:
         self.engine = create_ledger_engine(url)
         self._insert = _INSERTS[self.engine.dialect.name]
+
+    #: Which errors of :meth:`record` and :meth:`migrate` are worth trying again.
+    is_transient = staticmethod(is_transient)
 
     def __enter__(self) -> Ledger:
         return self
@@ -195,7 +161,7 @@ class Ledger:
         """
         from alembic import command
 
-        from sla_police.migrations import alembic_config
+        from ledger.migrations import alembic_config
 
         with self._writing() as conn:
             command.upgrade(alembic_config(connection=conn), "head")
@@ -213,7 +179,7 @@ class Ledger:
         """The newest schema revision this code knows."""
         from alembic.script import ScriptDirectory
 
-        from sla_police.migrations import alembic_config
+        from ledger.migrations import alembic_config
 
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert head is not None, "the ledger has no migrations"
@@ -314,61 +280,3 @@ class Ledger:
             )
             applied += conn.execute(stmt).rowcount
         return applied
-
-    # -- queries --------------------------------------------------------------------------
-
-    def penalty_totals(self, period: str,
-                       by: Literal["department", "assignee"] = "department") -> list[PenaltyTotal]:
-        """Penalties of ``period`` (YYYY-MM) per department or per assignee, and currency.
-
-        Fines are summed exactly (Decimal) on both backends. Penalties without an assignee
-        form the ``key=None`` row when ``by="assignee"``, so totals always reconcile.
-        """
-        if not _PERIOD.match(period):
-            raise ValueError(f"period {period!r} is not a month like 2026-11")
-        if by not in ("department", "assignee"):
-            raise ValueError(f"by must be 'department' or 'assignee', not {by!r}")
-        key = Penalty.department if by == "department" else Penalty.assignee
-        live = Penalty.reversal_id.is_(None)
-        stmt = (
-            select(key, Penalty.currency, func.count(), func.count(Penalty.reversal_id),
-                   decimal_sum(Penalty.fine), decimal_sum(case((live, Penalty.fine))),
-                   func.sum(Penalty.points), func.sum(case((live, Penalty.points), else_=0)))
-            .where(Penalty.period == period)
-            .group_by(key, Penalty.currency)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        totals = [PenaltyTotal(k, cur, n, rev, gross or Decimal(0), net or Decimal(0),
-                               int(gross_pts or 0), int(net_pts or 0))
-                  for k, cur, n, rev, gross, net, gross_pts, net_pts in rows]
-        return sorted(totals, key=lambda t: (t.key is None, t.key or "", t.currency))
-
-    def breach_counts(self, since: datetime | None = None,
-                      until: datetime | None = None) -> list[BreachCount]:
-        """Breaches with ``since <= breached_at < until`` per department and metric
-        (either bound may be omitted). Bounds must carry a UTC offset."""
-        stmt = select(Breach.department, Breach.metric, func.count(),
-                      func.count(Breach.ticket.distinct()))
-        if since is not None:
-            stmt = stmt.where(Breach.breached_at >= since)
-        if until is not None:
-            stmt = stmt.where(Breach.breached_at < until)
-        stmt = stmt.group_by(Breach.department, Breach.metric)
-        with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return sorted((BreachCount(*row) for row in rows),
-                      key=lambda b: (b.department, b.metric))
-
-    def penalties_for(self, ticket: str) -> list[Penalty]:
-        """Every penalty of ``ticket``, reversed or not, oldest first (detached rows)."""
-        stmt = select(Penalty).where(Penalty.ticket == ticket)
-        with Session(self.engine) as session:
-            penalties = list(session.scalars(stmt))
-        return sorted(penalties, key=lambda p: (p.assessed_at, p.id))
-
-    def table_counts(self) -> dict[str, int]:
-        """Rows per ledger table: a quick health check for operators and tests."""
-        with self.engine.connect() as conn:
-            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                    for table in Base.metadata.sorted_tables}

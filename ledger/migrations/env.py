@@ -1,12 +1,12 @@
 """Alembic environment of the ledger: online migrations only, on the connection handed
-over by :func:`sla_police.migrations.alembic_config` (or a new engine for its URL)."""
+over by :func:`ledger.migrations.alembic_config` (or a new engine for its URL)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from models.ledger import Base
+from ledger.tables import Base
 
 
 def _run(connection: Connection) -> None:
@@ -16,7 +16,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
-        user_module_prefix="ml.",  # autogenerate: the script template imports models.ledger
+        user_module_prefix="ml.",  # autogenerate: the script template imports ledger.tables
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -29,7 +29,7 @@ def _main() -> None:
     if connection is not None:
         _run(connection)
         return
-    from sla_police.ledger import create_ledger_engine
+    from ledger.writer import create_ledger_engine
 
     engine = create_ledger_engine(context.config.get_main_option("sqlalchemy.url"))
     try:

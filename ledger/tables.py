@@ -12,9 +12,10 @@ column types that make both backends agree exactly:
   SQLite (whose NUMERIC is a float). Sum it with :class:`decimal_sum`, which is ``sum`` on
   PostgreSQL and an exact aggregate registered on each SQLite connection.
 
-The schema itself is created by the alembic revisions in :mod:`sla_police.migrations`;
+The schema itself is created by the alembic revisions in :mod:`ledger.migrations`;
 these classes describe it (a test checks the two agree). :data:`ROW_BUILDERS` says how an
-event becomes a row; :class:`sla_police.ledger.Ledger` writes and queries them.
+event becomes a row; :class:`ledger.writer.Ledger` writes them and :mod:`ledger.reports`
+queries them.
 """
 
 from __future__ import annotations

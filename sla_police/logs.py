@@ -1,0 +1,82 @@
+"""One log format for a whole process: ours, Faust's and the Kafka clients' records.
+
+:func:`configure_logging` sends every record through structlog: JSON lines (``timestamp``,
+``level``, ``logger``, ``event`` and any bound values) when the stream is not a terminal
+(containers, log files, the tests' ``worker.log``), readable coloured lines on one. The
+libraries log through the standard :mod:`logging` module; structlog's
+:class:`~structlog.stdlib.ProcessorFormatter` renders their records like ours, so a log
+collector parses one format. The shell calls it once, before the worker starts; lower
+layers keep using :func:`logging.getLogger` and know nothing of it.
+
+What is logged is ours to keep clean: event ids, ticket ids, topics and offsets, never a
+secret (the webhook secret, database passwords: URLs are logged with the password hidden)
+and never a payload (a complaint carries a ``customer_ref``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+__all__ = ["configure_logging", "get_logger"]
+
+#: Processors for every record, ours and the libraries'.
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Log records of ``level`` and above to ``stream`` (stderr), in one format: JSON lines
+    unless ``stream`` is a terminal. Replaces any handler already on the root logger."""
+    stream = stream if stream is not None else sys.stderr
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED, processors=_renderers(_is_terminal(stream))))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    _quiet_libraries(level)
+    logging.captureWarnings(True)  # warnings.warn goes through logging too, not raw stderr
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *_SHARED,
+                    structlog.stdlib.PositionalArgumentsFormatter(),
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger named ``name``: ``log.info("event", key=value)``."""
+    return structlog.stdlib.get_logger(name)
+
+
+def _quiet_libraries(level: str) -> None:
+    """Faust's and the Kafka clients' INFO (every connection, every rebalance step) only
+    with DEBUG; :func:`streams.app.create_app` keeps them so for apps built without us."""
+    from streams.app import LIBRARY_LOGGERS
+
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
+def _renderers(pretty: bool) -> list[Any]:
+    meta = structlog.stdlib.ProcessorFormatter.remove_processors_meta
+    if pretty:
+        return [meta, structlog.dev.ConsoleRenderer()]
+    return [meta, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False

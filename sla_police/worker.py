@@ -1,0 +1,83 @@
+"""Compose a worker: the Faust app, the pipeline, the ledger sink, the notifier, the views.
+
+The shell is the only layer that reads the settings: it hands :mod:`streams` a small
+:class:`~streams.config.StreamSettings` and the ledger writer (:class:`ledger.Ledger`), so
+``streams`` imports neither the shell nor the ledger's SQL. :func:`create_worker_app` is what
+``sla-police worker`` and ``sla-police up`` run, and what the integration tests start in a
+subprocess.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import faust
+
+from sla.config import load_config
+from sla_police import __version__
+from sla_police.logs import configure_logging, get_logger
+from sla_police.settings import Settings
+from streams import metrics
+from streams.app import create_app
+from streams.config import StreamSettings
+from streams.ledger_sink import add_ledger_sink
+from streams.notifier import add_notifier
+from streams.pipeline import Pipeline, build_pipeline
+from streams.web import add_views
+
+__all__ = ["create_worker_app", "run_faust", "run_worker", "stream_settings"]
+
+logger = get_logger("sla_police.worker")
+
+
+def stream_settings(settings: Settings) -> StreamSettings:
+    """What the stream layer needs of ``settings``; the cluster must be known by now."""
+    if settings.kafka_bootstrap is None:
+        raise ValueError(
+            "settings.kafka_bootstrap is not set: start the embedded broker (or point "
+            "SLA_KAFKA_BOOTSTRAP at a Kafka cluster) before creating the Faust app"
+        )
+    names = [field.name for field in dataclasses.fields(StreamSettings)]  # same as ours
+    return StreamSettings(**{name: getattr(settings, name) for name in names})
+
+
+def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.App, Pipeline]:
+    """A ready-to-start app with SLA Police's pipeline, ledger sink, notifier and views."""
+    config = load_config(settings.config)
+    streaming = stream_settings(settings)
+    app = create_app(streaming, **app_options)  # type: ignore[arg-type]
+    pipeline = build_pipeline(app, streaming, config)
+    if settings.ledger_enabled:
+        from ledger import Ledger
+
+        # an unsupported database URL raises LedgerError here: the worker stops at start
+        add_ledger_sink(app, pipeline, Ledger(settings.database_url))
+    else:
+        logger.info("ledger sink disabled", setting="SLA_LEDGER_ENABLED=false")
+    add_notifier(app, pipeline, settings, config)
+    metrics.set_worker_info(__version__, settings.app_id)
+    if app.conf.web_enabled:
+        add_views(app, pipeline)
+    return app, pipeline
+
+
+def run_worker(settings: Settings, **app_options: object) -> None:
+    """Run a worker in the foreground until SIGINT/SIGTERM, logging to stderr
+    (:mod:`sla_police.logs`)."""
+    from sla_police.broker import ensure_inbound_topics
+
+    configure_logging(settings.log_level)
+    ensure_inbound_topics(settings.kafka_bootstrap or "", settings.topic_partitions)
+    app, _pipeline = create_worker_app(settings, **app_options)
+    logger.info("worker starting", app_id=settings.app_id, version=__version__,
+                clock=settings.clock, partitions=settings.topic_partitions)
+    run_faust(app, settings.log_level)
+
+
+def run_faust(app: faust.App, level: str) -> None:
+    """Run ``app`` in a Faust worker that keeps the logging set up by
+    :func:`~sla_police.logs.configure_logging` (Faust would install its own handlers)."""
+    worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False,
+                          override_logging=False)
+    worker.spinner = None  # its escape codes would end up in log files
+    worker.execute_from_commandline()
