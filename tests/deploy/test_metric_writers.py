@@ -5,7 +5,7 @@ how ``sla_open_clocks`` went unnoticed). The rule checked here, statically:
 
 * the metrics reference of docs/operations.md (its tables of ``sla_*`` metrics) names
   exactly the metrics registered in ``streams.metrics.REGISTRY``, with the same types;
-* for each one, some module reachable by imports from ``streams.worker`` (imports inside
+* for each one, some module reachable by imports from ``sla_police.worker`` (imports inside
   functions included, since the worker adds its ledger sink and notifier lazily), other than
   ``streams.metrics`` itself and the test helpers of ``streams.testing``, refers to the metric
   object (``metrics.OPEN_CLOCKS``) or to a helper of ``streams.metrics`` that updates it
@@ -73,7 +73,7 @@ def _imports(name: str, tree: ast.Module) -> set[str]:
     return {m for m in found if m.split(".")[0] in _OURS and _module_path(m) and m != name}
 
 
-def worker_modules(root: str = "streams.worker") -> dict[str, ast.Module]:
+def worker_modules(root: str = "sla_police.worker") -> dict[str, ast.Module]:
     """Every module of ours reachable by imports from ``root``, parsed."""
     seen: dict[str, ast.Module] = {}
     todo = [root]

@@ -52,6 +52,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from models import CloudEvent
+from models.topics import inbound_route
 from sla.config import load_config
 from sla.replay import replay
 from sla.testing import (
@@ -65,7 +66,6 @@ from sla.testing import (
     transferred,
 )
 from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
-from streams.clock import inbound_route
 from streams.testing import WorkerProcess, free_port
 from tests.deploy.conftest import ROOT
 from tests.deploy.test_metric_writers import documented_metrics

@@ -91,7 +91,7 @@ async def publish_at_instants(bootstrap: str, timed: list[tuple[datetime, bytes]
     """Publish each line when the wall clock reaches its instant (sent at once)."""
     from aiokafka import AIOKafkaProducer
 
-    from streams.clock import inbound_route
+    from models.topics import inbound_route
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks="all")
     await producer.start()
