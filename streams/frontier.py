@@ -1,17 +1,26 @@
-"""Which offsets of an input partition the ticket stage has processed without a gap.
+"""Which offsets of each input partition a worker has processed without a gap.
 
-A stream-clock tick at offset ``o`` of a topic partition promises that every event
-before it has been published; the stage may only act on it once it has also
-*processed* every message of that partition before ``o``. Faust usually delivers a
-partition in order, but after a rebalance it can deliver records fetched before a seek
-back to the committed offset, then the earlier ones again. A tick applied in that gap
-would fire deadlines of tickets whose events are still to come, and the outcome would
-differ from replay (a breach instead of a met). So ticks wait here until the contiguous
-frontier of processed offsets has passed them.
+Two jobs, one record of processed offsets per topic partition:
+
+- **Ticks wait for earlier messages.** A tick (a stream-clock tick, or a wall-clock
+  checkpoint) at offset ``o`` promises that every event before it is in the log; the ticket
+  stage may act on it only once it has also *processed* every message of that partition
+  before ``o``, or a deadline would fire before events still to come (a breach where
+  replay has a met). So ticks wait here until the contiguous frontier has passed them.
+- **Skipped input is read again.** After a rebalance, faust-streaming can hand the agents a
+  partition's records from a position *past* offsets it never delivered: records fetched
+  and then dropped while the flow was suspended, with no seek back (seen: a taken-over
+  partition's first message at offset 26 with 22 committed; ``streams/NOTES.md``). Such a
+  gap would hold every later tick forever and lose the skipped events. When a gap opens,
+  :meth:`OffsetFrontier.read_again` names the offset to seek back to, once; the re-read
+  fills it (what is delivered twice, the stages ignore). If the re-read delivers again
+  the offsets past the gap and still not the gap, no records exist there (transaction
+  markers, compaction on a real cluster): the frontier steps over it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["OffsetFrontier"]
@@ -27,18 +36,19 @@ class OffsetFrontier:
         self._next: dict[TopicPartition, int] = {}
         self._ahead: dict[TopicPartition, set[int]] = {}
         self._waiting: dict[TopicPartition, list[tuple[int, Any]]] = {}
+        self._reread: dict[TopicPartition, tuple[int, int]] = {}  # gap start, first beyond
+        self._asked: dict[TopicPartition, int] = {}  # a seek back asked for, not yet done
 
     def start(self, tp: TopicPartition, offset: int) -> None:
         """Everything before ``offset`` (the committed offset) was processed earlier."""
+        self.forget([tp])
         self._next[tp] = offset
-        self._ahead.pop(tp, None)
-        self._waiting.pop(tp, None)
 
-    def forget(self, partition: int) -> None:
-        for tp in [tp for tp in self._next if tp[1] == partition]:
-            self._next.pop(tp)
-            self._ahead.pop(tp, None)
-            self._waiting.pop(tp, None)
+    def forget(self, tps: Iterable[TopicPartition]) -> None:
+        """Stop tracking ``tps`` (revoked): they are trusted until started again."""
+        for tp in list(tps):
+            for table in (self._next, self._ahead, self._waiting, self._reread, self._asked):
+                table.pop(tp, None)  # type: ignore[attr-defined]
 
     def seen(self, tp: TopicPartition, offset: int) -> None:
         """Record that the message at ``offset`` has been processed."""
@@ -47,13 +57,34 @@ class OffsetFrontier:
             return  # a partition never started (trusted as is), or a redelivery
         ahead = self._ahead.setdefault(tp, set())
         if offset > nxt:
-            ahead.add(offset)
+            self._on_beyond(tp, nxt, offset, ahead)
             return
         nxt += 1
         while nxt in ahead:
             ahead.discard(nxt)
             nxt += 1
         self._next[tp] = nxt
+        if not ahead:
+            self._reread.pop(tp, None)
+
+    def _on_beyond(self, tp: TopicPartition, nxt: int, offset: int, ahead: set[int]) -> None:
+        """``offset`` is past a gap at ``nxt``: ask for a re-read once; a re-read that
+        passes the gap again proves it has no records."""
+        reread = self._reread.get(tp)
+        if reread is None or reread[0] != nxt:
+            self._reread[tp] = (nxt, offset)
+            self._asked[tp] = nxt
+        elif offset in ahead and offset <= reread[1] and tp not in self._asked:
+            self._next[tp] = min(ahead)  # nothing between: step over, then go on
+            self._reread.pop(tp)
+            ahead.discard(self._next[tp])
+            self.seen(tp, self._next[tp])
+            return
+        ahead.add(offset)
+
+    def read_again(self, tp: TopicPartition) -> int | None:
+        """The offset to seek ``tp`` back to, once per gap (None: nothing to do)."""
+        return self._asked.pop(tp, None)
 
     def covers(self, tp: TopicPartition, offset: int) -> bool:
         """True when every message of ``tp`` up to ``offset`` has been processed."""

@@ -47,6 +47,8 @@ __all__ = [
     "DEADLINE_INDEX_SIZE",
     "DEAD_LETTERS",
     "EVENTS_DUPLICATE",
+    "EVENTS_LATE",
+    "INPUT_REREAD",
     "EVENTS_IN",
     "EVENTS_REJECTED",
     "EVENT_PROCESSING",
@@ -68,6 +70,8 @@ __all__ = [
     "classify_rejection",
     "observe_breach_delay",
     "observe_duplicate",
+    "observe_input_reread",
+    "observe_late",
     "observe_inbound",
     "observe_ledger_record",
     "observe_outcome",
@@ -100,6 +104,13 @@ EVENTS_REJECTED = _counter(
     ("topic", "reason"))
 EVENTS_DUPLICATE = _counter(
     "sla_events_duplicate_total", "Inbound events ignored because their id was seen.", ("topic",))
+INPUT_REREAD = _counter(
+    "sla_input_reread_total", "Times a worker sought back over input offsets the stream "
+    "framework skipped after a rebalance (each gap is read again once).", ("topic",))
+EVENTS_LATE = _counter(
+    "sla_events_late_total", "Inbound events older than what their ticket had already applied "
+    "(published after a deadline they concern was decided): where the live stream can differ "
+    "from a replay of the same log.", ("topic",))
 DEAD_LETTERS = _counter(
     "sla_dead_letters_total", "event.rejected published, by the topic the input came from.",
     ("topic",))
@@ -157,6 +168,16 @@ def render() -> tuple[bytes, str]:
 def observe_inbound(topic: str, event_type: str) -> None:
     """Count one inbound event accepted from ``topic``."""
     EVENTS_IN.labels(topic=topic, type=event_type).inc()
+
+
+def observe_input_reread(topic: str) -> None:
+    """Count one seek back over skipped input offsets of ``topic``."""
+    INPUT_REREAD.labels(topic=topic).inc()
+
+
+def observe_late(topic: str) -> None:
+    """Count one inbound event applied late (its time is before its ticket's latest)."""
+    EVENTS_LATE.labels(topic=topic).inc()
 
 
 def observe_duplicate(topic: str) -> None:

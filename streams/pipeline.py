@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from models.topics import COMPLAINTS, INBOUND_TOPICS, TICKET_EVENTS
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
+from streams import metrics
 from streams._faust import partition_rows
 from streams.config import StreamSettings
 from streams.emit import Emitter
@@ -52,6 +54,7 @@ class Pipeline:
                                    settings.clock, self.writer)
         self.penalties = PenaltyStage(app, config, self.topics, self.emitter, self.writer)
         self.recovery = TicketRecovery(self.tickets)
+        self.frontier = self.tickets.frontier  # every input partition's processed offsets
         self.ticket_partitions: set[int] = set()
         self.trigger_partitions: set[int] = set()
         self.wakes: dict[int, float] = {}
@@ -78,6 +81,19 @@ class Pipeline:
             await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
         finally:  # what reached the store goes to its changelog, even after an error
             await self.writer.send()
+            await self._read_skipped_again(event.message)
+
+    async def _read_skipped_again(self, message: Any) -> None:
+        """Seek back over input the framework skipped (see :mod:`streams.frontier`)."""
+        tp = (message.topic, message.partition)
+        if message.topic not in INBOUND_TOPICS:  # the ticket stage records those itself
+            self.frontier.seen(tp, message.offset)
+        target = self.frontier.read_again(tp)
+        if target is not None:
+            logger.warning("%s[%d]: offsets from %d were skipped (first message after them: "
+                           "%d); reading them again", *tp, target, message.offset)
+            metrics.observe_input_reread(message.topic)
+            await self.app.consumer.seek(TP(*tp), target)
 
     async def _dead_letter(self, event: faust.EventT, reason: str) -> None:
         message = event.message
@@ -116,6 +132,7 @@ class Pipeline:
         name = self.topics.triggers.get_topic_name()
         new = {partition}
         committed = await self._committed([(name, p) for p in new])
+        self.frontier.start((name, partition), committed[(name, partition)])
         resent = await self.penalties.rebuild(new, {p: committed[(name, p)] for p in new})
         self.trigger_partitions |= new
         logger.info("penalty partitions %s ready: %d pending, %d outputs re-sent", sorted(new),
@@ -131,6 +148,7 @@ class Pipeline:
         self.ticket_partitions -= gone
         name = self.topics.triggers.get_topic_name()
         gone_triggers = {tp.partition for tp in revoked if tp.topic == name}
+        self.frontier.forget((name, p) for p in gone_triggers)
         self.penalties.drop(gone_triggers)
         self.trigger_partitions -= gone_triggers
 

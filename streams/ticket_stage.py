@@ -106,9 +106,12 @@ class TicketStage:
             return
         metrics.observe_inbound(message.topic, parsed.type)
         stored = self._load(parsed.subject, message.partition)
+        latest = stored.state.last_time
         if not self.engine.receive(stored.state, parsed):
             metrics.observe_duplicate(message.topic)
             return
+        if latest is not None and parsed.time < latest:  # published after its moment passed
+            metrics.observe_late(message.topic)
         await self._advance(stored, self.now(message.partition), self._cause(message))
 
     async def _reject(self, event: faust.EventT, reason: str) -> None:
@@ -235,7 +238,8 @@ class TicketRecovery:
         for partition in partitions:
             self.stage.index.drop_partition(partition)
             self.stage.open_clocks.drop(partition)
-            self.stage.frontier.forget(partition)
+            self.stage.frontier.forget((t, partition)
+                                       for t in (*INBOUND_TOPICS, self.stage.clock_topic))
             for key in [k for k in self.stage.ticks if k[1] == partition]:
                 del self.stage.ticks[key]
 
@@ -244,7 +248,7 @@ class TicketRecovery:
         stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
         if stage.stream_clock:
             self._load_marks(partitions)
-        for topic in INBOUND_TOPICS:
+        for topic in (*INBOUND_TOPICS, stage.clock_topic):
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
         resent = seen = 0

@@ -31,6 +31,8 @@ CONTRACT: dict[str, tuple[str, set[str]]] = {
     "sla_events_in": ("counter", {"topic", "type"}),
     "sla_events_rejected": ("counter", {"topic", "reason"}),
     "sla_events_duplicate": ("counter", {"topic"}),
+    "sla_events_late": ("counter", {"topic"}),
+    "sla_input_reread": ("counter", {"topic"}),
     "sla_attributions": ("counter", {"department", "reason"}),
     "sla_outcomes": ("counter", {"type", "department", "metric"}),
     "sla_open_clocks": ("gauge", {"department", "metric"}),
@@ -70,6 +72,8 @@ def test_every_contract_metric_is_registered_with_its_type_and_labels() -> None:
         metrics.observe_outcome(outbound(event_type))
     metrics.observe_inbound("complaints", "complaint.received")
     metrics.observe_duplicate("complaints")
+    metrics.observe_late("ticket-events")
+    metrics.observe_input_reread("complaints")
     OpenClockCounts().update(0, [], [("logistics", "resolve")])
     metrics.observe_ledger_record("sla.met", inserted=True)
     metrics.observe_webhook_delivery("logistics", "delivered")

@@ -57,5 +57,47 @@ def test_a_forgotten_partition_is_trusted_until_started_again() -> None:
     frontier = OffsetFrontier()
     frontier.start(TP, 5)
     frontier.seen(TP, 7)
-    frontier.forget(2)
+    frontier.forget([TP])
     assert frontier.covers(TP, 1000) and frontier.held() == {}
+
+
+def test_a_gap_asks_once_to_read_again_and_the_re_read_fills_it() -> None:
+    """A taken-over partition's first message came at 26 with 22 committed: 22-25 were
+    skipped by the framework. The stage seeks back once; the re-read fills the gap."""
+    frontier = OffsetFrontier()
+    frontier.start(TP, 22)
+    frontier.seen(TP, 26)
+    assert frontier.read_again(TP) == 22
+    frontier.seen(TP, 27)
+    assert frontier.read_again(TP) is None  # once per gap
+    for offset in (22, 23, 24, 25, 26, 27):  # the re-read, 26 and 27 a second time
+        frontier.seen(TP, offset)
+    assert frontier.covers(TP, 27) and not frontier.covers(TP, 28)
+    assert frontier.held() == {}
+
+
+def test_a_gap_without_records_is_stepped_over_after_the_re_read_passes_it() -> None:
+    """Offsets 5 and 6 hold no records (transaction markers on a real cluster): the re-read
+    delivers 7 again, which proves it; the frontier steps over and ticks go on."""
+    frontier = OffsetFrontier()
+    frontier.start(TP, 5)
+    frontier.seen(TP, 7)
+    frontier.hold(TP, 8, "tick@8")
+    frontier.seen(TP, 8)
+    assert frontier.read_again(TP) == 5
+    assert frontier.release(TP) == []
+    frontier.seen(TP, 7)  # the re-read from 5 starts at 7 again
+    assert frontier.covers(TP, 8)
+    assert frontier.release(TP) == ["tick@8"]
+
+
+def test_messages_already_in_flight_before_the_seek_do_not_count_as_proof() -> None:
+    frontier = OffsetFrontier()
+    frontier.start(TP, 5)
+    frontier.seen(TP, 7)
+    assert frontier.read_again(TP) == 5
+    frontier.seen(TP, 8)  # fetched before the seek: new, not a repeat
+    assert not frontier.covers(TP, 5)
+    frontier.seen(TP, 5)
+    frontier.seen(TP, 6)
+    assert frontier.covers(TP, 8)
