@@ -38,6 +38,7 @@ class OffsetFrontier:
         self._waiting: dict[TopicPartition, list[tuple[int, Any]]] = {}
         self._reread: dict[TopicPartition, tuple[int, int]] = {}  # gap start, first beyond
         self._asked: dict[TopicPartition, int] = {}  # a seek back asked for, not yet done
+        self._still: dict[TopicPartition, tuple[int, float]] = {}  # next, since when
 
     def start(self, tp: TopicPartition, offset: int) -> None:
         """Everything before ``offset`` (the committed offset) was processed earlier."""
@@ -47,7 +48,8 @@ class OffsetFrontier:
     def forget(self, tps: Iterable[TopicPartition]) -> None:
         """Stop tracking ``tps`` (revoked): they are trusted until started again."""
         for tp in list(tps):
-            for table in (self._next, self._ahead, self._waiting, self._reread, self._asked):
+            for table in (self._next, self._ahead, self._waiting, self._reread, self._asked,
+                          self._still):
                 table.pop(tp, None)  # type: ignore[attr-defined]
 
     def seen(self, tp: TopicPartition, offset: int) -> None:
@@ -85,6 +87,28 @@ class OffsetFrontier:
     def read_again(self, tp: TopicPartition) -> int | None:
         """The offset to seek ``tp`` back to, once per gap (None: nothing to do)."""
         return self._asked.pop(tp, None)
+
+    def stalled(self, now: float, ends: dict[TopicPartition, int | None],
+                after: float) -> list[tuple[TopicPartition, int]]:
+        """(topic partition, offset to seek back to) for every partition that has not moved
+        for ``after`` seconds (``now`` is a monotonic time) although it has not reached its
+        end: what it knows to exist (``ends``: the log's end, as last fetched) or holds an
+        item for. This catches a skipped *tail*, which no later message reveals as a gap;
+        asked again every ``after`` seconds while nothing moves."""
+        out = []
+        for tp, nxt in self._next.items():
+            waiting = [offset + 1 for offset, _item in self._waiting.get(tp) or ()]
+            end = max([ends.get(tp) or 0, *waiting])
+            still = self._still.get(tp)
+            if nxt >= end or still is None or still[0] != nxt:
+                self._still[tp] = (nxt, now)
+            elif now - still[1] >= after:
+                self._still[tp] = (nxt, now)
+                out.append((tp, nxt))
+        return out
+
+    def tracked(self) -> list[TopicPartition]:
+        return list(self._next)
 
     def covers(self, tp: TopicPartition, offset: int) -> bool:
         """True when every message of ``tp`` up to ``offset`` has been processed."""

@@ -40,6 +40,7 @@ logger = logging.getLogger("sla_police.streams")
 SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
 WAKE_RESEND = 0.2  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
+STALL_AFTER = 3.0  # seconds an input partition may stand short of its end before a re-read
 
 
 class Pipeline:
@@ -169,6 +170,18 @@ class Pipeline:
             wake |= self._checkpoints_due(mono)
         if wake:
             await self._wake(sorted(wake))
+        await self._read_stalled_again(mono)
+
+    async def _read_stalled_again(self, mono: float) -> None:
+        """Seek back partitions whose processed offsets stopped short of their end."""
+        consumer, assigned = self.app.consumer, self.app.consumer.assignment()
+        ends = {tp: consumer.highwater(TP(*tp)) for tp in self.frontier.tracked()
+                if TP(*tp) in assigned}
+        for tp, offset in self.frontier.stalled(mono, ends, after=STALL_AFTER):
+            logger.warning("%s[%d]: nothing processed past offset %d for %.0f s although "
+                           "the log goes on; reading it again", *tp, offset, STALL_AFTER)
+            metrics.observe_input_reread(tp[0])
+            await self.app.consumer.seek(TP(*tp), offset)
 
     def _checkpoints_due(self, mono: float) -> set[int]:
         now, due = datetime.now(UTC), set()

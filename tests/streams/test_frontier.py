@@ -101,3 +101,27 @@ def test_messages_already_in_flight_before_the_seek_do_not_count_as_proof() -> N
     frontier.seen(TP, 5)
     frontier.seen(TP, 6)
     assert frontier.covers(TP, 8)
+
+
+def test_a_skipped_tail_is_read_again_when_nothing_moves() -> None:
+    """The last message (offset 24) of a partition was skipped: no later message shows the
+    gap, but the log's end (25) does, once nothing has moved for the stall period."""
+    frontier = OffsetFrontier()
+    frontier.start(TP, 20)
+    for offset in range(20, 24):
+        frontier.seen(TP, offset)
+    ends = {TP: 25}
+    assert frontier.stalled(100.0, ends, after=3) == []
+    assert frontier.stalled(102.0, ends, after=3) == []
+    assert frontier.stalled(103.0, ends, after=3) == [(TP, 24)]
+    assert frontier.stalled(104.0, ends, after=3) == []  # asked again only after 3 s more
+    frontier.seen(TP, 24)
+    assert frontier.stalled(110.0, ends, after=3) == []  # at its end: nothing to do
+
+
+def test_a_held_tick_counts_as_a_known_end() -> None:
+    frontier = OffsetFrontier()
+    frontier.start(TP, 0)
+    frontier.hold(TP, 4, "checkpoint")  # the end offsets of a wall-clock checkpoint: 5
+    assert frontier.stalled(0.0, {}, after=1) == []
+    assert frontier.stalled(1.0, {}, after=1) == [(TP, 0)]
