@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sla.config import load_config
-from sla.replay import ReplayResult, replay
 from sla.calendar import build_calendars
+from sla.config import load_config
 from sla.engine import SlaEngine
+from sla.replay import ReplayResult, replay
 from sla.testing import (
     acknowledged,
     assigned,
