@@ -233,8 +233,6 @@ def test_repeat_multiplier_and_monthly_cap() -> None:
 
 
 def test_acknowledgement_arriving_before_its_complaint_is_held() -> None:
-    from sla.engine import SlaEngine
-
     engine = SlaEngine(CONFIG)
     state = engine.new_ticket("T-11")
     engine.receive(state, acknowledged("T-11", "2026-11-16T09:20:00+08:00"))
@@ -272,8 +270,6 @@ def test_a_late_acknowledgement_does_not_undo_a_decided_breach() -> None:
     breached it; only then did an acknowledgement timed 10:30 reach the broker (published
     late). The breach stands, no `sla.met` follows it, and the resolve clock, which was
     still running, ends at the ticket's latest time (the breach at 11:00), not in the past."""
-    from sla.engine import SlaEngine
-
     engine = SlaEngine(CONFIG)
     state = engine.new_ticket("T-14")
     engine.receive(state, complaint("T-14", "2026-11-16T09:00:00+08:00"))
