@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-integration bench lint schemas clean prometheus dashboards
+.PHONY: run test test-fast test-integration bench lint schemas clean prometheus compose dashboards
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SLA Police needs Python 3.11 or newer")'
@@ -18,11 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/sla-police up --demo
 
-test: $(STAMP) prometheus
+test: $(STAMP) prometheus compose
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-fast: $(STAMP) prometheus
+test-fast: $(STAMP) prometheus compose
 	$(BIN)/pytest -m "not integration"
 
 test-integration: $(STAMP) prometheus
@@ -32,6 +32,10 @@ test-integration: $(STAMP) prometheus
 prometheus:
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
 		|| bash scripts/ensure_prometheus.sh >/dev/null
+
+# Docker Compose (the plugin, else Debian's docker-compose), to validate docker-compose.yml.
+compose:
+	@sh scripts/ensure_compose.sh >/dev/null
 
 dashboards: $(STAMP)
 	$(BIN)/python deploy/grafana/generate.py

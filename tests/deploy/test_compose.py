@@ -128,13 +128,35 @@ def test_dockerfile_installs_pinned_and_runs_the_worker_unprivileged() -> None:
             assert (ROOT / path).exists(), f"Dockerfile copies missing {path}"
 
 
-def test_docker_compose_accepts_the_file() -> None:
+def compose_command() -> list[str]:
+    """How to call Docker Compose: the plugin when Docker has it, else ``docker-compose``
+    (Debian's package, which ``scripts/ensure_compose.sh`` installs). Missing, the test fails:
+    a skipped check would let a broken compose file through unnoticed."""
     docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True,
-                                        timeout=30, check=False).returncode != 0:
-        pytest.skip("the docker compose plugin is not installed; the structure tests above "
-                    "still ran")
-    result = subprocess.run([docker, "compose", "-f", str(ROOT / "docker-compose.yml"),
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True,
+                                 timeout=30, check=False).returncode == 0:
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    if legacy is None:
+        pytest.fail("Docker Compose is not installed: run scripts/ensure_compose.sh (as root) to "
+                    "install Debian's docker-compose package", pytrace=False)
+    return [legacy]
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    result = subprocess.run([*compose_command(), "-f", str(ROOT / "docker-compose.yml"),
                              "config", "-q"], capture_output=True, text=True, timeout=60,
                             check=False, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_refuses_a_broken_file(tmp_path) -> None:
+    """The check can fail: an option Compose does not know is refused."""
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text((ROOT / "docker-compose.yml").read_text(encoding="utf-8").replace(
+        "services:\n", "services:\n  bogus:\n    image: busybox:1.36\n    restart_when: never\n",
+        1), encoding="utf-8")
+    result = subprocess.run([*compose_command(), "-f", str(broken), "config", "-q"],
+                            capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert result.returncode != 0
+    assert "restart_when" in result.stdout + result.stderr

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from sla.calendar import build_calendars
 from sla.config import load_config
+from sla.engine import SlaEngine
 from sla.replay import ReplayResult, replay
 from sla.testing import (
     acknowledged,
+    assigned,
+    cancelled,
     complaint,
     disputed,
     paused,
@@ -229,8 +233,6 @@ def test_repeat_multiplier_and_monthly_cap() -> None:
 
 
 def test_acknowledgement_arriving_before_its_complaint_is_held() -> None:
-    from sla.engine import SlaEngine
-
     engine = SlaEngine(CONFIG)
     state = engine.new_ticket("T-11")
     engine.receive(state, acknowledged("T-11", "2026-11-16T09:20:00+08:00"))
@@ -268,8 +270,6 @@ def test_a_late_acknowledgement_does_not_undo_a_decided_breach() -> None:
     breached it; only then did an acknowledgement timed 10:30 reach the broker (published
     late). The breach stands, no `sla.met` follows it, and the resolve clock, which was
     still running, ends at the ticket's latest time (the breach at 11:00), not in the past."""
-    from sla.engine import SlaEngine
-
     engine = SlaEngine(CONFIG)
     state = engine.new_ticket("T-14")
     engine.receive(state, complaint("T-14", "2026-11-16T09:00:00+08:00"))
@@ -286,3 +286,143 @@ def test_a_late_acknowledgement_does_not_undo_a_decided_breach() -> None:
                    resolved("T-14", "2026-11-16T10:45:00+08:00"),
                    until="2026-11-16T11:10:00+08:00")
     assert not of(replayed, "sla.breached")  # replay orders by time: the difference
+
+
+def test_events_at_the_exact_due_instant_are_applied_before_the_deadline() -> None:
+    """Mon 2026-11-16 09:00, logistics. acknowledge 2h is due 11:00 and the acknowledgement
+    comes at 11:00:00: met with exactly the target used. resolve 16h: Mon 7.5h + Tue 7.5h,
+    Wed 09:00-10:00 -> due Wed 11-18 10:00, and the ticket is transferred to billing at
+    10:00:00: logistics' clock is cancelled with the full target, not breached or fined."""
+    result = run(
+        complaint("T-15", "2026-11-16T09:00:00+08:00"),
+        acknowledged("T-15", "2026-11-16T11:00:00+08:00"),
+        transferred("T-15", "2026-11-18T10:00:00+08:00", to="billing"),
+        until="2026-11-18T10:30:00+08:00",
+    )
+    [ack] = of(result, "sla.met", "acknowledge")
+    assert ack.data.due_at == ack.data.completed_at == at("2026-11-16T11:00:00+08:00")
+    assert ack.data.elapsed_seconds == ack.data.target_seconds == 7200
+    [gone] = of(result, "sla.cancelled")
+    assert (gone.data.department, gone.data.metric, gone.data.reason) == (
+        "logistics", "resolve", "transferred")
+    assert gone.data.due_at == gone.data.cancelled_at == at("2026-11-18T10:00:00+08:00")
+    assert gone.data.elapsed_seconds == 16 * 3600
+    assert of(result, "sla.breached") == []
+    assert of(result, "penalty.assessed") == []
+
+
+def test_transfer_while_paused_starts_the_new_departments_resolve_clock_paused() -> None:
+    """Mon 2026-11-16 09:00 logistics, acknowledged 09:10, paused awaiting the customer
+    at 10:00 (resolve used 1h), transferred to billing Mon 11:00 while still paused.
+    Logistics' resolve clock is cancelled with the 1h it had. Billing's acknowledge
+    clock runs (11-12, 13:30-14:00: 1.5h when acknowledged at 14:00); its resolve clock
+    starts paused and counts from the resumption Tue 09:00: Tue 7.5h + Wed 7.5h,
+    Thu 09:00-10:00 -> breach Thu 11-19 10:00. Warnings: 8h -> Wed 09:30;
+    12.8h -> Wed 09:00 + 5h18m = 09-12, 13:30-15:48."""
+    result = run(
+        complaint("T-16", "2026-11-16T09:00:00+08:00"),
+        acknowledged("T-16", "2026-11-16T09:10:00+08:00"),
+        paused("T-16", "2026-11-16T10:00:00+08:00"),
+        transferred("T-16", "2026-11-16T11:00:00+08:00", to="billing"),
+        acknowledged("T-16", "2026-11-16T14:00:00+08:00", event_id="ack-billing-16"),
+        resumed("T-16", "2026-11-17T09:00:00+08:00"),
+        until="2026-11-19T12:00:00+08:00",
+    )
+    [gone] = of(result, "sla.cancelled")
+    assert (gone.data.department, gone.data.metric, gone.data.elapsed_seconds) == (
+        "logistics", "resolve", 3600)
+    [billing_ack] = [m for m in of(result, "sla.met", "acknowledge")
+                     if m.data.department == "billing"]
+    assert billing_ack.data.elapsed_seconds == 5400
+    [breach] = of(result, "sla.breached", "resolve")
+    assert (breach.data.department, breach.data.started_at, breach.data.breached_at) == (
+        "billing", at("2026-11-16T11:00:00+08:00"), at("2026-11-19T10:00:00+08:00"))
+    warnings = [(w.data.department, w.data.threshold, w.data.warned_at)
+                for w in of(result, "sla.warning", "resolve")]
+    assert warnings == [("billing", 0.5, at("2026-11-18T09:30:00+08:00")),
+                        ("billing", 0.8, at("2026-11-18T15:48:00+08:00"))]
+
+
+def test_events_after_the_ticket_is_cancelled_change_nothing() -> None:
+    """Cancelled Mon 2026-11-16 10:00, an hour after the complaint: both clocks end as
+    cancelled with 1h used. What the CRM sends afterwards (an acknowledgement, a transfer,
+    an assignment, a reopening, a resolution) starts, stops and moves nothing, and no
+    deadline fires in the days after."""
+    result = run(
+        complaint("T-17", "2026-11-16T09:00:00+08:00"),
+        cancelled("T-17", "2026-11-16T10:00:00+08:00"),
+        acknowledged("T-17", "2026-11-16T10:30:00+08:00"),
+        transferred("T-17", "2026-11-16T11:00:00+08:00", to="billing"),
+        assigned("T-17", "2026-11-16T11:30:00+08:00", "stores"),
+        reopened("T-17", "2026-11-17T09:00:00+08:00"),
+        resolved("T-17", "2026-11-17T10:00:00+08:00"),
+        until="2026-11-20T00:00:00+08:00",
+    )
+    assert [e.type for e in result.outputs] == [
+        "sla.attributed", "sla.cancelled", "sla.cancelled"]
+    assert {(c.data.metric, c.data.reason, c.data.elapsed_seconds)
+            for c in of(result, "sla.cancelled")} == {
+        ("acknowledge", "ticket_cancelled", 3600), ("resolve", "ticket_cancelled", 3600)}
+    state = result.tickets["T-17"]
+    assert (state.department, state.clocks) == ("logistics", [])
+
+
+LOSING_THE_TICKET = {
+    "transferred": ([transferred("T-18", "2026-11-16T10:30:00+08:00", to="billing")],
+                    "billing"),
+    "reassigned": ([assigned("T-18", "2026-11-16T10:30:00+08:00", "stores")], "stores"),
+    "dispute_upheld": ([disputed("T-18", "2026-11-16T10:00:00+08:00", "logistics",
+                                 event_id="dispute-18"),
+                        ruled("T-18", "2026-11-16T10:30:00+08:00", "dispute-18", "upheld",
+                              to="stores")], "stores"),
+    "ticket_cancelled": ([cancelled("T-18", "2026-11-16T10:30:00+08:00")], None),
+}
+
+
+@pytest.mark.parametrize("reason", sorted(LOSING_THE_TICKET))
+def test_each_way_of_losing_a_ticket_cancels_the_clocks_with_its_reason(reason: str) -> None:
+    """Logistics holds a ticket from Mon 2026-11-16 09:00 and loses it at 10:30 (1.5h of
+    working time): both its clocks end as cancelled with that reason and 5400 s; the
+    new holder, if any, starts its own clocks at 10:30."""
+    events, new_holder = LOSING_THE_TICKET[reason]
+    result = run(complaint("T-18", "2026-11-16T09:00:00+08:00"), *events,
+                 until="2026-11-16T11:00:00+08:00")
+    ended = {(c.data.department, c.data.metric, c.data.reason, c.data.elapsed_seconds,
+              c.data.cancelled_at) for c in of(result, "sla.cancelled")}
+    assert ended == {("logistics", metric, reason, 5400, at("2026-11-16T10:30:00+08:00"))
+                     for metric in ("acknowledge", "resolve")}
+    running = {(c.department, c.metric, c.started_at) for c in result.tickets["T-18"].clocks}
+    expected = set() if new_holder is None else {
+        (new_holder, metric, at("2026-11-16T10:30:00+08:00"))
+        for metric in ("acknowledge", "resolve")}
+    assert running == expected
+
+
+def test_deadlines_past_the_last_official_holiday_year_are_provisional() -> None:
+    """The pinned `holidays` package knows the State Council notices up to 2026.
+    Wed 2026-12-30 09:00: acknowledge due 11:00 the same day is official. resolve 16h:
+    Dec 30 7.5h + Dec 31 7.5h, Fri 2027-01-01 (New Year, estimated) and the weekend
+    closed, Mon Jan 4 09:00-10:00 -> due 2027-01-04 10:00: provisional. A P1 on the 24x7
+    calendar (no holidays) is never provisional, even in 2027. Once an operator
+    transcribes the 2027 notice (here: only Jan 1 off), the same breach is official."""
+    events = [complaint("T-19", "2026-12-30T09:00:00+08:00"),
+              acknowledged("T-19", "2026-12-30T10:00:00+08:00"),
+              complaint("T-20", "2027-02-08T09:00:00+08:00", priority="P1")]
+    until = at("2027-02-09T00:00:00+08:00")
+    estimated = replay(events, CONFIG, until=until)
+    [ack] = of(estimated, "sla.met", "acknowledge")
+    assert (ack.subject, ack.data.due_at, ack.data.provisional) == (
+        "T-19", at("2026-12-30T11:00:00+08:00"), False)
+    breaches = {(b.subject, b.data.metric): (b.data.breached_at, b.data.provisional)
+                for b in of(estimated, "sla.breached")}
+    assert breaches == {
+        ("T-19", "resolve"): (at("2027-01-04T10:00:00+08:00"), True),
+        ("T-20", "acknowledge"): (at("2027-02-08T09:30:00+08:00"), False),
+        ("T-20", "resolve"): (at("2027-02-08T13:00:00+08:00"), False),
+    }
+    notice = {2027: {"closed": ["2027-01-01"], "workdays": []}}
+    engine = SlaEngine(CONFIG, build_calendars(CONFIG.calendars, notice))
+    official = replay(events, CONFIG, until=until, engine=engine)
+    [breach] = [b for b in of(official, "sla.breached", "resolve") if b.subject == "T-19"]
+    assert (breach.data.breached_at, breach.data.provisional) == (
+        at("2027-01-04T10:00:00+08:00"), False)
