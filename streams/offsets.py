@@ -3,16 +3,31 @@
 :func:`committed_offsets` asks the group coordinator (OffsetFetch) with a short-lived
 group-less client: recovery callbacks run before Faust seeks to the committed offsets,
 so the worker's consumer does not know them yet. What this worker's consumer last
-committed (no I/O) is :func:`streams._faust.known_committed`: it reads a Faust internal.
+committed (no I/O) is :class:`KnownCommitted`, the stages' committed-offset source: it
+reads a Faust internal through :func:`streams._faust.known_committed`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-__all__ = ["committed_offsets"]
+from streams._faust import known_committed
+
+__all__ = ["KnownCommitted", "committed_offsets"]
+
+
+class KnownCommitted:
+    """What ``app``'s consumer last committed: the production
+    :class:`streams.interfaces.CommittedOffsets` (the stages prune their outboxes with it)."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+
+    def committed(self, topic: str, partition: int) -> int | None:
+        return known_committed(self.app, topic, partition)
 
 
 async def committed_offsets(bootstrap: str, group_id: str,

@@ -37,7 +37,7 @@ from datetime import datetime
 
 from sla.codec import decode_book, decode_history, encode_book, encode_history
 from sla.penalties import PenaltyBook, PenaltyRecord
-from streams.table_writes import DirectTable
+from streams.interfaces import KeyValueStore
 
 __all__ = ["HISTORY_CHUNK", "BookStore"]
 
@@ -71,7 +71,7 @@ class _Cached:
 class BookStore:
     """Loads and saves department books of the department stage (see module doc)."""
 
-    def __init__(self, state: DirectTable, records: Records) -> None:
+    def __init__(self, state: KeyValueStore, records: Records) -> None:
         self.state, self.records = state, records
         self.cached: dict[str, _Cached] = {}
 

@@ -43,11 +43,9 @@ from sla.codec import decode_records, encode_records
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
-from streams._faust import known_committed, partition_rows
-from streams.emit import Emitter
+from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
 from streams.penalty_books import BookStore
-from streams.table_writes import ChangelogWriter, DirectTable
-from streams.topics import WATERMARK, Topics
+from streams.topics import WATERMARK
 
 __all__ = ["OUTBOX_CHUNK", "PenaltyStage"]
 
@@ -61,7 +59,7 @@ OUTBOX_CHUNK = 200
 class _Records(MutableMapping[str, list[PenaltyRecord]]):
     """A department's per-ticket penalty records, stored under their own table keys."""
 
-    def __init__(self, table: DirectTable, department: str) -> None:
+    def __init__(self, table: KeyValueStore, department: str) -> None:
         self.table, self.prefix = table, f"rec|{department}|"
 
     def __getitem__(self, ticket: str) -> list[PenaltyRecord]:
@@ -84,12 +82,15 @@ class _Records(MutableMapping[str, list[PenaltyRecord]]):
 
 
 class PenaltyStage:
-    def __init__(self, app: faust.App, config: SlaConfig, topics: Topics,
-                 emitter: Emitter, writer: ChangelogWriter) -> None:
-        self.app, self.engine, self.emitter = app, PenaltyEngine(config), emitter
-        self.sources, self.topic_name = topics.partitions, topics.triggers.get_topic_name()
-        self.state = writer.table(app.Table("penalty-state", key_type=bytes,
-                                            value_type=bytes, partitions=topics.partitions))
+    """Per message of the triggers topic ``topic_name``, fed by ``sources`` ticket
+    partitions; what it reaches comes in as interfaces (:mod:`streams.interfaces`):
+    ``state`` rows are :func:`state_partition`'s layout."""
+
+    def __init__(self, config: SlaConfig, emitter: OutputSink, *, sources: int,
+                 topic_name: str, state: KeyValueStore, commits: CommittedOffsets) -> None:
+        self.engine, self.emitter, self.commits = PenaltyEngine(config), emitter, commits
+        self.sources, self.topic_name = sources, topic_name
+        self.state = state
         self.books = BookStore(self.state, lambda department: _Records(self.state, department))
         self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
         self.marks: dict[int, dict[int, datetime]] = {}
@@ -201,7 +202,7 @@ class PenaltyStage:
 
     def _committed(self, partition: int) -> int:
         """Committed offset of this worker's triggers partition; -1 while unknown."""
-        offset = known_committed(self.app, self.topic_name, partition)
+        offset = self.commits.committed(self.topic_name, partition)
         return -1 if offset is None else offset
 
     # -- recovery ----------------------------------------------------------------------
@@ -217,8 +218,7 @@ class PenaltyStage:
         """Reload pending triggers and watermarks of ``partitions``; re-emit outbox entries
         whose cause (a triggers-topic offset) is not committed. Returns outputs re-sent."""
         resent = 0
-        for partition, key, value in partition_rows(self.state.table, partitions,
-                                                        state_partition):
+        for partition, key, value in self.state.rows(partitions):
             kind, _, rest = key.decode().partition("|")
             if kind == "mark":
                 source = int(rest.split("|")[1])

@@ -22,15 +22,14 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
 from streams import metrics
-from streams._faust import partition_rows
 from streams.config import StreamSettings
 from streams.emit import Emitter
 from streams.end_offset_probe import EndOffsetProbe
-from streams.offsets import committed_offsets
-from streams.penalty_stage import PenaltyStage
+from streams.offsets import KnownCommitted, committed_offsets
+from streams.penalty_stage import PenaltyStage, state_partition
 from streams.recovery import actives_ready
 from streams.table_writes import ChangelogWriter
-from streams.ticket_stage import TicketRecovery, TicketStage, ticket_partition
+from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
 from streams.ticket_store import decode_prefix
 from streams.topics import WAKE, Checkpoint, Topics, define_topics
 
@@ -51,9 +50,18 @@ class Pipeline:
         self.topics: Topics = define_topics(app, settings)
         self.emitter = Emitter(app, self.topics)
         self.writer = ChangelogWriter(app)  # every write of the stages' tables
-        self.tickets = TicketStage(app, SlaEngine(config), self.topics, self.emitter,
-                                   settings.clock, self.writer)
-        self.penalties = PenaltyStage(app, config, self.topics, self.emitter, self.writer)
+        raw = {"key_type": bytes, "value_type": bytes, "partitions": self.topics.partitions}
+        self.ticket_table = app.Table("tickets", **raw)  # also served by the web view
+        commits = KnownCommitted(app)
+        self.tickets = TicketStage(
+            SlaEngine(config), self.emitter, settings.clock, commits=commits,
+            clock_topic=self.topics.clock.get_topic_name(),
+            tickets=self.writer.table(self.ticket_table, ticket_partition),
+            marks=self.writer.table(app.Table("clock-marks", **raw), mark_partition))
+        self.penalties = PenaltyStage(
+            config, self.emitter, sources=self.topics.partitions, commits=commits,
+            topic_name=self.topics.triggers.get_topic_name(),
+            state=self.writer.table(app.Table("penalty-state", **raw), state_partition))
         self.recovery = TicketRecovery(self.tickets)
         self.frontier = self.tickets.frontier  # every input partition's processed offsets
         self.ticket_partitions: set[int] = set()
@@ -143,6 +151,11 @@ class Pipeline:
         return await committed_offsets(self.settings.kafka_bootstrap or "", self.app.conf.id,
                                        tps)
 
+    def active_ticket_partitions(self) -> set[int]:
+        """The ticket partitions assigned to this worker (rebuilt or not yet)."""
+        assigned = self.app.assignor.assigned_actives()
+        return {tp.partition for tp in assigned if tp.topic == COMPLAINTS}
+
     async def on_revoked(self, sender: Any, revoked: set, **_: Any) -> None:
         gone = {tp.partition for tp in revoked if tp.topic == COMPLAINTS}
         self.recovery.drop(gone)
@@ -165,7 +178,7 @@ class Pipeline:
         if mono - self.last_sweep >= SWEEP_INTERVAL:
             self.last_sweep = mono
             wake |= self.sweep()
-        wake |= self.recovery.active_partitions() - self.ticket_partitions  # rebuild them
+        wake |= self.active_ticket_partitions() - self.ticket_partitions  # rebuild them
         if self.settings.clock == "wall":
             wake |= self._checkpoints_due(mono)
         if wake:
@@ -210,8 +223,7 @@ class Pipeline:
         """Safety net: index any stored ticket with a wake-up the index lacks; return
         the partitions that gained entries (they get a wake-up)."""
         fixed: set[int] = set()
-        for _partition, key, value in partition_rows(self.tickets.tickets.table,
-                                                     self.ticket_partitions, ticket_partition):
+        for _partition, key, value in self.tickets.tickets.rows(self.ticket_partitions):
             prefix = decode_prefix(value)
             ticket = key.decode()
             if prefix.wakeup is not None and ticket not in self.tickets.index:

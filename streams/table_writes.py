@@ -28,11 +28,15 @@ that failed, so the changelog never lags the store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import faust
 from faust.streams import current_event
 from faust.types import TP
+
+from streams._faust import partition_rows
+from streams.interfaces import PartitionOf
 
 __all__ = ["ChangelogWriter", "DirectTable"]
 
@@ -44,9 +48,11 @@ class ChangelogWriter:
         self.app = app
         self.queued: list[tuple[DirectTable, bytes, bytes | None, int]] = []
 
-    def table(self, table: faust.Table) -> DirectTable:
-        """Write ``table`` through this writer (all of its writes, from now on)."""
-        return DirectTable(self, table)
+    def table(self, table: faust.Table, partition_of: PartitionOf) -> DirectTable:
+        """Write ``table`` through this writer (all of its writes, from now on);
+        ``partition_of`` tells a row's partition from its layout (for :meth:`DirectTable.rows`
+        on Faust's memory store)."""
+        return DirectTable(self, table, partition_of)
 
     async def send(self) -> int:
         """Hand every queued record to the producer, in write order; return how many."""
@@ -59,10 +65,12 @@ class ChangelogWriter:
 
 
 class DirectTable:
-    """A bytes-to-bytes Faust table read from its store and written via a writer."""
+    """A bytes-to-bytes Faust table read from its store and written via a writer: the
+    production :class:`streams.interfaces.KeyValueStore`."""
 
-    def __init__(self, writer: ChangelogWriter, table: faust.Table) -> None:
-        self.writer, self.table = writer, table
+    def __init__(self, writer: ChangelogWriter, table: faust.Table,
+                 partition_of: PartitionOf) -> None:
+        self.writer, self.table, self.partition_of = writer, table, partition_of
         self._topic_name: str | None = None
 
     @property
@@ -81,6 +89,10 @@ class DirectTable:
     def __delitem__(self, key: bytes) -> None:
         del self.table.data[key]
         self.writer.queued.append((self, key, None, _event_partition()))
+
+    def rows(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
+        """``(partition, key, value)`` of every row of ``partitions`` (``partition_rows``)."""
+        return partition_rows(self.table, partitions, self.partition_of)
 
     def persisted(self, pending: Any) -> None:
         """Done-callback of a changelog send: remember its offset as persisted."""

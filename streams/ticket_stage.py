@@ -21,12 +21,10 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from streams import metrics
-from streams._faust import known_committed, partition_rows
 from streams.deadlines import DeadlineIndex
-from streams.emit import Emitter
 from streams.frontier import OffsetFrontier
+from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
 from streams.open_clocks import OpenClockCounts, clock_pairs, stored_clock_pairs
-from streams.table_writes import ChangelogWriter
 from streams.ticket_store import (
     Cause,
     StoredTicket,
@@ -34,7 +32,7 @@ from streams.ticket_store import (
     decode_stored,
     encode_stored,
 )
-from streams.topics import TICK, WAKE, Checkpoint, Topics
+from streams.topics import TICK, WAKE, Checkpoint
 
 __all__ = ["TicketRecovery", "TicketStage", "mark_partition", "ticket_partition"]
 
@@ -42,18 +40,21 @@ logger = logging.getLogger("sla_police.streams")
 
 
 class TicketStage:
-    def __init__(self, app: faust.App, engine: SlaEngine, topics: Topics, emitter: Emitter,
-                 clock_mode: str, writer: ChangelogWriter) -> None:
-        self.app, self.engine, self.topics, self.emitter = app, engine, topics, emitter
+    """Per message of the ticket input; what it reaches comes in as interfaces
+    (:mod:`streams.interfaces`): ``tickets`` rows are :func:`ticket_partition`'s layout,
+    ``marks`` rows :func:`mark_partition`'s."""
+
+    def __init__(self, engine: SlaEngine, emitter: OutputSink, clock_mode: str, *,
+                 clock_topic: str, tickets: KeyValueStore, marks: KeyValueStore,
+                 commits: CommittedOffsets) -> None:
+        self.engine, self.emitter, self.commits = engine, emitter, commits
         self.stream_clock = clock_mode == "stream"
-        raw = {"key_type": bytes, "value_type": bytes, "partitions": topics.partitions}
-        self.tickets = writer.table(app.Table("tickets", **raw))
-        self.marks = writer.table(app.Table("clock-marks", **raw))
+        self.tickets, self.marks = tickets, marks
         self.index = DeadlineIndex()
         self.open_clocks = OpenClockCounts()  # the sla_open_clocks gauge
         self.ticks: dict[tuple[str, int], datetime] = {}
         self.frontier = OffsetFrontier()  # ticks wait until no earlier message is missing
-        self.clock_topic = topics.clock.get_topic_name()
+        self.clock_topic = clock_topic
         self.topic_ids = {COMPLAINTS: 0, TICKET_EVENTS: 1, self.clock_topic: 2}
 
     # -- dispatch ------------------------------------------------------------------
@@ -209,7 +210,7 @@ class TicketStage:
         """
         out: dict[int, int] = {}
         for topic, index in self.topic_ids.items():
-            offset = known_committed(self.app, topic, partition)
+            offset = self.commits.committed(topic, partition)
             if offset is not None:
                 out[index] = offset
         return out
@@ -229,10 +230,6 @@ class TicketRecovery:
     def __init__(self, stage: TicketStage) -> None:
         self.stage = stage
         self.tickets_seen = 0
-
-    def active_partitions(self) -> set[int]:
-        assigned = self.stage.app.assignor.assigned_actives()
-        return {tp.partition for tp in assigned if tp.topic == COMPLAINTS}
 
     def drop(self, partitions: set[int]) -> None:
         for partition in partitions:
@@ -254,8 +251,7 @@ class TicketRecovery:
         resent = seen = 0
         for partition in partitions:
             stage.open_clocks.drop(partition)
-        for _partition, key, value in partition_rows(stage.tickets.table, partitions,
-                                                     ticket_partition):
+        for _partition, key, value in stage.tickets.rows(partitions):
             prefix = decode_prefix(value)
             seen += 1
             stage.open_clocks.add(prefix.partition, stored_clock_pairs(value))
@@ -278,8 +274,7 @@ class TicketRecovery:
         return count
 
     def _load_marks(self, partitions: set[int]) -> None:
-        for partition, key, value in partition_rows(self.stage.marks.table, partitions,
-                                                        mark_partition):
+        for partition, key, value in self.stage.marks.rows(partitions):
             topic = key.decode().rsplit("|", 1)[0]
             self.stage.ticks[(topic, partition)] = datetime.fromisoformat(value.decode())
 

@@ -37,7 +37,7 @@ def add_views(app: faust.App, pipeline: Pipeline) -> None:
 
     @app.page("/tickets/{ticket}/")
     class TicketView(View):
-        @app.table_route(table=pipeline.tickets.tickets.table, match_info="ticket")
+        @app.table_route(table=pipeline.ticket_table, match_info="ticket")
         async def get(self, request: Request, ticket: str) -> Response:
             value = pipeline.tickets.tickets.get(ticket.encode())
             if value is None:
@@ -51,7 +51,7 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
     return {
         "ready": actives_ready(app),
         "clock": pipeline.settings.clock,
-        "ticket_partitions": sorted(pipeline.recovery.active_partitions()),
+        "ticket_partitions": sorted(pipeline.active_ticket_partitions()),
         "rebuilt_partitions": sorted(pipeline.ticket_partitions),
         "deadlines_indexed": len(pipeline.tickets.index),
         "clocks": partition_clocks(pipeline),

@@ -1,82 +1,192 @@
-"""The department stage survives a trigger it cannot apply without losing the others.
+"""The department stage on fakes (:mod:`streams.fakes`): triggers and watermarks in,
+penalties out, in the order replay applies them.
 
-A unit test with fakes: the stage's table is Faust's memory store (no broker), the
-emitter a list. The integration tier runs the real thing.
+No broker and no Faust app: the stage gets a recording emitter, a dict-backed
+``penalty-state`` table and committed offsets the test sets, and is fed messages of the
+triggers topic through ``process``. Penalties are compared with :func:`sla.replay.replay`
+of the complaints that caused the triggers. Triggers partition 0, four ticket partitions.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-import streams.table_writes
+from models import CloudEvent
 from sla.config import load_config
-from sla.penalties import PenaltyEngine
+from sla.penalties import PenaltyBook, PenaltyEngine
 from sla.replay import replay
 from sla.testing import complaint
-from streams.app import create_app
-from streams.config import StreamSettings
-from streams.emit import Emitter
-from streams.penalty_stage import PenaltyStage
-from streams.table_writes import ChangelogWriter
-from streams.topics import define_topics
+from streams.fakes import DictStore, FakeEvent, RecordingEmitter, SettableCommitted
+from streams.penalty_stage import PenaltyStage, state_partition
+from streams.topics import WATERMARK
 
 CONFIG = load_config(Path(__file__).parents[2] / "deploy" / "config" / "sla-police.yaml")
+TRIGGERS = "sla-police-test-penalty-triggers"
+SOURCES = 4
+TUESDAY = "2026-11-03T00:00:00+08:00"
+COMPLAINTS = [complaint(f"T-{n}", f"2026-11-02T09:0{n}:00+08:00") for n in (1, 2, 3)]
 
 
-@pytest.fixture
-def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PenaltyStage:
-    settings = StreamSettings(kafka_bootstrap="127.0.0.1:9", data_dir=tmp_path,
-                              table_store="memory://", topic_partitions=4)
-    app = create_app(settings, web_enabled=False)  # never started: no broker needed
-    topics = define_topics(app, settings)
-    stage = PenaltyStage(app, CONFIG, topics, Emitter(app, topics), ChangelogWriter(app))
-    monkeypatch.setattr(streams.table_writes, "_event_partition", lambda: 0)
-    monkeypatch.setattr(stage, "_committed", lambda partition: -1)
-    sent: list = []
+class Rig:
+    def __init__(self, state: DictStore | None = None) -> None:
+        self.emitter, self.commits = RecordingEmitter(), SettableCommitted()
+        self.state = state if state is not None else DictStore(state_partition)
+        self.stage = PenaltyStage(CONFIG, self.emitter, sources=SOURCES, topic_name=TRIGGERS,
+                                  state=self.state, commits=self.commits)
+        self.offset = 0
 
-    async def publish(events) -> None:
-        sent.extend(events)
+    async def feed(self, *events: FakeEvent) -> None:
+        for event in events:
+            await self.stage.process(event)
 
-    monkeypatch.setattr(stage.emitter, "publish", publish)
-    stage.sent = sent  # type: ignore[attr-defined]
-    return stage
+    def next_offset(self) -> int:
+        self.offset += 1
+        return self.offset - 1
+
+    def trigger(self, event: CloudEvent) -> FakeEvent:
+        return FakeEvent(TRIGGERS, 0, self.next_offset(), event.data.department.encode(),
+                         event.to_json().encode())
+
+    def watermark(self, source: int, when: str = TUESDAY) -> FakeEvent:
+        return FakeEvent(TRIGGERS, 0, self.next_offset(),
+                         headers={WATERMARK: f"{source}|{when}".encode()})
+
+    def watermarks(self, when: str = TUESDAY) -> list[FakeEvent]:
+        return [self.watermark(source, when) for source in range(SOURCES)]
+
+    def penalties(self) -> list[str]:
+        return penalties(self.emitter.published)
 
 
-def attributions() -> list:
-    """Three logistics complaints on Monday morning: their ``sla.attributed`` triggers."""
-    events = [complaint(f"T-{n}", f"2026-11-02T09:0{n}:00+08:00") for n in (1, 2, 3)]
-    outputs = replay(events, CONFIG).outputs
-    return [e for e in outputs if PenaltyEngine.is_trigger(e)]
+def penalties(events: list[CloudEvent]) -> list[str]:
+    return [e.to_json() for e in events if e.type.startswith("penalty.")]
 
 
-def test_a_trigger_that_cannot_be_applied_is_skipped_and_the_rest_are_fined(
-        stage: PenaltyStage, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bug makes the penalty engine fail on T-2's trigger, the second of three in a
-    drain. The drain fails (the pipeline dead-letters its message); T-1's penalty, already
-    computed, is not lost: the next watermark fines T-1 and T-3, and T-2 is skipped."""
-    triggers = attributions()
-    department = triggers[0].data.department
-    for trigger in triggers:
-        stage._buffer(0, department, trigger.to_json())
-    apply = stage.engine.apply
+def triggers() -> list[CloudEvent]:
+    """The ``sla.attributed`` triggers of three logistics complaints on Monday morning."""
+    return [e for e in replay(COMPLAINTS, CONFIG).outputs if PenaltyEngine.is_trigger(e)]
 
-    def buggy(book, event):
-        if event.subject == "T-2":
+
+#: What replay fines for them: the order matters (repeat multipliers).
+EXPECTED = penalties(replay(COMPLAINTS, CONFIG).outputs)
+
+
+async def test_triggers_wait_for_every_source_then_drain_in_time_order() -> None:
+    rig = Rig()
+    await rig.feed(*[rig.trigger(t) for t in reversed(triggers())])
+    await rig.feed(*rig.watermarks()[:-1])
+    assert rig.emitter.published == []  # partition 3 has promised nothing yet
+
+    await rig.feed(rig.watermark(SOURCES - 1))
+    assert len(EXPECTED) == 3 and rig.penalties() == EXPECTED
+    assert not [key for key in rig.state.data if key.startswith(b"pending|")]
+
+
+async def test_a_trigger_behind_the_watermarks_waits_for_the_next_one() -> None:
+    rig = Rig()
+    first, *rest = triggers()
+    await rig.feed(rig.trigger(first), *rig.watermarks())
+    await rig.feed(*[rig.trigger(t) for t in rest])
+    assert len(rig.penalties()) == 1
+
+    await rig.feed(rig.watermark(0))
+    assert rig.penalties() == EXPECTED
+
+
+async def test_a_redelivered_pending_trigger_is_fined_once() -> None:
+    rig = Rig()
+    await rig.feed(*[rig.trigger(t) for t in triggers() + triggers()], *rig.watermarks())
+    assert rig.penalties() == EXPECTED
+
+
+class FailingBookWrites(DictStore):
+    """A table whose next ``failures`` book writes fail (a store or producer error)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(state_partition)
+        self.failures = failures
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        if key.startswith(b"book|") and self.failures:
+            self.failures -= 1
+            raise OSError("disk full")
+        super().__setitem__(key, value)
+
+
+async def test_a_failed_drain_puts_its_triggers_back() -> None:
+    rig = Rig(FailingBookWrites(failures=1))
+    await rig.feed(*[rig.trigger(t) for t in triggers()], *rig.watermarks()[:-1])
+    with pytest.raises(OSError):
+        await rig.feed(rig.watermark(SOURCES - 1))
+    assert rig.emitter.published == []
+    assert len(rig.stage.pending[0]) == 3
+    assert len([key for key in rig.state.data if key.startswith(b"pending|")]) == 3
+
+    await rig.feed(rig.watermark(0))
+    assert rig.penalties() == EXPECTED
+
+
+class FailsOn(PenaltyEngine):
+    """A penalty engine with a bug that shows on one ticket's trigger."""
+
+    def __init__(self, ticket: str) -> None:
+        super().__init__(CONFIG)
+        self.ticket = ticket
+
+    def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
+        if event.subject == self.ticket:
             raise ZeroDivisionError("a bug")
-        return apply(book, event)
+        return super().apply(book, event)
 
-    monkeypatch.setattr(stage.engine, "apply", buggy)
-    for source in range(4):
-        stage._mark(0, source, "2026-11-03T00:00:00+08:00")
+
+async def test_a_trigger_that_cannot_be_applied_is_skipped_and_the_rest_are_fined() -> None:
+    """The engine fails on T-2's trigger, the second of three in a drain. The drain fails
+    (the pipeline dead-letters its message); T-1's penalty, already computed, is not lost:
+    the next watermark fines T-1 and T-3, and T-2 is skipped."""
+    rig = Rig()
+    rig.stage.engine = FailsOn("T-2")
+    await rig.feed(*[rig.trigger(t) for t in triggers()], *rig.watermarks()[:-1])
     with pytest.raises(ZeroDivisionError):
-        asyncio.run(stage._drain(0, offset=10))
-    assert stage.sent == []
-    assert [item[1] for item in sorted(stage.pending[0])] == [triggers[0].id, triggers[2].id]
+        await rig.feed(rig.watermark(SOURCES - 1))
+    assert rig.emitter.published == []
 
-    asyncio.run(stage._drain(0, offset=11))
-    fined = {e.subject for e in stage.sent if e.type == "penalty.assessed"}
+    await rig.feed(rig.watermark(0))
+    fined = {e.subject for e in rig.emitter.published if e.type == "penalty.assessed"}
     assert fined == {"T-1", "T-3"}
-    assert stage.pending[0] == []
+    assert rig.stage.pending[0] == []
+
+
+async def drained_once() -> tuple[Rig, int]:
+    """Two triggers fined by a drain; the third still pending (after the watermarks).
+    Returns the rig and the offset of the watermark that caused the drain."""
+    rig = Rig()
+    *early, late = triggers()
+    await rig.feed(*[rig.trigger(t) for t in early], *rig.watermarks(late.time.isoformat()))
+    await rig.feed(rig.trigger(late))
+    assert len(rig.penalties()) == 2
+    return rig, SOURCES + 1
+
+
+async def test_a_rebuild_re_emits_the_outbox_rows_whose_cause_is_not_committed() -> None:
+    """A worker taking the partition over (same table, fresh memory) re-sends the drain's
+    outputs while its watermark is not committed, reloads the pending trigger and marks."""
+    old, cause = await drained_once()
+    new = Rig(old.state)
+    assert await new.stage.rebuild({0}, {0: cause}) == len(old.emitter.published)
+    assert [e.id for e in new.emitter.republished] == [e.id for e in old.emitter.published]
+    assert [item[2] for item in new.stage.pending[0]] == ["logistics"]
+    assert new.stage.low_watermark(0) == old.stage.low_watermark(0)
+
+    newer = Rig(old.state)
+    assert await newer.stage.rebuild({0}, {0: cause + 1}) == 0
+    assert newer.emitter.republished == []
+
+
+async def test_an_outbox_row_is_deleted_once_its_cause_is_committed() -> None:
+    rig, cause = await drained_once()
+    assert f"out|0|{cause}|0".encode() in rig.state.data
+    rig.commits.offsets[(TRIGGERS, 0)] = cause + 1
+    await rig.feed(rig.watermark(0))
+    assert f"out|0|{cause}|0".encode() not in rig.state.data

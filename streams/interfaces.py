@@ -1,0 +1,65 @@
+"""What the stages need from the world, as small interfaces (``typing.Protocol``).
+
+The ticket and department stages hold their logic; everything that reaches Faust or
+Kafka comes in through their constructors as one of these, built by
+:mod:`streams.pipeline`:
+
+- :class:`OutputSink`: where outputs go (:class:`streams.emit.Emitter`, the app's producer);
+- :class:`CommittedOffsets`: what this worker last committed, per input partition
+  (:class:`streams.offsets.KnownCommitted`, a Faust internal behind ``streams._faust``);
+- :class:`KeyValueStore`: one table (:class:`streams.table_writes.DirectTable`, a Faust
+  table written through the changelog writer).
+
+:mod:`streams.fakes` has in-memory stand-ins, so the stages are unit-tested without a
+broker, an app or a patched private function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+from models import CloudEvent
+
+__all__ = ["CommittedOffsets", "KeyValueStore", "OutputSink", "PartitionOf"]
+
+#: (key, value) -> the partition a table row belongs to, or None if its layout has none.
+PartitionOf = Callable[[bytes, bytes], "int | None"]
+
+
+class OutputSink(Protocol):
+    """Publishes what a stage produces."""
+
+    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False) -> None:
+        """Send ``events`` on their routes; with ``triggers``, penalty triggers also go to
+        the department stage."""
+
+    async def republish(self, outputs: list[str]) -> None:
+        """Send again outputs kept in an outbox (JSON, same ids), triggers included."""
+
+    async def watermark(self, source_partition: int, when: str) -> None:
+        """Tell the department stage that ``source_partition`` is done up to ``when``."""
+
+
+class CommittedOffsets(Protocol):
+    """What this worker last committed (no I/O: asked on every message)."""
+
+    def committed(self, topic: str, partition: int) -> int | None:
+        """The committed offset of one partition; None while unknown (nothing committed
+        yet, or the partition was just taken over)."""
+
+
+class KeyValueStore(Protocol):
+    """One bytes-to-bytes table of a stage: read at once, written durably before commit."""
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value stored under ``key``, or None."""
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        """Store ``value`` under ``key``."""
+
+    def __delitem__(self, key: bytes) -> None:
+        """Delete ``key`` (KeyError if it is not there)."""
+
+    def rows(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
+        """``(partition, key, value)`` of every row of ``partitions`` (at a rebuild)."""

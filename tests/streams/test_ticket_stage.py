@@ -1,0 +1,186 @@
+"""The ticket stage on fakes (:mod:`streams.fakes`): messages in, outputs and table rows out.
+
+No broker and no Faust app: the stage gets a recording emitter, dict-backed tables and
+committed offsets the test sets, and is fed messages through ``process`` as the agent
+feeds it. What it emits is compared with :func:`sla.replay.replay` of the same events,
+the oracle the integration tier uses too. Partition 0 only; the pipeline rebuilds a
+partition (``TicketRecovery.rebuild``) before its first message, and so do these tests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from models import CloudEvent
+from models.topics import COMPLAINTS, TICKET_EVENTS, inbound_route
+from sla.config import load_config
+from sla.engine import SlaEngine
+from sla.replay import replay
+from sla.testing import acknowledged, assigned, complaint
+from streams.fakes import DictStore, FakeEvent, RecordingEmitter, SettableCommitted
+from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
+from streams.ticket_store import decode_stored
+from streams.topics import TICK, WAKE, Checkpoint
+
+CONFIG = load_config(Path(__file__).parents[2] / "deploy" / "config" / "sla-police.yaml")
+CLOCK_TOPIC = "sla-police-test-clock"
+#: A Monday: T-1's first response is due at 11:00 (warning at 10:36).
+COMPLAINT = complaint("T-1", "2025-03-03T09:00:00+08:00")
+ACK = acknowledged("T-1", "2025-03-03T09:05:00+08:00")
+ASSIGNED = assigned("T-1", "2025-03-03T09:05:00+08:00", "logistics")
+NOON = "2025-03-03T12:00:00+08:00"
+
+
+class Rig:
+    """A ticket stage on fakes, with the recovery the pipeline pairs it with."""
+
+    def __init__(self, clock: str = "stream", tickets: DictStore | None = None,
+                 marks: DictStore | None = None) -> None:
+        self.emitter, self.commits = RecordingEmitter(), SettableCommitted()
+        self.tickets = tickets if tickets is not None else DictStore(ticket_partition)
+        self.marks = marks if marks is not None else DictStore(mark_partition)
+        self.stage = TicketStage(SlaEngine(CONFIG), self.emitter, clock,
+                                 clock_topic=CLOCK_TOPIC, tickets=self.tickets,
+                                 marks=self.marks, commits=self.commits)
+        self.recovery = TicketRecovery(self.stage)
+
+    async def feed(self, *events: FakeEvent) -> None:
+        for event in events:
+            await self.stage.process(event)
+
+    def sla_ids(self) -> list[str]:
+        return sla_ids(self.emitter.published)
+
+
+def sla_ids(events: list[CloudEvent]) -> list[str]:
+    """Ids of the ticket stage's own outcomes (replay also holds the penalties)."""
+    return [e.id for e in events if e.type.startswith("sla.")]
+
+
+def expected(events: list[CloudEvent], until: str) -> list[str]:
+    return sla_ids(replay(events, CONFIG, until=datetime.fromisoformat(until)).outputs)
+
+
+def inbound(event: CloudEvent, offset: int) -> FakeEvent:
+    raw = event.to_json().encode()
+    topic, key = inbound_route(raw)
+    return FakeEvent(topic, 0, offset, key, raw)
+
+
+def tick(topic: str, offset: int, when: str) -> FakeEvent:
+    return FakeEvent(topic, 0, offset, headers={TICK: when.encode()})
+
+
+async def started(clock: str = "stream", committed: dict | None = None, **stores) -> Rig:
+    rig = Rig(clock, **stores)
+    await rig.recovery.rebuild({0}, committed or {})
+    return rig
+
+
+async def test_a_complaint_then_an_acknowledgement_are_attributed_and_met() -> None:
+    rig = await started()
+    await rig.feed(inbound(COMPLAINT, 0), inbound(ACK, 0),
+                   tick(COMPLAINTS, 1, "2025-03-03T09:10:00+08:00"),
+                   tick(TICKET_EVENTS, 1, "2025-03-03T09:10:00+08:00"))
+    assert [e.type for e in rig.emitter.published if e.type.startswith("sla.")] == [
+        "sla.attributed", "sla.met"]
+    assert rig.sla_ids() == expected([COMPLAINT, ACK], "2025-03-03T09:10:00+08:00")
+    assert [e.type for e in rig.emitter.triggers] == ["sla.attributed"]
+    assert rig.emitter.watermarks == [(0, "2025-03-03T09:10:00+08:00")]
+
+
+@pytest.mark.parametrize("late", [ACK, ASSIGNED], ids=["acknowledged", "assigned"])
+async def test_a_tick_waits_until_every_earlier_offset_is_processed(late: CloudEvent) -> None:
+    """ticket-events@0 is delivered after the ticks at offset 1 (as after a seek back).
+    Applied at once, the ticks would breach T-1 at 11:00 before its acknowledgement."""
+    rig = await started()
+    await rig.feed(inbound(COMPLAINT, 0), tick(COMPLAINTS, 1, NOON),
+                   tick(TICKET_EVENTS, 1, NOON))
+    assert rig.stage.now(0) is None
+    assert rig.emitter.published == [] and rig.emitter.watermarks == []
+
+    await rig.feed(inbound(late, 0))
+    assert rig.sla_ids() == expected([COMPLAINT, late], NOON)
+    assert ("sla.breached" in [e.type for e in rig.emitter.published]) is (late is ASSIGNED)
+    assert rig.emitter.watermarks == [(0, NOON)]
+
+
+async def test_a_wall_clock_checkpoint_waits_for_the_end_offsets_it_lists() -> None:
+    rig = await started("wall")
+    ends = {COMPLAINTS: 1, TICKET_EVENTS: 1}  # the log held one message of each then
+    wake = FakeEvent(CLOCK_TOPIC, 0, 0, headers={WAKE: Checkpoint(NOON, ends).encode()})
+    await rig.feed(inbound(COMPLAINT, 0), wake)
+    assert rig.stage.now(0) is None
+    assert rig.emitter.published == []
+
+    await rig.feed(inbound(ASSIGNED, 0))
+    assert rig.stage.now(0) == datetime.fromisoformat(NOON)
+    assert rig.sla_ids() == expected([COMPLAINT, ASSIGNED], NOON)
+    assert "sla.breached" in [e.type for e in rig.emitter.published]
+
+
+async def test_a_redelivered_event_or_tick_changes_nothing() -> None:
+    rig = await started()
+    first = [inbound(COMPLAINT, 0), inbound(ACK, 0), tick(COMPLAINTS, 1, NOON),
+             tick(TICKET_EVENTS, 1, NOON)]
+    await rig.feed(*first)
+    published, writes = list(rig.emitter.published), list(rig.tickets.writes)
+    marks, watermarks = list(rig.marks.writes), list(rig.emitter.watermarks)
+
+    await rig.feed(*first)
+    assert rig.emitter.published == published
+    assert rig.tickets.writes == writes and rig.marks.writes == marks
+    assert rig.emitter.watermarks == watermarks
+
+
+async def two_transitions() -> tuple[Rig, list[CloudEvent]]:
+    """T-1 attributed (caused by ticket-events@0, a tick), then met (ticket-events@2):
+    returns the rig and what the second transition published."""
+    rig = await started()
+    await rig.feed(inbound(COMPLAINT, 0), tick(COMPLAINTS, 1, "2025-03-03T09:02:00+08:00"),
+                   tick(TICKET_EVENTS, 0, "2025-03-03T09:02:00+08:00"))
+    before = len(rig.emitter.published)
+    await rig.feed(inbound(ACK, 1), tick(COMPLAINTS, 2, "2025-03-03T09:10:00+08:00"),
+                   tick(TICKET_EVENTS, 2, "2025-03-03T09:10:00+08:00"))
+    return rig, rig.emitter.published[before:]
+
+
+async def test_a_rebuild_re_emits_the_outputs_whose_cause_is_not_committed() -> None:
+    """A worker that takes the partition over (same tables, fresh memory) re-sends the
+    outputs of ticket-events@2 (not committed) and not those of ticket-events@0."""
+    old, second = await two_transitions()
+    assert [e.type for e in second if e.type.startswith("sla.")] == ["sla.met"]
+    new = Rig(tickets=old.tickets, marks=old.marks)
+    committed = {(COMPLAINTS, 0): 3, (TICKET_EVENTS, 0): 1}
+    resent = await new.recovery.rebuild({0}, committed)
+    assert [e.id for e in new.emitter.republished] == [e.id for e in second]
+    assert resent == len(second)
+    assert new.stage.now(0) == datetime.fromisoformat("2025-03-03T09:10:00+08:00")
+    assert "T-1" in new.stage.index
+
+    newer = Rig(tickets=old.tickets, marks=old.marks)
+    assert await newer.recovery.rebuild({0}, {**committed, (TICKET_EVENTS, 0): 3}) == 0
+    assert newer.emitter.republished == []
+
+
+async def test_an_outbox_forgets_outputs_once_their_cause_is_committed() -> None:
+    rig = await started()
+    await rig.feed(inbound(COMPLAINT, 0), tick(COMPLAINTS, 1, "2025-03-03T09:02:00+08:00"),
+                   tick(TICKET_EVENTS, 0, "2025-03-03T09:02:00+08:00"))
+    rig.commits.offsets[(TICKET_EVENTS, 0)] = 1  # ticket-events@0 committed
+    await rig.feed(inbound(ACK, 1), tick(COMPLAINTS, 2, "2025-03-03T09:10:00+08:00"),
+                   tick(TICKET_EVENTS, 2, "2025-03-03T09:10:00+08:00"))
+    outbox = decode_stored(rig.tickets.get(b"T-1")).outbox  # type: ignore[arg-type]
+    assert [cause for cause, _ in outbox] == [(1, 2)]
+
+
+async def test_a_message_whose_key_is_not_its_subject_is_dead_lettered() -> None:
+    rig = await started()
+    raw = COMPLAINT.to_json().encode()
+    await rig.feed(FakeEvent(COMPLAINTS, 0, 0, b"T-9", raw))
+    [letter] = rig.emitter.published
+    assert letter.type == "event.rejected" and "the ticket id must be the key" in str(letter)
+    assert rig.tickets.data == {}
