@@ -226,7 +226,8 @@ class Pipeline:
         for _partition, key, value in self.tickets.tickets.rows(self.ticket_partitions):
             prefix = decode_prefix(value)
             ticket = key.decode()
-            if prefix.wakeup is not None and ticket not in self.tickets.index:
+            if (prefix.wakeup is not None and ticket not in self.tickets.index
+                    and ticket not in self.tickets.failed):
                 self.tickets.index.set_stamp(prefix.partition, ticket, prefix.wakeup)
                 fixed.add(prefix.partition)
         if fixed:

@@ -9,8 +9,10 @@ deadline index (worker memory) is rebuilt from it after every recovery.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import traceback
 from datetime import UTC, datetime
 
 import faust
@@ -53,6 +55,7 @@ class TicketStage:
         self.index = DeadlineIndex()
         self.open_clocks = OpenClockCounts()  # the sla_open_clocks gauge
         self.ticks: dict[tuple[str, int], datetime] = {}
+        self.failed: set[str] = set()  # tickets whose deadlines failed (see _deadline_failed)
         self.frontier = OffsetFrontier()  # ticks wait until no earlier message is missing
         self.clock_topic = clock_topic
         self.topic_ids = {COMPLAINTS: 0, TICKET_EVENTS: 1, self.clock_topic: 2}
@@ -170,10 +173,25 @@ class TicketStage:
         """Advance every ticket of ``partition`` that is due by ``now``."""
         started = time.perf_counter()
         for ticket in self.index.pop_due(partition, now):
-            stored = self._load(ticket, partition)
-            await self._advance(stored, now, cause)
+            try:
+                await self._advance(self._load(ticket, partition), now, cause)
+            except Exception as exc:  # one ticket's bug must not stop the others' deadlines
+                await self._deadline_failed(ticket, partition, now, exc)
         await self.emitter.watermark(partition, now.isoformat())
         metrics.TIMER_TICK.observe(time.perf_counter() - started)
+
+    async def _deadline_failed(self, ticket: str, partition: int, now: datetime,
+                               exc: Exception) -> None:
+        """Dead-letter a ticket whose deadlines the engine failed on; it is left out of the
+        deadline index (and of the sweep) until an event of its own comes."""
+        logger.error("failed to advance ticket %s of partition %d to %s: %s", ticket,
+                     partition, now.isoformat(), traceback.format_exc())
+        self.failed.add(ticket)
+        raw = json.dumps({"ticket": ticket, "advanced_to": now.isoformat()}).encode()
+        letter = outcomes.dead_letter(
+            raw, f"internal error firing the ticket's deadlines: {type(exc).__name__}: {exc}",
+            topic=self.clock_topic, at=now, partition=partition, key=ticket)
+        await self.emitter.publish([letter])
 
     async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause) -> None:
         outputs: list[CloudEvent] = []
@@ -200,6 +218,7 @@ class TicketStage:
         ticket = stored.state.ticket_id
         self.tickets[ticket.encode()] = encode_stored(stored)
         self.index.set(stored.partition, ticket, stored.state.next_wakeup())
+        self.failed.discard(ticket)
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
     def _committed(self, partition: int) -> dict[int, int]:

@@ -184,3 +184,27 @@ async def test_a_message_whose_key_is_not_its_subject_is_dead_lettered() -> None
     [letter] = rig.emitter.published
     assert letter.type == "event.rejected" and "the ticket id must be the key" in str(letter)
     assert rig.tickets.data == {}
+
+
+async def test_a_ticket_whose_deadline_fails_is_dead_lettered_and_the_others_still_fire() -> None:
+    """Two tickets are due at the same tick; the engine fails on the first. Its failure is
+    a dead letter naming that ticket, the other one breaches as replay says, and the failed
+    ticket is not retried by the safety-net sweep until an event of its own comes."""
+    other = complaint("T-2", "2025-03-03T09:00:00+08:00")
+    rig = await started()
+    engine_advance = rig.stage.engine.advance
+
+    def advance(state, now):  # the engine's public method, failing for one ticket
+        if state.ticket_id == "T-1":
+            raise ValueError("year 13434 is out of range")
+        return engine_advance(state, now)
+
+    rig.stage.engine.advance = advance  # type: ignore[method-assign]
+    await rig.feed(inbound(COMPLAINT, 0), inbound(other, 1),
+                   tick(COMPLAINTS, 2, NOON), tick(TICKET_EVENTS, 0, NOON))
+    [letter] = [e for e in rig.emitter.published if e.type == "event.rejected"]
+    assert letter.subject == "T-1" and letter.data.key == "T-1"
+    assert "firing the ticket's deadlines: ValueError: year 13434" in letter.data.reason
+    assert (letter.data.topic, letter.data.partition) == (CLOCK_TOPIC, 0)
+    assert sla_ids(rig.emitter.published) == expected([other], NOON)
+    assert rig.stage.failed == {"T-1"}
