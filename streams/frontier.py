@@ -84,6 +84,12 @@ class OffsetFrontier:
             return
         ahead.add(offset)
 
+    def processed(self, tp: TopicPartition, offset: int) -> bool:
+        """True when the message at ``offset`` was processed since ``tp`` was started (or
+        before: below the committed offset it started at)."""
+        nxt = self._next.get(tp)
+        return nxt is not None and (offset < nxt or offset in self._ahead.get(tp, ()))
+
     def read_again(self, tp: TopicPartition) -> int | None:
         """The offset to seek ``tp`` back to, once per gap (None: nothing to do)."""
         return self._asked.pop(tp, None)

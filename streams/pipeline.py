@@ -75,33 +75,40 @@ class Pipeline:
     # -- message handling -------------------------------------------------------------
 
     async def guarded(self, stage: Any, event: faust.EventT) -> None:
-        """Process one message; an unexpected error dead-letters it, never the agent."""
+        """Process one message; an unexpected error dead-letters it, never the agent.
+
+        A message this worker already processed since it got the partition (delivered
+        again by a re-read of skipped input) only counts as seen: processing it twice
+        would, for instance, publish its dead letter twice.
+        """
+        message = event.message
+        tp = (message.topic, message.partition)
+        repeat = False
         try:
-            partition = event.message.partition
             if stage is self.tickets:
-                await self.ensure_tickets_ready(partition, event.message)
+                await self.ensure_tickets_ready(message.partition, message)
             else:
-                await self.ensure_penalties_ready(partition)
-            await stage.process(event)
+                await self.ensure_penalties_ready(message.partition)
+            repeat = self.frontier.processed(tp, message.offset)
+            if not repeat:
+                await stage.process(event)
         except Exception as exc:  # a bug must not stop the stream: record it and move on
-            logger.error("failed on %s[%s]@%s: %s", event.message.topic,
-                         event.message.partition, event.message.offset,
+            logger.error("failed on %s[%s]@%s: %s", *tp, message.offset,
                          traceback.format_exc())
             await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
         finally:  # what reached the store goes to its changelog, even after an error
             await self.writer.send()
-            await self._read_skipped_again(event.message)
+            if repeat or message.topic not in INBOUND_TOPICS:  # else the ticket stage did
+                self.frontier.seen(tp, message.offset)
+            await self._read_skipped_again(tp, message.offset)
 
-    async def _read_skipped_again(self, message: Any) -> None:
+    async def _read_skipped_again(self, tp: tuple[str, int], offset: int) -> None:
         """Seek back over input the framework skipped (see :mod:`streams.frontier`)."""
-        tp = (message.topic, message.partition)
-        if message.topic not in INBOUND_TOPICS:  # the ticket stage records those itself
-            self.frontier.seen(tp, message.offset)
         target = self.frontier.read_again(tp)
         if target is not None:
             logger.warning("%s[%d]: offsets from %d were skipped (first message after them: "
-                           "%d); reading them again", *tp, target, message.offset)
-            metrics.observe_input_reread(message.topic)
+                           "%d); reading them again", *tp, target, offset)
+            metrics.observe_input_reread(tp[0])
             await self.app.consumer.seek(TP(*tp), target)
 
     async def _dead_letter(self, event: faust.EventT, reason: str) -> None:

@@ -125,3 +125,13 @@ def test_a_held_tick_counts_as_a_known_end() -> None:
     frontier.hold(TP, 4, "checkpoint")  # the end offsets of a wall-clock checkpoint: 5
     assert frontier.stalled(0.0, {}, after=1) == []
     assert frontier.stalled(1.0, {}, after=1) == [(TP, 0)]
+
+
+def test_what_was_processed_is_known_so_a_re_read_skips_it() -> None:
+    frontier = OffsetFrontier()
+    frontier.start(TP, 10)  # committed: 0-9 processed before
+    frontier.seen(TP, 10)
+    frontier.seen(TP, 13)  # 11 and 12 skipped by the framework
+    assert [o for o in range(9, 15) if frontier.processed(TP, o)] == [9, 10, 13]
+    frontier.forget([TP])
+    assert not frontier.processed(TP, 9)  # not tracked: nothing is known
