@@ -43,6 +43,7 @@ from sla.codec import decode_records, encode_records
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
+from streams.frontier import OffsetFrontier
 from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
 from streams.penalty_books import BookStore
 from streams.topics import WATERMARK
@@ -87,8 +88,11 @@ class PenaltyStage:
     ``state`` rows are :func:`state_partition`'s layout."""
 
     def __init__(self, config: SlaConfig, emitter: OutputSink, *, sources: int,
-                 topic_name: str, state: KeyValueStore, commits: CommittedOffsets) -> None:
+                 topic_name: str, state: KeyValueStore, commits: CommittedOffsets,
+                 frontier: OffsetFrontier | None = None) -> None:
         self.engine, self.emitter, self.commits = PenaltyEngine(config), emitter, commits
+        # a watermark waits until every earlier trigger of its partition was processed
+        self.frontier = frontier if frontier is not None else OffsetFrontier()
         self.sources, self.topic_name = sources, topic_name
         self.state = state
         self.books = BookStore(self.state, lambda department: _Records(self.state, department))
@@ -97,13 +101,22 @@ class PenaltyStage:
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
 
     async def process(self, event: faust.EventT) -> None:
-        partition = event.message.partition
+        """Buffer a trigger, or apply a watermark once every trigger before it in the
+        partition has been buffered: after a rebalance the framework can deliver a
+        partition's messages out of order (``streams/frontier.py``), and a watermark
+        applied too early would drain past a trigger still to come, which the book would
+        then refuse as already passed."""
+        message = event.message
+        tp = (message.topic, message.partition)
         if WATERMARK in event.headers:
-            source, when = event.headers[WATERMARK].decode().split("|", 1)
-            self._mark(partition, int(source), when)
-            await self._drain(partition, event.message.offset)
+            self.frontier.hold(tp, message.offset, event.headers[WATERMARK].decode())
         elif event.key:
-            self._buffer(partition, event.key.decode(), event.value.decode())
+            self._buffer(message.partition, event.key.decode(), event.value.decode())
+        self.frontier.seen(tp, message.offset)
+        for header in self.frontier.release(tp):
+            source, when = header.split("|", 1)
+            self._mark(message.partition, int(source), when)
+            await self._drain(message.partition, message.offset)
 
     def _mark(self, partition: int, source: int, when_text: str) -> None:
         when = datetime.fromisoformat(when_text)

@@ -60,7 +60,7 @@ class Pipeline:
             marks=self.writer.table(app.Table("clock-marks", **raw), mark_partition))
         self.penalties = PenaltyStage(
             config, self.emitter, sources=self.topics.partitions, commits=commits,
-            topic_name=self.topics.triggers.get_topic_name(),
+            topic_name=self.topics.triggers.get_topic_name(), frontier=self.tickets.frontier,
             state=self.writer.table(app.Table("penalty-state", **raw), state_partition))
         self.recovery = TicketRecovery(self.tickets)
         self.frontier = self.tickets.frontier  # every input partition's processed offsets
@@ -98,7 +98,7 @@ class Pipeline:
             await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
         finally:  # what reached the store goes to its changelog, even after an error
             await self.writer.send()
-            if repeat or message.topic not in INBOUND_TOPICS:  # else the ticket stage did
+            if repeat or message.topic == self.tickets.clock_topic:  # else the stage did
                 self.frontier.seen(tp, message.offset)
             await self._read_skipped_again(tp, message.offset)
 

@@ -190,3 +190,19 @@ async def test_an_outbox_row_is_deleted_once_its_cause_is_committed() -> None:
     rig.commits.offsets[(TRIGGERS, 0)] = cause + 1
     await rig.feed(rig.watermark(0))
     assert f"out|0|{cause}|0".encode() not in rig.state.data
+
+
+async def test_a_watermark_delivered_before_an_earlier_trigger_waits_for_it() -> None:
+    """After a rebalance the framework delivered the partition's last watermarks before a
+    trigger written ahead of them (a re-read of skipped input brings it later). Drained at
+    once, that trigger would wait for a watermark that never comes (the stream clock's
+    last tick has passed): it must be in the drain the watermarks release."""
+    rig = Rig()
+    rig.stage.frontier.start((TRIGGERS, 0), 0)  # as the pipeline does on assignment
+    events = [rig.trigger(t) for t in triggers()] + rig.watermarks()
+    skipped, delivered = events[:1], events[1:]
+    await rig.feed(*delivered)
+    assert rig.emitter.published == []  # the watermarks wait for offset 0
+    await rig.feed(*skipped)  # the re-read
+    assert rig.penalties() == EXPECTED
+    assert rig.stage.frontier.held() == {}
