@@ -86,17 +86,25 @@ class WorkerProcess:
         except OSError:
             return None
 
-    def events_in(self) -> float | None:
-        """Inbound events the worker accepted so far (``sla_events_in_total``); None while
-        its web server does not answer."""
+    def events_in(self, answer_within: float = 2.0) -> float | None:
+        """Inbound events the worker accepted so far (``sla_events_in_total``); None when
+        its web server gave no answer within ``answer_within`` seconds (not started yet,
+        or too busy: a worker working through a backlog on a loaded machine can take
+        seconds to answer, which says nothing about what it processed)."""
         from prometheus_client.parser import text_string_to_metric_families
 
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics",
-                                        timeout=2) as response:
-                text = response.read().decode()
-        except OSError:
-            return None
+        deadline = time.monotonic() + answer_within
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics",
+                                            timeout=max(0.5, left)) as response:
+                    text = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.2)
         return sum(sample.value for family in text_string_to_metric_families(text)
                    for sample in family.samples if sample.name == "sla_events_in_total")
 

@@ -111,11 +111,11 @@ def test_a_second_worker_joins_a_busy_one(bootstrap: str, tmp_path: Path) -> Non
         deadline = time.monotonic() + 90
         while not first.events_in() and time.monotonic() < deadline:
             time.sleep(0.1)
-        busy_at_join = first.events_in() or 0.0
+        busy_at_join = first.events_in(answer_within=30) or 0.0
         second.start()
         wait_until_shared(first, second)
         found = settled_outputs(bootstrap, first.app_id)
-        taken_over = second.events_in()
+        taken_over = second.events_in(answer_within=30)
     finally:
         first.stop()
         second.stop()
