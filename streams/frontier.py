@@ -38,7 +38,7 @@ class OffsetFrontier:
         self._waiting: dict[TopicPartition, list[tuple[int, Any]]] = {}
         self._reread: dict[TopicPartition, tuple[int, int]] = {}  # gap start, first beyond
         self._asked: dict[TopicPartition, int] = {}  # a seek back asked for, not yet done
-        self._still: dict[TopicPartition, tuple[int, float]] = {}  # next, since when
+        self._still: dict[TopicPartition, tuple[int, float, float]] = {}  # next, since, wait
 
     def start(self, tp: TopicPartition, offset: int) -> None:
         """Everything before ``offset`` (the committed offset) was processed earlier."""
@@ -99,17 +99,18 @@ class OffsetFrontier:
         """(topic partition, offset to seek back to) for every partition that has not moved
         for ``after`` seconds (``now`` is a monotonic time) although it has not reached its
         end: what it knows to exist (``ends``: the log's end, as last fetched) or holds an
-        item for. This catches a skipped *tail*, which no later message reveals as a gap;
-        asked again every ``after`` seconds while nothing moves."""
+        item for. This catches a skipped *tail*, which no later message reveals as a gap.
+        Asked again, while nothing moves, after twice the previous wait: a partition that
+        is only slow (a busy worker on a backlog) is not sought back over and over."""
         out = []
         for tp, nxt in self._next.items():
             waiting = [offset + 1 for offset, _item in self._waiting.get(tp) or ()]
             end = max([ends.get(tp) or 0, *waiting])
             still = self._still.get(tp)
             if nxt >= end or still is None or still[0] != nxt:
-                self._still[tp] = (nxt, now)
-            elif now - still[1] >= after:
-                self._still[tp] = (nxt, now)
+                self._still[tp] = (nxt, now, after)
+            elif now - still[1] >= still[2]:
+                self._still[tp] = (nxt, now, still[2] * 2)
                 out.append((tp, nxt))
         return out
 

@@ -22,6 +22,7 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
 from streams import metrics
+from streams._faust import seek_back
 from streams.config import StreamSettings
 from streams.emit import Emitter
 from streams.end_offset_probe import EndOffsetProbe
@@ -39,7 +40,7 @@ logger = logging.getLogger("sla_police.streams")
 SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
 WAKE_RESEND = 0.2  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
-STALL_AFTER = 3.0  # seconds an input partition may stand short of its end before a re-read
+STALL_AFTER = 10.0  # seconds an input partition may stand short of its end: re-read
 
 
 class Pipeline:
@@ -109,7 +110,7 @@ class Pipeline:
             logger.warning("%s[%d]: offsets from %d were skipped (first message after them: "
                            "%d); reading them again", *tp, target, offset)
             metrics.observe_input_reread(tp[0])
-            await self.app.consumer.seek(TP(*tp), target)
+            await seek_back(self.app, *tp, target)
 
     async def _dead_letter(self, event: faust.EventT, reason: str) -> None:
         message = event.message
@@ -198,10 +199,11 @@ class Pipeline:
         ends = {tp: consumer.highwater(TP(*tp)) for tp in self.frontier.tracked()
                 if TP(*tp) in assigned}
         for tp, offset in self.frontier.stalled(mono, ends, after=STALL_AFTER):
-            logger.warning("%s[%d]: nothing processed past offset %d for %.0f s although "
-                           "the log goes on; reading it again", *tp, offset, STALL_AFTER)
+            logger.warning("%s[%d]: nothing processed past offset %d for %.0f s or more "
+                           "although the log goes on; reading it again", *tp, offset,
+                           STALL_AFTER)
             metrics.observe_input_reread(tp[0])
-            await self.app.consumer.seek(TP(*tp), offset)
+            await seek_back(self.app, *tp, offset)
 
     def _checkpoints_due(self, mono: float) -> set[int]:
         now, due = datetime.now(UTC), set()

@@ -26,6 +26,7 @@ from streams._faust import (
 )
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
 from streams._faust.committed import known_committed
+from streams._faust.rebalance_seek import seek_back
 from streams._faust.table_scan import partition_rows
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "install",
     "known_committed",
     "partition_rows",
+    "seek_back",
 ]
 
 #: Every internal any patch relies on, in the order of the README's checklist.

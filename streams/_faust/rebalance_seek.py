@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from mode.threads import QueueServiceThread
@@ -37,7 +37,7 @@ from mode.threads import QueueServiceThread
 from streams._faust.check import Requirement, assigns, method, subclass, uses
 from streams._faust.transport import mix_into_transport
 
-__all__ = ["REQUIRES", "SeekUncommittedToStart", "install_rebalance_seek"]
+__all__ = ["REQUIRES", "SeekUncommittedToStart", "install_rebalance_seek", "seek_back"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,20 @@ class SeekUncommittedToStart:
         return committed
 
 
+async def seek_back(app: faust.App, topic: str, partition: int, offset: int) -> None:
+    """Move the consumer of ``app`` to ``offset`` of one partition, from its own thread.
+
+    Faust's ``Consumer.seek`` calls aiokafka's ``seek`` straight from the event loop of the
+    agents, while the consumer thread may be inside ``Fetcher.fetched_records``: the seek's
+    ``del _records[tp]`` then crashes that loop (``KeyError: TopicPartition(...)`` in
+    ``_drain_messages``, and the worker stopped: seen in the soak, 2026-12-05). Here the seek
+    runs on the consumer thread, as the uncommitted-partition seek above does.
+    """
+    thread = app.consumer._thread  # type: ignore[attr-defined]
+    client = thread._ensure_consumer()
+    await thread.call_thread(client.seek, TopicPartition(topic, partition), offset)
+
+
 def install_rebalance_seek(app: faust.App) -> None:
     """Give ``app``'s transport a consumer class with :class:`SeekUncommittedToStart`.
 
@@ -103,6 +117,8 @@ REQUIRES: tuple[Requirement, ...] = (
     method(_PATCH, QueueServiceThread, "call_thread", ("self", "fun", "args", "kwargs"),
            coroutine=True),
     subclass(_PATCH, aiokafka_driver.AIOKafkaConsumerThread, QueueServiceThread),
+    # seek_back: Faust's own seek calls the client from the wrong thread (the defect)
+    uses(_PATCH, aiokafka_driver.AIOKafkaConsumerThread, "seek", "_ensure_consumer"),
     method(_PATCH, AIOKafkaConsumer, "seek_to_beginning", ("self", "partitions"),
            coroutine=True),
     method(_PATCH, AIOKafkaConsumer, "assignment", ("self",), coroutine=False),

@@ -114,7 +114,8 @@ def test_a_skipped_tail_is_read_again_when_nothing_moves() -> None:
     assert frontier.stalled(100.0, ends, after=3) == []
     assert frontier.stalled(102.0, ends, after=3) == []
     assert frontier.stalled(103.0, ends, after=3) == [(TP, 24)]
-    assert frontier.stalled(104.0, ends, after=3) == []  # asked again only after 3 s more
+    assert frontier.stalled(108.0, ends, after=3) == []  # asked again after 6 s more, not 3
+    assert frontier.stalled(109.0, ends, after=3) == [(TP, 24)]
     frontier.seen(TP, 24)
     assert frontier.stalled(110.0, ends, after=3) == []  # at its end: nothing to do
 
