@@ -91,6 +91,11 @@ class WorkerProcess:
         its web server gave no answer within ``answer_within`` seconds (not started yet,
         or too busy: a worker working through a backlog on a loaded machine can take
         seconds to answer, which says nothing about what it processed)."""
+        return self.metric_total("sla_events_in_total", answer_within)
+
+    def metric_total(self, name: str, answer_within: float = 2.0) -> float | None:
+        """The sum of the worker's samples of metric ``name`` over all labels; None when
+        its web server gave no answer within ``answer_within`` seconds."""
         from prometheus_client.parser import text_string_to_metric_families
 
         deadline = time.monotonic() + answer_within
@@ -106,7 +111,7 @@ class WorkerProcess:
                     return None
                 time.sleep(0.2)
         return sum(sample.value for family in text_string_to_metric_families(text)
-                   for sample in family.samples if sample.name == "sla_events_in_total")
+                   for sample in family.samples if sample.name == name)
 
     def wait_ready(self, timeout: float = 60.0, partitions: int | None = None) -> dict:
         deadline = time.monotonic() + timeout

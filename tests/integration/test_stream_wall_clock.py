@@ -1,7 +1,9 @@
 """Production mode survives a crash: with the wall clock, the outputs still equal replay's.
 
-A CRM publishes each event at the instant it carries; deadlines fire by the real clock,
-with targets of seconds. One of two workers is SIGKILLed halfway through, or the only
+A CRM publishes each event by the instant it carries (a little ahead: ``wall_clock.LEAD``;
+that every event was in the log by its own time is checked, and so is the worker's count of
+late events, zero: replay is the oracle only for such a log); deadlines fire by the real
+clock, with targets of seconds. One of two workers is SIGKILLed halfway through, or the only
 worker is SIGKILLed and started again on its own state: every output up to a horizon,
 deduplicated by id, equals what replay computes for the same log, and no breach is
 published that replay does not have (a deadline never fires before the events the log
@@ -50,14 +52,17 @@ def test_one_of_two_workers_is_killed_mid_stream(bootstrap: str, tmp_path: Path)
                 second.kill()
                 killed.append(datetime.now(UTC))
 
-        asyncio.run(publish_at_instants(bootstrap, timed, on_line=kill_second_halfway))
+        margin = asyncio.run(publish_at_instants(bootstrap, timed,
+                                                 on_line=kill_second_halfway))
         until = timed[-1][0] + HORIZON
         first.wait_ready(timeout=60, partitions=PARTITIONS)
         records = _settled_records(bootstrap, first, until)
+        late = first.metric_total("sla_events_late_total", answer_within=30)
     finally:
         first.stop()
         second.stop()
     assert killed
+    _assert_every_event_was_on_time(margin, late)
     _assert_same_as_replay_up_to(records, timed, Path(env["SLA_CONFIG"]), until, killed[0])
 
 
@@ -84,15 +89,24 @@ def test_the_only_worker_is_killed_and_restarted(bootstrap: str, tmp_path: Path)
                 killed.append(datetime.now(UTC))
                 threading.Timer(2.0, restart).start()
 
-        asyncio.run(publish_at_instants(bootstrap, timed, on_line=kill_halfway))
+        margin = asyncio.run(publish_at_instants(bootstrap, timed, on_line=kill_halfway))
         assert restarted.wait(10)
         until = timed[-1][0] + HORIZON
         workers[-1].wait_ready(timeout=60, partitions=PARTITIONS)
         records = _settled_records(bootstrap, workers[-1], until)
+        late = workers[-1].metric_total("sla_events_late_total", answer_within=30)
     finally:
         for worker in workers:
             worker.stop()
+    _assert_every_event_was_on_time(margin, late)
     _assert_same_as_replay_up_to(records, timed, Path(env["SLA_CONFIG"]), until, killed[0])
+
+
+def _assert_every_event_was_on_time(margin: float, late: float | None) -> None:
+    """The premise of the comparison with replay: every event was acknowledged by the broker
+    before its own instant, and the worker applied none late."""
+    assert margin < 0, f"an event reached the broker {margin:.2f} s after its own time"
+    assert late == 0, f"the worker applied {late} events late"
 
 
 def _settled_records(bootstrap: str, worker: WorkerProcess, until: datetime) -> dict:
