@@ -28,9 +28,10 @@ test-fast: $(STAMP) prometheus compose
 test-integration: $(STAMP) prometheus
 	$(BIN)/pytest -m integration
 
-# Debian's prometheus + promtool, for the alert-rule tests and the dashboard-query test.
+# Debian's prometheus + promtool + amtool, for the alert-rule, Alertmanager and dashboard tests.
 prometheus:
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+		&& command -v amtool >/dev/null \
 		|| bash scripts/ensure_prometheus.sh >/dev/null
 
 # Docker Compose (the plugin, else Debian's docker-compose), to validate docker-compose.yml.

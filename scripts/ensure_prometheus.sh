@@ -1,9 +1,11 @@
 #!/bin/sh
-# Make sure the `prometheus` and `promtool` binaries are installed, then print their paths.
+# Make sure the `prometheus`, `promtool` and `amtool` binaries are installed, then print their
+# paths.
 #
-# Why: tests/deploy checks the alert/recording rules with promtool and runs the real Prometheus
-# server against the metrics the workers expose. Both come from Debian's `prometheus` package,
-# which a fresh machine does not have.
+# Why: tests/deploy checks the alert/recording rules with promtool, runs the real Prometheus
+# server against the metrics the workers expose, and checks the Alertmanager configuration and
+# its routing with amtool. They come from Debian's `prometheus` and `prometheus-alertmanager`
+# packages, which a fresh machine does not have.
 #
 # The package's maintainer scripts would start the service (systemd or invoke-rc.d). We only
 # want the binaries, and a container has no init system: a temporary /usr/sbin/policy-rc.d that
@@ -13,14 +15,16 @@
 # Usage: scripts/ensure_prometheus.sh   (as root when the package is missing; idempotent)
 set -eu
 
-if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
+        && command -v amtool >/dev/null 2>&1; then
     command -v prometheus
     command -v promtool
+    command -v amtool
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "ensure_prometheus.sh: prometheus/promtool missing; run this script as root" >&2
+    echo "ensure_prometheus.sh: prometheus/promtool/amtool missing; run this script as root" >&2
     exit 1
 fi
 
@@ -46,20 +50,24 @@ chmod 755 "$POLICY"
 
 export DEBIAN_FRONTEND=noninteractive
 LOG="$(mktemp)"
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } \
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus \
+        prometheus-alertmanager; } \
         >"$LOG" 2>&1; then
     cat "$LOG" >&2
     rm -f "$LOG"
-    echo "ensure_prometheus.sh: installing Debian's prometheus package failed" >&2
+    echo "ensure_prometheus.sh: installing Debian's prometheus packages failed" >&2
     exit 1
 fi
 rm -f "$LOG"
 
 # Belt and braces: if a maintainer script started the packaged daemon anyway, stop exactly
 # that one (its init script writes this pid file); nothing else is touched.
-if [ -f /run/prometheus/prometheus.pid ]; then
-    kill "$(cat /run/prometheus/prometheus.pid)" 2>/dev/null || true
-fi
+for pid_file in /run/prometheus/prometheus.pid /run/prometheus/prometheus-alertmanager.pid; do
+    if [ -f "$pid_file" ]; then
+        kill "$(cat "$pid_file")" 2>/dev/null || true
+    fi
+done
 
 command -v prometheus
 command -v promtool
+command -v amtool

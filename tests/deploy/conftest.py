@@ -1,8 +1,9 @@
 """Fixtures of the deployment tests: the Prometheus binaries and the repository root.
 
-``promtool`` and ``prometheus`` come from Debian's ``prometheus`` package, which
-``scripts/ensure_prometheus.sh`` installs. A missing binary fails the test (it does not skip):
-a skipped rules test would let a broken alert reach production unnoticed.
+``promtool`` and ``prometheus`` come from Debian's ``prometheus`` package, ``amtool`` from
+``prometheus-alertmanager``; ``scripts/ensure_prometheus.sh`` installs both. A missing binary
+fails the test (it does not skip): a skipped rules test would let a broken alert reach
+production unnoticed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def require_binary(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         pytest.fail(f"`{name}` is not installed: run scripts/ensure_prometheus.sh (as root) to "
-                    "install Debian's prometheus package", pytrace=False)
+                    "install Debian's prometheus packages", pytrace=False)
     return path
 
 
@@ -34,3 +35,9 @@ def promtool() -> str:
 def prometheus_bin() -> str:
     """Path of the prometheus server binary."""
     return require_binary("prometheus")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    """Path of Alertmanager's amtool."""
+    return require_binary("amtool")

@@ -32,7 +32,7 @@ def interpolate(value: object) -> str:
 
 def test_services_are_all_there() -> None:
     assert set(SERVICES) == {"kafka", "init-topics", "postgres", "migrate", "worker",
-                             "prometheus", "grafana"}
+                             "prometheus", "alertmanager", "grafana"}
     assert OURS == ["migrate", "worker"]
     assert SERVICES["worker"]["deploy"]["replicas"] == 2
     assert SERVICES["worker"]["command"] == ["worker"]
