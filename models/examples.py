@@ -38,6 +38,7 @@ _CLOCK = {
     "started_at": "2026-11-20T10:15:00+08:00",
     "due_at": "2026-11-24T10:15:00+08:00",
     "elapsed_seconds": 57600,
+    "target": "2d",
     "target_seconds": 57600,
     "assignee": "emp-logistics-017",
     "priority": "P3",
@@ -72,7 +73,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     }),
     "dispute.ruled": _envelope("dispute.ruled", "crm-12", {
         "dispute_id": "crm-11", "outcome": "upheld", "to_department": "stores",
-        "actor": "cc-quality-lead",
+        "actor": "cc-quality-lead", "reason": "store records show the parcel never left",
     }),
     "csat.recorded": _envelope("csat.recorded", "crm-13", {"score": 2}),
     "sla.attributed": _envelope("sla.attributed", "9d1c6d1e-attr", {
@@ -96,6 +97,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         **_CLOCK, "elapsed_seconds": 3600, "cancelled_at": "2026-11-20T11:15:00+08:00",
         "reason": "transferred",
     }, source=_OUT, time="2026-11-20T11:15:00+08:00"),
+    "sla.charge_settled": _envelope("sla.charge_settled", "3a7d-settled", {
+        "department": "logistics", "assignee": "emp-logistics-017", "settled_by": "assignment",
+        "category": "delivery.late", "priority": "P3", "attributed_at": _TIME,
+        "settled_at": "2026-11-20T10:40:00+08:00", "caused_by": "crm-3",
+    }, source=_OUT, time="2026-11-20T10:40:00+08:00"),
+    "sla.dispute_filed": _envelope("sla.dispute_filed", "4b8e-filed", {
+        "dispute_id": "crm-11", "department": "logistics", "holder": "logistics",
+        "filed_by": "emp-logistics-003", "reason": "the parcel was lost by the store",
+        "filed_at": "2026-11-21T09:00:00+08:00",
+    }, source=_OUT, time="2026-11-21T09:00:00+08:00"),
+    "sla.dispute_ruled": _envelope("sla.dispute_ruled", "4b8e-ruled", {
+        "dispute_id": "crm-11", "department": "logistics", "outcome": "upheld",
+        "to_department": "stores", "ruled_by": "cc-lead-02",
+        "reason": "store records show the parcel never left", "filed_at":
+        "2026-11-21T09:00:00+08:00", "ruled_at": "2026-11-25T09:30:00+08:00",
+        "caused_by": "crm-12",
+    }, source=_OUT, time="2026-11-25T09:30:00+08:00"),
     "penalty.assessed": _envelope("penalty.assessed", "7c1a-pen", {
         "department": "logistics", "assignee": "emp-logistics-017", "rule": "late-resolution",
         "trigger": "breach", "breach_id": "2f0e-breach", "metric": "resolve",
