@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from models._envelope import CloudEvent, DepartmentId, Model, TicketId
+from models._envelope import CloudEvent, DepartmentId, Model, SchemaUri, TicketId
+from models.schema_ids import dataschema_for
 
 __all__ = [
     "OUTBOUND_TYPES",
@@ -33,7 +34,7 @@ __all__ = [
 
 Metric = Literal["acknowledge", "resolve"]
 AttributionReason = Literal["rule", "assignment", "transfer", "dispute"]
-SettledBy = Literal["assignment", "transfer", "close", "cancel"]
+SettledBy = Literal["assignment", "transfer", "dispute", "close", "cancel"]
 
 
 class AttributedData(Model):
@@ -129,7 +130,8 @@ class ChargeSettledData(Model):
 
     Settled when the owning department first assigns the ticket to one of its own
     (``assignment``), or, when it never does, when it loses the ticket by a transfer
-    or the ticket is closed or cancelled: then the department itself is charged.
+    (or by an upheld dispute another department filed: ``dispute``) or the ticket is
+    closed or cancelled: then the department itself is charged.
     """
 
     department: DepartmentId = Field(description="the owning department")
@@ -228,11 +230,13 @@ class SlaDisputeRuled(CloudEvent):
 
 class PenaltyAssessed(CloudEvent):
     type: Literal["penalty.assessed"] = "penalty.assessed"
+    dataschema: SchemaUri | None = dataschema_for("penalty.assessed")
     data: PenaltyData
 
 
 class PenaltyReversed(CloudEvent):
     type: Literal["penalty.reversed"] = "penalty.reversed"
+    dataschema: SchemaUri | None = dataschema_for("penalty.reversed")
     data: PenaltyReversedData
 
 
