@@ -20,6 +20,7 @@ __all__ = [
     "DepartmentId",
     "EventId",
     "NonEmptyText",
+    "SchemaUri",
     "TicketId",
     "Word",
     "trusted",
@@ -42,6 +43,9 @@ Word = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^
 #: CloudEvents datacontenttype values accepted: JSON, with optional parameters.
 JSON_CONTENT_TYPE = r"^\s*application/json\s*(;[\s\S]*)?$"
 NonEmptyText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+#: An absolute URI (CloudEvents ``dataschema``): a scheme, a colon, no spaces.
+SchemaUri = Annotated[
+    str, StringConstraints(max_length=2000, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
 
 
 class Model(BaseModel):
@@ -68,6 +72,9 @@ class CloudEvent(Model):
     subject: TicketId
     datacontenttype: Annotated[str, StringConstraints(pattern=JSON_CONTENT_TYPE)] = (
         "application/json")
+    #: URI of the JSON Schema ``data`` follows (optional CloudEvents attribute); the
+    #: versioned outbound types set it (:mod:`models.schema_ids`)
+    dataschema: SchemaUri | None = None
     data: Any = None
 
     @property
@@ -117,10 +124,11 @@ def trusted_event(cls: type[CloudEvent], event_id: str, source: str, time: datet
     if envelope is None:  # an envelope of another shape: the general way
         return trusted(cls, {"id": event_id, "source": source, "time": time,
                              "subject": subject, "data": payload})
-    spec, kind, content = envelope
+    spec, kind, content, schema = envelope
     return _fill(_new(cls), {"specversion": spec, "id": event_id, "source": source,
                              "type": kind, "time": time, "subject": subject,
-                             "datacontenttype": content, "data": payload}, set(_ENVELOPE_SET))
+                             "datacontenttype": content, "dataschema": schema,
+                             "data": payload}, set(_ENVELOPE_SET))
 
 
 def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
@@ -145,12 +153,13 @@ def _shape(cls: type[CloudEvent]) -> tuple[Any, tuple[str, ...], tuple[Any, ...]
     """(payload model, its field names, envelope defaults) of an event class."""
     data_model = cls.model_fields["data"].annotation
     defaults = _defaults(cls)
-    envelope = ((defaults["specversion"], defaults["type"], defaults["datacontenttype"])
-                if tuple(defaults) == _ENVELOPE else None)
+    envelope = ((defaults["specversion"], defaults["type"], defaults["datacontenttype"],
+                 defaults["dataschema"]) if tuple(defaults) == _ENVELOPE else None)
     return data_model, tuple(_defaults(data_model)), envelope
 
 
-_ENVELOPE = ("specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data")
+_ENVELOPE = ("specversion", "id", "source", "type", "time", "subject", "datacontenttype",
+             "dataschema", "data")
 _ENVELOPE_SET = frozenset({"id", "source", "time", "subject", "data"})
 _SHAPES: dict[type, tuple[Any, tuple[str, ...], tuple[Any, ...] | None]] = {}
 _DEFAULTS: dict[type, dict[str, Any]] = {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.schema_ids import dataschema_for
+
 __all__ = ["EXAMPLES", "example"]
 
 _TIME = "2026-11-20T10:15:00+08:00"
@@ -38,6 +40,7 @@ _CLOCK = {
     "started_at": "2026-11-20T10:15:00+08:00",
     "due_at": "2026-11-24T10:15:00+08:00",
     "elapsed_seconds": 57600,
+    "target": "2d",
     "target_seconds": 57600,
     "assignee": "emp-logistics-017",
     "priority": "P3",
@@ -72,12 +75,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     }),
     "dispute.ruled": _envelope("dispute.ruled", "crm-12", {
         "dispute_id": "crm-11", "outcome": "upheld", "to_department": "stores",
-        "actor": "cc-quality-lead",
+        "actor": "cc-quality-lead", "reason": "store records show the parcel never left",
     }),
     "csat.recorded": _envelope("csat.recorded", "crm-13", {"score": 2}),
     "sla.attributed": _envelope("sla.attributed", "9d1c6d1e-attr", {
         "department": "logistics", "reason": "rule", "rule": "attribution[0]",
-        "category": "delivery.late", "priority": "P3", "assignee": "agent-012",
+        "category": "delivery.late", "priority": "P3",
         "attributed_at": _TIME, "caused_by": "crm-1",
     }, source=_OUT),
     "sla.warning": _envelope("sla.warning", "2f0e-warn", {
@@ -89,13 +92,30 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     }, source=_OUT, time="2026-11-24T10:15:00+08:00"),
     "sla.met": _envelope("sla.met", "2f0e-met", {
         **_CLOCK, "metric": "acknowledge", "due_at": "2026-11-20T13:45:00+08:00",
-        "elapsed_seconds": 1800, "target_seconds": 7200,
+        "elapsed_seconds": 1800, "target": "2h", "target_seconds": 7200,
         "completed_at": "2026-11-20T10:45:00+08:00",
     }, source=_OUT, time="2026-11-20T10:45:00+08:00"),
     "sla.cancelled": _envelope("sla.cancelled", "2f0e-cancel", {
         **_CLOCK, "elapsed_seconds": 3600, "cancelled_at": "2026-11-20T11:15:00+08:00",
         "reason": "transferred",
     }, source=_OUT, time="2026-11-20T11:15:00+08:00"),
+    "sla.charge_settled": _envelope("sla.charge_settled", "3a7d-settled", {
+        "department": "logistics", "assignee": "emp-logistics-017", "settled_by": "assignment",
+        "category": "delivery.late", "priority": "P3", "attributed_at": _TIME,
+        "settled_at": "2026-11-20T10:40:00+08:00", "caused_by": "crm-2",
+    }, source=_OUT, time="2026-11-20T10:40:00+08:00"),
+    "sla.dispute_filed": _envelope("sla.dispute_filed", "4b8e-filed", {
+        "dispute_id": "crm-11", "department": "logistics", "holder": "logistics",
+        "filed_by": "emp-logistics-003", "reason": "the parcel was lost by the store",
+        "filed_at": "2026-11-21T09:00:00+08:00",
+    }, source=_OUT, time="2026-11-21T09:00:00+08:00"),
+    "sla.dispute_ruled": _envelope("sla.dispute_ruled", "4b8e-ruled", {
+        "dispute_id": "crm-11", "department": "logistics", "outcome": "upheld",
+        "to_department": "stores", "ruled_by": "cc-lead-02",
+        "reason": "store records show the parcel never left", "filed_at":
+        "2026-11-21T09:00:00+08:00", "ruled_at": "2026-11-25T09:30:00+08:00",
+        "caused_by": "crm-12",
+    }, source=_OUT, time="2026-11-25T09:30:00+08:00"),
     "penalty.assessed": _envelope("penalty.assessed", "7c1a-pen", {
         "department": "logistics", "assignee": "emp-logistics-017", "rule": "late-resolution",
         "trigger": "breach", "breach_id": "2f0e-breach", "metric": "resolve",
@@ -111,7 +131,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "notification.requested": _envelope("notification.requested", "5e2b-note", {
         "department": "logistics", "severity": "breach",
         "title": "SLA breached: T-20261120-0001 resolve",
-        "body": "Ticket T-20261120-0001 missed its 16h resolve target (policy standard).",
+        "body": "Ticket T-20261120-0001 missed its 2d resolve target (policy standard) at "
+                "2026-11-24T10:15:00+08:00.",
         "ref_id": "2f0e-breach", "ref_type": "sla.breached",
     }, source=_OUT, time="2026-11-24T10:15:00+08:00"),
     "event.rejected": _envelope("event.rejected", "0b9f-dlq", {
@@ -121,6 +142,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "rejected_at": "2026-11-20T10:16:02+08:00",
     }, source=_OUT, subject="T-20261120-0099", time="2026-11-20T10:16:02+08:00"),
 }
+
+
+# Penalty events name their schema and its version in the envelope's "dataschema".
+for _type in ("penalty.assessed", "penalty.reversed"):
+    _event = EXAMPLES[_type]
+    EXAMPLES[_type] = {**{k: v for k, v in _event.items() if k != "data"},
+                       "dataschema": dataschema_for(_type), "data": _event["data"]}
 
 
 def example(event_type: str) -> dict[str, Any]:

@@ -92,6 +92,7 @@ class RuledData(ActorData):
     )
     outcome: Literal["upheld", "rejected"]
     to_department: DepartmentId | None = Field(default=None, description="required when upheld")
+    reason: NonEmptyText | None = Field(default=None, description="why it was ruled so")
 
     @model_validator(mode="after")
     def _upheld_names_a_department(self) -> RuledData:

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from models._envelope import CloudEvent, DepartmentId, Model, TicketId
+from models._envelope import CloudEvent, DepartmentId, Model, SchemaUri, TicketId
+from models.schema_ids import dataschema_for
 
 __all__ = [
     "OUTBOUND_TYPES",
@@ -24,12 +25,16 @@ __all__ = [
     "SlaAttributed",
     "SlaBreached",
     "SlaCancelled",
+    "SlaChargeSettled",
+    "SlaDisputeFiled",
+    "SlaDisputeRuled",
     "SlaMet",
     "SlaWarning",
 ]
 
 Metric = Literal["acknowledge", "resolve"]
 AttributionReason = Literal["rule", "assignment", "transfer", "dispute"]
+SettledBy = Literal["assignment", "transfer", "dispute", "close", "cancel"]
 
 
 class AttributedData(Model):
@@ -64,6 +69,8 @@ class ClockData(Model):
     assignee: str | None = None
     priority: str | None = None
     category: str | None = None
+    target: str | None = Field(
+        default=None, description="the target as the policy writes it, e.g. '2d' or '16h'")
 
 
 class WarningData(ClockData):
@@ -118,6 +125,49 @@ class PenaltyReversedData(Model):
     reversed_at: AwareDatetime
 
 
+class ChargeSettledData(Model):
+    """On whom a department's per-complaint charge for a ticket falls.
+
+    Settled when the owning department first assigns the ticket to one of its own
+    (``assignment``), or, when it never does, when it loses the ticket by a transfer
+    (or by an upheld dispute another department filed: ``dispute``) or the ticket is
+    closed or cancelled: then the department itself is charged.
+    """
+
+    department: DepartmentId = Field(description="the owning department")
+    assignee: str | None = Field(
+        default=None, description="its assignee; none when it never assigned the ticket")
+    settled_by: SettledBy = Field(description="what settled the charge")
+    category: str
+    priority: str
+    attributed_at: AwareDatetime = Field(description="when the department became the owner")
+    settled_at: AwareDatetime
+    caused_by: str = Field(description="id of the inbound event that settled it")
+
+
+class DisputeFiledData(Model):
+    dispute_id: str = Field(description="id of the attribution.disputed event")
+    department: DepartmentId = Field(description="the department that disputes")
+    holder: DepartmentId | None = Field(
+        default=None, description="the department holding the ticket when it was filed")
+    filed_by: str | None = Field(default=None, description="employee who filed it")
+    reason: str
+    filed_at: AwareDatetime
+
+
+class DisputeRuledData(Model):
+    dispute_id: str = Field(description="id of the attribution.disputed event")
+    department: DepartmentId = Field(description="the department that disputed")
+    outcome: Literal["upheld", "rejected"]
+    to_department: DepartmentId | None = Field(
+        default=None, description="where an upheld ruling moved the ticket")
+    ruled_by: str | None = Field(default=None, description="who ruled, in the contact center")
+    reason: str | None = Field(default=None, description="the ruling's reason, as written")
+    filed_at: AwareDatetime | None = None
+    ruled_at: AwareDatetime
+    caused_by: str = Field(description="id of the dispute.ruled event")
+
+
 class NotificationData(Model):
     department: DepartmentId
     severity: Literal["info", "warning", "breach", "penalty"]
@@ -163,13 +213,30 @@ class SlaCancelled(CloudEvent):
     data: CancelledClockData
 
 
+class SlaChargeSettled(CloudEvent):
+    type: Literal["sla.charge_settled"] = "sla.charge_settled"
+    data: ChargeSettledData
+
+
+class SlaDisputeFiled(CloudEvent):
+    type: Literal["sla.dispute_filed"] = "sla.dispute_filed"
+    data: DisputeFiledData
+
+
+class SlaDisputeRuled(CloudEvent):
+    type: Literal["sla.dispute_ruled"] = "sla.dispute_ruled"
+    data: DisputeRuledData
+
+
 class PenaltyAssessed(CloudEvent):
     type: Literal["penalty.assessed"] = "penalty.assessed"
+    dataschema: SchemaUri | None = dataschema_for("penalty.assessed")
     data: PenaltyData
 
 
 class PenaltyReversed(CloudEvent):
     type: Literal["penalty.reversed"] = "penalty.reversed"
+    dataschema: SchemaUri | None = dataschema_for("penalty.reversed")
     data: PenaltyReversedData
 
 
@@ -194,6 +261,9 @@ OUTBOUND_TYPES: dict[str, type[CloudEvent]] = {
         SlaBreached,
         SlaMet,
         SlaCancelled,
+        SlaChargeSettled,
+        SlaDisputeFiled,
+        SlaDisputeRuled,
         PenaltyAssessed,
         PenaltyReversed,
         NotificationRequested,

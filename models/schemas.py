@@ -10,21 +10,25 @@ import json
 from pathlib import Path
 
 from models.parse import ALL_TYPES
+from models.schema_ids import schema_id
 
 __all__ = ["SCHEMA_DIR", "render_schemas", "stale_schemas", "write_schemas"]
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-_BASE_URI = "https://sla-police.internal/schemas/"
 
 
 def render_schemas() -> dict[str, str]:
-    """File name -> schema text, for every event type, deterministic bytes."""
+    """File name -> schema text, for every event type, deterministic bytes.
+
+    Each file's ``$id`` is :func:`models.schema_ids.schema_id` of its type: for the
+    versioned types, the URI their events carry as ``dataschema``.
+    """
     out: dict[str, str] = {}
     for event_type, model in sorted(ALL_TYPES.items()):
         schema = model.model_json_schema(mode="validation")
         schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"{_BASE_URI}{event_type}.json",
+            "$id": schema_id(event_type),
             **schema,
         }
         schema["properties"]["type"]["const"] = event_type

@@ -38,9 +38,14 @@ INBOUND_TOPICS = (COMPLAINTS, TICKET_EVENTS)
 KeyKind = Literal["ticket", "department"]
 
 #: outbound type -> list of (topic, key kind). Warnings and breaches are published
-#: twice: once per ticket (the outcome stream) and once per department (alerts).
+#: twice: once per ticket (the outcome stream) and once per department (alerts). The
+#: record of who owns a ticket (attributions, settled charges, disputes filed and
+#: ruled) shares one per-ticket topic, so a consumer reads a ticket's story in order.
 OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "sla.attributed": ((ATTRIBUTIONS, "ticket"),),
+    "sla.charge_settled": ((ATTRIBUTIONS, "ticket"),),
+    "sla.dispute_filed": ((ATTRIBUTIONS, "ticket"),),
+    "sla.dispute_ruled": ((ATTRIBUTIONS, "ticket"),),
     "sla.warning": ((OUTCOMES, "ticket"), (ALERTS, "department")),
     "sla.breached": ((OUTCOMES, "ticket"), (ALERTS, "department")),
     "sla.met": ((OUTCOMES, "ticket"),),

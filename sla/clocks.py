@@ -39,6 +39,8 @@ class Clock:
     target: int
     warn_at: tuple[float, ...] = ()
     pausable: frozenset[str] = frozenset()
+    #: the target as the policy writes it (``2d``, ``16h``), for messages
+    target_text: str | None = None
     elapsed: int = 0
     running_since: datetime | None = None
     warned: int = 0

@@ -68,12 +68,17 @@ def encode_ticket(state: TicketState) -> dict[str, Any]:
         "paused_reason": state.paused_reason,
         "clocks": [_encode_clock(c) for c in state.clocks],
         "stints": state.stints,
-        "disputes": state.disputes,
+        "disputes": {k: [d, _t(t)] for k, (d, t) in state.disputes.items()},
         "last_time": _t(state.last_time),
+        "charge": None if state.charge is None else [state.charge[0], _t(state.charge[1])],
+        "charged": state.charged,
     }
 
 
 def decode_ticket(data: dict[str, Any]) -> TicketState:
+    """A ticket from :func:`encode_ticket`; also from rows written before charges were
+    settled (no ``charge``): the engine of those days charged at attribution, so the
+    holder counts as charged already and nothing is left open."""
     pending = []
     for raw in data["pending"]:
         kind = raw.split('"type":"', 1)[1].split('"', 1)[0]
@@ -84,8 +89,24 @@ def decode_ticket(data: dict[str, Any]) -> TicketState:
         assignee=data["assignee"], status=data["status"], cycle=data["cycle"],
         paused_reason=data["paused_reason"],
         clocks=[_decode_clock(c) for c in data["clocks"]], stints=dict(data["stints"]),
-        disputes=dict(data["disputes"]), last_time=_dt(data["last_time"]),
+        disputes={k: _dispute(v) for k, v in data["disputes"].items()},
+        last_time=_dt(data["last_time"]), **_charge(data),
     )
+
+
+def _dispute(value: str | list[Any]) -> tuple[str, datetime | None]:
+    """(department, filed at); rows of before filing times were kept hold the department."""
+    if isinstance(value, str):
+        return value, None
+    return value[0], _dt(value[1])
+
+
+def _charge(data: dict[str, Any]) -> dict[str, Any]:
+    if "charged" not in data:
+        return {"charge": None, "charged": [data["department"]] if data["department"] else []}
+    charge = data["charge"]
+    return {"charge": None if charge is None else (charge[0], _dt(charge[1])),
+            "charged": list(data["charged"])}
 
 
 def encode_book(book: PenaltyBook) -> dict[str, Any]:

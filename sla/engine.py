@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from models import CloudEvent
-from sla import outcomes
+from sla import charges, outcomes
 from sla.calendar import BusinessCalendar, build_calendars
 from sla.clocks import Clock
 from sla.matching import first_match
@@ -158,6 +158,7 @@ class SlaEngine:
                 stint=state.stints[stint_key], policy=policy.name, calendar=cal_name,
                 started_at=at, target=self._target_seconds(cal, at, target),
                 warn_at=policy.warn_at, pausable=policy.pause_on.get(metric, frozenset()),
+                target_text=str(target),
             )
             if not (state.paused_reason and state.paused_reason in clock.pausable):
                 clock.running_since = at
@@ -185,18 +186,30 @@ class SlaEngine:
 
     def _hand_over(self, state: TicketState, event: CloudEvent, at: datetime, to: str,
                    reason: str, rule: str, out: list[CloudEvent],
-                   previous: str | None = None) -> None:
+                   previous: str | None = None, assignee: str | None = None) -> None:
         """Move the ticket: the losing department's clocks end, the new one's start.
 
         Every department that receives an open ticket gets its own acknowledge and
-        resolve clocks: it is accountable for the time it holds the ticket.
+        resolve clocks: it is accountable for the time it holds the ticket. Its
+        assignee is the one the hand-over names, or nobody yet. The holder's open
+        per-complaint charge settles on the holder when it loses the ticket by a
+        transfer or by another department's upheld dispute, and is dropped when the
+        ticket is taken from it as not its own (:mod:`sla.charges`).
         """
-        previous = previous or state.department
+        holder = state.department
+        previous = previous or holder
         self._cancel_all(state, at, _CANCEL_REASON[reason], out)
-        state.department = to
+        if reason == "transfer" or (reason == "dispute" and holder != previous):
+            charges.settle(state, event, at, reason, out)
+        else:
+            charges.drop(state)
+        state.department, state.assignee = to, assignee
         out.append(outcomes.attributed(state, event, at, reason, rule, previous))
+        if reason != "transfer":
+            charges.open_charge(state, to, at)
         if state.status == OPEN:
             self._start_clocks(state, at, ("acknowledge", "resolve"))
+        charges.settle_if_known(state, event, at, out)
 
     # -- handlers ---------------------------------------------------------------------
 
@@ -204,7 +217,9 @@ class SlaEngine:
                       out: list[CloudEvent]) -> None:
         # The payload's fields are plain strings: a dict of the set ones is its dump.
         state.complaint = {k: v for k, v in event.data.__dict__.items() if v is not None}
-        state.assignee = event.data.assignee
+        # The complaint's assignee is the contact-center agent who took it: it stays in
+        # the complaint; the ticket's assignee is the owning department's, once named.
+        state.assignee = None
         key = tuple(state.complaint.get(k) for k in self._attribution_fields)
         rule = self._attribution_cache.get(key)
         if rule is None:
@@ -213,25 +228,28 @@ class SlaEngine:
             self._attribution_cache[key] = rule
         state.department = rule.department
         out.append(outcomes.attributed(state, event, at, "rule", rule.name, None))
+        charges.open_charge(state, rule.department, at)
         self._start_clocks(state, at, ("acknowledge", "resolve"))
 
     def _on_assigned(self, state: TicketState, event: CloudEvent, at: datetime,
                      out: list[CloudEvent]) -> None:
-        department = event.data.department
+        department, assignee = event.data.department, event.data.assignee
         if self._unknown_department(department, event, out):
             return
-        if event.data.assignee:
-            state.assignee = event.data.assignee
         if department != state.department:
-            self._hand_over(state, event, at, department, "assignment", "ticket.assigned", out)
+            self._hand_over(state, event, at, department, "assignment", "ticket.assigned", out,
+                            assignee=assignee)
+        elif assignee:  # the owner assigns it to one of its own: its open charge settles
+            state.assignee = assignee
+            charges.settle(state, event, at, "assignment", out)
 
     def _on_transferred(self, state: TicketState, event: CloudEvent, at: datetime,
                         out: list[CloudEvent]) -> None:
         department = event.data.to_department
         if self._unknown_department(department, event, out) or department == state.department:
             return
-        state.assignee = event.data.assignee
-        self._hand_over(state, event, at, department, "transfer", "ticket.transferred", out)
+        self._hand_over(state, event, at, department, "transfer", "ticket.transferred", out,
+                        assignee=event.data.assignee)
 
     def _on_acknowledged(self, state: TicketState, event: CloudEvent, at: datetime,
                          out: list[CloudEvent]) -> None:
@@ -262,6 +280,7 @@ class SlaEngine:
                    out: list[CloudEvent]) -> None:
         self._on_resolved(state, event, at, out)
         state.status = CLOSED
+        charges.settle(state, event, at, "close", out)
 
     def _on_reopened(self, state: TicketState, event: CloudEvent, at: datetime,
                      out: list[CloudEvent]) -> None:
@@ -274,25 +293,37 @@ class SlaEngine:
                       out: list[CloudEvent]) -> None:
         self._cancel_all(state, at, "ticket_cancelled", out)
         state.status = CANCELLED
+        charges.settle(state, event, at, "cancel", out)
 
     def _on_disputed(self, state: TicketState, event: CloudEvent, at: datetime,
                      out: list[CloudEvent]) -> None:
         if not self._unknown_department(event.data.department, event, out):
-            state.disputes[event.id] = event.data.department
+            state.disputes[event.id] = (event.data.department, at)
+            out.append(outcomes.dispute_filed(state, event, at))
 
     def _on_ruled(self, state: TicketState, event: CloudEvent, at: datetime,
                   out: list[CloudEvent]) -> None:
-        disputing = state.disputes.pop(event.data.dispute_id, None)
-        if disputing is None:
+        """Every ruling on an open dispute goes on the record; an upheld one moves the
+        ticket. A ruling naming an unknown department is dead-lettered and the dispute
+        stays open for a correct ruling."""
+        dispute = state.disputes.get(event.data.dispute_id)
+        if dispute is None:
             out.append(outcomes.rejected(
                 event, f"dispute {event.data.dispute_id!r} is not open on this ticket"))
             return
-        to = event.data.to_department
-        if event.data.outcome == "rejected" or self._unknown_department(to, event, out):
+        to, upheld = event.data.to_department, event.data.outcome == "upheld"
+        if upheld and self._unknown_department(to, event, out):
+            return
+        del state.disputes[event.data.dispute_id]
+        disputing, filed_at = dispute
+        out.append(outcomes.dispute_ruled(state, event, at, disputing, filed_at))
+        if not upheld:
             return
         if to == state.department:  # already there: only the disputing side is cleared
             out.append(outcomes.attributed(state, event, at, "dispute", "dispute.ruled",
                                            disputing))
+            charges.open_charge(state, to, at)
+            charges.settle_if_known(state, event, at, out)
             return
         self._hand_over(state, event, at, to, "dispute", "dispute.ruled", out,
                         previous=disputing)

@@ -17,6 +17,9 @@ from models import (
     SlaAttributed,
     SlaBreached,
     SlaCancelled,
+    SlaChargeSettled,
+    SlaDisputeFiled,
+    SlaDisputeRuled,
     SlaMet,
     SlaWarning,
     derived_id,
@@ -31,7 +34,10 @@ __all__ = [
     "attributed",
     "breached",
     "cancelled",
+    "charge_settled",
     "dead_letter",
+    "dispute_filed",
+    "dispute_ruled",
     "met",
     "rejected",
     "warning",
@@ -64,6 +70,7 @@ def _clock_data(state: TicketState, clock: Clock, cal: BusinessTime, elapsed: in
         "assignee": state.assignee,
         "priority": complaint.get("priority"),
         "category": complaint.get("category"),
+        "target": clock.target_text,
     }
 
 
@@ -118,6 +125,59 @@ def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str,
         "dispute_id": cause.data.__dict__.get("dispute_id"),
     }
     return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
+                  state.ticket_id, at, data)
+
+
+def charge_settled(state: TicketState, cause: CloudEvent, at: datetime, department: str,
+                   since: datetime, settled_by: str) -> CloudEvent:
+    """On whom ``department``'s per-complaint charge falls: the ticket's assignee (the
+    owner's own; None charges the department). Once per (ticket, department)."""
+    complaint = state.complaint or {}
+    data = {
+        "department": department,
+        "assignee": state.assignee,
+        "settled_by": settled_by,
+        "category": complaint.get("category", ""),
+        "priority": complaint.get("priority", ""),
+        "attributed_at": since,
+        "settled_at": at,
+        "caused_by": cause.id,
+    }
+    return _event(SlaChargeSettled, derived_id(state.ticket_id, "charge_settled", department),
+                  state.ticket_id, at, data)
+
+
+def dispute_filed(state: TicketState, cause: CloudEvent, at: datetime) -> CloudEvent:
+    """An accepted ``attribution.disputed``, on the record; ``holder`` is who holds the
+    ticket when it is filed (often the disputing department itself)."""
+    data = {
+        "dispute_id": cause.id,
+        "department": cause.data.department,
+        "holder": state.department,
+        "filed_by": cause.data.actor,
+        "reason": cause.data.reason,
+        "filed_at": at,
+    }
+    return _event(SlaDisputeFiled, derived_id(state.ticket_id, "dispute_filed", cause.id),
+                  state.ticket_id, at, data)
+
+
+def dispute_ruled(state: TicketState, cause: CloudEvent, at: datetime, disputing: str,
+                  filed_at: datetime | None) -> CloudEvent:
+    """A ruling on an open dispute, upheld or rejected, on the record."""
+    ruling = cause.data
+    data = {
+        "dispute_id": ruling.dispute_id,
+        "department": disputing,
+        "outcome": ruling.outcome,
+        "to_department": ruling.to_department if ruling.outcome == "upheld" else None,
+        "ruled_by": ruling.actor,
+        "reason": ruling.reason,
+        "filed_at": filed_at,
+        "ruled_at": at,
+        "caused_by": cause.id,
+    }
+    return _event(SlaDisputeRuled, derived_id(state.ticket_id, "dispute_ruled", cause.id),
                   state.ticket_id, at, data)
 
 

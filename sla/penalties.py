@@ -1,10 +1,17 @@
-"""The department stage: turn breaches and attributions into fines and points.
+"""The department stage: turn breaches, attributions and settled charges into fines
+and points.
 
 Penalties depend on a department's history (repeat multipliers, monthly caps),
 so this stage keeps one :class:`PenaltyBook` per department and must see its
 inputs in event-time order, ties broken by id: replay sorts them; the stream
 orders them with watermarks. Reversals (an upheld dispute, a reassignment) undo
 a department's penalties for one ticket with ``penalty.reversed``.
+
+Triggers: ``sla.breached`` (rules ``on: breach``, charged to the assignee at breach
+time when the rule says so); ``sla.attributed`` (rules ``on: complaint`` charged to
+the department, when a department becomes the complaint's owner; and the reversals);
+``sla.charge_settled`` (rules ``on: complaint`` charged to the assignee, once the
+owner's assignee is known: :mod:`sla.charges`).
 """
 
 from __future__ import annotations
@@ -21,10 +28,14 @@ from models._envelope import trusted_event
 from sla.matching import matches
 from sla.specs import PenaltyRule, SlaConfig
 
-__all__ = ["PenaltyBook", "PenaltyEngine", "PenaltyRecord"]
+__all__ = ["TRIGGERS", "PenaltyBook", "PenaltyEngine", "PenaltyRecord"]
 
 SOURCE = "sla-police"
 ZERO = Decimal(0)
+#: Outcomes the department stage applies.
+TRIGGERS = frozenset({"sla.breached", "sla.attributed", "sla.charge_settled"})
+#: Which per-complaint rules each trigger assesses: by whom they are charged.
+_COMPLAINT_CHARGE = {"sla.attributed": "department", "sla.charge_settled": "assignee"}
 
 
 @dataclass(slots=True)
@@ -86,7 +97,9 @@ class PenaltyEngine:
 
     @staticmethod
     def is_trigger(event: CloudEvent) -> bool:
-        return event.type in ("sla.breached", "sla.attributed")
+        """Whether ``event`` goes to the department stage: the one routing point of
+        replay, sharded replay and the stream."""
+        return event.type in TRIGGERS
 
     def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
         """Penalties assessed or reversed in ``book`` because of ``event``.
@@ -110,6 +123,10 @@ class PenaltyEngine:
             if event.data.department != book.department:
                 return []
             return self._assess(book, event, "breach", derived_id(event.id), fresh)
+        if event.type == "sla.charge_settled":
+            if event.data.department != book.department:
+                return []
+            return self._assess(book, event, "complaint", derived_id(event.subject), fresh)
         reason = event.data.reason
         if event.data.previous_department == book.department and reason != "transfer":
             return self._reverse(book, event, reason == "dispute", fresh)
@@ -118,15 +135,19 @@ class PenaltyEngine:
         return []
 
     def _rules(self, event: CloudEvent, trigger: str) -> list[PenaltyRule]:
+        """The rules ``event`` assesses. Per-complaint rules charged to the department
+        are assessed at attribution, those charged to the assignee at settlement."""
         data = event.data.__dict__
-        key = (trigger, data["department"], data["priority"], data["category"],
+        key = (event.type, data["department"], data["priority"], data["category"],
                data.get("policy"), data.get("metric"))
         rules = self._rule_cache.get(key)
         if rules is None:
             fields = dict(zip(("department", "priority", "category", "policy", "metric"),
                               key[1:], strict=True))
+            charge = _COMPLAINT_CHARGE.get(event.type)
             rules = self._rule_cache[key] = [
                 r for r in self.config.penalties if r.on == trigger
+                and (charge is None or r.charge == charge)
                 and (r.metric is None or r.metric == fields["metric"])
                 and matches(r.match, fields)]
         return rules

@@ -54,9 +54,13 @@ class ReplayResult:
         return "".join(e.to_json() + "\n" for e in self.outputs)
 
 
-_RANK = {"sla.attributed": 0, "sla.met": 1, "sla.cancelled": 1, "sla.warning": 2,
-         "sla.breached": 3, "penalty.assessed": 4, "penalty.reversed": 4,
-         "notification.requested": 5, "event.rejected": 6}
+#: Cause before effect among outputs of one instant (one digit each: see order_key): a
+#: ruling on the record before the hand-over it causes, the hand-over before the charge
+#: it settles and the clocks it ends, penalties after their triggers, messages last.
+_RANK = {"sla.dispute_filed": 0, "sla.dispute_ruled": 0, "sla.attributed": 1,
+         "sla.charge_settled": 2, "sla.met": 3, "sla.cancelled": 3, "sla.warning": 4,
+         "sla.breached": 5, "penalty.assessed": 6, "penalty.reversed": 6,
+         "notification.requested": 7, "event.rejected": 8}
 
 
 def output_order(event: CloudEvent) -> tuple[float, int, str]:

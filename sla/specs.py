@@ -24,6 +24,7 @@ __all__ = [
     "SlaConfig",
     "SlaPolicy",
     "Span",
+    "written_duration",
 ]
 
 Metric = Literal["acknowledge", "resolve"]
@@ -72,14 +73,27 @@ class CalendarSpec:
 
 @dataclass(frozen=True, slots=True)
 class Duration:
-    """A target: ``days`` working days (same clock time) then ``seconds`` of working time."""
+    """A target: ``days`` working days (same clock time) then ``seconds`` of working time.
+
+    ``text`` is the duration as the policy writes it (``2d``, ``16h``); messages show
+    it, never a number of seconds, so people read the target they agreed on.
+    """
 
     days: int = 0
     seconds: int = 0
     text: str = ""
 
     def __str__(self) -> str:
-        return self.text or f"{self.days}d{self.seconds}s"
+        return self.text or written_duration(self.seconds, self.days)
+
+
+def written_duration(seconds: int, days: int = 0) -> str:
+    """``days`` and ``seconds`` in the policy's notation: ``2d``, ``16h``, ``1h30m``."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"),
+                                           (secs, "s")) if n]
+    return "".join(parts) or "0s"
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,20 +90,23 @@ def cancelled(ticket: str, at: str | datetime, reason: str = "withdrawn",
 
 
 def transferred(ticket: str, at: str | datetime, to: str, reason: str = "not ours",
-                **kw: Any) -> CloudEvent:
-    return event("ticket.transferred", ticket, at, {"to_department": to, "reason": reason}, **kw)
+                assignee: str | None = None, **kw: Any) -> CloudEvent:
+    return event("ticket.transferred", ticket, at,
+                 {"to_department": to, "reason": reason, "assignee": assignee}, **kw)
 
 
 def disputed(ticket: str, at: str | datetime, department: str, reason: str = "not ours",
-             **kw: Any) -> CloudEvent:
+             actor: str | None = None, **kw: Any) -> CloudEvent:
     return event("attribution.disputed", ticket, at,
-                 {"department": department, "reason": reason}, **kw)
+                 {"department": department, "reason": reason, "actor": actor}, **kw)
 
 
 def ruled(ticket: str, at: str | datetime, dispute_id: str, outcome: str = "upheld",
-          to: str | None = None, **kw: Any) -> CloudEvent:
+          to: str | None = None, reason: str | None = None, actor: str | None = None,
+          **kw: Any) -> CloudEvent:
     return event("dispute.ruled", ticket, at,
-                 {"dispute_id": dispute_id, "outcome": outcome, "to_department": to}, **kw)
+                 {"dispute_id": dispute_id, "outcome": outcome, "to_department": to,
+                  "reason": reason, "actor": actor}, **kw)
 
 
 def csat(ticket: str, at: str | datetime, score: int, **kw: Any) -> CloudEvent:

@@ -27,6 +27,15 @@ def _order(event: CloudEvent) -> tuple[datetime, str]:
 
 @dataclass(slots=True)
 class TicketState:
+    """What the engine knows of one ticket.
+
+    ``assignee`` is the assignee of the owning department only (never the contact-center
+    agent on the complaint, which stays in ``complaint``). ``charge`` is the owner's
+    per-complaint charge not settled yet, as (department, since when it owns it);
+    ``charged`` the departments that have owed it on this ticket (:mod:`sla.charges`).
+    ``disputes`` maps each open dispute's id to (disputing department, filed at).
+    """
+
     ticket_id: str
     seen: set[str] = field(default_factory=set)
     pending: list[CloudEvent] = field(default_factory=list)
@@ -38,8 +47,10 @@ class TicketState:
     paused_reason: str | None = None
     clocks: list[Clock] = field(default_factory=list)
     stints: dict[str, int] = field(default_factory=dict)
-    disputes: dict[str, str] = field(default_factory=dict)
+    disputes: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
     last_time: datetime | None = None
+    charge: tuple[str, datetime] | None = None
+    charged: list[str] = field(default_factory=list)
 
     def receive(self, event: CloudEvent) -> bool:
         """Queue ``event`` in time order; False (and nothing changes) if seen before."""

@@ -150,3 +150,27 @@ def test_mangled_examples_never_raise(event_type: str, junk: object, field: str)
     assert isinstance(result, Rejection | CloudEvent)
     if isinstance(result, Rejection):
         assert result.reason
+
+
+@pytest.mark.parametrize("event_type", ["penalty.assessed", "penalty.reversed"])
+def test_penalty_events_name_their_versioned_schema(event_type: str) -> None:
+    """HR's systems validate the penalty feed: each event's CloudEvents ``dataschema`` is
+    the ``$id`` of its schema file, a URI with the version in it."""
+    from models.schema_ids import SCHEMA_VERSIONS
+
+    schema = json.loads((SCHEMA_DIR / f"{event_type}.json").read_text(encoding="utf-8"))
+    uri = f"https://sla-police.internal/schemas/{event_type}/v{SCHEMA_VERSIONS[event_type]}.json"
+    assert schema["$id"] == uri
+    event = parse_event(json.dumps(EXAMPLES[event_type]), now=NOW, accept="any")
+    assert isinstance(event, CloudEvent)
+    assert event.dataschema == uri
+    assert json.loads(event.to_json())["dataschema"] == uri
+
+
+def test_other_events_carry_no_dataschema_unless_they_say_so() -> None:
+    event = parse_event(json.dumps(EXAMPLES["sla.breached"]), now=NOW, accept="any")
+    assert isinstance(event, CloudEvent)
+    assert event.dataschema is None and "dataschema" not in event.to_json()
+    bad = parse_event(json.dumps({**EXAMPLES["sla.breached"], "dataschema": "not a uri"}),
+                      now=NOW, accept="any")
+    assert isinstance(bad, Rejection) and "dataschema" in bad.reason

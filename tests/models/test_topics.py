@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from models import OUTBOUND_TYPES
 from models.examples import example
-from models.topics import COMPLAINTS, TICKET_EVENTS, inbound_route
+from models.topics import COMPLAINTS, OUTBOUND_ROUTES, TICKET_EVENTS, inbound_route
 
 
 def test_a_valid_event_goes_to_the_topic_of_its_type_keyed_by_its_ticket() -> None:
@@ -31,3 +32,8 @@ def test_a_valid_event_goes_to_the_topic_of_its_type_keyed_by_its_ticket() -> No
 ])
 def test_an_invalid_line_goes_where_it_claims_to_belong(line: bytes, route: tuple) -> None:
     assert inbound_route(line) == route
+
+
+def test_every_outbound_type_has_a_route() -> None:
+    """The stream publishes by this table: a type without a route could not be sent."""
+    assert set(OUTBOUND_ROUTES) == set(OUTBOUND_TYPES)

@@ -65,3 +65,29 @@ def test_penalty_book_round_trips() -> None:
             assert decode_records(as_json) == records
     assert any(encode_book(b)["history"] for b in result.books.values())
     assert any(b.by_ticket for b in result.books.values())
+
+
+def test_a_ticket_stored_before_charges_were_settled_is_not_charged_a_second_time() -> None:
+    """A table row written by the engine of before (no open charge, disputes as plain
+    department names): that engine charged at attribution, so assigning the ticket now
+    settles nothing, and a ruling on its open dispute is still on the record."""
+    from datetime import datetime
+
+    from sla.testing import assigned, complaint, disputed, ruled
+
+    state = ENGINE.new_ticket("T-OLD")
+    ENGINE.receive(state, complaint("T-OLD", "2026-11-16T09:00:00+08:00"))
+    ENGINE.receive(state, disputed("T-OLD", "2026-11-16T09:10:00+08:00", "logistics",
+                                   event_id="d-old"))
+    ENGINE.advance(state, datetime.fromisoformat("2026-11-16T09:30:00+08:00"))
+    row = encode_ticket(state)
+    del row["charge"], row["charged"]
+    row["disputes"] = {"d-old": "logistics"}
+    old = decode_ticket(json.loads(json.dumps(row)))
+    assert (old.charge, old.charged, old.disputes) == (None, ["logistics"],
+                                                       {"d-old": ("logistics", None)})
+    ENGINE.receive(old, assigned("T-OLD", "2026-11-16T09:40:00+08:00", "logistics", "emp-1"))
+    ENGINE.receive(old, ruled("T-OLD", "2026-11-16T09:50:00+08:00", "d-old", "rejected"))
+    out = ENGINE.advance(old, datetime.fromisoformat("2026-11-16T09:55:00+08:00"))
+    assert [e.type for e in out] == ["sla.dispute_ruled"]
+    assert out[0].data.filed_at is None

@@ -345,7 +345,8 @@ def test_transfer_while_paused_starts_the_new_departments_resolve_clock_paused()
 
 def test_events_after_the_ticket_is_cancelled_change_nothing() -> None:
     """Cancelled Mon 2026-11-16 10:00, an hour after the complaint: both clocks end as
-    cancelled with 1h used. What the CRM sends afterwards (an acknowledgement, a transfer,
+    cancelled with 1h used, and logistics' per-complaint charge settles on the department
+    (it never assigned the ticket). What the CRM sends afterwards (an acknowledgement, a transfer,
     an assignment, a reopening, a resolution) starts, stops and moves nothing, and no
     deadline fires in the days after."""
     result = run(
@@ -359,7 +360,10 @@ def test_events_after_the_ticket_is_cancelled_change_nothing() -> None:
         until="2026-11-20T00:00:00+08:00",
     )
     assert [e.type for e in result.outputs] == [
-        "sla.attributed", "sla.cancelled", "sla.cancelled"]
+        "sla.attributed", "sla.charge_settled", "sla.cancelled", "sla.cancelled"]
+    [settled] = of(result, "sla.charge_settled")
+    assert (settled.data.department, settled.data.settled_by, settled.data.assignee) == (
+        "logistics", "cancel", None)
     assert {(c.data.metric, c.data.reason, c.data.elapsed_seconds)
             for c in of(result, "sla.cancelled")} == {
         ("acknowledge", "ticket_cancelled", 3600), ("resolve", "ticket_cancelled", 3600)}

@@ -17,7 +17,7 @@ from models import CloudEvent
 from sla.config import load_config
 from sla.penalties import PenaltyBook, PenaltyEngine
 from sla.replay import replay
-from sla.testing import complaint
+from sla.testing import assigned, complaint
 from streams.fakes import DictStore, FakeEvent, RecordingEmitter, SettableCommitted
 from streams.penalty_stage import PenaltyStage, state_partition
 from streams.topics import WATERMARK
@@ -26,7 +26,10 @@ CONFIG = load_config(Path(__file__).parents[2] / "deploy" / "config" / "sla-poli
 TRIGGERS = "sla-police-test-penalty-triggers"
 SOURCES = 4
 TUESDAY = "2026-11-03T00:00:00+08:00"
-COMPLAINTS = [complaint(f"T-{n}", f"2026-11-02T09:0{n}:00+08:00") for n in (1, 2, 3)]
+#: Three logistics complaints on Monday morning, each assigned to an employee 30 s later.
+COMPLAINTS = [event for n in (1, 2, 3) for event in (
+    complaint(f"T-{n}", f"2026-11-02T09:0{n}:00+08:00"),
+    assigned(f"T-{n}", f"2026-11-02T09:0{n}:30+08:00", "logistics", f"emp-logistics-00{n}"))]
 
 
 class Rig:
@@ -65,7 +68,8 @@ def penalties(events: list[CloudEvent]) -> list[str]:
 
 
 def triggers() -> list[CloudEvent]:
-    """The ``sla.attributed`` triggers of three logistics complaints on Monday morning."""
+    """The triggers of the three complaints, in time order: each ticket's
+    ``sla.attributed``, then its ``sla.charge_settled`` (the per-complaint fine)."""
     return [e for e in replay(COMPLAINTS, CONFIG).outputs if PenaltyEngine.is_trigger(e)]
 
 
@@ -86,8 +90,8 @@ async def test_triggers_wait_for_every_source_then_drain_in_time_order() -> None
 
 async def test_a_trigger_behind_the_watermarks_waits_for_the_next_one() -> None:
     rig = Rig()
-    first, *rest = triggers()
-    await rig.feed(rig.trigger(first), *rig.watermarks())
+    first, rest = triggers()[:2], triggers()[2:]  # T-1's, then the others'
+    await rig.feed(*[rig.trigger(t) for t in first], *rig.watermarks())
     await rig.feed(*[rig.trigger(t) for t in rest])
     assert len(rig.penalties()) == 1
 
@@ -121,28 +125,29 @@ async def test_a_failed_drain_puts_its_triggers_back() -> None:
     with pytest.raises(OSError):
         await rig.feed(rig.watermark(SOURCES - 1))
     assert rig.emitter.published == []
-    assert len(rig.stage.pending[0]) == 3
-    assert len([key for key in rig.state.data if key.startswith(b"pending|")]) == 3
+    assert len(rig.stage.pending[0]) == len(triggers()) == 6
+    assert len([key for key in rig.state.data if key.startswith(b"pending|")]) == 6
 
     await rig.feed(rig.watermark(0))
     assert rig.penalties() == EXPECTED
 
 
 class FailsOn(PenaltyEngine):
-    """A penalty engine with a bug that shows on one ticket's trigger."""
+    """A penalty engine with a bug that shows on one ticket's settled charge."""
 
     def __init__(self, ticket: str) -> None:
         super().__init__(CONFIG)
         self.ticket = ticket
 
     def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
-        if event.subject == self.ticket:
+        if event.subject == self.ticket and event.type == "sla.charge_settled":
             raise ZeroDivisionError("a bug")
         return super().apply(book, event)
 
 
 async def test_a_trigger_that_cannot_be_applied_is_skipped_and_the_rest_are_fined() -> None:
-    """The engine fails on T-2's trigger, the second of three in a drain. The drain fails
+    """The engine fails on T-2's settled charge, the second of three fines in a drain. The
+    drain fails
     (the pipeline dead-letters its message); T-1's penalty, already computed, is not lost:
     the next watermark fines T-1 and T-3, and T-2 is skipped."""
     rig = Rig()
@@ -159,14 +164,15 @@ async def test_a_trigger_that_cannot_be_applied_is_skipped_and_the_rest_are_fine
 
 
 async def drained_once() -> tuple[Rig, int]:
-    """Two triggers fined by a drain; the third still pending (after the watermarks).
+    """Two tickets fined by a drain; T-3's settled charge still pending (it comes after
+    the watermarks).
     Returns the rig and the offset of the watermark that caused the drain."""
     rig = Rig()
     *early, late = triggers()
     await rig.feed(*[rig.trigger(t) for t in early], *rig.watermarks(late.time.isoformat()))
     await rig.feed(rig.trigger(late))
     assert len(rig.penalties()) == 2
-    return rig, SOURCES + 1
+    return rig, len(early) + SOURCES - 1
 
 
 async def test_a_rebuild_re_emits_the_outbox_rows_whose_cause_is_not_committed() -> None:

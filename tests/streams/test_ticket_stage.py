@@ -19,7 +19,7 @@ from models.topics import COMPLAINTS, TICKET_EVENTS, inbound_route
 from sla.config import load_config
 from sla.engine import SlaEngine
 from sla.replay import replay
-from sla.testing import acknowledged, assigned, complaint
+from sla.testing import acknowledged, assigned, complaint, disputed, ruled
 from streams.fakes import DictStore, FakeEvent, RecordingEmitter, SettableCommitted
 from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
 from streams.ticket_store import decode_stored
@@ -106,6 +106,26 @@ async def test_a_tick_waits_until_every_earlier_offset_is_processed(late: CloudE
     assert rig.sla_ids() == expected([COMPLAINT, late], NOON)
     assert ("sla.breached" in [e.type for e in rig.emitter.published]) is (late is ASSIGNED)
     assert rig.emitter.watermarks == [(0, NOON)]
+
+
+async def test_settled_charges_and_disputes_leave_the_stage_as_replay_has_them() -> None:
+    """Logistics assigns T-1 to one of its own (its per-complaint charge settles, a penalty
+    trigger), disputes it, and the ruling gives it to stores: the records and the
+    notifications of both are published, and the stage's outcomes equal replay's."""
+    story = [COMPLAINT,
+             assigned("T-1", "2025-03-03T09:05:00+08:00", "logistics", "emp-logistics-017"),
+             disputed("T-1", "2025-03-03T09:20:00+08:00", "logistics", event_id="d-1"),
+             ruled("T-1", "2025-03-03T10:00:00+08:00", "d-1", "upheld", to="stores")]
+    rig = await started()
+    await rig.feed(inbound(COMPLAINT, 0), *[inbound(e, n) for n, e in enumerate(story[1:])],
+                   tick(COMPLAINTS, 1, NOON), tick(TICKET_EVENTS, 3, NOON))
+    assert sorted(rig.sla_ids()) == sorted(expected(story, NOON))  # replay sorts by time
+    published = [e.type for e in rig.emitter.published]
+    assert {"sla.charge_settled", "sla.dispute_filed", "sla.dispute_ruled"} <= set(published)
+    assert [e.type for e in rig.emitter.triggers].count("sla.charge_settled") == 1
+    told = sorted(e.data.department for e in rig.emitter.published
+                  if e.type == "notification.requested" and e.data.ref_type == "sla.dispute_ruled")
+    assert told == ["logistics", "stores"]
 
 
 async def test_a_wall_clock_checkpoint_waits_for_the_end_offsets_it_lists() -> None:
