@@ -14,6 +14,7 @@ from ledger.tables import Penalty
 
 __all__ = [
     "AUTH_ERRORS",
+    "COMMAND_ERRORS",
     "NOT_FOUND",
     "engine_of",
     "invalid",
@@ -29,6 +30,12 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "not in the ledger"},
+}
+
+#: What a command (a POST) can answer besides: a body that is not JSON at all, 404.
+COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS, **NOT_FOUND,
+    400: {"model": ErrorBody, "description": "the body is not JSON"},
 }
 
 

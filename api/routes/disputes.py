@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from api.auth import allow
 from api.commands import command_id, ruling_event
 from api.principals import Principal, Role
-from api.routes._common import AUTH_ERRORS, NOT_FOUND, engine_of, invalid, settings_of
+from api.routes._common import COMMAND_ERRORS, engine_of, invalid, settings_of
 from api.routes.tickets import IDEMPOTENCY_KEY
 from api.schemas import ErrorBody, RulingPublished, RulingRequest
 from api.settings import ApiSettings
@@ -45,7 +45,7 @@ def _check_ruling(body: RulingRequest, disputing: str, settings: ApiSettings) ->
 
 @router.post("/{dispute_id}/ruling", status_code=status.HTTP_202_ACCEPTED,
              response_model=RulingPublished,
-             responses={**AUTH_ERRORS, **NOT_FOUND, **_CONFLICT},
+             responses={**COMMAND_ERRORS, **_CONFLICT},
              summary="Rule on a dispute (publishes dispute.ruled)")
 async def rule_dispute(
     body: RulingRequest,

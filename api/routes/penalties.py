@@ -22,7 +22,7 @@ from ledger.queries import PenaltyFilter, penalty_page
 
 __all__ = ["PERIOD_PATTERN", "PLAIN_TEXT", "check_department", "router"]
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"  # a month of 2000-2999
 #: Free text in a query: no control characters (PostgreSQL refuses NUL in text).
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"
 DEFAULT_LIMIT = 100

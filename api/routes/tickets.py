@@ -15,7 +15,14 @@ from sqlalchemy import Engine
 from api.auth import READERS, allow, forbidden
 from api.commands import command_id, dispute_event
 from api.principals import Principal, Role
-from api.routes._common import AUTH_ERRORS, NOT_FOUND, engine_of, penalty_item, settings_of
+from api.routes._common import (
+    AUTH_ERRORS,
+    COMMAND_ERRORS,
+    NOT_FOUND,
+    engine_of,
+    penalty_item,
+    settings_of,
+)
 from api.schemas import BreachItem, DisputeFiled, DisputeRequest, Holding, TicketView
 from api.settings import ApiSettings
 from ledger import penalties_for
@@ -61,7 +68,7 @@ def read_ticket(
 
 
 @router.post("/{ticket}/disputes", status_code=status.HTTP_202_ACCEPTED,
-             response_model=DisputeFiled, responses={**AUTH_ERRORS, **NOT_FOUND},
+             response_model=DisputeFiled, responses=COMMAND_ERRORS,
              summary="Dispute that the ticket is your department's (publishes "
                      "attribution.disputed)")
 async def file_dispute(

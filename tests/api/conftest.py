@@ -176,3 +176,14 @@ def parsed(event: CloudEvent) -> CloudEvent:
     back = parse_event(event.to_json(), accept="inbound", now=NOW)
     assert isinstance(back, CloudEvent), back
     return back
+
+
+#: GET endpoints whose bodies are searched for customer references.
+CALLS_FOR_LEAK_CHECK = (
+    "/api/v1/penalties?limit=1000",
+    "/api/v1/reports/penalties?period={period}",
+    "/api/v1/reports/breaches?period={period}",
+    "/api/v1/tickets/{home}",
+    "/api/v1/me",
+    "/api/v1/principals",
+)
