@@ -120,8 +120,9 @@ def create_token(
         principal, token = add_principal(path, name, chosen, department, datetime.now(UTC))
     except (PrincipalError, OSError) as exc:
         fail(str(exc))
-    scope = f" of department {principal.department}" if principal.department else ""
-    typer.echo(f"created principal {principal.name} ({principal.role.value}{scope}) in {path}")
+    scope = f", department {principal.department}" if principal.department else ""
+    typer.echo(f"created principal {principal.name} (role {principal.role.value}{scope}) "
+               f"in {path}")
     typer.echo("the token is shown only now; keep it secret:")
     typer.echo(token)
 
