@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
 from api.schemas import ErrorBody, PenaltyItem
@@ -15,12 +15,22 @@ from ledger.tables import Penalty
 __all__ = [
     "AUTH_ERRORS",
     "COMMAND_ERRORS",
+    "IDEMPOTENCY_KEY",
     "NOT_FOUND",
+    "PERIOD_PATTERN",
+    "PLAIN_TEXT",
+    "check_department",
     "engine_of",
     "invalid",
     "penalty_item",
     "settings_of",
 ]
+
+PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"  # a month of 2000-2999
+#: Free text in a query: no control characters (PostgreSQL refuses NUL in text).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"
+IDEMPOTENCY_KEY = Header(None, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+                         description="retries with the same key publish the same event id")
 
 #: Responses every authenticated endpoint can give (documented in the OpenAPI document).
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -53,6 +63,13 @@ def invalid(location: tuple[str, ...], message: str) -> HTTPException:
     """A 422 naming the field at fault, shaped like FastAPI's own validation errors."""
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                          [{"loc": list(location), "msg": message, "type": "value_error"}])
+
+
+def check_department(settings: ApiSettings, department: str | None) -> None:
+    """422 on ``department`` when the policy has no such department."""
+    if department is not None and department not in settings.departments:
+        raise invalid(("query", "department"), f"unknown department {department!r}; known: "
+                      + ", ".join(sorted(settings.departments)))
 
 
 def penalty_item(row: Penalty) -> PenaltyItem:

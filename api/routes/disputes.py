@@ -15,8 +15,13 @@ from sqlalchemy import Engine
 from api.auth import allow
 from api.commands import command_id, ruling_event
 from api.principals import Principal, Role
-from api.routes._common import COMMAND_ERRORS, engine_of, invalid, settings_of
-from api.routes.tickets import IDEMPOTENCY_KEY
+from api.routes._common import (
+    COMMAND_ERRORS,
+    IDEMPOTENCY_KEY,
+    engine_of,
+    invalid,
+    settings_of,
+)
 from api.schemas import ErrorBody, RulingPublished, RulingRequest
 from api.settings import ApiSettings
 from ledger.queries import find_dispute

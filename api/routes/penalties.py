@@ -15,27 +15,26 @@ from sqlalchemy import Engine
 from api.auth import READERS, allow, scoped_department
 from api.cursor import CursorError, decode_cursor, encode_cursor
 from api.principals import Principal
-from api.routes._common import AUTH_ERRORS, engine_of, invalid, penalty_item, settings_of
+from api.routes._common import (
+    AUTH_ERRORS,
+    PERIOD_PATTERN,
+    PLAIN_TEXT,
+    check_department,
+    engine_of,
+    invalid,
+    penalty_item,
+    settings_of,
+)
 from api.schemas import DEPARTMENT_PATTERN, PenaltyPage
 from api.settings import ApiSettings
 from ledger.queries import PenaltyFilter, penalty_page
 
-__all__ = ["PERIOD_PATTERN", "PLAIN_TEXT", "check_department", "router"]
+__all__ = ["router"]
 
-PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"  # a month of 2000-2999
-#: Free text in a query: no control characters (PostgreSQL refuses NUL in text).
-PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 router = APIRouter(tags=["penalties"])
-
-
-def check_department(settings: ApiSettings, department: str | None) -> None:
-    """422 on ``department`` when the policy has no such department."""
-    if department is not None and department not in settings.departments:
-        raise invalid(("query", "department"), f"unknown department {department!r}; known: "
-                      + ", ".join(sorted(settings.departments)))
 
 
 @router.get("/penalties", response_model=PenaltyPage, responses=AUTH_ERRORS,

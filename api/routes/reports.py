@@ -15,8 +15,7 @@ from sqlalchemy import Engine
 
 from api.auth import READERS, allow, scoped_department
 from api.principals import Principal
-from api.routes._common import AUTH_ERRORS, engine_of, settings_of
-from api.routes.penalties import PERIOD_PATTERN, check_department
+from api.routes._common import AUTH_ERRORS, PERIOD_PATTERN, check_department, engine_of, settings_of
 from api.schemas import (
     DEPARTMENT_PATTERN,
     BreachReport,

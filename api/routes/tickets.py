@@ -8,7 +8,7 @@ department holds now.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
@@ -18,6 +18,7 @@ from api.principals import Principal, Role
 from api.routes._common import (
     AUTH_ERRORS,
     COMMAND_ERRORS,
+    IDEMPOTENCY_KEY,
     NOT_FOUND,
     engine_of,
     penalty_item,
@@ -28,13 +29,11 @@ from api.settings import ApiSettings
 from ledger import penalties_for
 from ledger.queries import breaches_of_ticket, ticket_holders
 
-__all__ = ["IDEMPOTENCY_KEY", "TICKET", "router"]
+__all__ = ["TICKET", "router"]
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 TICKET = Path(..., min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$",
               description="the ticket id")
-IDEMPOTENCY_KEY = Header(None, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-                         description="retries with the same key publish the same event id")
 
 
 def _not_found(ticket: str) -> HTTPException:

@@ -164,3 +164,15 @@ def test_a_dispute_ruled_already_is_409_and_an_unknown_one_404(
     assert _rule(client, principals, "dispute-open", body).status_code == 404  # no prefix match
     assert _rule(client, principals, "dispute_open_1", body).status_code == 404  # _ is no wildcard
     assert publisher.events == []
+
+
+@pytest.mark.parametrize("key", ["has space", "x" * 201, ""])
+def test_a_bad_idempotency_key_is_422(key: str, client: TestClient, principals: Principals,
+                                      publisher: FakePublisher,
+                                      ledger_fixture: Fixture) -> None:
+    headers = bearer(principals, "logistics-desk") | {"Idempotency-Key": key}
+    response = client.post(f"/api/v1/tickets/{ledger_fixture.home_ticket}/disputes",
+                           json=REASON, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
+    assert publisher.events == []
