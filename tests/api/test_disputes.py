@@ -176,3 +176,36 @@ def test_a_bad_idempotency_key_is_422(key: str, client: TestClient, principals: 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
     assert publisher.events == []
+
+
+def test_a_department_that_handed_a_ticket_on_reads_it_but_may_not_dispute_it(
+        client: TestClient, principals: Principals, publisher: FakePublisher,
+        ledger_fixture: Fixture) -> None:
+    from sqlalchemy import select
+
+    from api.principals import Role, add_principal, remove_principal
+    from ledger import Ledger
+    from ledger.queries import ticket_holders
+    from ledger.tables import LedgerEvent
+
+    with Ledger(ledger_fixture.database_url) as ledger, ledger.engine.connect() as conn:
+        tickets = conn.execute(select(LedgerEvent.subject).where(
+            LedgerEvent.type == "sla.attributed", LedgerEvent.payload.like('%"transfer"%'))
+        ).scalars().all()
+        ticket, holders = next((t, h) for t in tickets
+                               if (h := ticket_holders(ledger.engine, t))[0].department
+                               not in {x.department for x in h[1:]})
+    former = holders[0].department
+    _, token = add_principal(principals.path, "former-holder", Role.DEPARTMENT, former, NOW)
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        view = client.get(f"/api/v1/tickets/{ticket}", headers=headers)
+        dispute = client.post(f"/api/v1/tickets/{ticket}/disputes", json=REASON,
+                              headers=headers)
+    finally:
+        remove_principal(principals.path, "former-holder")
+    assert view.status_code == 200
+    assert view.json()["department"] == holders[-1].department != former
+    assert {p["department"] for p in view.json()["penalties"]} <= {former}
+    assert dispute.status_code == 403 and holders[-1].department in dispute.json()["detail"]
+    assert publisher.events == []
