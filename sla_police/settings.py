@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     )
     timer_interval: float = Field(default=0.1, gt=0, le=5, description="deadline timer, seconds")
     ledger_enabled: bool = Field(default=True, description="workers record outcomes in the ledger")
+    principals: Path = Field(
+        default=Path(""),
+        description="the API's principals file (token hashes); default: "
+        "<data_dir>/principals.yaml",
+    )
+    api_host: str = Field(default="127.0.0.1", description="API server bind address")
+    api_port: int = Field(default=8080, ge=1, le=65535, description="API server port")
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="Standard Webhooks signing secret (whsec_...); unset disables webhooks",
@@ -62,6 +69,9 @@ class Settings(BaseSettings):
         if isinstance(values, dict) and not values.get("database_url"):
             data_dir = values.get("data_dir") or "var"
             values = {**values, "database_url": f"sqlite:///{Path(data_dir) / 'sla-police.db'}"}
+        if isinstance(values, dict) and not str(values.get("principals") or ""):
+            data_dir = values.get("data_dir") or "var"
+            values = {**values, "principals": Path(data_dir) / "principals.yaml"}
         return values
 
     @field_validator("kafka_bootstrap")

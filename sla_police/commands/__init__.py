@@ -1,6 +1,7 @@
 """One module per command group; each exposes ``register(app)``."""
 
 from sla_police.commands import (
+    api,
     broker,
     config,
     demo,
@@ -12,5 +13,6 @@ from sla_police.commands import (
     stream,
 )
 
-COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, demo)
+COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, api,
+                   demo)
 __all__ = ["COMMAND_MODULES"]

@@ -1,0 +1,24 @@
+"""The HTTP API service: role-scoped reads of the ledger and commands (disputes, rulings)
+published as inbound events.
+
+It imports :mod:`models`, :mod:`sla` (the policy's types only) and :mod:`ledger` (its
+read functions), never the shell; ``sla-police api`` (:mod:`sla_police.commands.api`)
+builds an :class:`ApiSettings` and serves :func:`create_app` with uvicorn.
+
+- :mod:`api.principals`: tokens, their hashes, the principals file;
+- :mod:`api.auth`: bearer authentication and role checks (401/403);
+- :mod:`api.routes`: the endpoints; :mod:`api.schemas`: their bodies;
+- :mod:`api.commands`: the events the commands publish.
+"""
+
+from api.app import API_PREFIX, create_app
+from api.settings import ApiSettings, CommandPublisher, PublishError, departments_of
+
+__all__ = [
+    "API_PREFIX",
+    "ApiSettings",
+    "CommandPublisher",
+    "PublishError",
+    "create_app",
+    "departments_of",
+]

@@ -1,0 +1,76 @@
+"""The app factory: a FastAPI application on one ledger, principals file and publisher.
+
+Paths are versioned under ``/api/v1``; ``/health`` is open; ``/openapi.json`` and
+``/docs`` describe everything. Two failures of what the API depends on answer 503 with one
+sentence, never a traceback: the ledger database (unreachable, or not migrated) and the
+event bus (a command could not be published).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from api.principals import PrincipalRegistry
+from api.routes import disputes, meta, penalties, reports, tickets
+from api.settings import ApiSettings, PublishError
+from ledger import create_ledger_engine
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+API_VERSION = "1.0.0"
+log = logging.getLogger(__name__)
+
+_DESCRIPTION = """Role-scoped access to the SLA Police ledger, and the dispute workflow.
+
+Every `/api/v1` path needs `Authorization: Bearer slap_...` (tokens are made with
+`sla-police api token create`). Roles: `department` (one department: its own data, files
+disputes), `hr`, `executive` (read only), `contact_center` (rules disputes), `admin`
+(principals). Amounts are decimal strings."""
+
+
+async def _ledger_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("ledger query failed on %s: %s", request.url.path, type(exc).__name__)
+    return JSONResponse({"detail": "the ledger is unavailable; see the API's log"},
+                        status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+async def _bus_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("publishing a command failed on %s: %s", request.url.path, exc)
+    return JSONResponse({"detail": f"the command was not published: {exc}"},
+                        status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """The API on ``settings``' ledger, principals file and publisher.
+
+    The ledger engine is created here and disposed of, with the publisher, at shutdown.
+    """
+    engine = create_ledger_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await settings.publisher.close()
+            engine.dispose()
+
+    app = FastAPI(title="SLA Police API", version=API_VERSION, description=_DESCRIPTION,
+                  lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
+                  redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.registry = PrincipalRegistry(settings.principals_path)
+    app.add_exception_handler(OperationalError, _ledger_unavailable)
+    app.add_exception_handler(PublishError, _bus_unavailable)
+    app.include_router(meta.health_router)
+    for module in (meta, penalties, reports, tickets, disputes):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,92 @@
+"""Who is calling and what they may do: FastAPI dependencies on bearer tokens.
+
+- No ``Authorization: Bearer`` header, or a token no principal holds: **401** with
+  ``WWW-Authenticate: Bearer`` (RFC 6750).
+- A role an endpoint does not allow, or a department role asking about another
+  department: **403**.
+
+Tokens are looked up by hash in constant time (:mod:`api.principals`) and are never
+logged; only the principal's name reaches the logs and the events it publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.principals import Principal, PrincipalError, PrincipalRegistry, Role
+
+__all__ = [
+    "ALL_ROLES",
+    "READERS",
+    "allow",
+    "current_principal",
+    "forbidden",
+    "scoped_department",
+]
+
+log = logging.getLogger(__name__)
+
+#: Roles that read business data (admin manages tokens only).
+READERS = (Role.DEPARTMENT, Role.HR, Role.EXECUTIVE, Role.CONTACT_CENTER)
+ALL_ROLES = tuple(Role)
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                     description="a token from `sla-police api token create` (slap_...)")
+
+
+def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = 'Bearer realm="sla-police"' + (f', error="{error}"' if error else "")
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail,
+                         headers={"WWW-Authenticate": challenge})
+
+
+def forbidden(detail: str) -> HTTPException:
+    """A 403 saying what the principal may not do."""
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+def current_principal(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> Principal:
+    """The principal of the request's bearer token, or 401."""
+    if credentials is None:
+        raise _unauthorized("a bearer token is required (Authorization: Bearer slap_...)")
+    registry: PrincipalRegistry = request.app.state.registry
+    try:
+        principal = registry.authenticate(credentials.credentials)
+    except PrincipalError as exc:
+        log.error("principals file unusable: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "the principals file cannot be read; see the API's log") from None
+    if principal is None:
+        raise _unauthorized("the token is not valid (unknown or revoked)", "invalid_token")
+    return principal
+
+
+def allow(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that yields the caller when its role is one of ``roles``, else 403."""
+    names = ", ".join(role.value for role in roles)
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in roles:
+            raise forbidden(f"the {principal.role.value} role may not do this "
+                            f"(allowed: {names})")
+        return principal
+
+    return dependency
+
+
+def scoped_department(principal: Principal, requested: str | None) -> str | None:
+    """The department a query is limited to: a department role's own (asking for another
+    is 403), else what was asked (``None``: every department)."""
+    if principal.role is not Role.DEPARTMENT:
+        return requested
+    if requested is not None and requested != principal.department:
+        raise forbidden(f"principal {principal.name} sees department "
+                        f"{principal.department} only, not {requested}")
+    return principal.department

@@ -1,0 +1,86 @@
+"""What the routers share: the ledger engine, documented error responses, 422 in FastAPI's
+own shape, and how a ledger row becomes a response item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Header, HTTPException, Request, status
+from sqlalchemy import Engine
+
+from api.schemas import ErrorBody, PenaltyItem
+from api.settings import ApiSettings
+from ledger.tables import Penalty
+
+__all__ = [
+    "AUTH_ERRORS",
+    "COMMAND_ERRORS",
+    "IDEMPOTENCY_KEY",
+    "NOT_FOUND",
+    "PERIOD_PATTERN",
+    "PLAIN_TEXT",
+    "check_department",
+    "engine_of",
+    "invalid",
+    "penalty_item",
+    "settings_of",
+]
+
+PERIOD_PATTERN = r"^2\d{3}-(0[1-9]|1[0-2])$"  # a month of 2000-2999
+#: Free text in a query: no control characters (PostgreSQL refuses NUL in text).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"
+IDEMPOTENCY_KEY = Header(None, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+                         description="retries with the same key publish the same event id")
+
+#: Responses every authenticated endpoint can give (documented in the OpenAPI document).
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no bearer token, or an unknown one"},
+    403: {"model": ErrorBody, "description": "the role or department may not do this"},
+    503: {"model": ErrorBody, "description": "the ledger or the event bus is unavailable"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "not in the ledger"},
+}
+
+#: What a command (a POST) can answer besides: a body that is not JSON at all, 404.
+COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS, **NOT_FOUND,
+    400: {"model": ErrorBody, "description": "the body is not JSON"},
+}
+
+
+def engine_of(request: Request) -> Engine:
+    """The ledger engine of the app (a dependency)."""
+    return request.app.state.engine
+
+
+def settings_of(request: Request) -> ApiSettings:
+    """The settings the app was built with (a dependency)."""
+    return request.app.state.settings
+
+
+def invalid(location: tuple[str, ...], message: str) -> HTTPException:
+    """A 422 naming the field at fault, shaped like FastAPI's own validation errors."""
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"loc": list(location), "msg": message, "type": "value_error"}])
+
+
+def check_department(settings: ApiSettings, department: str | None) -> None:
+    """422 on ``department`` when the policy has no such department."""
+    if department is not None and department not in settings.departments:
+        raise invalid(("query", "department"), f"unknown department {department!r}; known: "
+                      + ", ".join(sorted(settings.departments)))
+
+
+def penalty_item(row: Penalty) -> PenaltyItem:
+    """The feed's view of a ledger penalty row."""
+    return PenaltyItem(
+        id=row.id, ticket=row.ticket, department=row.department, employee=row.assignee,
+        charged_to=row.charged_to, rule=row.rule, trigger=row.trigger,
+        breach_id=row.breach_id, metric=row.metric, base_fine=row.base_fine,
+        multiplier=row.multiplier, capped_amount=row.capped_amount, fine=row.fine,
+        points=row.points, currency=row.currency, period=row.period,
+        assessed_at=row.assessed_at,
+        status="reversed" if row.reversal_id is not None else "charged",
+        reversed_at=row.reversed_at, reversal_id=row.reversal_id,
+        reversal_reason=row.reversal_reason, dispute_id=row.dispute_id)

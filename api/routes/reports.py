@@ -1,0 +1,82 @@
+"""``GET /api/v1/reports/penalties`` and ``/reports/breaches``: per department, one month.
+
+The month is the policy's (its timezone): penalties by their ``period`` (the month their
+cap counts in), breaches by ``breached_at`` inside the month. A department principal gets
+its own row(s) only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Engine
+
+from api.auth import READERS, allow, scoped_department
+from api.principals import Principal
+from api.routes._common import AUTH_ERRORS, PERIOD_PATTERN, check_department, engine_of, settings_of
+from api.schemas import (
+    DEPARTMENT_PATTERN,
+    BreachReport,
+    BreachReportRow,
+    PenaltyReport,
+    PenaltyReportRow,
+)
+from api.settings import ApiSettings
+from ledger import breach_counts, penalty_totals
+
+__all__ = ["month_bounds", "router"]
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+_PERIOD = Query(..., pattern=PERIOD_PATTERN, description="month, e.g. 2026-11")
+_DEPARTMENT = Query(None, max_length=64, pattern=DEPARTMENT_PATTERN,
+                    description="one department (default: all the principal may see)")
+
+
+def month_bounds(period: str, timezone: str) -> tuple[datetime, datetime]:
+    """[start of ``period``, start of the next month) in ``timezone``."""
+    year, month = map(int, period.split("-"))
+    zone = ZoneInfo(timezone)
+    since = datetime(year, month, 1, tzinfo=zone)
+    until = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return since, until
+
+
+@router.get("/penalties", response_model=PenaltyReport, responses=AUTH_ERRORS,
+            summary="Penalties per department and currency in a month, net of reversals")
+def penalty_report(
+    period: str = _PERIOD,
+    department: str | None = _DEPARTMENT,
+    principal: Principal = Depends(allow(*READERS)),
+    engine: Engine = Depends(engine_of),
+    settings: ApiSettings = Depends(settings_of),
+) -> PenaltyReport:
+    department = scoped_department(principal, department)
+    check_department(settings, department)
+    rows = [PenaltyReportRow(department=t.key or "", currency=t.currency,
+                             penalties=t.penalties, reversed=t.reversed,
+                             gross_fine=t.gross_fine, net_fine=t.net_fine,
+                             gross_points=t.gross_points, net_points=t.net_points)
+            for t in penalty_totals(engine, period, "department")
+            if department is None or t.key == department]
+    return PenaltyReport(period=period, rows=rows)
+
+
+@router.get("/breaches", response_model=BreachReport, responses=AUTH_ERRORS,
+            summary="Breaches per department and metric in a month")
+def breach_report(
+    period: str = _PERIOD,
+    department: str | None = _DEPARTMENT,
+    principal: Principal = Depends(allow(*READERS)),
+    engine: Engine = Depends(engine_of),
+    settings: ApiSettings = Depends(settings_of),
+) -> BreachReport:
+    department = scoped_department(principal, department)
+    check_department(settings, department)
+    since, until = month_bounds(period, settings.timezone)
+    rows = [BreachReportRow(department=b.department, metric=b.metric, breaches=b.breaches,
+                            tickets=b.tickets)
+            for b in breach_counts(engine, since, until)
+            if department is None or b.department == department]
+    return BreachReport(period=period, since=since, until=until, rows=rows)

@@ -1,0 +1,202 @@
+"""Request and response bodies of the API (what ``/openapi.json`` describes).
+
+Amounts are exact decimals written as JSON strings (``"1000"``, ``"12.50"``), as in the
+events and the CSV feed: a float would lose cents. Times are RFC 3339 with an offset (UTC
+as stored in the ledger). No body carries a customer reference: the ledger does not keep
+one (complaints' ``customer_ref`` stays in the inbound topics).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+__all__ = [
+    "Amount",
+    "BreachItem",
+    "BreachReport",
+    "BreachReportRow",
+    "DisputeFiled",
+    "DisputeRequest",
+    "ErrorBody",
+    "Health",
+    "Holding",
+    "Me",
+    "PenaltyItem",
+    "PenaltyPage",
+    "PenaltyReport",
+    "PenaltyReportRow",
+    "PrincipalInfo",
+    "RulingPublished",
+    "RulingRequest",
+    "TicketView",
+]
+
+#: An exact decimal amount, serialised as a JSON string.
+Amount = Annotated[Decimal, PlainSerializer(lambda value: format(value, "f"), return_type=str)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_\-]*$"
+Department = Annotated[str, Field(min_length=1, max_length=64, pattern=DEPARTMENT_PATTERN)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ErrorBody(_Body):
+    """What went wrong, in one sentence (401, 403, 404, 409, 503)."""
+
+    detail: str
+
+
+class Health(_Body):
+    status: Literal["ok", "unavailable"]
+    ledger: Literal["ok", "unreachable"]
+
+
+class Me(_Body):
+    """The principal the token belongs to."""
+
+    name: str
+    role: str
+    department: str | None = None
+
+
+class PrincipalInfo(Me):
+    created_at: str
+
+
+class PenaltyItem(_Body):
+    """One ``penalty.assessed``, with its reversal when it was reversed."""
+
+    id: str
+    ticket: str
+    department: str
+    employee: str | None = Field(description="the assignee, when known")
+    charged_to: str = Field(description="department or assignee")
+    rule: str
+    trigger: str = Field(description="breach or complaint")
+    breach_id: str | None
+    metric: str | None
+    base_fine: Amount
+    multiplier: Amount
+    capped_amount: Amount
+    fine: Amount
+    points: int
+    currency: str
+    period: str
+    assessed_at: datetime
+    status: Literal["charged", "reversed"]
+    reversed_at: datetime | None
+    reversal_id: str | None
+    reversal_reason: str | None
+    dispute_id: str | None = Field(description="the upheld dispute that reversed it")
+
+
+class PenaltyPage(_Body):
+    """A page of the penalty feed, oldest first; pass ``next_cursor`` as ``cursor`` for the
+    next one (``null``: this is the last page for now)."""
+
+    items: list[PenaltyItem]
+    next_cursor: str | None
+
+
+class PenaltyReportRow(_Body):
+    department: str
+    currency: str
+    penalties: int
+    reversed: int
+    gross_fine: Amount
+    net_fine: Amount = Field(description="what is charged: reversed penalties excluded")
+    gross_points: int
+    net_points: int
+
+
+class PenaltyReport(_Body):
+    period: str
+    rows: list[PenaltyReportRow]
+
+
+class BreachReportRow(_Body):
+    department: str
+    metric: str
+    breaches: int
+    tickets: int
+
+
+class BreachReport(_Body):
+    period: str
+    since: datetime = Field(description="start of the month in the policy's timezone")
+    until: datetime = Field(description="start of the next month (excluded)")
+    rows: list[BreachReportRow]
+
+
+class BreachItem(_Body):
+    id: str
+    department: str
+    policy: str
+    metric: str
+    cycle: int
+    started_at: datetime
+    due_at: datetime
+    breached_at: datetime
+    employee: str | None
+
+
+class Holding(_Body):
+    """A department that held the ticket, from ``since``."""
+
+    department: str
+    since: datetime
+    reason: str
+    dispute_id: str | None
+
+
+class TicketView(_Body):
+    """A ticket as the ledger knows it. A department sees only its own breaches and
+    penalties; ``holders`` lists every department that held the ticket."""
+
+    ticket: str
+    department: str = Field(description="the department that holds it now")
+    holders: list[Holding]
+    breaches: list[BreachItem]
+    penalties: list[PenaltyItem]
+
+
+class DisputeRequest(_Body):
+    """A department disputes that the ticket is its own."""
+
+    reason: Text
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class DisputeFiled(_Body):
+    dispute_id: str = Field(description="id of the attribution.disputed event; rule on it")
+    ticket: str
+    department: str
+    filed_by: str
+    filed_at: datetime
+    status: Literal["published"] = "published"
+
+
+class RulingRequest(_Body):
+    """The contact center's ruling: upheld (the ticket moves to ``to_department``, the
+    disputing department's penalties on it are reversed) or rejected."""
+
+    outcome: Literal["upheld", "rejected"]
+    to_department: Department | None = Field(default=None, description="required when upheld")
+    reason: Text
+
+
+class RulingPublished(_Body):
+    ruling_id: str = Field(description="id of the dispute.ruled event")
+    dispute_id: str
+    ticket: str
+    outcome: Literal["upheld", "rejected"]
+    to_department: str | None
+    ruled_by: str
+    ruled_at: datetime
+    status: Literal["published"] = "published"

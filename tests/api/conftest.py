@@ -1,0 +1,189 @@
+"""A ledger filled the way an operator fills one, principals of every role, and the API.
+
+The ledger: one simulated day at a small volume, replayed with the shipped policy and
+recorded with ``sla-police ledger import``; plus the ``sla.dispute_filed`` /
+``sla.dispute_ruled`` records the stream will keep for disputes (issue 11's contract),
+for an open and a ruled dispute on real tickets. Tests only read it, so it is built once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api import ApiSettings, create_app, departments_of
+from api.principals import Role, add_principal
+from ledger import Ledger
+from ledger.queries import ticket_holders
+from models import CloudEvent, parse_event
+from models.examples import example
+from sla.config import load_config
+from sla_police.cli import app as cli
+from sla_police.simulator import SimulationOptions, simulate
+
+CONFIG_PATH = Path("deploy/config/sla-police.yaml")
+CONFIG = load_config(CONFIG_PATH)
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+#: The two department principals: one whose tickets are read and disputed, one other.
+HOME, OTHER = "logistics", "billing"
+OPEN_DISPUTE, RULED_DISPUTE = "dispute-open-1", "dispute-ruled-1"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """The ledger and what the tests need to know about it."""
+
+    database_url: str
+    input_log: Path
+    home_ticket: str       #: a ticket HOME holds now
+    other_ticket: str      #: a ticket OTHER holds now and HOME never held
+    period: str            #: a month with penalties
+
+
+class FakePublisher:
+    """Keeps what the API published; ``fail`` makes it refuse like a broker that is down."""
+
+    def __init__(self) -> None:
+        self.events: list[CloudEvent] = []
+        self.fail: str | None = None
+        self.closed = False
+
+    async def publish(self, event: CloudEvent) -> None:
+        from api import PublishError
+
+        if self.fail is not None:
+            raise PublishError(self.fail)
+        self.events.append(event)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _dispute_records(home_ticket: str) -> list[str]:
+    """JSONL of an open and a ruled dispute of HOME on ``home_ticket``."""
+    lines = []
+    for dispute_id in (OPEN_DISPUTE, RULED_DISPUTE):
+        filed = example("sla.dispute_filed")
+        filed.update(id=f"filed-{dispute_id}", subject=home_ticket)
+        filed["data"].update(dispute_id=dispute_id, department=HOME, holder=HOME)
+        lines.append(json.dumps(filed))
+    ruled = example("sla.dispute_ruled")
+    ruled.update(id=f"ruled-{RULED_DISPUTE}", subject=home_ticket)
+    ruled["data"].update(dispute_id=RULED_DISPUTE, department=HOME, outcome="rejected",
+                         to_department=None)
+    lines.append(json.dumps(ruled))
+    return lines
+
+
+def _run(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="session")
+def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+    root = tmp_path_factory.mktemp("api-ledger")
+    log, out, extra = root / "events.jsonl", root / "out.jsonl", root / "disputes.jsonl"
+    options = SimulationOptions(days=1, seed=11, calls_per_day=300, dispute_rate=0.05,
+                                invalid_rate=0.0)
+    log.write_text("".join(line if line.endswith("\n") else line + "\n"
+                           for line in simulate(options)), encoding="utf-8")
+    url = f"sqlite:///{root / 'ledger.db'}"
+    _run(["replay", str(log), "-c", str(CONFIG_PATH), "-o", str(out), "--workers", "1"])
+    _run(["ledger", "import", str(out), "--database-url", url])
+    home, other = _tickets(url)
+    extra.write_text("\n".join(_dispute_records(home)) + "\n", encoding="utf-8")
+    _run(["ledger", "import", str(extra), "--database-url", url])
+    period = next(json.loads(line)["data"]["period"] for line in out.read_text().splitlines()
+                  if '"penalty.assessed"' in line)
+    return Fixture(url, log, home, other, period)
+
+
+def _tickets(url: str) -> tuple[str, str]:
+    """A ticket HOME holds with a penalty, and one OTHER holds that HOME never held."""
+    from sqlalchemy import select
+
+    from ledger.tables import Penalty
+
+    with Ledger(url) as ledger:
+        penalised = ledger.engine.connect().execute(
+            select(Penalty.ticket, Penalty.department).order_by(Penalty.id)).all()
+        found: dict[str, str] = {}
+        for ticket, department in penalised:
+            holders = [h.department for h in ticket_holders(ledger.engine, ticket)]
+            if department == HOME and holders[-1] == HOME:
+                found.setdefault(HOME, ticket)
+            if department == OTHER and holders[-1] == OTHER and HOME not in holders:
+                found.setdefault(OTHER, ticket)
+    return found[HOME], found[OTHER]
+
+
+@dataclass(frozen=True)
+class Principals:
+    path: Path
+    tokens: dict[str, str]  #: principal name -> token
+
+
+#: Principal name -> (role, department): one per role, two departments.
+PRINCIPALS: dict[str, tuple[Role, str | None]] = {
+    "logistics-desk": (Role.DEPARTMENT, HOME),
+    "billing-desk": (Role.DEPARTMENT, OTHER),
+    "hr-payroll": (Role.HR, None),
+    "ceo": (Role.EXECUTIVE, None),
+    "cc-lead": (Role.CONTACT_CENTER, None),
+    "ops-admin": (Role.ADMIN, None),
+}
+
+
+@pytest.fixture(scope="session")
+def principals(tmp_path_factory: pytest.TempPathFactory) -> Principals:
+    path = tmp_path_factory.mktemp("principals") / "principals.yaml"
+    tokens = {name: add_principal(path, name, role, department, NOW)[1]
+              for name, (role, department) in PRINCIPALS.items()}
+    return Principals(path, tokens)
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def client(ledger_fixture: Fixture, principals: Principals,
+           publisher: FakePublisher) -> Iterator[TestClient]:
+    settings = ApiSettings(database_url=ledger_fixture.database_url,
+                           principals_path=principals.path, publisher=publisher,
+                           departments=departments_of(CONFIG), timezone=CONFIG.timezone,
+                           clock=lambda: NOW)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def bearer(principals: Principals, name: str) -> dict[str, str]:
+    """The Authorization header of principal ``name``."""
+    return {"Authorization": f"Bearer {principals.tokens[name]}"}
+
+
+def parsed(event: CloudEvent) -> CloudEvent:
+    """``event`` read back from its JSON as the stream would (it must pass the contract)."""
+    back = parse_event(event.to_json(), accept="inbound", now=NOW)
+    assert isinstance(back, CloudEvent), back
+    return back
+
+
+#: GET endpoints whose bodies are searched for customer references.
+CALLS_FOR_LEAK_CHECK = (
+    "/api/v1/penalties?limit=1000",
+    "/api/v1/reports/penalties?period={period}",
+    "/api/v1/reports/breaches?period={period}",
+    "/api/v1/tickets/{home}",
+    "/api/v1/me",
+    "/api/v1/principals",
+)

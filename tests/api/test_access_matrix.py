@@ -1,0 +1,120 @@
+"""Every role against every endpoint: what each principal may read or do, and what it is
+refused (403), including a department reading, listing or disputing another department's
+tickets. A new endpoint without rows here fails the coverage test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import (
+    HOME,
+    OPEN_DISPUTE,
+    PRINCIPALS,
+    FakePublisher,
+    Fixture,
+    Principals,
+    bearer,
+)
+
+READERS = {"logistics-desk", "billing-desk", "hr-payroll", "ceo", "cc-lead"}
+EVERYONE = set(PRINCIPALS)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request and the principals allowed to make it (all others get 403)."""
+
+    name: str
+    method: str
+    route: str               #: the OpenAPI path it exercises
+    url: str                 #: with {home}, {other}, {period} filled from the fixture
+    allowed: frozenset[str]
+    body: dict[str, Any] | None = None
+    status: int = 200
+
+
+CALLS = [
+    Call("me", "GET", "/api/v1/me", "/api/v1/me", frozenset(EVERYONE)),
+    Call("principals", "GET", "/api/v1/principals", "/api/v1/principals",
+         frozenset({"ops-admin"})),
+    Call("penalty feed", "GET", "/api/v1/penalties", "/api/v1/penalties", frozenset(READERS)),
+    Call("penalty feed of logistics", "GET", "/api/v1/penalties",
+         f"/api/v1/penalties?department={HOME}", frozenset(READERS - {"billing-desk"})),
+    Call("penalty report", "GET", "/api/v1/reports/penalties",
+         "/api/v1/reports/penalties?period={period}", frozenset(READERS)),
+    Call("penalty report of logistics", "GET", "/api/v1/reports/penalties",
+         f"/api/v1/reports/penalties?period={{period}}&department={HOME}",
+         frozenset(READERS - {"billing-desk"})),
+    Call("breach report", "GET", "/api/v1/reports/breaches",
+         "/api/v1/reports/breaches?period={period}", frozenset(READERS)),
+    Call("breach report of logistics", "GET", "/api/v1/reports/breaches",
+         f"/api/v1/reports/breaches?period={{period}}&department={HOME}",
+         frozenset(READERS - {"billing-desk"})),
+    Call("logistics ticket", "GET", "/api/v1/tickets/{ticket}", "/api/v1/tickets/{home}",
+         frozenset(READERS - {"billing-desk"})),
+    Call("billing ticket", "GET", "/api/v1/tickets/{ticket}", "/api/v1/tickets/{other}",
+         frozenset(READERS - {"logistics-desk"})),
+    Call("dispute logistics ticket", "POST", "/api/v1/tickets/{ticket}/disputes",
+         "/api/v1/tickets/{home}/disputes", frozenset({"logistics-desk"}),
+         {"reason": "the parcel never reached us"}, 202),
+    Call("dispute billing ticket", "POST", "/api/v1/tickets/{ticket}/disputes",
+         "/api/v1/tickets/{other}/disputes", frozenset({"billing-desk"}),
+         {"reason": "not a billing matter"}, 202),
+    Call("rule a dispute", "POST", "/api/v1/disputes/{dispute_id}/ruling",
+         f"/api/v1/disputes/{OPEN_DISPUTE}/ruling", frozenset({"cc-lead"}),
+         {"outcome": "upheld", "to_department": "stores", "reason": "store lost it"}, 202),
+]
+
+
+def _url(call: Call, fixture: Fixture) -> str:
+    return call.url.format(home=fixture.home_ticket, other=fixture.other_ticket,
+                           period=fixture.period)
+
+
+@pytest.mark.parametrize("name", sorted(PRINCIPALS))
+@pytest.mark.parametrize("call", CALLS, ids=[c.name for c in CALLS])
+def test_each_role_may_do_what_it_is_for_and_nothing_else(
+        call: Call, name: str, client: TestClient, principals: Principals,
+        publisher: FakePublisher, ledger_fixture: Fixture) -> None:
+    response = client.request(call.method, _url(call, ledger_fixture), json=call.body,
+                              headers=bearer(principals, name))
+    if name in call.allowed:
+        assert response.status_code == call.status, response.text
+        assert len(publisher.events) == (1 if call.method == "POST" else 0)
+    else:
+        assert response.status_code == 403, response.text
+        assert response.json()["detail"]
+        assert publisher.events == []
+
+
+def test_the_matrix_covers_every_endpoint(client: TestClient) -> None:
+    routes = {(method.upper(), path)
+              for path, operations in client.get("/openapi.json").json()["paths"].items()
+              for method in operations if path != "/health"}
+    assert routes == {(call.method, call.route) for call in CALLS}
+
+
+def test_a_department_sees_only_its_own_rows(client: TestClient, principals: Principals,
+                                             ledger_fixture: Fixture) -> None:
+    headers = bearer(principals, "logistics-desk")
+    period = ledger_fixture.period
+    feed = client.get("/api/v1/penalties?limit=1000", headers=headers).json()["items"]
+    penalties = client.get(f"/api/v1/reports/penalties?period={period}", headers=headers)
+    breaches = client.get(f"/api/v1/reports/breaches?period={period}", headers=headers)
+    ticket = client.get(f"/api/v1/tickets/{ledger_fixture.home_ticket}", headers=headers)
+    assert feed and {item["department"] for item in feed} == {HOME}
+    assert {row["department"] for row in penalties.json()["rows"]} == {HOME}
+    assert {row["department"] for row in breaches.json()["rows"]} == {HOME}
+    assert {p["department"] for p in ticket.json()["penalties"]} == {HOME}
+
+
+def test_without_a_department_filter_the_others_see_every_department(
+        client: TestClient, principals: Principals, ledger_fixture: Fixture) -> None:
+    for name in ("hr-payroll", "ceo", "cc-lead"):
+        feed = client.get("/api/v1/penalties?limit=1000",
+                          headers=bearer(principals, name)).json()["items"]
+        assert len({item["department"] for item in feed}) > 2
