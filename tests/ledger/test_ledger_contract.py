@@ -39,7 +39,7 @@ from models import OUTBOUND_TYPES, CloudEvent, parse_event
 from models.examples import example
 from sla_police.commands import ledger as ledger_commands
 
-from .cli import run
+from .cli import CONFIG, run
 from .conftest import TIMEZONE, Backend
 from .events import breach, outbound, penalty, reversal
 
@@ -309,10 +309,10 @@ def test_importing_a_file_twice_inserts_nothing_the_second_time(
     events = [*BATCH, *PENALTIES]
     log = write_jsonl(tmp_path / "outcomes.jsonl", [*events, *events[:4]], extra=("",))
 
-    first = run("import", str(log), "--database-url", url)
+    first = run("import", str(log), "--config", CONFIG, "--database-url", url)
     with Ledger(url, timezone=TIMEZONE) as ledger:
         after_first = snapshot(ledger, with_recorded_at=True)
-    second = run("import", str(log), "--database-url", url)
+    second = run("import", str(log), "--config", CONFIG, "--database-url", url)
 
     assert first.exit_code == 0, first.output
     assert re.search(rf"total\W+{len(events)}\W+4\b", first.output), first.output
@@ -329,7 +329,7 @@ def test_import_skips_lines_that_are_not_outcomes_and_says_so(
     inbound = json.dumps(example("complaint.received"))
     log = write_jsonl(tmp_path / "mixed.jsonl", EXAMPLES, extra=(inbound, "{not json"))
 
-    result = run("import", str(log), "--database-url", url)
+    result = run("import", str(log), "--config", CONFIG, "--database-url", url)
 
     assert result.exit_code == ledger_commands.EXIT_SOME_LINES_SKIPPED
     after = len(EXAMPLES)
@@ -343,8 +343,9 @@ def test_report_csv_is_the_hr_feed_net_of_reversals(ledger: Ledger) -> None:
     ledger.record(PENALTIES)
     url = ledger.engine.url.render_as_string(hide_password=False)
 
+    # the old spelling of --by employee --format csv
     result = run("report", "--period", "2026-11", "--by", "assignee", "--csv",
-                 "--database-url", url)  # the old spelling of --by employee --format csv
+                 "--config", CONFIG, "--database-url", url)
 
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -361,9 +362,10 @@ def test_report_table_and_its_refusals(ledger: Ledger, backend: Backend) -> None
     ledger.record(PENALTIES)
     url = ledger.engine.url.render_as_string(hide_password=False)
 
-    table = run("report", "--period", "2026-11", "--database-url", url)
+    table = run("report", "--period", "2026-11", "--config", CONFIG, "--database-url", url)
     bad_period = run("report", "--period", "11-2026", "--database-url", url)
-    unmigrated = run("report", "--period", "2026-11", "--database-url", backend.fresh_url())
+    unmigrated = run("report", "--period", "2026-11", "--config", CONFIG,
+                     "--database-url", backend.fresh_url())
 
     assert table.exit_code == 0, table.output
     # penalties, reversed, adjustments, gross, adjustment and net fine, then points
