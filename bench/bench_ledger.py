@@ -46,7 +46,7 @@ def make_events(count: int) -> list:
 
 
 def run(label: str, url: str, events: list) -> None:
-    with Ledger(url) as ledger:
+    with Ledger(url, timezone="Asia/Shanghai") as ledger:
         ledger.migrate()
         for attempt in ("first time", "again (all duplicates)"):
             started = time.perf_counter()

@@ -1,35 +1,63 @@
-"""The ledger: SQL tables, alembic migrations, the idempotent writer and the reports.
+"""The ledger: SQL tables, alembic migrations, the idempotent writer, the payroll and reports.
 
 The durable record HR and executives are paid from. Only this package speaks SQL; it
 imports :mod:`models` (the events it records) and nothing else of the project:
 
-- :mod:`ledger.tables`: the tables and the column types that make SQLite and PostgreSQL
-  agree, and how an outbound event becomes its rows;
+- :mod:`ledger.tables` (with :mod:`ledger.columns`): the tables and the column types that
+  make SQLite and PostgreSQL agree; :mod:`ledger.rows`: how an outbound event becomes rows;
 - :mod:`ledger.migrations`: the alembic revisions that create them;
-- :mod:`ledger.writer`: :class:`Ledger` (engine, migrate, record, idempotent);
-- :mod:`ledger.reports`: the queries (penalty totals, breach counts, a ticket's penalties).
+- :mod:`ledger.writer`: :class:`Ledger` (engine, migrate, record, idempotent; close and
+  reopen months);
+- :mod:`ledger.booking`: penalties and reversals as payroll lines, closed months final;
+- :mod:`ledger.periods`: months, closing and reopening them; :mod:`ledger.disputes`: the
+  disputes table;
+- :mod:`ledger.payroll`: the payroll queries (a month's totals and lines);
+  :mod:`ledger.reports`: the other queries (penalty totals, breach counts, a ticket).
 """
 
+from ledger.errors import LedgerError, PeriodError
+from ledger.payroll import (
+    PayrollLine,
+    PayrollTotal,
+    net_penalties,
+    payroll_lines,
+    payroll_totals,
+    payroll_totals_all_periods,
+)
+from ledger.periods import PeriodRecord, parse_period, period_end, period_history
 from ledger.reports import (
     BreachCount,
     PenaltyTotal,
     breach_counts,
+    disputes_for,
     penalties_for,
     penalty_totals,
     table_counts,
 )
-from ledger.writer import Ledger, LedgerError, RecordStats, create_ledger_engine, is_transient
+from ledger.writer import Ledger, RecordStats, create_ledger_engine, is_transient
 
 __all__ = [
     "BreachCount",
     "Ledger",
     "LedgerError",
+    "PayrollLine",
+    "PayrollTotal",
     "PenaltyTotal",
+    "PeriodError",
+    "PeriodRecord",
     "RecordStats",
     "breach_counts",
     "create_ledger_engine",
+    "disputes_for",
     "is_transient",
+    "net_penalties",
+    "parse_period",
+    "payroll_lines",
+    "payroll_totals",
+    "payroll_totals_all_periods",
     "penalties_for",
     "penalty_totals",
+    "period_end",
+    "period_history",
     "table_counts",
 ]

@@ -1,5 +1,7 @@
-"""Reports on the ledger, as queries: what HR charges (penalty totals per month), what
-executives watch (breaches per department and metric), one ticket's penalties, row counts.
+"""Reports on the ledger, as queries: penalty totals per penalty month (net of reversals,
+whatever month they were booked in), what executives watch (breaches per department and
+metric), one ticket's penalties and disputes, row counts. The payroll, month by month as
+booked, is :mod:`ledger.payroll`.
 
 Each function reads through an engine of :func:`ledger.writer.create_ledger_engine` (a
 :class:`~ledger.writer.Ledger` has one as ``ledger.engine``); readers never wait for the
@@ -17,12 +19,13 @@ from typing import Literal
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from ledger.tables import Base, Breach, Penalty, decimal_sum
+from ledger.tables import Base, Breach, Dispute, Penalty, decimal_sum
 
 __all__ = [
     "BreachCount",
     "PenaltyTotal",
     "breach_counts",
+    "disputes_for",
     "penalties_for",
     "penalty_totals",
     "table_counts",
@@ -109,6 +112,17 @@ def penalties_for(engine: Engine, ticket: str) -> list[Penalty]:
     with Session(engine) as session:
         penalties = list(session.scalars(stmt))
     return sorted(penalties, key=lambda p: (p.assessed_at, p.id))
+
+
+def disputes_for(engine: Engine, ticket: str | None = None) -> list[Dispute]:
+    """The disputes (of ``ticket``, if given), by filing time then id (detached rows)."""
+    stmt = select(Dispute)
+    if ticket is not None:
+        stmt = stmt.where(Dispute.ticket == ticket)
+    with Session(engine) as session:
+        disputes = list(session.scalars(stmt))
+    return sorted(disputes, key=lambda d: (d.filed_at is None, d.filed_at or d.ruled_at,
+                                           d.dispute_id))
 
 
 def table_counts(engine: Engine) -> dict[str, int]:

@@ -1,169 +1,51 @@
-"""Ledger tables: the durable record of SLA outcomes, penalties, reversals and dead letters.
+"""Ledger tables: the durable record of SLA outcomes, penalties, payroll lines and disputes.
 
 Every outbound event is kept once in ``ledger_events`` (its canonical JSON, keyed by the
 event id); the events HR and executives query are also flattened into their own table
-(``breaches``, ``penalties``, ``reversals``, ``dead_letters``) so plain SQL answers "what did
-logistics pay in November". The tables are the same on SQLite and PostgreSQL, with two
-column types that make both backends agree exactly:
+(``breaches``, ``penalties``, ``reversals``, ``dead_letters``, ``disputes``) so plain SQL
+answers "what did logistics pay in November". ``ledger_lines`` is the payroll: what each
+penalty or reversal booked in which month (:mod:`ledger.booking`); ``period_actions`` is the
+history of closing and reopening months (:mod:`ledger.periods`).
 
-* :class:`UtcDateTime` stores every time in UTC (SQLite has no time zones); it comes back
-  tz-aware. The original offset stays in ``ledger_events.payload``.
-* :class:`ExactDecimal` keeps amounts exact: NUMERIC on PostgreSQL, the decimal text on
-  SQLite (whose NUMERIC is a float). Sum it with :class:`decimal_sum`, which is ``sum`` on
-  PostgreSQL and an exact aggregate registered on each SQLite connection.
-
-The schema itself is created by the alembic revisions in :mod:`ledger.migrations`;
-these classes describe it (a test checks the two agree). :data:`ROW_BUILDERS` says how an
-event becomes a row; :class:`ledger.writer.Ledger` writes them and :mod:`ledger.reports`
-queries them.
+The tables are the same on SQLite and PostgreSQL thanks to the column types of
+:mod:`ledger.columns` (re-exported here). The schema itself is created by the alembic
+revisions in :mod:`ledger.migrations`; these classes describe it (a test checks the two
+agree). :mod:`ledger.rows` says how an event becomes a row; :class:`ledger.writer.Ledger`
+writes them and :mod:`ledger.reports` and :mod:`ledger.payroll` query them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, MetaData, Numeric, String, Text, TypeDecorator
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import BigInteger, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeEngine
+
+from ledger.columns import (
+    DecimalSum,
+    ExactDecimal,
+    UtcDateTime,
+    decimal_sum,
+    register_sqlite_functions,
+)
 
 __all__ = [
     "Base",
     "Breach",
     "DeadLetter",
     "DecimalSum",
+    "Dispute",
     "ExactDecimal",
-    "ROW_BUILDERS",
     "LedgerEvent",
+    "LedgerLine",
     "Penalty",
+    "PeriodAction",
     "Reversal",
     "UtcDateTime",
     "decimal_sum",
-    "event_row",
     "register_sqlite_functions",
 ]
-
-UTC = dt.UTC
-
-
-class _SqliteUtcText(sqlite.DATETIME):
-    """SQLite ``DATETIME`` whose values :class:`UtcDateTime` has already converted: its text
-    is SQLAlchemy's own format (``2026-11-24 02:15:00.000000``), made by ``isoformat`` in C
-    rather than field by field in Python (a third of the time of a large batch)."""
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> None:
-        return None
-
-
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    """A tz-aware time stored in UTC: ``timestamptz`` on PostgreSQL, UTC text on SQLite.
-
-    Naive datetimes are refused: a time without an offset is ambiguous, and SQLite would
-    store it silently. Values always come back in UTC, so both backends compare equal;
-    SQLite's fixed-width text sorts and compares in time order.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return _SqliteUtcText()
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: give it a UTC offset")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class ExactDecimal(TypeDecorator[Decimal]):
-    """An exact decimal: unconstrained NUMERIC on PostgreSQL, decimal text on SQLite.
-
-    SQLite's NUMERIC affinity turns ``0.1`` into a binary float, so fines would drift; text
-    keeps the very digits of the event (``'1000'``, ``'12.50'``) and stays readable.
-    """
-
-    impl = Numeric
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(64))
-        return dialect.type_descriptor(Numeric(asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        value = Decimal(value)
-        if not value.is_finite():
-            raise ValueError(f"{value} is not an amount")
-        return format(value, "f") if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        return Decimal(str(value))
-
-
-class decimal_sum(FunctionElement[Decimal]):  # noqa: N801  (reads like the SQL function)
-    """``SUM`` of an :class:`ExactDecimal` expression, exact on both backends; NULL if empty."""
-
-    type = ExactDecimal()
-    inherit_cache = True
-    name = "decimal_sum"
-
-
-@compiles(decimal_sum)
-def _sum_elsewhere(element: decimal_sum, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"sum({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(decimal_sum, "sqlite")
-def _sum_on_sqlite(element: decimal_sum, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"decimal_sum({compiler.process(element.clauses, **kw)})"
-
-
-class DecimalSum:
-    """The SQLite aggregate behind :class:`decimal_sum`: adds decimal text exactly."""
-
-    def __init__(self) -> None:
-        self.total: Decimal | None = None
-
-    def step(self, value: object) -> None:
-        if value is not None:
-            self.total = (self.total or Decimal(0)) + Decimal(str(value))
-
-    def finalize(self) -> str | None:
-        return None if self.total is None else format(self.total, "f")
-
-
-def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """Install ``decimal_sum`` on a raw ``sqlite3`` connection (call it on every connect)."""
-    dbapi_connection.create_aggregate("decimal_sum", 1, DecimalSum)
-
 
 class Base(DeclarativeBase):
     """Declarative base of the ledger; constraint names are stable for migrations."""
@@ -286,66 +168,71 @@ class DeadLetter(Base):
     rejected_at: Mapped[dt.datetime]
 
 
-def _clock_row(event: Any) -> dict[str, Any]:
-    data = event.data
-    return {
-        "id": event.id, "ticket": event.subject, "department": data.department,
-        "policy": data.policy, "metric": data.metric, "cycle": data.cycle,
-        "started_at": data.started_at, "due_at": data.due_at, "breached_at": data.breached_at,
-        "target_seconds": data.target_seconds, "assignee": data.assignee,
-        "priority": data.priority, "category": data.category,
-    }
+PeriodColumn = String(16)
 
 
-def _penalty_row(event: Any) -> dict[str, Any]:
-    data = event.data
-    return {
-        "id": event.id, "ticket": event.subject, "department": data.department,
-        "assignee": data.assignee, "charged_to": data.charged_to, "rule": data.rule,
-        "trigger": data.trigger, "breach_id": data.breach_id, "metric": data.metric,
-        "base_fine": data.base_fine, "multiplier": data.multiplier,
-        "capped_amount": data.capped_amount, "fine": data.fine, "points": data.points,
-        "currency": data.currency, "period": data.period, "assessed_at": data.assessed_at,
-        "reversed_at": None, "reversal_id": None, "reversal_reason": None, "dispute_id": None,
-    }
+class LedgerLine(Base):
+    """One payroll line: what a ``penalty.assessed`` or ``penalty.reversed`` booked, in
+    which month. Lines of a closed month never change (:mod:`ledger.booking`)."""
+
+    __tablename__ = "ledger_lines"
+    __table_args__ = (Index(None, "period", "department"), Index(None, "penalty_id"))
+
+    id: Mapped[str] = mapped_column(
+        EventIdColumn, primary_key=True,
+        comment="the penalty.assessed or penalty.reversed event that booked the line")
+    period: Mapped[str] = mapped_column(PeriodColumn, comment="month it is paid in, YYYY-MM")
+    status: Mapped[str] = mapped_column(String(16), comment="charged, reversed or adjustment")
+    penalty_id: Mapped[str] = mapped_column(EventIdColumn)
+    penalty_period: Mapped[str] = mapped_column(PeriodColumn, comment="the penalty's own month")
+    ticket: Mapped[str] = mapped_column(TicketColumn)
+    department: Mapped[str] = mapped_column(DepartmentColumn)
+    employee: Mapped[str | None] = mapped_column(
+        comment="the assignee charged in person; empty when the department is charged")
+    rule: Mapped[str]
+    currency: Mapped[str] = mapped_column(String(8))
+    fine: Mapped[Decimal] = mapped_column(
+        comment="signed amount of the line (a reversed line: what it had charged)")
+    points: Mapped[int] = mapped_column(comment="signed demerit points of the line")
+    reversal_id: Mapped[str | None] = mapped_column(EventIdColumn)
+    dispute_id: Mapped[str | None] = mapped_column(EventIdColumn)
+    booked_at: Mapped[dt.datetime] = mapped_column(comment="when the ledger booked it")
 
 
-def _reversal_row(event: Any) -> dict[str, Any]:
-    data = event.data
-    return {
-        "id": event.id, "penalty_id": data.penalty_id, "ticket": event.subject,
-        "department": data.department, "assignee": data.assignee, "rule": data.rule,
-        "fine": data.fine, "points": data.points, "currency": data.currency,
-        "reason": data.reason, "dispute_id": data.dispute_id, "caused_by": data.caused_by,
-        "reversed_at": data.reversed_at,
-    }
+class PeriodAction(Base):
+    """One row per close or reopen of a month: who, when, why. The newest decides."""
+
+    __tablename__ = "period_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(PeriodColumn, index=True)
+    action: Mapped[str] = mapped_column(String(8), comment="close or reopen")
+    actor: Mapped[str] = mapped_column(comment="who closed or reopened it")
+    at: Mapped[dt.datetime]
+    reason: Mapped[str | None] = mapped_column(Text, comment="why (required to reopen)")
 
 
-def _dead_letter_row(event: Any) -> dict[str, Any]:
-    data = event.data
-    rejected_at = data.rejected_at
-    if rejected_at.tzinfo is None:  # the model allows naive times here; they are UTC
-        rejected_at = rejected_at.replace(tzinfo=UTC)
-    return {
-        "id": event.id, "ticket": event.subject, "reason": data.reason, "topic": data.topic,
-        "kafka_partition": data.partition, "kafka_offset": data.offset, "kafka_key": data.key,
-        "raw": data.raw, "raw_encoding": data.raw_encoding, "rejected_at": rejected_at,
-    }
+class Dispute(Base):
+    """One row per dispute, from ``sla.dispute_filed`` and ``sla.dispute_ruled`` (in either
+    order), with the reversals it caused (``penalty.reversed`` naming it, any order)."""
 
+    __tablename__ = "disputes"
 
-def event_row(event: Any, recorded_at: dt.datetime) -> dict[str, Any]:
-    """The ``ledger_events`` row of any outbound event."""
-    return {
-        "id": event.id, "type": event.type, "subject": event.subject,
-        "department": getattr(event.data, "department", None), "time": event.time,
-        "payload": event.to_json(), "recorded_at": recorded_at,
-    }
-
-
-#: Event type -> (its own table, how an event of that type becomes a row of it).
-ROW_BUILDERS: dict[str, tuple[type[Base], Callable[[Any], dict[str, Any]]]] = {
-    "sla.breached": (Breach, _clock_row),
-    "penalty.assessed": (Penalty, _penalty_row),
-    "penalty.reversed": (Reversal, _reversal_row),
-    "event.rejected": (DeadLetter, _dead_letter_row),
-}
+    dispute_id: Mapped[str] = mapped_column(
+        EventIdColumn, primary_key=True, comment="id of the attribution.disputed event")
+    ticket: Mapped[str] = mapped_column(TicketColumn, index=True)
+    department: Mapped[str] = mapped_column(DepartmentColumn, comment="who disputes")
+    holder: Mapped[str | None] = mapped_column(
+        DepartmentColumn, comment="the department holding the ticket when it was filed")
+    filed_by: Mapped[str | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    filed_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16), comment="upheld or rejected")
+    to_department: Mapped[str | None] = mapped_column(
+        DepartmentColumn, comment="where an upheld ruling moved the ticket")
+    ruled_by: Mapped[str | None]
+    ruling_reason: Mapped[str | None] = mapped_column(Text)
+    ruled_at: Mapped[dt.datetime | None]
+    reversals: Mapped[int] = mapped_column(comment="penalties it reversed")
+    reversed_fine: Mapped[Decimal]
+    reversed_points: Mapped[int]

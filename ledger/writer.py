@@ -6,8 +6,13 @@ with one executemany per table, each an ``INSERT ... ON CONFLICT DO NOTHING``, s
 redelivered batch (after a crash, or a replay imported twice) changes nothing. A
 ``penalty.reversed`` marks its penalty reversed whichever arrives first: reversals are kept
 in their own table and applied to every penalty that arrives or is reversed in a batch.
+In the same transaction penalties and reversals are booked as payroll lines
+(:mod:`ledger.booking`) against the months closed at that moment, and dispute rows are
+merged (:mod:`ledger.disputes`). Closing and reopening a month (:mod:`ledger.periods`) take
+the same write lock, so every event is booked either wholly before or wholly after a close.
 The same code runs on SQLite (a file, the default) and PostgreSQL; ``tests/ledger`` runs
-one contract suite against both. The reports read the same tables (:mod:`ledger.reports`).
+one contract suite against both. The reports read the same tables (:mod:`ledger.reports`,
+:mod:`ledger.payroll`).
 """
 
 from __future__ import annotations
@@ -16,24 +21,23 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from ledger.tables import (
-    ROW_BUILDERS,
-    LedgerEvent,
-    Penalty,
-    Reversal,
-    event_row,
-    register_sqlite_functions,
-)
+from ledger import periods
+from ledger.booking import AppliedReversal, book_assessments, book_reversals
+from ledger.disputes import record_disputes
+from ledger.errors import LedgerError
+from ledger.rows import ROW_BUILDERS, event_row
+from ledger.tables import LedgerEvent, Penalty, Reversal, register_sqlite_functions
 from models.outbound import OUTBOUND_TYPES
 
 __all__ = [
@@ -51,10 +55,6 @@ _WRITE_LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtext('sla_police.ledger ' || current_schema()))")
 
 
-class LedgerError(Exception):
-    """The ledger cannot be used as asked (unsupported database, schema not migrated)."""
-
-
 @dataclass
 class RecordStats:
     """What :meth:`Ledger.record` did: new and already-recorded events, per event type."""
@@ -62,6 +62,8 @@ class RecordStats:
     inserted: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
     reversals_applied: int = 0
+    #: corrections booked as adjustment lines because their month was closed
+    adjustments: int = 0
 
     @property
     def total_inserted(self) -> int:
@@ -76,6 +78,7 @@ class RecordStats:
         self.inserted.update(other.inserted)
         self.duplicates.update(other.duplicates)
         self.reversals_applied += other.reversals_applied
+        self.adjustments += other.adjustments
         return self
 
 
@@ -120,6 +123,11 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"naive datetime {now.isoformat()} refused: give it a UTC offset")
+
+
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -127,9 +135,14 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 class Ledger:
-    """The ledger on one database: one engine and its connection pool; close it when done."""
+    """The ledger on one database: one engine and its connection pool; close it when done.
 
-    def __init__(self, url: str | URL) -> None:
+    ``timezone`` is the policy's (``SlaConfig.timezone``): months, of penalties and of the
+    payroll, are counted in it, so a reversal is dated in the same months as a penalty.
+    """
+
+    def __init__(self, url: str | URL, *, timezone: str | tzinfo) -> None:
+        self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.engine = create_ledger_engine(url)
         self._insert = _INSERTS[self.engine.dialect.name]
 
@@ -193,6 +206,29 @@ class Ledger:
             raise LedgerError(f"the ledger at {self.url} {state}, not {self.head()}: "
                               "run `sla-police ledger migrate`")
 
+    # -- periods --------------------------------------------------------------------------
+
+    def close_period(self, period: str, *, by: str, now: datetime) -> periods.PeriodRecord:
+        """Close the month ``period`` (it must have ended by ``now``, in the ledger's time
+        zone, and be open); its payroll lines never change afterwards. Raises
+        :class:`~ledger.errors.PeriodError` with the reason when refused."""
+        _require_aware(now)
+        with self._writing() as conn:
+            return periods.close_period(conn, period, actor=by, now=now, zone=self.zone)
+
+    def reopen_period(self, period: str, *, by: str, reason: str,
+                      now: datetime) -> periods.PeriodRecord:
+        """Reopen the closed month ``period`` for ``reason`` (required): corrections recorded
+        from now on are booked in it again. Lines already booked elsewhere stay there."""
+        _require_aware(now)
+        with self._writing() as conn:
+            return periods.reopen_period(conn, period, actor=by, reason=reason, now=now)
+
+    def closed_periods(self) -> frozenset[str]:
+        """The months closed now."""
+        with self.engine.connect() as conn:
+            return periods.closed_periods(conn)
+
     # -- recording ------------------------------------------------------------------------
 
     def record(self, events: Iterable[Any], *, batch_size: int = 10_000) -> RecordStats:
@@ -227,7 +263,8 @@ class Ledger:
 
     def _record_batch(self, conn: Connection, batch: list[Any]) -> RecordStats:
         """Insert one batch: the events whose ids are new into ledger_events and their own
-        tables (one executemany each), then apply the reversals they make applicable."""
+        tables (one executemany each), apply the reversals they make applicable, book the
+        payroll lines and merge the disputes they bring."""
         stats = RecordStats()
         unique: dict[str, Any] = {}
         for item in batch:
@@ -248,9 +285,17 @@ class Ledger:
             typed = [build(item) for item in new if item.type == event_type]
             if typed:
                 conn.execute(self._insert(table).on_conflict_do_nothing(), typed)
-        targets = {item.id for item in new if item.type == "penalty.assessed"}
+        closed = periods.closed_periods(conn)
+        assessed = sorted((item for item in new if item.type == "penalty.assessed"),
+                          key=lambda item: item.id)
+        stats.adjustments = book_assessments(conn, self._insert, assessed, closed, recorded_at)
+        targets = {item.id for item in assessed}
         targets |= {item.data.penalty_id for item in new if item.type == "penalty.reversed"}
-        stats.reversals_applied = self._apply_reversals(conn, sorted(targets))
+        applied = self._apply_reversals(conn, sorted(targets))
+        stats.reversals_applied = len(applied)
+        stats.adjustments += book_reversals(conn, self._insert, applied, closed, self.zone,
+                                            recorded_at)
+        record_disputes(conn, self._insert, new)
         return stats
 
     @staticmethod
@@ -264,19 +309,38 @@ class Ledger:
         return known
 
     @staticmethod
-    def _apply_reversals(conn: Connection, penalty_ids: list[str]) -> int:
-        """Copy each recorded reversal onto its penalty, if both are here and it is not yet
-        applied; return how many penalties became reversed."""
-        applied = 0
+    def _apply_reversals(conn: Connection, penalty_ids: list[str]) -> list[AppliedReversal]:
+        """Copy each recorded reversal onto its penalty, if both are here and the penalty is
+        not reversed yet (the earliest reversal wins, should there be two); return them."""
+        applied: dict[str, AppliedReversal] = {}
+        marks: dict[str, dict[str, Any]] = {}
         for start in range(0, len(penalty_ids), _CHUNK):
             stmt = (
-                update(Penalty)
-                .where(Penalty.id == Reversal.penalty_id,
-                       Penalty.id.in_(penalty_ids[start:start + _CHUNK]),
+                select(Penalty.id, Penalty.period, Penalty.ticket, Penalty.department,
+                       Penalty.assignee, Penalty.charged_to, Penalty.rule, Penalty.currency,
+                       Penalty.fine, Penalty.points, Reversal.id, Reversal.reversed_at,
+                       Reversal.dispute_id, Reversal.reason)
+                .join(Reversal, Reversal.penalty_id == Penalty.id)
+                .where(Penalty.id.in_(penalty_ids[start:start + _CHUNK]),
                        Penalty.reversal_id.is_(None))
-                .values(reversed_at=Reversal.reversed_at, reversal_id=Reversal.id,
-                        reversal_reason=Reversal.reason, dispute_id=Reversal.dispute_id)
-                .execution_options(synchronize_session=False)
+                .order_by(Penalty.id, Reversal.reversed_at, Reversal.id)
             )
-            applied += conn.execute(stmt).rowcount
-        return applied
+            for row in conn.execute(stmt):
+                (pid, period, ticket, department, assignee, charged_to, rule, currency, fine,
+                 points, rid, reversed_at, dispute_id, reason) = row
+                if pid in applied:
+                    continue
+                applied[pid] = AppliedReversal(
+                    pid, period, ticket, department,
+                    assignee if charged_to == "assignee" else None, rule, currency, fine,
+                    points, rid, reversed_at, dispute_id)
+                marks[pid] = {"pid": pid, "at": reversed_at, "rid": rid, "why": reason,
+                              "dispute": dispute_id}
+        if marks:
+            table = Penalty.__table__
+            conn.execute(
+                update(table).where(table.c.id == bindparam("pid"))
+                .values(reversed_at=bindparam("at"), reversal_id=bindparam("rid"),
+                        reversal_reason=bindparam("why"), dispute_id=bindparam("dispute")),
+                list(marks.values()))
+        return list(applied.values())

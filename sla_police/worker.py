@@ -51,7 +51,7 @@ def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.
         from ledger import Ledger
 
         # an unsupported database URL raises LedgerError here: the worker stops at start
-        add_ledger_sink(app, pipeline, Ledger(settings.database_url))
+        add_ledger_sink(app, pipeline, Ledger(settings.database_url, timezone=config.timezone))
     else:
         logger.info("ledger sink disabled", setting="SLA_LEDGER_ENABLED=false")
     add_notifier(app, pipeline, settings, config)

@@ -1,10 +1,11 @@
 """Record what HR and executives are paid from in the ledger, live, as the worker emits it.
 
 One agent (``sla-ledger``) reads the outbound topics the ledger keeps (penalties, SLA
-outcomes, attributions, dead letters) in batches of up to :data:`BATCH_MAX` values or
-:data:`BATCH_WITHIN` seconds, parses them and writes each batch with the
-:class:`LedgerWriter` it is given (the shell gives it :class:`ledger.Ledger`) in a thread
-(SQLAlchemy blocks; the event loop must not). The schema is migrated when the agent starts.
+outcomes, attributions, dead letters: every outbound type but notifications, wherever it
+travels) in batches of up to :data:`BATCH_MAX` values or :data:`BATCH_WITHIN` seconds,
+parses them and writes each batch with the :class:`LedgerWriter` it is given (the shell
+gives it :class:`ledger.Ledger`) in a thread (SQLAlchemy blocks; the event loop must not).
+The schema is migrated when the agent starts.
 
 Why it is safe to replay: the ledger dedupes by event id and outbound ids are deterministic,
 so a batch seen again (redelivery after a crash, the ticket stage's outbox re-sending, two
@@ -30,13 +31,14 @@ import faust
 import stamina
 
 from models import OUTBOUND_TYPES, CloudEvent, parse_event
-from models.topics import ATTRIBUTIONS, DEAD_LETTERS, OUTCOMES, PENALTIES
+from models.topics import OUTBOUND_ROUTES, PENALTIES
 from streams import metrics
 
 __all__ = [
     "BATCH_MAX",
     "BATCH_WITHIN",
     "LEDGER_TOPICS",
+    "NOT_KEPT",
     "LedgerSink",
     "LedgerWriter",
     "RecordCounts",
@@ -46,9 +48,15 @@ __all__ = [
 
 logger = logging.getLogger("sla_police.streams.ledger")
 
-#: The outbound topics whose events the ledger keeps (notifications and alerts are not kept:
-#: alerts repeat sla-outcomes, notifications are messages about events already kept).
-LEDGER_TOPICS = (PENALTIES, OUTCOMES, ATTRIBUTIONS, DEAD_LETTERS)
+#: Outbound types the ledger does not keep: notifications are messages about events it
+#: already keeps.
+NOT_KEPT = frozenset({"notification.requested"})
+#: The outbound topics whose events the ledger keeps: each kept type's first route (alerts,
+#: a second route of warnings and breaches, repeat sla-outcomes). Derived from the routes,
+#: so a new outbound type (disputes, settled charges) is recorded wherever it travels.
+LEDGER_TOPICS = tuple(dict.fromkeys(
+    [PENALTIES, *(routes[0][0] for event_type, routes in OUTBOUND_ROUTES.items()
+                  if event_type not in NOT_KEPT)]))
 BATCH_MAX = 500  # values per ledger transaction, at most
 BATCH_WITHIN = 1.0  # seconds: a partial batch is written after this long
 _RETRY_WAIT_MAX = 30.0  # seconds: longest pause between two tries of a failing database

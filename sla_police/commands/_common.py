@@ -1,15 +1,29 @@
-"""Small helpers shared by commands: failing clearly, loading config, reading logs."""
+"""Small helpers shared by commands: failing clearly, loading config, reading logs,
+writing output files."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-__all__ = ["fail", "load_config_or_exit", "parse_time_option", "read_log", "wide_console"]
+__all__ = [
+    "EXIT_CANNOT_WRITE",
+    "fail",
+    "load_config_or_exit",
+    "open_output",
+    "parse_time_option",
+    "read_log",
+    "wide_console",
+    "writing",
+]
+
+#: Exit code when an output file cannot be opened or written.
+EXIT_CANNOT_WRITE = 1
 
 
 def wide_console(stderr: bool = False) -> Console:
@@ -71,3 +85,34 @@ def parse_time_option(option: str, text: str | None):  # -> datetime | None
     if value.tzinfo is None:
         fail(f"{option} {text!r} needs a UTC offset (e.g. +08:00)")
     return value
+
+
+def _cannot_write(path: Path, exc: OSError) -> NoReturn:
+    parent = path.parent
+    why = (f"directory {parent} does not exist" if not parent.exists()
+           else exc.strerror or str(exc))
+    fail(f"cannot write {path}: {why}", code=EXIT_CANNOT_WRITE)
+
+
+def open_output(path: Path, *, binary: bool = False, newline: str | None = None) -> IO[Any]:
+    """``path`` opened for writing (UTF-8 text, or bytes), or exit with one line saying
+    why it cannot be (a missing directory, no permission, a directory given as the file).
+
+    Open the output before long work, so a typo costs nothing; write it in :func:`writing`.
+    """
+    try:
+        if binary:
+            return path.open("wb")
+        return path.open("w", encoding="utf-8", newline=newline)
+    except OSError as exc:
+        _cannot_write(path, exc)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` inside the block (a full disk...) into one line
+    and a non-zero exit. Put only the writing (and closing) of ``path`` in the block."""
+    try:
+        yield
+    except OSError as exc:
+        _cannot_write(path, exc)

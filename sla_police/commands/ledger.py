@@ -1,25 +1,33 @@
-"""``sla-police ledger``: create the ledger schema, import outcomes, print the HR feed.
+"""``sla-police ledger``: create the ledger schema, import outcomes, close months, pay.
 
-The ledger is the durable record of breaches and penalties (:mod:`ledger`).
+The ledger is the durable record of breaches, penalties and disputes (:mod:`ledger`).
 Every command uses ``SLA_DATABASE_URL`` (default ``sqlite:///var/sla-police.db``) unless
 ``--database-url`` is given. Importing is idempotent: a file imported twice inserts
-nothing the second time.
+nothing the second time. Closing months and the payroll report live in
+:mod:`~sla_police.commands.ledger_periods` and :mod:`~sla_police.commands.ledger_report`.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sla_police.commands._common import fail, wide_console
+from sla_police.commands import ledger_periods, ledger_report
+from sla_police.commands._common import wide_console
+from sla_police.commands._ledger_common import (
+    CONFIG,
+    DATABASE_URL,
+    database_error,
+    open_ledger,
+    policy_timezone,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ledger import Ledger, PenaltyTotal, RecordStats
+    from ledger import Ledger, RecordStats
 
 __all__ = ["register"]
 
@@ -28,11 +36,6 @@ EXIT_SOME_LINES_SKIPPED = 1
 _BATCH = 5_000
 _SHOWN_PROBLEMS = 5
 
-DATABASE_URL = typer.Option(
-    None, "--database-url", show_default=False,
-    help="SQLAlchemy URL of the ledger. Default: SLA_DATABASE_URL (sqlite:///var/sla-police.db).",
-)
-
 
 def register(app: typer.Typer) -> None:
     """Add the ``ledger`` command group to the CLI."""
@@ -40,38 +43,9 @@ def register(app: typer.Typer) -> None:
                              help="The penalty and breach ledger HR is paid from.")
     ledger_app.command("migrate")(migrate_command)
     ledger_app.command("import")(import_command)
-    ledger_app.command("report")(report_command)
+    ledger_report.register(ledger_app)
+    ledger_periods.register(ledger_app)
     app.add_typer(ledger_app, name="ledger")
-
-
-def _open(database_url: str | None) -> Ledger:
-    """The ledger at ``database_url`` (default: the settings'), or a clear exit."""
-    from sqlalchemy.exc import ArgumentError
-
-    from ledger import Ledger, LedgerError
-    from sla_police.settings import Settings
-
-    url = database_url or Settings().database_url
-    try:
-        return Ledger(url)
-    except (LedgerError, ArgumentError, ValueError, ImportError) as exc:  # bad URL or driver
-        fail(f"cannot open the ledger {_printable(url)}: {exc}")
-
-
-def _printable(url: str) -> str:
-    """``url`` with its password hidden (error messages end up in logs)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparsable URL)"
-
-
-def _database_error(ledger: Ledger, exc: Exception) -> None:
-    reason = getattr(exc, "orig", None) or exc
-    fail(f"ledger {ledger.url}: {str(reason).strip()}", code=1)
 
 
 def migrate_command(database_url: str | None = DATABASE_URL) -> None:
@@ -79,13 +53,13 @@ def migrate_command(database_url: str | None = DATABASE_URL) -> None:
     from rich.console import Console
     from sqlalchemy.exc import SQLAlchemyError
 
-    ledger = _open(database_url)
+    ledger = open_ledger(database_url, "UTC")  # books nothing: any time zone will do
     with ledger:
         try:
             before = ledger.revision()
             after = ledger.migrate()
         except SQLAlchemyError as exc:
-            _database_error(ledger, exc)
+            database_error(ledger, exc)
     state = "already at" if before == after else f"migrated from {before or 'empty'} to"
     Console().print(f"ledger {ledger.url}: {state} revision {after}", highlight=False)
 
@@ -93,26 +67,32 @@ def migrate_command(database_url: str | None = DATABASE_URL) -> None:
 def import_command(
     events: Path = typer.Argument(..., exists=True, dir_okay=False,
                                   help="JSONL of outbound events, e.g. `replay --out` output"),
+    config: Path | None = CONFIG,
     database_url: str | None = DATABASE_URL,
 ) -> None:
     """Record outbound events from a JSONL file; report inserted and duplicate events.
 
-    Migrates the schema first. Idempotent: events already in the ledger are counted as
-    duplicates and change nothing. Lines that are not outbound events are reported and
-    skipped (exit code 1).
+    Migrates the schema first. Idempotent: events already in the ledger are
+    counted as duplicates and change nothing. Penalties and reversals are
+    booked in the payroll of their month, or as adjustments in the first open
+    month when theirs is closed. Lines that are not outbound events are
+    reported and skipped (exit code 1).
     """
     from rich.console import Console
     from sqlalchemy.exc import SQLAlchemyError
 
     console = Console(stderr=True)
-    ledger = _open(database_url)
+    ledger = open_ledger(database_url, policy_timezone(config))
     with ledger:
         try:
             ledger.migrate()
             stats, problems = _import(ledger, events, console)
         except SQLAlchemyError as exc:
-            _database_error(ledger, exc)
+            database_error(ledger, exc)
     wide_console().print(_stats_table(stats, f"Imported {events.name} into {ledger.url}"))
+    if stats.adjustments:
+        console.print(f"{stats.adjustments:,} corrections of closed months booked as "
+                      "adjustment lines in the first open month", highlight=False)
     for problem in problems[:_SHOWN_PROBLEMS]:
         console.print(f"[yellow]skipped[/] {problem}", highlight=False)
     if problems:
@@ -172,67 +152,4 @@ def _stats_table(stats: RecordStats, title: str) -> Any:
     table.add_section()
     table.add_row("total", f"{stats.total_inserted:,}", f"{stats.total_duplicates:,}")
     table.caption = f"{stats.reversals_applied:,} penalties marked reversed"
-    return table
-
-
-def report_command(
-    period: str = typer.Option(..., "--period", "-p", help="month, e.g. 2026-11"),
-    by: str = typer.Option("department", "--by", help="department or assignee"),
-    as_csv: bool = typer.Option(False, "--csv", help="write CSV (for HR systems) to stdout"),
-    database_url: str | None = DATABASE_URL,
-) -> None:
-    """The HR penalty feed of a month: fines and demerit points net of reversals."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ledger import LedgerError, penalty_totals
-
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        fail(f"--period {period!r} is not a month like 2026-11")
-    if by not in ("department", "assignee"):
-        fail(f"--by {by!r}: use department or assignee")
-    ledger = _open(database_url)
-    with ledger:
-        try:
-            ledger.require_current()
-            totals = penalty_totals(ledger.engine, period, by)  # type: ignore[arg-type]
-        except LedgerError as exc:
-            fail(str(exc), code=1)
-        except SQLAlchemyError as exc:
-            _database_error(ledger, exc)
-    if as_csv:
-        _write_csv(totals, period, by)
-    else:
-        wide_console().print(_report_table(totals, period, by))
-
-
-_CSV_FIELDS = ("currency", "penalties", "reversed", "gross_fine", "net_fine",
-               "gross_points", "net_points")
-
-
-def _write_csv(totals: list[PenaltyTotal], period: str, by: str) -> None:
-    """RFC 4180 CSV, one row per key and currency; amounts as plain decimals."""
-    import csv
-    import sys
-
-    writer = csv.writer(sys.stdout)
-    writer.writerow(["period", by, *_CSV_FIELDS])
-    for t in totals:
-        writer.writerow([period, t.key or "", t.currency, t.penalties, t.reversed,
-                         f"{t.gross_fine:f}", f"{t.net_fine:f}", t.gross_points, t.net_points])
-
-
-def _report_table(totals: list[PenaltyTotal], period: str, by: str) -> Any:
-    from rich.table import Table
-
-    table = Table(title=f"Penalties {period} by {by} (net of reversals)")
-    table.add_column(by)
-    for name in ("currency", "penalties", "reversed", "net fine", "net points",
-                 "gross fine", "gross points"):
-        table.add_column(name, justify="left" if name == "currency" else "right")
-    for t in totals:
-        table.add_row(t.key or "(none)", t.currency, f"{t.penalties:,}", f"{t.reversed:,}",
-                      f"{t.net_fine:,f}", f"{t.net_points:,}", f"{t.gross_fine:,f}",
-                      f"{t.gross_points:,}")
-    if not totals:
-        table.caption = "no penalties in this period"
     return table

@@ -9,9 +9,11 @@ import typer
 
 from sla_police.commands._common import (
     load_config_or_exit,
+    open_output,
     parse_time_option,
     read_log,
     wide_console,
+    writing,
 )
 
 __all__ = ["register"]
@@ -47,11 +49,13 @@ def replay_command(
 
     console = Console(stderr=True)
     cfg = load_config_or_exit(config)
+    limit = _parse_until(until)
+    handle = open_output(out) if out is not None else None  # refused before the work
     started = time.perf_counter()
-    result = _replay(list(read_log(events, console)), cfg, _parse_until(until), workers, console)
+    result = _replay(list(read_log(events, console)), cfg, limit, workers, console)
     seconds = time.perf_counter() - started
-    if out is not None:
-        with out.open("w", encoding="utf-8") as handle:
+    if handle is not None:
+        with writing(out), handle:
             handle.writelines(line + "\n" for line in result.lines)
     wide_console().print(summary_table(result.figures, cfg.currency,
                                            title=f"Replay of {events.name} until {result.until}"))

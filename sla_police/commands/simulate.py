@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from sla_police.commands._common import open_output, writing
+
 if TYPE_CHECKING:
     from rich.table import Table
 
@@ -82,6 +84,7 @@ def _run(options: SimulationOptions, out: str) -> None:
 
     to_file = out != "-"
     err = Console(stderr=True)
+    handle = open_output(Path(out), newline="\n") if to_file else None
     began = time.perf_counter()
     if to_file:
         progress = Progress(TextColumn("simulating"), BarColumn(),
@@ -95,7 +98,8 @@ def _run(options: SimulationOptions, out: str) -> None:
                 count[0] += tickets
                 progress.update(task, completed=index + 1, tickets=f"{count[0]:,} tickets")
 
-            summary = write_simulation(options, Path(out), on_day=on_day)
+            with writing(Path(out)), handle:
+                summary = write_simulation(options, handle, on_day=on_day)
     else:
         try:
             summary = write_simulation(options, "-")

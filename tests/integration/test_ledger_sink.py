@@ -37,7 +37,12 @@ from streams import metrics
 from streams.ledger_sink import LEDGER_TOPICS, LedgerSink
 from streams.testing import WorkerProcess, publish_log, settled_outputs
 from tests.integration.stream_oracle import CONFIG_PATH, expected_outputs, small_log
-from tests.ledger.conftest import Backend, backend, postgres_admin  # noqa: F401  (fixtures)
+from tests.ledger.conftest import (  # noqa: F401  (fixtures)
+    TIMEZONE,
+    Backend,
+    backend,
+    postgres_admin,
+)
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 4
@@ -103,7 +108,7 @@ def test_ledger_equals_replay_and_redelivery_adds_nothing(bootstrap: str, tmp_pa
     url = backend.fresh_url()  # empty: the worker migrates it
     worker = WorkerProcess(bootstrap, tmp_path / "w",
                            extra_env={"SLA_DATABASE_URL": url}).start()
-    ledger = Ledger(url)
+    ledger = Ledger(url, timezone=TIMEZONE)
     try:
         worker.wait_ready(partitions=PARTITIONS)
         asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS))
@@ -144,7 +149,7 @@ def ids_in_reversed(ledger: Ledger) -> set[str]:
 
 async def test_sink_records_once_and_skips_what_is_not_an_outbound_event(
         backend: Backend) -> None:  # noqa: F811
-    sink = LedgerSink(Ledger(backend.fresh_url()))
+    sink = LedgerSink(Ledger(backend.fresh_url(), timezone=TIMEZONE))
     await sink.migrate()
     values = [json.dumps(example(kind)).encode()
               for kind in ("sla.breached", "penalty.assessed", "event.rejected")]

@@ -24,6 +24,8 @@ from ledger import Ledger
 PG_URL = os.environ.get("SLA_TEST_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA_PREFIX = "ledger_test_"
+#: The policy time zone the tests book months in (deploy/config/sla-police.yaml's).
+TIMEZONE = "Asia/Shanghai"
 STALE_SECONDS = 6 * 3600
 
 
@@ -44,7 +46,7 @@ class Backend:
     def fresh_ledger(self) -> Ledger:
         """A migrated, empty ledger, closed (and dropped) when the test ends."""
         url, schema = self._fresh()
-        ledger = Ledger(url)
+        ledger = Ledger(url, timezone=TIMEZONE)
         self._open[id(ledger)] = (ledger, schema)
         ledger.migrate()
         return ledger

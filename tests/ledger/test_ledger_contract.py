@@ -15,17 +15,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
-from typer.testing import CliRunner
 
 from ledger import (
     BreachCount,
@@ -42,38 +39,11 @@ from models import OUTBOUND_TYPES, CloudEvent, parse_event
 from models.examples import example
 from sla_police.commands import ledger as ledger_commands
 
-from .conftest import Backend
+from .cli import CONFIG, run
+from .conftest import TIMEZONE, Backend
+from .events import breach, outbound, penalty, reversal
 
 # -- events ---------------------------------------------------------------------------------
-
-
-def outbound(event_type: str, data: dict[str, Any] | None = None, **envelope: Any) -> CloudEvent:
-    """The example of ``event_type`` with some fields changed, parsed like any input."""
-    raw = example(event_type)
-    raw.update(envelope)
-    raw["data"].update(data or {})
-    event = parse_event(json.dumps(raw), accept="any")
-    assert isinstance(event, CloudEvent), event
-    return event
-
-
-def penalty(event_id: str, ticket: str, department: str, assignee: str | None, fine: str,
-            points: int, period: str = "2026-11", currency: str = "CNY") -> CloudEvent:
-    return outbound("penalty.assessed", {
-        "department": department, "assignee": assignee, "fine": fine, "base_fine": fine,
-        "multiplier": "1", "points": points, "period": period, "currency": currency,
-    }, id=event_id, subject=ticket)
-
-
-def reversal(event_id: str, penalty_id: str, ticket: str) -> CloudEvent:
-    return outbound("penalty.reversed", {"penalty_id": penalty_id}, id=event_id, subject=ticket)
-
-
-def breach(event_id: str, ticket: str, department: str, metric: str, at: str,
-           cycle: int = 1) -> CloudEvent:
-    return outbound("sla.breached", {"department": department, "metric": metric,
-                                     "breached_at": at, "due_at": at, "cycle": cycle},
-                    id=event_id, subject=ticket, time=at)
 
 
 EXAMPLES = [outbound(event_type) for event_type in OUTBOUND_TYPES]
@@ -88,13 +58,17 @@ BATCH = [
 ]
 
 
+#: Columns that say when the ledger wrote a row (the wall clock), not what it wrote.
+WRITE_TIMES = ("recorded_at", "booked_at")
+
+
 def snapshot(ledger: Ledger, *, with_recorded_at: bool = False) -> dict[str, list[tuple]]:
-    """Every row of every ledger table, sorted; ``recorded_at`` left out unless asked."""
+    """Every row of every ledger table, sorted; write times left out unless asked."""
     tables = {}
     with ledger.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if with_recorded_at or c.name != "recorded_at"]
-            rows = conn.execute(select(*columns).order_by(table.c.id)).all()
+            columns = [c for c in table.columns if with_recorded_at or c.name not in WRITE_TIMES]
+            rows = conn.execute(select(*columns).order_by(*table.primary_key.columns)).all()
             tables[table.name] = [tuple(row) for row in rows]
     return tables
 
@@ -108,8 +82,9 @@ def test_every_example_outbound_event_is_recorded(ledger: Ledger) -> None:
     assert stats.inserted == Counter(list(OUTBOUND_TYPES))
     assert stats.total_duplicates == 0
     assert stats.reversals_applied == 1
-    assert table_counts(ledger.engine) == {"ledger_events": len(OUTBOUND_TYPES), "breaches": 1,
-                                     "penalties": 1, "reversals": 1, "dead_letters": 1}
+    assert table_counts(ledger.engine) == {
+        "ledger_events": len(OUTBOUND_TYPES), "breaches": 1, "penalties": 1, "reversals": 1,
+        "dead_letters": 1, "ledger_lines": 1, "period_actions": 0, "disputes": 1}
     with ledger.engine.connect() as conn:
         payloads = dict(conn.execute(select(LedgerEvent.id, LedgerEvent.payload)).all())
         breach_row = conn.execute(select(Breach)).one()
@@ -302,29 +277,13 @@ def test_migrate_is_idempotent_and_the_schema_matches_the_models(ledger: Ledger)
 
 
 def test_a_ledger_that_was_never_migrated_says_so(backend: Backend) -> None:
-    with Ledger(backend.fresh_url()) as fresh:
+    with Ledger(backend.fresh_url(), timezone=TIMEZONE) as fresh:
         assert fresh.revision() is None
         with pytest.raises(LedgerError, match="sla-police ledger migrate"):
             fresh.require_current()
 
 
 # -- command line ---------------------------------------------------------------------------
-
-
-def cli() -> typer.Typer:
-    """The CLI with only the ledger commands (the lead registers them in the real one)."""
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    ledger_commands.register(app)
-    return app
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli(), ["ledger", *args], catch_exceptions=False)
 
 
 def write_jsonl(path: Path, events: list[CloudEvent], extra: tuple[str, ...] = ()) -> Path:
@@ -350,16 +309,16 @@ def test_importing_a_file_twice_inserts_nothing_the_second_time(
     events = [*BATCH, *PENALTIES]
     log = write_jsonl(tmp_path / "outcomes.jsonl", [*events, *events[:4]], extra=("",))
 
-    first = run("import", str(log), "--database-url", url)
-    with Ledger(url) as ledger:
+    first = run("import", str(log), "--config", CONFIG, "--database-url", url)
+    with Ledger(url, timezone=TIMEZONE) as ledger:
         after_first = snapshot(ledger, with_recorded_at=True)
-    second = run("import", str(log), "--database-url", url)
+    second = run("import", str(log), "--config", CONFIG, "--database-url", url)
 
     assert first.exit_code == 0, first.output
     assert re.search(rf"total\W+{len(events)}\W+4\b", first.output), first.output
     assert second.exit_code == 0, second.output
     assert re.search(rf"total\W+0\W+{len(events) + 4}\b", second.output), second.output
-    with Ledger(url) as ledger:
+    with Ledger(url, timezone=TIMEZONE) as ledger:
         assert snapshot(ledger, with_recorded_at=True) == after_first
         assert table_counts(ledger.engine)["ledger_events"] == len(events)
 
@@ -370,12 +329,13 @@ def test_import_skips_lines_that_are_not_outcomes_and_says_so(
     inbound = json.dumps(example("complaint.received"))
     log = write_jsonl(tmp_path / "mixed.jsonl", EXAMPLES, extra=(inbound, "{not json"))
 
-    result = run("import", str(log), "--database-url", url)
+    result = run("import", str(log), "--config", CONFIG, "--database-url", url)
 
     assert result.exit_code == ledger_commands.EXIT_SOME_LINES_SKIPPED
-    assert "line 10: complaint.received is an input event" in result.output
-    assert "line 11: invalid JSON" in result.output
-    with Ledger(url) as ledger:
+    after = len(EXAMPLES)
+    assert f"line {after + 1}: complaint.received is an input event" in result.output
+    assert f"line {after + 2}: invalid JSON" in result.output
+    with Ledger(url, timezone=TIMEZONE) as ledger:
         assert table_counts(ledger.engine)["ledger_events"] == len(EXAMPLES)
 
 
@@ -383,28 +343,34 @@ def test_report_csv_is_the_hr_feed_net_of_reversals(ledger: Ledger) -> None:
     ledger.record(PENALTIES)
     url = ledger.engine.url.render_as_string(hide_password=False)
 
+    # the old spelling of --by employee --format csv
     result = run("report", "--period", "2026-11", "--by", "assignee", "--csv",
-                 "--database-url", url)
+                 "--config", CONFIG, "--database-url", url)
 
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [(r["assignee"], r["currency"], r["net_fine"], r["net_points"]) for r in rows] == [
-        ("emp-1", "CNY", "0.30", "3"), ("emp-2", "CNY", "0", "0"), ("emp-2", "USD", "1.5", "1"),
-        ("emp-9", "CNY", "12.345", "1"), ("", "CNY", "50", "0"),
+    assert [(r["department"], r["employee"], r["currency"], r["net_fine"], r["net_points"])
+            for r in rows] == [
+        ("billing", "", "CNY", "50", "0"), ("billing", "emp-9", "CNY", "12.345", "1"),
+        ("logistics", "emp-1", "CNY", "0.30", "3"), ("logistics", "emp-2", "CNY", "0", "0"),
+        ("logistics", "emp-2", "USD", "1.5", "1"),
     ]
-    assert rows[1]["gross_fine"] == "333.33" and rows[1]["reversed"] == "1"
+    assert rows[3]["gross_fine"] == "333.33" and rows[3]["reversed"] == "1"
 
 
 def test_report_table_and_its_refusals(ledger: Ledger, backend: Backend) -> None:
     ledger.record(PENALTIES)
     url = ledger.engine.url.render_as_string(hide_password=False)
 
-    table = run("report", "--period", "2026-11", "--database-url", url)
+    table = run("report", "--period", "2026-11", "--config", CONFIG, "--database-url", url)
     bad_period = run("report", "--period", "11-2026", "--database-url", url)
-    unmigrated = run("report", "--period", "2026-11", "--database-url", backend.fresh_url())
+    unmigrated = run("report", "--period", "2026-11", "--config", CONFIG,
+                     "--database-url", backend.fresh_url())
 
     assert table.exit_code == 0, table.output
-    assert re.search(r"logistics\W+CNY\W+3\W+1\W+0\.30\W+3\W+333\.63\W+6", table.output)
+    # penalties, reversed, adjustments, gross, adjustment and net fine, then points
+    assert re.search(r"logistics\W+CNY\W+3\W+1\W+0\W+333\.63\W+0\W+0\.30\W+6\W+0\W+3\b",
+                     table.output), table.output
     assert bad_period.exit_code == 2 and "not a month" in bad_period.output
     assert unmigrated.exit_code == 1
     assert "has no schema" in unmigrated.output  # (rich wraps errors: compare words)
@@ -416,12 +382,12 @@ def test_report_table_and_its_refusals(ledger: Ledger, backend: Backend) -> None
 
 def test_the_sqlite_file_directory_is_created(tmp_path: Path) -> None:
     path = tmp_path / "var" / "nested" / "ledger.db"
-    with Ledger(f"sqlite:///{path}") as ledger:
+    with Ledger(f"sqlite:///{path}", timezone=TIMEZONE) as ledger:
         ledger.migrate()
     assert path.is_file()
 
 
 def test_an_unsupported_database_is_refused() -> None:
     with pytest.raises(LedgerError, match="sqlite or postgresql"):
-        Ledger("mysql+pymysql://user@localhost/ledger")
+        Ledger("mysql+pymysql://user@localhost/ledger", timezone=TIMEZONE)
 
