@@ -81,7 +81,7 @@ def build_app(settings: Any) -> Any:
         fail(f"no principals file at {settings.principals}: create a token first with "
              "`sla-police api token create --name N --role R` (or set SLA_PRINCIPALS)")
     try:
-        with Ledger(settings.database_url) as ledger:
+        with Ledger(settings.database_url, timezone=config.timezone) as ledger:
             ledger.require_current()
     except LedgerError as exc:
         fail(str(exc))

@@ -112,7 +112,7 @@ def _tickets(url: str) -> tuple[str, str]:
 
     from ledger.tables import Penalty
 
-    with Ledger(url) as ledger:
+    with open_ledger(url) as ledger:
         penalised = ledger.engine.connect().execute(
             select(Penalty.ticket, Penalty.department).order_by(Penalty.id)).all()
         found: dict[str, str] = {}
@@ -123,6 +123,12 @@ def _tickets(url: str) -> tuple[str, str]:
             if department == OTHER and holders[-1] == OTHER and HOME not in holders:
                 found.setdefault(OTHER, ticket)
     return found[HOME], found[OTHER]
+
+
+
+def open_ledger(url: str) -> Ledger:
+    """The test ledger, its months counted in the policy's timezone."""
+    return Ledger(url, timezone=CONFIG.timezone)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from tests.api.conftest import (
     Fixture,
     Principals,
     bearer,
+    open_ledger,
     parsed,
 )
 
@@ -184,11 +185,10 @@ def test_a_department_that_handed_a_ticket_on_reads_it_but_may_not_dispute_it(
     from sqlalchemy import select
 
     from api.principals import Role, add_principal, remove_principal
-    from ledger import Ledger
     from ledger.queries import ticket_holders
     from ledger.tables import LedgerEvent
 
-    with Ledger(ledger_fixture.database_url) as ledger, ledger.engine.connect() as conn:
+    with open_ledger(ledger_fixture.database_url) as ledger, ledger.engine.connect() as conn:
         tickets = conn.execute(select(LedgerEvent.subject).where(
             LedgerEvent.type == "sla.attributed", LedgerEvent.payload.like('%"transfer"%'))
         ).scalars().all()

@@ -12,13 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.cursor import encode_cursor
-from ledger import Ledger
 from ledger.tables import Penalty
-from tests.api.conftest import CALLS_FOR_LEAK_CHECK, Fixture, Principals, bearer
+from tests.api.conftest import CALLS_FOR_LEAK_CHECK, Fixture, Principals, bearer, open_ledger
 
 
 def _ledger_penalties(fixture: Fixture) -> list[Penalty]:
-    with Ledger(fixture.database_url) as ledger, ledger.engine.connect() as conn:
+    with open_ledger(fixture.database_url) as ledger, ledger.engine.connect() as conn:
         return list(conn.execute(select(Penalty).order_by(Penalty.assessed_at, Penalty.id)))
 
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from api.routes.reports import month_bounds
-from ledger import Ledger, breach_counts, penalty_totals
-from tests.api.conftest import HOME, Fixture, Principals, bearer
+from ledger import breach_counts, penalty_totals
+from tests.api.conftest import HOME, Fixture, Principals, bearer, open_ledger
 
 
 def test_the_penalty_report_is_the_ledgers_feed(client: TestClient, principals: Principals,
                                                 ledger_fixture: Fixture) -> None:
-    with Ledger(ledger_fixture.database_url) as ledger:
+    with open_ledger(ledger_fixture.database_url) as ledger:
         totals = penalty_totals(ledger.engine, ledger_fixture.period)
     report = client.get(f"/api/v1/reports/penalties?period={ledger_fixture.period}",
                         headers=bearer(principals, "hr-payroll")).json()
@@ -31,7 +31,7 @@ def test_the_breach_report_counts_the_policys_month(client: TestClient,
                                                     principals: Principals,
                                                     ledger_fixture: Fixture) -> None:
     since, until = month_bounds(ledger_fixture.period, "Asia/Shanghai")
-    with Ledger(ledger_fixture.database_url) as ledger:
+    with open_ledger(ledger_fixture.database_url) as ledger:
         counts = breach_counts(ledger.engine, since, until)
     report = client.get(f"/api/v1/reports/breaches?period={ledger_fixture.period}",
                         headers=bearer(principals, "ceo")).json()
