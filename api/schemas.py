@@ -109,18 +109,28 @@ class PenaltyPage(_Body):
 
 
 class PenaltyReportRow(_Body):
+    """A department's payroll lines of the month in one currency (``sla-police ledger
+    report``): penalties charged in it, reversed ones netting to zero, and adjustments
+    booked in it for closed months."""
+
     department: str
     currency: str
-    penalties: int
+    penalties: int = Field(description="penalties booked in the month, reversed or not")
     reversed: int
+    adjustments: int = Field(description="corrections of closed months booked in this one")
     gross_fine: Amount
-    net_fine: Amount = Field(description="what is charged: reversed penalties excluded")
+    adjustment_fine: Amount = Field(description="signed: a reversal's adjustment is negative")
+    net_fine: Amount = Field(description="what is charged: gross, less reversed, plus "
+                                         "adjustments")
     gross_points: int
+    adjustment_points: int
     net_points: int
 
 
 class PenaltyReport(_Body):
     period: str
+    status: Literal["open", "closed"] = Field(
+        description="closed: final, the same forever; open: may still change")
     rows: list[PenaltyReportRow]
 
 
