@@ -200,6 +200,7 @@ CALLS_FOR_LEAK_CHECK = (
     "/api/v1/penalties?limit=1000",
     "/api/v1/reports/penalties?period={period}",
     "/api/v1/reports/breaches?period={period}",
+    "/api/v1/payroll/{period}.csv?detail=true&by=employee",
     "/api/v1/tickets/{home}",
     "/api/v1/disputes",
     f"/api/v1/disputes/{UPHELD_DISPUTE}",

@@ -59,7 +59,7 @@ def test_the_contact_center_sees_open_disputes_oldest_first_with_the_overdue_one
     assert len(everything) == len(queue) + len(ruled)
 
 
-def test_nothing_is_overdue_before_the_deadline_or_without_one(
+def test_overdue_follows_the_deadline_and_the_clock(
         ledger_fixture: Fixture, principals: Principals) -> None:
     for within, now, overdue in ((timedelta(days=3), NOW - timedelta(days=2), False),
                                  (None, NOW, False), (timedelta(hours=1), NOW, True)):
