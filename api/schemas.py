@@ -20,7 +20,10 @@ __all__ = [
     "BreachReport",
     "BreachReportRow",
     "DisputeFiled",
+    "DisputeItem",
+    "DisputePage",
     "DisputeRequest",
+    "DisputeView",
     "ErrorBody",
     "Health",
     "Holding",
@@ -30,6 +33,7 @@ __all__ = [
     "PenaltyReport",
     "PenaltyReportRow",
     "PrincipalInfo",
+    "ReversalItem",
     "RulingPublished",
     "RulingRequest",
     "TicketView",
@@ -105,18 +109,28 @@ class PenaltyPage(_Body):
 
 
 class PenaltyReportRow(_Body):
+    """A department's payroll lines of the month in one currency (``sla-police ledger
+    report``): penalties charged in it, reversed ones netting to zero, and adjustments
+    booked in it for closed months."""
+
     department: str
     currency: str
-    penalties: int
+    penalties: int = Field(description="penalties booked in the month, reversed or not")
     reversed: int
+    adjustments: int = Field(description="corrections of closed months booked in this one")
     gross_fine: Amount
-    net_fine: Amount = Field(description="what is charged: reversed penalties excluded")
+    adjustment_fine: Amount = Field(description="signed: a reversal's adjustment is negative")
+    net_fine: Amount = Field(description="what is charged: gross, less reversed, plus "
+                                         "adjustments")
     gross_points: int
+    adjustment_points: int
     net_points: int
 
 
 class PenaltyReport(_Body):
     period: str
+    status: Literal["open", "closed"] = Field(
+        description="closed: final, the same forever; open: may still change")
     rows: list[PenaltyReportRow]
 
 
@@ -200,3 +214,59 @@ class RulingPublished(_Body):
     ruled_by: str
     ruled_at: datetime
     status: Literal["published"] = "published"
+
+
+class DisputeItem(_Body):
+    """A dispute as the ledger keeps it (``sla.dispute_filed`` and ``sla.dispute_ruled``
+    merged): open until the contact center rules on it."""
+
+    dispute_id: str
+    ticket: str
+    department: str = Field(description="the department that disputes the ticket")
+    holder: str | None = Field(description="who held the ticket when it was filed")
+    filed_by: str | None
+    reason: str | None
+    filed_at: datetime | None
+    status: Literal["open", "ruled"]
+    ruling_due_at: datetime | None = Field(
+        description="filed_at + the policy's disputes.ruling_within (null: no deadline)")
+    overdue: bool = Field(description="open past ruling_due_at")
+    outcome: Literal["upheld", "rejected"] | None
+    to_department: str | None = Field(description="where an upheld ruling moved the ticket")
+    ruled_by: str | None
+    ruling_reason: str | None
+    ruled_at: datetime | None
+    reversals: int = Field(description="penalties the ruling reversed")
+    reversed_fine: Amount
+    reversed_points: int
+
+
+class DisputePage(_Body):
+    """A page of the dispute queue, oldest filing first; pass ``next_cursor`` as
+    ``cursor`` for the next one (``null``: the last page for now)."""
+
+    items: list[DisputeItem]
+    next_cursor: str | None
+
+
+class ReversalItem(_Body):
+    """A penalty reversed by an upheld dispute."""
+
+    id: str = Field(description="id of the penalty.reversed event")
+    penalty_id: str
+    ticket: str
+    department: str
+    employee: str | None
+    rule: str
+    fine: Amount
+    points: int
+    currency: str
+    reason: str
+    reversed_at: datetime
+
+
+class DisputeView(DisputeItem):
+    """One dispute with the ticket's holders and the reversals it caused."""
+
+    holders: list[Holding] = Field(description="every department that held the ticket")
+    reversed_penalties: list[ReversalItem]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
@@ -47,7 +47,8 @@ class ApiSettings:
 
     ``departments`` maps each department id of the policy to its display name;
     ``timezone`` is the policy's (months of the reports are counted in it);
-    ``clock`` gives the time stamped on commands.
+    ``clock`` gives the time stamped on commands and the "now" disputes are overdue at;
+    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none).
     """
 
     database_url: str
@@ -57,6 +58,7 @@ class ApiSettings:
     timezone: str = "Asia/Shanghai"
     source: str = "sla-police/api"
     clock: Callable[[], datetime] = field(default=_utc_now)
+    dispute_ruling_within: timedelta | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

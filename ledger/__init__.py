@@ -12,7 +12,9 @@ imports :mod:`models` (the events it records) and nothing else of the project:
 - :mod:`ledger.periods`: months, closing and reopening them; :mod:`ledger.disputes`: the
   disputes table;
 - :mod:`ledger.payroll`: the payroll queries (a month's totals and lines);
-  :mod:`ledger.reports`: the other queries (penalty totals, breach counts, a ticket).
+  :mod:`ledger.export`: the payroll as CSV and xlsx bytes (formatting only, shared by the
+  CLI and the API); :mod:`ledger.reports` and :mod:`ledger.queries`: the other queries
+  (penalty totals, breach counts, a ticket, the penalty feed, disputes).
 """
 
 from ledger.errors import LedgerError, PeriodError

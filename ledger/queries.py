@@ -9,8 +9,9 @@ each function takes an engine and returns plain frozen values or detached rows.
   and no row is returned twice.
 - :func:`ticket_holders` reads the ``sla.attributed`` events of a ticket: who held it, in
   order; the last one owns it now.
-- :func:`find_dispute` reads the ``sla.dispute_filed`` / ``sla.dispute_ruled`` events
-  (issue 11's contract) of a dispute.
+- :func:`find_dispute`, :func:`dispute_page` and :func:`reversals_of_dispute` read the
+  ``disputes`` table (filings and rulings merged, :mod:`ledger.disputes`) and the
+  reversals a dispute caused; the queue is keyset-paginated on ``(filed_at, dispute_id)``.
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.tables import Breach, LedgerEvent, Penalty
+from ledger.tables import Breach, Dispute, LedgerEvent, Penalty, Reversal
 
 __all__ = [
-    "DisputeRecord",
+    "DisputeFilter",
     "Holding",
     "PenaltyFilter",
     "breaches_of_ticket",
+    "dispute_page",
+    "dispute_sort_time",
     "find_dispute",
     "penalty_page",
+    "reversals_of_dispute",
     "ticket_holders",
 ]
 
@@ -61,15 +65,12 @@ class Holding:
 
 
 @dataclass(frozen=True, slots=True)
-class DisputeRecord:
-    """A dispute as the stream recorded it; ``outcome`` is None while it is open."""
+class DisputeFilter:
+    """Which disputes a queue page holds: ``open`` (not ruled) or ``ruled``, and those a
+    department filed or that an upheld ruling moved to it; ``None`` means any."""
 
-    dispute_id: str
-    ticket: str
-    department: str
-    filed_by: str | None
-    filed_at: datetime
-    outcome: str | None
+    status: Literal["open", "ruled"] | None = None
+    department: str | None = None
 
 
 def penalty_page(engine: Engine, where: PenaltyFilter,
@@ -142,28 +143,49 @@ def _in_chain_order(holdings: list[Holding]) -> list[Holding]:
     return ordered
 
 
-def _events_naming(engine: Engine, event_type: str, dispute_id: str) -> list[tuple[str, dict]]:
-    """(subject, data) of the events of ``event_type`` whose ``data.dispute_id`` is
-    ``dispute_id``; a LIKE on the canonical JSON narrows the rows, the parse decides."""
-    needle = json.dumps({"dispute_id": dispute_id}, ensure_ascii=False,
-                        separators=(",", ":"))[1:-1]
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    stmt = select(LedgerEvent.subject, LedgerEvent.payload).where(
-        LedgerEvent.type == event_type, LedgerEvent.payload.like(pattern, escape="\\"))
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    found = [(subject, json.loads(payload)["data"]) for subject, payload in rows]
-    return [(subject, data) for subject, data in found if data.get("dispute_id") == dispute_id]
+def find_dispute(engine: Engine, dispute_id: str) -> Dispute | None:
+    """The dispute ``dispute_id`` (the id of its ``attribution.disputed``) from the
+    ``disputes`` table, ruled or not (a detached row); ``None`` when the ledger has neither
+    its filing nor its ruling."""
+    with Session(engine) as session:
+        return session.get(Dispute, dispute_id)
 
 
-def find_dispute(engine: Engine, dispute_id: str) -> DisputeRecord | None:
-    """The dispute ``dispute_id`` (the id of its ``attribution.disputed``) as the stream
-    recorded it, ruled or not; ``None`` when the ledger has no ``sla.dispute_filed`` for it."""
-    filed = _events_naming(engine, "sla.dispute_filed", dispute_id)
-    if not filed:
-        return None
-    ticket, data = filed[0]
-    ruled = _events_naming(engine, "sla.dispute_ruled", dispute_id)
-    return DisputeRecord(dispute_id, ticket, data["department"], data.get("filed_by"),
-                         datetime.fromisoformat(data["filed_at"]),
-                         ruled[0][1]["outcome"] if ruled else None)
+def dispute_page(engine: Engine, where: DisputeFilter,
+                 after: tuple[datetime, str] | None, limit: int) -> list[Dispute]:
+    """Up to ``limit`` disputes matching ``where``, oldest filing first (``(filed_at,
+    dispute_id)`` order), starting strictly after ``after`` (the previous page's last).
+
+    A dispute whose ruling reached the ledger before its filing has no ``filed_at`` yet
+    unless the ruling carried it: it sorts at its ``ruled_at`` (:func:`dispute_sort_time`).
+    """
+    filed = func.coalesce(Dispute.filed_at, Dispute.ruled_at, type_=Dispute.filed_at.type)
+    stmt = select(Dispute)
+    if where.status == "open":
+        stmt = stmt.where(Dispute.outcome.is_(None))
+    elif where.status == "ruled":
+        stmt = stmt.where(Dispute.outcome.is_not(None))
+    if where.department is not None:
+        stmt = stmt.where(or_(Dispute.department == where.department,
+                              Dispute.to_department == where.department))
+    if after is not None:
+        at, last_id = after
+        stmt = stmt.where(or_(filed > at, and_(filed == at, Dispute.dispute_id > last_id)))
+    stmt = stmt.order_by(filed, Dispute.dispute_id).limit(limit)
+    with Session(engine) as session:
+        return list(session.scalars(stmt))
+
+
+def dispute_sort_time(dispute: Dispute) -> datetime:
+    """Where ``dispute`` sorts in the queue: its filing time, else its ruling time."""
+    moment = dispute.filed_at or dispute.ruled_at
+    assert moment is not None, "a dispute row comes from a filing or a ruling"
+    return moment
+
+
+def reversals_of_dispute(engine: Engine, dispute_id: str) -> list[Reversal]:
+    """The ``penalty.reversed`` rows an upheld dispute caused, oldest first (detached)."""
+    stmt = (select(Reversal).where(Reversal.dispute_id == dispute_id)
+            .order_by(Reversal.reversed_at, Reversal.id))
+    with Session(engine) as session:
+        return list(session.scalars(stmt))

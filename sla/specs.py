@@ -167,4 +167,6 @@ class SlaConfig:
     attribution: tuple[AttributionRule, ...]
     slas: tuple[SlaPolicy, ...]
     penalties: tuple[PenaltyRule, ...] = ()
+    #: How long the contact center has to rule on a dispute (calendar time); None: no limit.
+    dispute_ruling_within: timedelta | None = None
     source: str = "<memory>"

@@ -10,6 +10,7 @@ subprocess.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import faust
 
@@ -23,9 +24,15 @@ from streams.config import StreamSettings
 from streams.ledger_sink import add_ledger_sink
 from streams.notifier import add_notifier
 from streams.pipeline import Pipeline, build_pipeline
-from streams.web import add_views
+from streams.web import Access, Authorizer, add_views
 
-__all__ = ["create_worker_app", "run_faust", "run_worker", "stream_settings"]
+__all__ = [
+    "create_worker_app",
+    "operator_authorizer",
+    "run_faust",
+    "run_worker",
+    "stream_settings",
+]
 
 logger = get_logger("sla_police.worker")
 
@@ -57,8 +64,30 @@ def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.
     add_notifier(app, pipeline, settings, config)
     metrics.set_worker_info(__version__, settings.app_id)
     if app.conf.web_enabled:
-        add_views(app, pipeline)
+        add_views(app, pipeline, operator_authorizer(settings.principals))
     return app, pipeline
+
+
+def operator_authorizer(principals: Path) -> Authorizer:
+    """The check guarding a worker's ``/tickets/{id}/``: a token of the API's principals
+    file (``SLA_PRINCIPALS``, re-read when it changes) whose role is admin or
+    contact_center. Without the file no token is valid (401)."""
+    from api.principals import PrincipalError, PrincipalRegistry, Role
+
+    registry = PrincipalRegistry(principals)
+    operators = (Role.ADMIN, Role.CONTACT_CENTER)
+
+    def authorize(token: str) -> Access:
+        try:
+            principal = registry.authenticate(token)
+        except PrincipalError as exc:
+            logger.error("principals file unusable", path=str(principals), error=str(exc))
+            return Access.UNAVAILABLE
+        if principal is None:
+            return Access.UNKNOWN
+        return Access.ALLOWED if principal.role in operators else Access.FORBIDDEN
+
+    return authorize
 
 
 def run_worker(settings: Settings, **app_options: object) -> None:

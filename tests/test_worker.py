@@ -1,14 +1,18 @@
-"""The shell hands the stream layer its part of the settings, and nothing more."""
+"""The shell hands the stream layer its part of the settings, and nothing more, and the
+check guarding a worker's ticket state: operators' tokens of the API's principals file."""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from api.principals import Role, add_principal, remove_principal
 from sla_police.settings import Settings
-from sla_police.worker import stream_settings
+from sla_police.worker import operator_authorizer, stream_settings
+from streams.web import Access
 
 
 def test_stream_settings_carry_the_shells_values() -> None:
@@ -26,3 +30,23 @@ def test_stream_settings_carry_the_shells_values() -> None:
 def test_stream_settings_need_a_cluster() -> None:
     with pytest.raises(ValueError, match="kafka_bootstrap is not set"):
         stream_settings(Settings(kafka_bootstrap=None))
+
+
+def test_ticket_state_is_for_admin_and_contact_center_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "principals.yaml"
+    authorize = operator_authorizer(path)
+    assert authorize("slap_nobody") is Access.UNKNOWN  # no file yet: no valid token
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    tokens = {name: add_principal(path, name, role, department, now)[1]
+              for name, role, department in (("ops", Role.ADMIN, None),
+                                             ("cc", Role.CONTACT_CENTER, None),
+                                             ("ceo", Role.EXECUTIVE, None),
+                                             ("hr", Role.HR, None),
+                                             ("desk", Role.DEPARTMENT, "logistics"))}
+    assert {name: authorize(token) for name, token in tokens.items()} == {
+        "ops": Access.ALLOWED, "cc": Access.ALLOWED, "ceo": Access.FORBIDDEN,
+        "hr": Access.FORBIDDEN, "desk": Access.FORBIDDEN}
+    remove_principal(path, "ops")  # the file is re-read: a revoked token stops at once
+    assert authorize(tokens["ops"]) is Access.UNKNOWN
+    path.write_text("principals: 7\n", encoding="utf-8")
+    assert authorize(tokens["cc"]) is Access.UNAVAILABLE

@@ -3,14 +3,15 @@ own shape, and how a ledger row becomes a response item."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
-from api.schemas import ErrorBody, PenaltyItem
+from api.schemas import DisputeItem, ErrorBody, PenaltyItem, ReversalItem
 from api.settings import ApiSettings
-from ledger.tables import Penalty
+from ledger.tables import Dispute, Penalty, Reversal
 
 __all__ = [
     "AUTH_ERRORS",
@@ -20,9 +21,11 @@ __all__ = [
     "PERIOD_PATTERN",
     "PLAIN_TEXT",
     "check_department",
+    "dispute_item",
     "engine_of",
     "invalid",
     "penalty_item",
+    "reversal_item",
     "settings_of",
 ]
 
@@ -84,3 +87,28 @@ def penalty_item(row: Penalty) -> PenaltyItem:
         status="reversed" if row.reversal_id is not None else "charged",
         reversed_at=row.reversed_at, reversal_id=row.reversal_id,
         reversal_reason=row.reversal_reason, dispute_id=row.dispute_id)
+
+
+def dispute_item(row: Dispute, settings: ApiSettings, now: datetime) -> DisputeItem:
+    """The queue's view of a ``disputes`` row; overdue when still open at ``now`` past
+    ``filed_at`` + the policy's ``disputes.ruling_within``."""
+    within = settings.dispute_ruling_within
+    due = row.filed_at + within if within is not None and row.filed_at is not None else None
+    open_ = row.outcome is None
+    return DisputeItem(
+        dispute_id=row.dispute_id, ticket=row.ticket, department=row.department,
+        holder=row.holder, filed_by=row.filed_by, reason=row.reason, filed_at=row.filed_at,
+        status="open" if open_ else "ruled", ruling_due_at=due,
+        overdue=open_ and due is not None and now > due,
+        outcome=row.outcome, to_department=row.to_department,  # type: ignore[arg-type]
+        ruled_by=row.ruled_by, ruling_reason=row.ruling_reason, ruled_at=row.ruled_at,
+        reversals=row.reversals, reversed_fine=row.reversed_fine,
+        reversed_points=row.reversed_points)
+
+
+def reversal_item(row: Reversal) -> ReversalItem:
+    """A ``reversals`` row as the dispute view shows it."""
+    return ReversalItem(id=row.id, penalty_id=row.penalty_id, ticket=row.ticket,
+                        department=row.department, employee=row.assignee, rule=row.rule,
+                        fine=row.fine, points=row.points, currency=row.currency,
+                        reason=row.reason, reversed_at=row.reversed_at)

@@ -1,35 +1,125 @@
-"""``POST /api/v1/disputes/{dispute_id}/ruling``: the contact center rules on a dispute.
+"""The dispute queue and rulings: ``GET /api/v1/disputes``, ``GET /api/v1/disputes/{id}``
+and ``POST /api/v1/disputes/{dispute_id}/ruling``.
 
-The dispute is found in the ledger, where the stream records every ``attribution.disputed``
-it accepted as ``sla.dispute_filed`` (issue 11's contract): that gives its ticket (the
-ruling's subject) and the disputing department. A dispute the ledger does not know (yet)
-is 404; one already ruled is 409. The ruling is published as ``dispute.ruled``.
+Disputes are read from the ledger's ``disputes`` table, where the stream's
+``sla.dispute_filed`` and ``sla.dispute_ruled`` (issue 11's contract) are merged with the
+reversals an upheld ruling caused. The contact center and executives see every dispute; a
+department sees those it filed and those an upheld ruling moved to it (both sides of the
+outcome). An open dispute older than the policy's ``disputes.ruling_within`` is overdue.
+
+A ruling needs the dispute in the ledger: that gives its ticket (the ruling's subject) and
+the disputing department. Unknown (yet): 404; already ruled: 409. The ruling is published
+as ``dispute.ruled``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from api.auth import allow
+from api.auth import allow, forbidden, scoped_department
 from api.commands import command_id, ruling_event
+from api.cursor import CursorError, decode_cursor, encode_cursor
 from api.principals import Principal, Role
 from api.routes._common import (
+    AUTH_ERRORS,
     COMMAND_ERRORS,
     IDEMPOTENCY_KEY,
+    NOT_FOUND,
+    check_department,
+    dispute_item,
     engine_of,
     invalid,
+    reversal_item,
     settings_of,
 )
-from api.schemas import ErrorBody, RulingPublished, RulingRequest
+from api.schemas import (
+    DEPARTMENT_PATTERN,
+    DisputePage,
+    DisputeView,
+    ErrorBody,
+    Holding,
+    RulingPublished,
+    RulingRequest,
+)
 from api.settings import ApiSettings
-from ledger.queries import find_dispute
+from ledger.queries import (
+    DisputeFilter,
+    dispute_page,
+    dispute_sort_time,
+    find_dispute,
+    reversals_of_dispute,
+    ticket_holders,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])
 _CONFLICT = {409: {"model": ErrorBody, "description": "the dispute was already ruled"}}
+_DISPUTE_ID = Path(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
+                   description="dispute_id returned when it was filed")
+#: Who reads disputes: the contact center and executives all, a department its own.
+_QUEUE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@router.get("", response_model=DisputePage, responses=AUTH_ERRORS,
+            summary="The dispute queue, oldest filing first, by cursor pages")
+def list_disputes(
+    status_: Literal["open", "ruled"] | None = Query(
+        None, alias="status", description="open: not ruled yet; ruled: upheld or rejected"),
+    department: str | None = Query(
+        None, max_length=64, pattern=DEPARTMENT_PATTERN,
+        description="disputes this department filed or that an upheld ruling moved to it"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=1000,
+                               description="next_cursor of the previous page"),
+    principal: Principal = Depends(allow(*_QUEUE_READERS)),
+    engine: Engine = Depends(engine_of),
+    settings: ApiSettings = Depends(settings_of),
+) -> DisputePage:
+    department = scoped_department(principal, department)
+    check_department(settings, department)
+    try:
+        after = decode_cursor(cursor) if cursor is not None else None
+    except CursorError as exc:
+        raise invalid(("query", "cursor"), str(exc)) from None
+    rows = dispute_page(engine, DisputeFilter(status_, department), after, limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = (encode_cursor(dispute_sort_time(page[-1]), page[-1].dispute_id)
+                   if more else None)
+    now = settings.clock()
+    return DisputePage(items=[dispute_item(row, settings, now) for row in page],
+                       next_cursor=next_cursor)
+
+
+@router.get("/{dispute_id}", response_model=DisputeView,
+            responses={**AUTH_ERRORS, **NOT_FOUND},
+            summary="A dispute: its filing, ruling, the ticket's holders and the reversals")
+def read_dispute(
+    dispute_id: str = _DISPUTE_ID,
+    principal: Principal = Depends(allow(*_QUEUE_READERS)),
+    engine: Engine = Depends(engine_of),
+    settings: ApiSettings = Depends(settings_of),
+) -> DisputeView:
+    dispute = find_dispute(engine, dispute_id)
+    if dispute is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"dispute {dispute_id} is not in the "
+                            "ledger (the stream records a dispute shortly after it is filed)")
+    own = principal.department if principal.role is Role.DEPARTMENT else None
+    if own is not None and own not in (dispute.department, dispute.to_department):
+        raise forbidden(f"department {own} neither filed dispute {dispute_id} nor got "
+                        "its ticket")
+    item = dispute_item(dispute, settings, settings.clock())
+    holders = [Holding(department=h.department, since=h.since, reason=h.reason,
+                       dispute_id=h.dispute_id) for h in ticket_holders(engine, dispute.ticket)]
+    reversed_penalties = [reversal_item(r) for r in reversals_of_dispute(engine, dispute_id)]
+    return DisputeView(**item.model_dump(), holders=holders,
+                       reversed_penalties=reversed_penalties)
 
 
 def _check_ruling(body: RulingRequest, disputing: str, settings: ApiSettings) -> None:
@@ -54,8 +144,7 @@ def _check_ruling(body: RulingRequest, disputing: str, settings: ApiSettings) ->
              summary="Rule on a dispute (publishes dispute.ruled)")
 async def rule_dispute(
     body: RulingRequest,
-    dispute_id: str = Path(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
-                           description="dispute_id returned when it was filed"),
+    dispute_id: str = _DISPUTE_ID,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
     principal: Principal = Depends(allow(Role.CONTACT_CENTER)),
     engine: Engine = Depends(engine_of),

@@ -1,7 +1,10 @@
 """``GET /api/v1/reports/penalties`` and ``/reports/breaches``: per department, one month.
 
-The month is the policy's (its timezone): penalties by their ``period`` (the month their
-cap counts in), breaches by ``breached_at`` inside the month. A department principal gets
+The month is the policy's (its timezone). Penalties are the month's booked payroll lines
+(:mod:`ledger.payroll`, as ``sla-police ledger report``): penalties of the month, reversed
+ones netting to zero, and adjustments of closed months booked in it, so a closed month's
+report never changes and the API and the CLI agree. Breaches count by ``breached_at``
+inside the month. A department principal gets
 its own row(s) only.
 """
 
@@ -24,7 +27,8 @@ from api.schemas import (
     PenaltyReportRow,
 )
 from api.settings import ApiSettings
-from ledger import breach_counts, penalty_totals
+from ledger import breach_counts, payroll_totals
+from ledger.periods import closed_periods
 
 __all__ = ["month_bounds", "router"]
 
@@ -44,7 +48,7 @@ def month_bounds(period: str, timezone: str) -> tuple[datetime, datetime]:
 
 
 @router.get("/penalties", response_model=PenaltyReport, responses=AUTH_ERRORS,
-            summary="Penalties per department and currency in a month, net of reversals")
+            summary="The month's payroll per department and currency (as `ledger report`)")
 def penalty_report(
     period: str = _PERIOD,
     department: str | None = _DEPARTMENT,
@@ -54,13 +58,17 @@ def penalty_report(
 ) -> PenaltyReport:
     department = scoped_department(principal, department)
     check_department(settings, department)
-    rows = [PenaltyReportRow(department=t.key or "", currency=t.currency,
+    rows = [PenaltyReportRow(department=t.department, currency=t.currency,
                              penalties=t.penalties, reversed=t.reversed,
-                             gross_fine=t.gross_fine, net_fine=t.net_fine,
-                             gross_points=t.gross_points, net_points=t.net_points)
-            for t in penalty_totals(engine, period, "department")
-            if department is None or t.key == department]
-    return PenaltyReport(period=period, rows=rows)
+                             adjustments=t.adjustments, gross_fine=t.gross_fine,
+                             adjustment_fine=t.adjustment_fine, net_fine=t.net_fine,
+                             gross_points=t.gross_points,
+                             adjustment_points=t.adjustment_points, net_points=t.net_points)
+            for t in payroll_totals(engine, period, "department")
+            if department is None or t.department == department]
+    with engine.connect() as conn:
+        closed = period in closed_periods(conn)
+    return PenaltyReport(period=period, status="closed" if closed else "open", rows=rows)
 
 
 @router.get("/breaches", response_model=BreachReport, responses=AUTH_ERRORS,

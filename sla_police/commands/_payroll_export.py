@@ -1,170 +1,18 @@
-"""The payroll as HR receives it: rows of typed cells, written as CSV, xlsx or a table.
+"""The payroll on a terminal: a rich table of the export's sheets.
 
-Both files are made from the same rows (:func:`summary_rows`, :func:`detail_rows`), so the
-xlsx says exactly what the CSV says. Output is byte-stable: the same ledger lines give the
-same bytes (amounts as plain decimals, times in the policy's zone, no "generated at"; the
-xlsx has fixed document properties and XlsxWriter's fixed zip timestamps), which is how a
-closed month's report stays identical forever.
+The files (CSV, xlsx) and the rows behind them are :mod:`ledger.export`, shared with the
+API's payroll downloads; this module only adds what a terminal needs.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from ledger import PayrollLine, PayrollTotal
+from ledger.export import Cell, Column, Sheet, text_cell
 
-__all__ = [
-    "DETAIL_COLUMNS",
-    "DETAIL_ON_SCREEN",
-    "Column",
-    "Sheet",
-    "detail_rows",
-    "summary_columns",
-    "summary_rows",
-    "to_csv",
-    "to_table",
-    "to_xlsx",
-]
-
-Kind = Literal["text", "count", "money", "number"]
-Cell = str | int | Decimal | None
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of the export: its header and what its cells hold."""
-
-    name: str
-    kind: Kind = "text"
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """A named table of rows (one xlsx sheet, one CSV file)."""
-
-    name: str
-    columns: Sequence[Column]
-    rows: Sequence[Sequence[Cell]]
-
-
-_TOTALS = (Column("currency"), Column("penalties", "count"), Column("reversed", "count"),
-           Column("adjustments", "count"), Column("gross_fine", "money"),
-           Column("adjustment_fine", "money"), Column("net_fine", "money"),
-           Column("gross_points", "count"), Column("adjustment_points", "count"),
-           Column("net_points", "count"))
-
-DETAIL_COLUMNS = (
-    Column("period"), Column("status"), Column("penalty_id"), Column("ticket"),
-    Column("department"), Column("employee"), Column("currency"), Column("rule"),
-    Column("trigger"), Column("breach_id"), Column("metric"), Column("policy"),
-    Column("due_at"), Column("base_fine", "money"), Column("multiplier", "number"),
-    Column("capped_amount", "money"), Column("fine", "money"), Column("points", "count"),
-    Column("net_fine", "money"), Column("net_points", "count"), Column("original_period"),
-    Column("reversal_id"), Column("dispute_id"),
-)
-
-
-def summary_columns(by: str) -> tuple[Column, ...]:
-    """The summary's columns: per department, or per department and employee."""
-    keys = (Column("period"), Column("department"))
-    return (*keys, *((Column("employee"),) if by == "employee" else ()), *_TOTALS)
-
-
-def summary_rows(totals: Sequence[PayrollTotal], period: str, by: str) -> list[list[Cell]]:
-    """One row per total, in :func:`summary_columns` order."""
-    return [[period, t.department, *([t.employee] if by == "employee" else []), t.currency,
-             t.penalties, t.reversed, t.adjustments, t.gross_fine, t.adjustment_fine,
-             t.net_fine, t.gross_points, t.adjustment_points, t.net_points] for t in totals]
-
-
-def detail_rows(lines: Sequence[PayrollLine], zone: tzinfo) -> list[list[Cell]]:
-    """One row per line, in :data:`DETAIL_COLUMNS` order; times in ``zone``."""
-    return [[line.period, line.status, line.penalty_id, line.ticket, line.department,
-             line.employee, line.currency, line.rule, line.trigger, line.breach_id,
-             line.metric, line.policy, _local(line.due_at, zone), line.base_fine,
-             line.multiplier, line.capped_amount, line.fine, line.points, line.net_fine,
-             line.net_points, line.original_period, line.reversal_id, line.dispute_id]
-            for line in lines]
-
-
-def _local(moment: datetime | None, zone: tzinfo) -> str | None:
-    return None if moment is None else moment.astimezone(zone).isoformat()
-
-
-def _text(cell: Cell) -> str:
-    """A cell as CSV text: amounts as plain decimals (``0.30``, ``-1000``), never floats."""
-    if cell is None:
-        return ""
-    if isinstance(cell, Decimal):
-        return f"{cell:f}"
-    return str(cell)
-
-
-def to_csv(sheet: Sheet, *, bom: bool = False) -> bytes:
-    """RFC 4180 CSV (CRLF line ends, quoted as needed) in UTF-8; with ``bom``, a UTF-8 byte
-    order mark first, so Excel in a Chinese (or any) locale does not guess the encoding."""
-    text = io.StringIO(newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([column.name for column in sheet.columns])
-    writer.writerows([_text(cell) for cell in row] for row in sheet.rows)
-    return ("\ufeff" if bom else "").encode("utf-8") + text.getvalue().encode("utf-8")
-
-
-def money_format(currency: str) -> str:
-    """Excel's currency number format with the ISO code, e.g. ``[$CNY] #,##0.00``."""
-    code = re.sub(r"[^A-Za-z0-9]", "", currency) or "?"
-    return f"[${code}] #,##0.00"
-
-
-def to_xlsx(sheets: Sequence[Sheet], *, title: str, created: datetime) -> bytes:
-    """An xlsx workbook, one sheet per :class:`Sheet`: bold frozen header row, autofilter,
-    amounts as numbers in their currency's format. ``created`` (naive UTC) is written as the
-    creation time, so the same sheets always give the same bytes."""
-    import xlsxwriter
-
-    buffer = io.BytesIO()
-    options = {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-               "strings_to_urls": False}
-    with xlsxwriter.Workbook(buffer, options) as book:
-        book.set_properties({"title": title, "author": "SLA Police", "created": created})
-        header = book.add_format({"bold": True, "bottom": 1})
-        formats: dict[str, Any] = {}
-        for sheet in sheets:
-            _write_sheet(book, sheet, header, formats)
-    return buffer.getvalue()
-
-
-def _write_sheet(book: Any, sheet: Sheet, header: Any, formats: dict[str, Any]) -> None:
-    page = book.add_worksheet(sheet.name)
-    names = [column.name for column in sheet.columns]
-    page.write_row(0, 0, names, header)
-    currency_at = names.index("currency")
-    for r, row in enumerate(sheet.rows, start=1):
-        for c, (column, cell) in enumerate(zip(sheet.columns, row, strict=True)):
-            if cell is None or cell == "":
-                continue
-            if column.kind == "money":
-                code = str(row[currency_at])
-                if code not in formats:
-                    formats[code] = book.add_format({"num_format": money_format(code)})
-                page.write_number(r, c, float(cell), formats[code])
-            elif column.kind in ("count", "number"):
-                page.write_number(r, c, float(cell) if isinstance(cell, Decimal) else cell)
-            else:
-                page.write_string(r, c, str(cell))
-    page.freeze_panes(1, 0)
-    page.autofilter(0, 0, max(len(sheet.rows), 1), len(names) - 1)
-    for c, name in enumerate(names):
-        width = max([len(name), *(len(_text(row[c])) for row in sheet.rows)])
-        page.set_column(c, c, min(width + 2, 40))
-
+__all__ = ["DETAIL_ON_SCREEN", "to_table"]
 
 #: The detail columns a terminal has room for (the files have them all).
 DETAIL_ON_SCREEN = ("status", "penalty_id", "ticket", "department", "employee", "rule",
@@ -196,4 +44,4 @@ def _shown(column: Column, cell: Cell) -> str:
         return f"{cell:,f}"
     if column.kind == "count" and isinstance(cell, int):
         return f"{cell:,}"
-    return _text(cell)
+    return text_cell(cell)

@@ -65,7 +65,7 @@ def _print_where_to_look(console: Console, settings: Settings) -> None:
     console.print(f"[bold]worker[/]   {settings.app_id}, clock={settings.clock}, "
                   f"state in {settings.data_dir}/faust")
     console.print(f"[bold]web[/]      {base}/metrics   {base}/health   "
-                  f"{base}/tickets/<ticket-id>/")
+                  f"{base}/tickets/<ticket-id>/ (operators' bearer token)")
     console.print(f"[bold]publish[/]  SLA_KAFKA_BOOTSTRAP={settings.kafka_bootstrap} "
                   "sla-police publish events.jsonl")
     console.print("Ctrl-C stops everything.")

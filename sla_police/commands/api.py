@@ -91,7 +91,8 @@ def build_app(settings: Any) -> Any:
            else NoCommandBus())
     return create_app(ApiSettings(
         database_url=settings.database_url, principals_path=Path(settings.principals),
-        publisher=bus, departments=departments_of(config), timezone=config.timezone))
+        publisher=bus, departments=departments_of(config), timezone=config.timezone,
+        dispute_ruling_within=config.dispute_ruling_within))
 
 
 def create_token(

@@ -1,13 +1,13 @@
 """``sla-police ledger report``: a month's payroll as a table, CSV or xlsx.
 
-The queries are :mod:`ledger.payroll`; the files are made by
+The queries are :mod:`ledger.payroll`; the files are made by :mod:`ledger.export` (as
+the API's downloads are), the terminal table by
 :mod:`~sla_police.commands._payroll_export`. A closed month always gives the same bytes.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -106,6 +106,7 @@ def _render(database_url: str | None, zone: str, period: str, by: str, fmt: str,
     from sqlalchemy.exc import SQLAlchemyError
 
     from ledger import LedgerError, payroll_lines, payroll_totals
+    from ledger.export import detail_sheet, payroll_csv, payroll_xlsx, summary_sheet
     from sla_police.commands import _payroll_export as export
 
     ledger = open_ledger(database_url, zone)
@@ -119,17 +120,12 @@ def _render(database_url: str | None, zone: str, period: str, by: str, fmt: str,
             fail(str(exc), code=1)
         except SQLAlchemyError as exc:
             database_error(ledger, exc)
-    summary = export.Sheet("Summary", export.summary_columns(by),
-                           export.summary_rows(totals, period, by))
-    lines_sheet = export.Sheet("Detail", export.DETAIL_COLUMNS,
-                               export.detail_rows(lines, ledger.zone))
     if fmt == "csv":
-        return export.to_csv(lines_sheet if detail else summary, bom=excel)
+        return payroll_csv(totals, lines, period, by, ledger.zone, detail=detail, bom=excel)
     if fmt == "xlsx":
-        return export.to_xlsx([summary, lines_sheet], title=f"Payroll {period} by {by}",
-                              created=_month_after(period))
+        return payroll_xlsx(totals, lines, period, by, ledger.zone)
+    sheet = detail_sheet(lines, ledger.zone) if detail else summary_sheet(totals, period, by)
     state = "closed: final" if closed else "open: may still change"
-    sheet = lines_sheet if detail else summary
     caption = f"{len(sheet.rows):,} rows; {period} is {state}" if sheet.rows else (
         f"nothing in {period}; it is {state}")
     title = f"Payroll {period} " + ("(detail: the files have every column)" if detail
@@ -137,11 +133,3 @@ def _render(database_url: str | None, zone: str, period: str, by: str, fmt: str,
     wide_console().print(export.to_table(sheet, title, caption,
                                          export.DETAIL_ON_SCREEN if detail else None))
     return None
-
-
-def _month_after(period: str) -> datetime:
-    """Midnight starting the month after ``period``: the workbook's fixed creation time."""
-    from ledger.periods import next_period
-
-    year, month = (int(part) for part in next_period(period).split("-"))
-    return datetime(year, month, 1)

@@ -42,7 +42,8 @@ def worker(
     """Run a stream worker against SLA_KAFKA_BOOTSTRAP (a Kafka cluster) until Ctrl-C.
 
     Start as many as you like: they share the partitions of the consumer group
-    SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port.
+    SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port
+    (ticket state needs an admin or contact_center token of SLA_PRINCIPALS).
     """
     from sla_police.commands._common import load_config_or_exit
     from sla_police.worker import run_worker

@@ -34,6 +34,8 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 #: The two department principals: one whose tickets are read and disputed, one other.
 HOME, OTHER = "logistics", "billing"
 OPEN_DISPUTE, RULED_DISPUTE = "dispute-open-1", "dispute-ruled-1"
+#: A dispute of HOME upheld to OTHER, with one reversal (of a penalty not in the ledger).
+UPHELD_DISPUTE, UPHELD_REVERSAL = "dispute-upheld-1", "reversal-upheld-1"
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,26 @@ class FakePublisher:
 
 
 def _dispute_records(home_ticket: str) -> list[str]:
-    """JSONL of an open and a ruled dispute of HOME on ``home_ticket``."""
+    """JSONL of an open, a rejected and an upheld dispute of HOME on ``home_ticket``, and
+    the reversal the upheld one caused."""
     lines = []
-    for dispute_id in (OPEN_DISPUTE, RULED_DISPUTE):
+    for dispute_id in (OPEN_DISPUTE, RULED_DISPUTE, UPHELD_DISPUTE):
         filed = example("sla.dispute_filed")
         filed.update(id=f"filed-{dispute_id}", subject=home_ticket)
         filed["data"].update(dispute_id=dispute_id, department=HOME, holder=HOME)
         lines.append(json.dumps(filed))
-    ruled = example("sla.dispute_ruled")
-    ruled.update(id=f"ruled-{RULED_DISPUTE}", subject=home_ticket)
-    ruled["data"].update(dispute_id=RULED_DISPUTE, department=HOME, outcome="rejected",
-                         to_department=None)
-    lines.append(json.dumps(ruled))
+    for dispute_id, outcome, to in ((RULED_DISPUTE, "rejected", None),
+                                    (UPHELD_DISPUTE, "upheld", OTHER)):
+        ruled = example("sla.dispute_ruled")
+        ruled.update(id=f"ruled-{dispute_id}", subject=home_ticket)
+        ruled["data"].update(dispute_id=dispute_id, department=HOME, outcome=outcome,
+                             to_department=to)
+        lines.append(json.dumps(ruled))
+    reversal = example("penalty.reversed")
+    reversal.update(id=UPHELD_REVERSAL, subject=home_ticket)
+    reversal["data"].update(penalty_id="penalty-not-in-this-ledger", department=HOME,
+                            dispute_id=UPHELD_DISPUTE)
+    lines.append(json.dumps(reversal))
     return lines
 
 
@@ -167,7 +177,8 @@ def client(ledger_fixture: Fixture, principals: Principals,
     settings = ApiSettings(database_url=ledger_fixture.database_url,
                            principals_path=principals.path, publisher=publisher,
                            departments=departments_of(CONFIG), timezone=CONFIG.timezone,
-                           clock=lambda: NOW)
+                           clock=lambda: NOW,
+                           dispute_ruling_within=CONFIG.dispute_ruling_within)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -189,7 +200,10 @@ CALLS_FOR_LEAK_CHECK = (
     "/api/v1/penalties?limit=1000",
     "/api/v1/reports/penalties?period={period}",
     "/api/v1/reports/breaches?period={period}",
+    "/api/v1/payroll/{period}.csv?detail=true&by=employee",
     "/api/v1/tickets/{home}",
+    "/api/v1/disputes",
+    f"/api/v1/disputes/{UPHELD_DISPUTE}",
     "/api/v1/me",
     "/api/v1/principals",
 )

@@ -14,6 +14,7 @@ from tests.api.conftest import (
     HOME,
     OPEN_DISPUTE,
     PRINCIPALS,
+    UPHELD_DISPUTE,
     FakePublisher,
     Fixture,
     Principals,
@@ -22,6 +23,8 @@ from tests.api.conftest import (
 
 READERS = {"logistics-desk", "billing-desk", "hr-payroll", "ceo", "cc-lead"}
 EVERYONE = set(PRINCIPALS)
+#: Who reads disputes: both departments (their own), executives and the contact center.
+QUEUE_READERS = READERS - {"hr-payroll"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ CALLS = [
     Call("breach report of logistics", "GET", "/api/v1/reports/breaches",
          f"/api/v1/reports/breaches?period={{period}}&department={HOME}",
          frozenset(READERS - {"billing-desk"})),
+    Call("payroll csv", "GET", "/api/v1/payroll/{period}.csv",
+         "/api/v1/payroll/{period}.csv?detail=true", frozenset({"hr-payroll", "ceo"})),
+    Call("payroll xlsx", "GET", "/api/v1/payroll/{period}.xlsx",
+         "/api/v1/payroll/{period}.xlsx", frozenset({"hr-payroll", "ceo"})),
     Call("logistics ticket", "GET", "/api/v1/tickets/{ticket}", "/api/v1/tickets/{home}",
          frozenset(READERS - {"billing-desk"})),
     Call("billing ticket", "GET", "/api/v1/tickets/{ticket}", "/api/v1/tickets/{other}",
@@ -64,6 +71,15 @@ CALLS = [
     Call("dispute billing ticket", "POST", "/api/v1/tickets/{ticket}/disputes",
          "/api/v1/tickets/{other}/disputes", frozenset({"billing-desk"}),
          {"reason": "not a billing matter"}, 202),
+    Call("dispute queue", "GET", "/api/v1/disputes", "/api/v1/disputes",
+         frozenset(QUEUE_READERS)),
+    Call("dispute queue of logistics", "GET", "/api/v1/disputes",
+         f"/api/v1/disputes?department={HOME}&status=open",
+         frozenset(QUEUE_READERS - {"billing-desk"})),
+    Call("open dispute of logistics", "GET", "/api/v1/disputes/{dispute_id}",
+         f"/api/v1/disputes/{OPEN_DISPUTE}", frozenset(QUEUE_READERS - {"billing-desk"})),
+    Call("dispute upheld from logistics to billing", "GET", "/api/v1/disputes/{dispute_id}",
+         f"/api/v1/disputes/{UPHELD_DISPUTE}", frozenset(QUEUE_READERS)),
     Call("rule a dispute", "POST", "/api/v1/disputes/{dispute_id}/ruling",
          f"/api/v1/disputes/{OPEN_DISPUTE}/ruling", frozenset({"cc-lead"}),
          {"outcome": "upheld", "to_department": "stores", "reason": "store lost it"}, 202),

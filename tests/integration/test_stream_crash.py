@@ -2,7 +2,8 @@
 
 - SIGKILL the worker twice at random points while the log is published, restart
   it each time: the deduplicated outputs still equal replay's, nothing is
-  missing, and every ticket's state equals the last changelog value.
+  missing, and every ticket's state equals the last changelog value (read from the
+  worker's ``/tickets/{id}/`` with an operator's token; without one it is 401).
 - Two workers share the partitions; one stops; the other takes over: the result
   still equals replay and no breach is published twice.
 - A second worker joins one that is busy with a backlog (scaling out under load): the
@@ -15,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import urllib.error
 import urllib.request
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from api.principals import Role, add_principal
 from sla.codec import encode_ticket
 from streams.testing import WorkerProcess, publish_log, settled_outputs, wait_until_shared
 from streams.ticket_store import decode_stored
@@ -142,8 +146,16 @@ def _assert_tables_match_changelog(bootstrap: str, worker: WorkerProcess,
     last = {m.key.decode(): m.value for m in consumer}
     consumer.close()
     assert last
+    # ticket state is for operators: a token of the principals file the worker reads
+    _, token = add_principal(worker.data_dir / "principals.yaml", "ops", Role.ADMIN, None,
+                             datetime.now(UTC))
+    base = f"http://127.0.0.1:{worker.port}/tickets"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/{min(last)}/", timeout=5)
+    assert refused.value.code == 401
     for ticket, value in sorted(last.items()):
-        url = f"http://127.0.0.1:{worker.port}/tickets/{ticket}/"
-        with urllib.request.urlopen(url, timeout=5) as response:
+        request = urllib.request.Request(f"{base}/{ticket}/",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
             served = json.loads(response.read())
         assert served["state"] == encode_ticket(decode_stored(value).state), ticket

@@ -1,6 +1,6 @@
 """The API's read queries (``ledger.queries``) on both backends: the penalty feed's keyset
 pages and filters, who held a ticket in which order, and finding a dispute by id exactly
-(LIKE wildcards in an id match nothing else)."""
+(wildcards in an id match nothing else), the dispute queue and a dispute's reversals."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ from datetime import UTC, datetime
 
 from ledger import Ledger
 from ledger.queries import (
+    DisputeFilter,
     PenaltyFilter,
     breaches_of_ticket,
+    dispute_page,
+    dispute_sort_time,
     find_dispute,
     penalty_page,
+    reversals_of_dispute,
     ticket_holders,
 )
 from models import CloudEvent, parse_event
 from models.examples import example
 
+from .events import dispute_filed, dispute_ruled
 from .test_ledger_contract import breach, penalty, reversal
 
 
@@ -83,6 +88,56 @@ def test_a_dispute_is_found_by_its_exact_id_with_its_ruling(ledger: Ledger) -> N
     assert find_dispute(ledger.engine, "d_1") is None
     assert find_dispute(ledger.engine, "dx1%") is None
     assert find_dispute(ledger.engine, "d%") is None
+
+
+def _filed(dispute_id: str, department: str, day: int) -> CloudEvent:
+    return dispute_filed(f"f-{dispute_id}", dispute_id, f"T-{dispute_id}",
+                         department=department, holder=department,
+                         filed_at=f"2026-11-{day:02d}T09:00:00+08:00")
+
+
+def test_the_queue_is_oldest_first_by_status_and_by_either_side(ledger: Ledger) -> None:
+    ledger.record([
+        _filed("d3", "logistics", 22), _filed("d1", "billing", 20), _filed("d2", "it", 21),
+        _filed("d4", "logistics", 20),
+        dispute_ruled("r-d2", "d2", "T-d2", department="it", outcome="upheld",
+                      to_department="logistics", ruled_at="2026-11-23T09:00:00+08:00"),
+    ])
+
+    def ids(**where: str) -> list[str]:
+        return [d.dispute_id for d in dispute_page(ledger.engine, DisputeFilter(**where),
+                                                   None, 100)]
+
+    assert ids() == ["d1", "d4", "d2", "d3"]
+    assert ids(status="open") == ["d1", "d4", "d3"]
+    assert ids(status="ruled") == ["d2"]
+    assert ids(department="logistics") == ["d4", "d2", "d3"]  # filed, or moved to it
+    assert ids(department="billing", status="ruled") == []
+    walked, after = [], None
+    while page := dispute_page(ledger.engine, DisputeFilter(), after, 3):
+        walked += [d.dispute_id for d in page]
+        after = (dispute_sort_time(page[-1]), page[-1].dispute_id)
+    assert walked == ids()
+
+
+def test_a_dispute_ruled_before_its_filing_arrived_sorts_at_its_ruling(ledger: Ledger) -> None:
+    ledger.record([_filed("d1", "billing", 20),
+                   dispute_ruled("r-d9", "d9", "T-9", department="it", outcome="rejected",
+                                 to_department=None, filed_at=None,
+                                 ruled_at="2026-11-19T09:00:00+08:00")])
+    page = dispute_page(ledger.engine, DisputeFilter(), None, 10)
+    assert [d.dispute_id for d in page] == ["d9", "d1"]
+    assert dispute_sort_time(page[0]) == datetime(2026, 11, 19, 1, 0, tzinfo=UTC)
+
+
+def test_the_reversals_a_dispute_caused(ledger: Ledger) -> None:
+    ledger.record([reversal("rev-2", "p-2", "T-1", dispute_id="d-1",
+                            reversed_at="2026-11-25T10:00:00+08:00"),
+                   reversal("rev-1", "p-1", "T-1", dispute_id="d-1",
+                            reversed_at="2026-11-25T09:00:00+08:00"),
+                   reversal("rev-3", "p-3", "T-1", dispute_id="d-other")])
+    assert [r.penalty_id for r in reversals_of_dispute(ledger.engine, "d-1")] == ["p-1", "p-2"]
+    assert reversals_of_dispute(ledger.engine, "d-none") == []
 
 
 def test_a_tickets_breaches_oldest_first(ledger: Ledger) -> None:

@@ -244,6 +244,12 @@ BROKEN = [
      "currency", "duplicate key (first at line 2)"),
     ("yaml syntax error", "    resolve: 4h\n", "    resolve: 4h: oops\n", ": oops", "",
      "YAML syntax error"),
+    ("bad ruling deadline", "currency: CNY\n",
+     "currency: CNY\ndisputes: {ruling_within: soon}\n", "soon", "disputes.ruling_within",
+     "expected a duration"),
+    ("unknown disputes key", "currency: CNY\n",
+     "currency: CNY\ndisputes: {ruling_within: 3d, rule_within: 1d}\n", "rule_within",
+     "disputes.rule_within", "did you mean 'ruling_within'"),
 ]
 
 
@@ -255,6 +261,13 @@ def test_broken_config_is_located(old: str, new: str, marker: str, path: str,
     issues = _issues(text)
     assert [(i.path, fragment in i.message) for i in issues] == [(path, True)], issues
     assert (issues[0].line, issues[0].column) == _where(text, marker)
+
+
+def test_the_dispute_ruling_deadline_is_calendar_time() -> None:
+    assert load_config(EXAMPLE).dispute_ruling_within == timedelta(days=3)
+    assert parse_config(BASE).dispute_ruling_within is None
+    with_deadline = parse_config(BASE + "disputes: {ruling_within: 1d12h}\n")
+    assert with_deadline.dispute_ruling_within == timedelta(days=1, hours=12)
 
 
 def test_empty_match_is_a_catch_all() -> None:
