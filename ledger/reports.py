@@ -10,7 +10,6 @@ writer (SQLite WAL, PostgreSQL MVCC).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from typing import Literal
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
+from ledger.periods import parse_period
 from ledger.tables import Base, Breach, Dispute, Penalty, decimal_sum
 
 __all__ = [
@@ -30,9 +30,6 @@ __all__ = [
     "penalty_totals",
     "table_counts",
 ]
-
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
 
 @dataclass(frozen=True)
 class PenaltyTotal:
@@ -68,8 +65,7 @@ def penalty_totals(engine: Engine, period: str,
     Fines are summed exactly (Decimal) on both backends. Penalties without an assignee
     form the ``key=None`` row when ``by="assignee"``, so totals always reconcile.
     """
-    if not _PERIOD.match(period):
-        raise ValueError(f"period {period!r} is not a month like 2026-11")
+    parse_period(period)  # PeriodError, a ValueError, for anything but a month
     if by not in ("department", "assignee"):
         raise ValueError(f"by must be 'department' or 'assignee', not {by!r}")
     key = Penalty.department if by == "department" else Penalty.assignee

@@ -3,12 +3,14 @@ own shape, and how a ledger row becomes a response item."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Header, HTTPException, Request, status
 from sqlalchemy import Engine
 
+from api.cursor import CursorError, decode_cursor, encode_cursor
 from api.schemas import DisputeItem, ErrorBody, PenaltyItem, ReversalItem
 from api.settings import ApiSettings
 from ledger.tables import Dispute, Penalty, Reversal
@@ -112,3 +114,21 @@ def reversal_item(row: Reversal) -> ReversalItem:
                         department=row.department, employee=row.assignee, rule=row.rule,
                         fine=row.fine, points=row.points, currency=row.currency,
                         reason=row.reason, reversed_at=row.reversed_at)
+
+
+Row = TypeVar("Row")
+
+
+def keyset_page(cursor: str | None, fetch: Callable[[tuple[datetime, str] | None, int], list[Row]],
+                limit: int, key: Callable[[Row], tuple[datetime, str]]
+                ) -> tuple[list[Row], str | None]:
+    """One page of at most ``limit`` rows after ``cursor`` (a bad cursor is a 422 on the
+    query's ``cursor``), and the cursor of the next page (None on the last): ``fetch(after,
+    n)`` returns up to ``n`` rows after ``after`` in key order; ``key`` is a row's (time, id)."""
+    try:
+        after = decode_cursor(cursor) if cursor is not None else None
+    except CursorError as exc:
+        raise invalid(("query", "cursor"), str(exc)) from None
+    rows = fetch(after, limit + 1)
+    page = rows[:limit]
+    return page, (encode_cursor(*key(page[-1])) if len(rows) > limit else None)

@@ -22,7 +22,6 @@ from sqlalchemy import Engine
 
 from api.auth import allow, forbidden, scoped_department
 from api.commands import command_id, ruling_event
-from api.cursor import CursorError, decode_cursor, encode_cursor
 from api.principals import Principal, Role
 from api.routes._common import (
     AUTH_ERRORS,
@@ -33,6 +32,7 @@ from api.routes._common import (
     dispute_item,
     engine_of,
     invalid,
+    keyset_page,
     reversal_item,
     settings_of,
 )
@@ -84,14 +84,10 @@ def list_disputes(
 ) -> DisputePage:
     department = scoped_department(principal, department)
     check_department(settings, department)
-    try:
-        after = decode_cursor(cursor) if cursor is not None else None
-    except CursorError as exc:
-        raise invalid(("query", "cursor"), str(exc)) from None
-    rows = dispute_page(engine, DisputeFilter(status_, department), after, limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = (encode_cursor(dispute_sort_time(page[-1]), page[-1].dispute_id)
-                   if more else None)
+    where = DisputeFilter(status_, department)
+    page, next_cursor = keyset_page(
+        cursor, lambda after, n: dispute_page(engine, where, after, n), limit,
+        lambda row: (dispute_sort_time(row), row.dispute_id))
     now = settings.clock()
     return DisputePage(items=[dispute_item(row, settings, now) for row in page],
                        next_cursor=next_cursor)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
 
 from api.auth import READERS, allow, scoped_department
-from api.cursor import CursorError, decode_cursor, encode_cursor
 from api.principals import Principal
 from api.routes._common import (
     AUTH_ERRORS,
@@ -21,7 +20,7 @@ from api.routes._common import (
     PLAIN_TEXT,
     check_department,
     engine_of,
-    invalid,
+    keyset_page,
     penalty_item,
     settings_of,
 )
@@ -56,12 +55,8 @@ def list_penalties(
 ) -> PenaltyPage:
     department = scoped_department(principal, department)
     check_department(settings, department)
-    try:
-        after = decode_cursor(cursor) if cursor is not None else None
-    except CursorError as exc:
-        raise invalid(("query", "cursor"), str(exc)) from None
     where = PenaltyFilter(period, department, employee, rule, status)
-    rows = penalty_page(engine, where, after, limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1].assessed_at, page[-1].id) if more else None
+    page, next_cursor = keyset_page(
+        cursor, lambda after, n: penalty_page(engine, where, after, n), limit,
+        lambda row: (row.assessed_at, row.id))
     return PenaltyPage(items=[penalty_item(row) for row in page], next_cursor=next_cursor)
