@@ -149,13 +149,18 @@ class _Board:
         return table
 
 
+def _target(clock: dict) -> str:
+    """The clock's target as the policy writes it (``2h``); in working minutes only for an
+    outcome published before outcomes carried it."""
+    return clock.get("target") or f"{clock['target_seconds'] // 60} working min"
+
+
 def _describe(event: dict) -> str | None:
     data, kind = event["data"], event["type"]
     at = datetime.fromisoformat(event["time"]).strftime("%a %H:%M")
     if kind == "sla.breached":
         return (f"[red]{at}  BREACH[/]   {data['department']:<10} {event['subject']} "
-                f"{data['metric']} (policy {data['policy']}, {data['target_seconds'] // 60} "
-                "working min)")
+                f"{data['metric']} (policy {data['policy']}, target {_target(data)})")
     if kind == "penalty.assessed" and data["trigger"] == "breach":
         who = f" -> {data['assignee']}" if data.get("charged_to") == "assignee" else ""
         return (f"[yellow]{at}  PENALTY[/]  {data['department']:<10} {event['subject']} "
