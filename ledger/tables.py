@@ -105,7 +105,8 @@ class Penalty(Base):
     from :class:`Reversal` whichever of the two arrives first."""
 
     __tablename__ = "penalties"
-    __table_args__ = (Index(None, "period", "department"), Index(None, "period", "assignee"))
+    __table_args__ = (Index(None, "period", "department"), Index(None, "period", "assignee"),
+                      Index(None, "assessed_at", "id"))  # the API feed's keyset pages
 
     id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
     ticket: Mapped[str] = mapped_column(TicketColumn, index=True)
