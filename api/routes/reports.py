@@ -28,7 +28,7 @@ from api.schemas import (
 )
 from api.settings import ApiSettings
 from ledger import breach_counts, payroll_totals
-from ledger.periods import closed_periods
+from ledger.periods import closed_periods, period_end
 
 __all__ = ["month_bounds", "router"]
 
@@ -42,9 +42,7 @@ def month_bounds(period: str, timezone: str) -> tuple[datetime, datetime]:
     """[start of ``period``, start of the next month) in ``timezone``."""
     year, month = map(int, period.split("-"))
     zone = ZoneInfo(timezone)
-    since = datetime(year, month, 1, tzinfo=zone)
-    until = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    return since, until
+    return datetime(year, month, 1, tzinfo=zone), period_end(period, zone)
 
 
 @router.get("/penalties", response_model=PenaltyReport, responses=AUTH_ERRORS,
