@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from api.principals import PrincipalRegistry
-from api.routes import disputes, meta, payroll, penalties, reports, tickets
+from api.routes import disputes, meta, payroll, penalties, reports, tickets, worklist
 from api.settings import ApiSettings, PublishError
 from ledger import create_ledger_engine
 
@@ -71,6 +71,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(OperationalError, _ledger_unavailable)
     app.add_exception_handler(PublishError, _bus_unavailable)
     app.include_router(meta.health_router)
-    for module in (meta, penalties, reports, payroll, tickets, disputes):
+    for module in (meta, worklist, penalties, reports, payroll, tickets, disputes):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

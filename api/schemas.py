@@ -26,6 +26,8 @@ __all__ = [
     "DisputeView",
     "ErrorBody",
     "Health",
+    "WorklistItem",
+    "WorklistPage",
     "Holding",
     "Me",
     "PenaltyItem",
@@ -270,3 +272,40 @@ class DisputeView(DisputeItem):
 
     holders: list[Holding] = Field(description="every department that held the ticket")
     reversed_penalties: list[ReversalItem]
+
+
+class WorklistItem(_Body):
+    """One open clock on a department's worklist, as of the request's now."""
+
+    ticket: str
+    department: str = Field(description="whose clock it is (the department holding the ticket)")
+    metric: Literal["acknowledge", "resolve"]
+    cycle: int = Field(description="resolve cycle: 1, then +1 per reopen")
+    policy: str
+    state: Literal["running", "paused"]
+    seconds_left: int = Field(
+        description="working seconds left before the breach, on the clock's calendar; "
+                    "negative: that far past it")
+    target: str | None = Field(description="the target as the policy writes it (2h, 2d)")
+    target_seconds: int
+    due_at: datetime | None = Field(description="when it breaches if it keeps running; "
+                                                "none while paused")
+    warned: bool
+    breached: bool
+    assignee: str | None
+    ticket_status: Literal["open", "resolved", "closed", "cancelled"]
+    disputed: bool = Field(description="a dispute of the ticket awaits its ruling")
+    priority: str | None
+    category: str | None
+    started_at: datetime
+    changed_at: datetime = Field(description="when the stream last changed this ticket's clocks")
+
+
+class WorklistPage(_Body):
+    """Open clocks, closest to breach first (running ones by breach time, then paused ones
+    by time left), ``total`` of them matching in all."""
+
+    items: list[WorklistItem]
+    total: int
+    next_offset: int | None = Field(description="offset of the next page; none on the last")
+    as_of: datetime = Field(description="the now the time left is counted at")

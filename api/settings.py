@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from models import CloudEvent
+from sla.clocks import BusinessTime
 from sla.specs import SlaConfig
 
 __all__ = ["ApiSettings", "CommandPublisher", "PublishError", "departments_of"]
@@ -48,7 +49,9 @@ class ApiSettings:
     ``departments`` maps each department id of the policy to its display name;
     ``timezone`` is the policy's (months of the reports are counted in it);
     ``clock`` gives the time stamped on commands and the "now" disputes are overdue at;
-    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none).
+    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none);
+    ``calendars`` are the policy's business calendars by name (the worklist counts working
+    time left on them).
     """
 
     database_url: str
@@ -59,9 +62,11 @@ class ApiSettings:
     source: str = "sla-police/api"
     clock: Callable[[], datetime] = field(default=_utc_now)
     dispute_ruling_within: timedelta | None = None
+    calendars: Mapping[str, BusinessTime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))
+        object.__setattr__(self, "calendars", MappingProxyType(dict(self.calendars)))
 
 
 def departments_of(config: SlaConfig) -> dict[str, str]:

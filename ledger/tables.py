@@ -33,12 +33,14 @@ from ledger.columns import (
 __all__ = [
     "Base",
     "Breach",
+    "ClockSnapshot",
     "DeadLetter",
     "DecimalSum",
     "Dispute",
     "ExactDecimal",
     "LedgerEvent",
     "LedgerLine",
+    "OpenClock",
     "Penalty",
     "PeriodAction",
     "Reversal",
@@ -237,3 +239,53 @@ class Dispute(Base):
     reversals: Mapped[int] = mapped_column(comment="penalties it reversed")
     reversed_fine: Mapped[Decimal]
     reversed_points: Mapped[int]
+
+
+class ClockSnapshot(Base):
+    """The latest ``sla.clocks_changed`` revision recorded per ticket: an older snapshot
+    arriving later (a redelivery, a zombie worker) never overwrites a newer one."""
+
+    __tablename__ = "clock_snapshots"
+
+    ticket: Mapped[str] = mapped_column(TicketColumn, primary_key=True)
+    revision: Mapped[int]
+    changed_at: Mapped[dt.datetime]
+
+
+class OpenClock(Base):
+    """One open clock of a ticket, as of the ticket's latest snapshot: the department
+    worklist (:mod:`ledger.worklist`). ``warn_from`` and ``breach_from`` are the instants
+    from which the clock counts as warned and breached (none: not while it stays paused),
+    so "warned" and "breached" are plain comparisons with the reader's now."""
+
+    __tablename__ = "open_clocks"
+    __table_args__ = (
+        Index("ix_open_clocks_worklist", "department", "running", "due_at",
+              "remaining_seconds", "ticket", "metric"),
+    )
+
+    ticket: Mapped[str] = mapped_column(TicketColumn, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cycle: Mapped[int] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(DepartmentColumn, comment="whose clock it is")
+    holder: Mapped[str | None] = mapped_column(
+        DepartmentColumn, comment="the department holding the ticket")
+    policy: Mapped[str]
+    calendar: Mapped[str]
+    running: Mapped[bool]
+    started_at: Mapped[dt.datetime]
+    elapsed_seconds: Mapped[int] = mapped_column(comment="working seconds at changed_at")
+    remaining_seconds: Mapped[int] = mapped_column(
+        comment="target minus elapsed at changed_at (negative: over)")
+    target_seconds: Mapped[int]
+    target: Mapped[str | None] = mapped_column(String(32), comment="as the policy writes it")
+    due_at: Mapped[dt.datetime | None] = mapped_column(comment="breach instant while running")
+    warn_from: Mapped[dt.datetime | None]
+    breach_from: Mapped[dt.datetime | None]
+    assignee: Mapped[str | None]
+    status: Mapped[str] = mapped_column(String(16))
+    disputed: Mapped[bool]
+    priority: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None]
+    changed_at: Mapped[dt.datetime]
+    revision: Mapped[int]

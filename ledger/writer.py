@@ -38,6 +38,7 @@ from ledger.disputes import record_disputes
 from ledger.errors import LedgerError
 from ledger.rows import ROW_BUILDERS, event_row
 from ledger.tables import LedgerEvent, Penalty, Reversal, register_sqlite_functions
+from ledger.worklist import SNAPSHOT_TYPE, record_snapshots
 from models.outbound import OUTBOUND_TYPES
 
 __all__ = [
@@ -264,8 +265,16 @@ class Ledger:
     def _record_batch(self, conn: Connection, batch: list[Any]) -> RecordStats:
         """Insert one batch: the events whose ids are new into ledger_events and their own
         tables (one executemany each), apply the reversals they make applicable, book the
-        payroll lines and merge the disputes they bring."""
+        payroll lines and merge the disputes they bring. Clock snapshots are state, not
+        history: they update the worklist (:mod:`ledger.worklist`), and one that an equal or
+        newer revision already replaced counts as a duplicate."""
         stats = RecordStats()
+        snapshots = [item for item in batch if item.type == SNAPSHOT_TYPE]
+        if snapshots:
+            applied, stale = record_snapshots(conn, self._insert, snapshots)
+            stats.inserted[SNAPSHOT_TYPE] += applied
+            stats.duplicates[SNAPSHOT_TYPE] += stale
+            batch = [item for item in batch if item.type != SNAPSHOT_TYPE]
         unique: dict[str, Any] = {}
         for item in batch:
             if item.id in unique:

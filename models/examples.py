@@ -104,6 +104,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "category": "delivery.late", "priority": "P3", "attributed_at": _TIME,
         "settled_at": "2026-11-20T10:40:00+08:00", "caused_by": "crm-2",
     }, source=_OUT, time="2026-11-20T10:40:00+08:00"),
+    "sla.clocks_changed": _envelope("sla.clocks_changed", "5c9f-clocks", {
+        "department": "logistics", "assignee": "emp-logistics-017", "status": "open",
+        "disputed": False, "priority": "P3", "category": "delivery.late", "revision": 3,
+        "changed_at": "2026-11-20T11:00:00+08:00", "caused_by": "crm-3",
+        "clocks": [{
+            "department": "logistics", "policy": "standard", "metric": "resolve",
+            "cycle": 1, "calendar": "office", "running": True, "started_at": _TIME,
+            "elapsed_seconds": 2100, "target_seconds": 57600, "target": "2d",
+            "warn_at": [0.5, 0.8], "due_at": "2026-11-24T10:15:00+08:00",
+            "warns_at": "2026-11-21T17:30:00+08:00", "warned": False, "breached": False,
+        }],
+    }, source=_OUT, time="2026-11-20T11:00:00+08:00"),
     "sla.dispute_filed": _envelope("sla.dispute_filed", "4b8e-filed", {
         "dispute_id": "crm-11", "department": "logistics", "holder": "logistics",
         "filed_by": "emp-logistics-003", "reason": "the parcel was lost by the store",

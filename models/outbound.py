@@ -26,6 +26,7 @@ __all__ = [
     "SlaBreached",
     "SlaCancelled",
     "SlaChargeSettled",
+    "SlaClocksChanged",
     "SlaDisputeFiled",
     "SlaDisputeRuled",
     "SlaMet",
@@ -168,6 +169,50 @@ class DisputeRuledData(Model):
     caused_by: str = Field(description="id of the dispute.ruled event")
 
 
+class OpenClock(Model):
+    """One open clock of a ticket as of a :class:`ClocksChangedData` snapshot."""
+
+    department: DepartmentId
+    policy: str
+    metric: Metric
+    cycle: int = Field(ge=1)
+    calendar: str
+    running: bool = Field(description="false while the ticket is paused")
+    started_at: AwareDatetime
+    elapsed_seconds: int = Field(ge=0, description="working seconds counted at the snapshot")
+    target_seconds: int = Field(ge=0, description="working seconds allowed")
+    target: str | None = Field(default=None, description="the target as the policy writes it")
+    warn_at: list[float] = Field(default_factory=list, description="warning fractions")
+    due_at: AwareDatetime | None = Field(
+        default=None, description="when it breaches (or breached) if it keeps running; "
+        "none while paused")
+    warns_at: AwareDatetime | None = Field(
+        default=None, description="when it reaches (or reached) its first warning if it "
+        "keeps running; none while paused or without warnings")
+    warned: bool = Field(description="its first warning threshold is reached")
+    breached: bool = Field(description="its target is used up")
+
+
+class ClocksChangedData(Model):
+    """A ticket's open clocks after an inbound event changed them (or who holds them).
+
+    A snapshot, not a delta: the latest ``revision`` of a ticket is all a reader needs
+    (the ledger keeps it as the open-clocks table behind the department worklist). An
+    empty ``clocks`` list means the ticket has no open clock any more.
+    """
+
+    department: DepartmentId | None = Field(description="the department holding the ticket")
+    assignee: str | None = None
+    status: Literal["open", "resolved", "closed", "cancelled"]
+    disputed: bool = Field(description="a dispute of the ticket awaits its ruling")
+    priority: str | None = None
+    category: str | None = None
+    revision: int = Field(ge=1, description="counts this ticket's snapshots: newer wins")
+    changed_at: AwareDatetime
+    caused_by: str = Field(description="id of the inbound event that changed them")
+    clocks: list[OpenClock]
+
+
 class NotificationData(Model):
     department: DepartmentId
     severity: Literal["info", "warning", "breach", "penalty"]
@@ -218,6 +263,11 @@ class SlaChargeSettled(CloudEvent):
     data: ChargeSettledData
 
 
+class SlaClocksChanged(CloudEvent):
+    type: Literal["sla.clocks_changed"] = "sla.clocks_changed"
+    data: ClocksChangedData
+
+
 class SlaDisputeFiled(CloudEvent):
     type: Literal["sla.dispute_filed"] = "sla.dispute_filed"
     data: DisputeFiledData
@@ -264,6 +314,7 @@ OUTBOUND_TYPES: dict[str, type[CloudEvent]] = {
         SlaChargeSettled,
         SlaDisputeFiled,
         SlaDisputeRuled,
+        SlaClocksChanged,
         PenaltyAssessed,
         PenaltyReversed,
         NotificationRequested,

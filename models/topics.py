@@ -12,6 +12,7 @@ from typing import Literal
 __all__ = [
     "ALERTS",
     "ATTRIBUTIONS",
+    "CLOCK_STATE",
     "COMPLAINTS",
     "DEAD_LETTERS",
     "INBOUND_TOPICS",
@@ -28,6 +29,9 @@ COMPLAINTS = "complaints"
 TICKET_EVENTS = "ticket-events"
 ATTRIBUTIONS = "sla-attributions"
 OUTCOMES = "sla-outcomes"
+#: Each ticket's open clocks (``sla.clocks_changed`` snapshots): only the latest per ticket
+#: matters, so production makes it a compacted topic.
+CLOCK_STATE = "sla-clock-state"
 ALERTS = "sla-alerts"
 PENALTIES = "penalties"
 NOTIFICATIONS = "notifications"
@@ -49,6 +53,7 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "sla.warning": ((OUTCOMES, "ticket"), (ALERTS, "department")),
     "sla.breached": ((OUTCOMES, "ticket"), (ALERTS, "department")),
     "sla.met": ((OUTCOMES, "ticket"),),
+    "sla.clocks_changed": ((CLOCK_STATE, "ticket"),),
     "sla.cancelled": ((OUTCOMES, "ticket"),),
     "penalty.assessed": ((PENALTIES, "department"),),
     "penalty.reversed": ((PENALTIES, "department"),),

@@ -72,6 +72,7 @@ def encode_ticket(state: TicketState) -> dict[str, Any]:
         "last_time": _t(state.last_time),
         "charge": None if state.charge is None else [state.charge[0], _t(state.charge[1])],
         "charged": state.charged,
+        "revision": state.revision,
     }
 
 
@@ -91,6 +92,7 @@ def decode_ticket(data: dict[str, Any]) -> TicketState:
         clocks=[_decode_clock(c) for c in data["clocks"]], stints=dict(data["stints"]),
         disputes={k: _dispute(v) for k, v in data["disputes"].items()},
         last_time=_dt(data["last_time"]), **_charge(data),
+        revision=data.get("revision", 0),
     )
 
 

@@ -23,6 +23,15 @@ from sla.ticket import CANCELLED, CLOSED, OPEN, RESOLVED, TicketState
 __all__ = ["SlaEngine"]
 
 
+def _worklist_view(state: TicketState) -> tuple:
+    """What a department's worklist shows of a ticket, short of the time passing: when an
+    event changes it, the engine publishes the ticket's open clocks (``sla.clocks_changed``).
+    A warning or breach firing changes nothing here: the instants are in the snapshot."""
+    return (state.department, state.assignee, state.status, bool(state.disputes),
+            tuple([(c.department, c.metric, c.cycle, c.stint, c.running_since, c.elapsed,
+                    c.target) for c in state.clocks]))
+
+
 class SlaEngine:
     """Applies one :class:`~sla.specs.SlaConfig` to tickets. Stateless itself."""
 
@@ -103,7 +112,12 @@ class SlaEngine:
         if event.type == "complaint.received" and state.department is not None:
             out.append(outcomes.rejected(event, "the ticket already has a complaint"))
             return
+        before = _worklist_view(state)
         self._handlers[event.type](state, event, at, out)
+        after = _worklist_view(state)
+        if after != before and (before[-1] or after[-1]):
+            state.revision += 1
+            out.append(outcomes.clocks_changed(state, event, at, self.calendars))
 
     def _fire(self, state: TicketState, at: datetime, out: list[CloudEvent]) -> None:
         state.last_time = at if state.last_time is None else max(at, state.last_time)

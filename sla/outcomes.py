@@ -8,6 +8,7 @@ reprocessing yields byte-identical events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,13 +19,15 @@ from models import (
     SlaBreached,
     SlaCancelled,
     SlaChargeSettled,
+    SlaClocksChanged,
     SlaDisputeFiled,
     SlaDisputeRuled,
     SlaMet,
     SlaWarning,
     derived_id,
 )
-from models._envelope import trusted_event
+from models._envelope import trusted, trusted_event
+from models.outbound import OpenClock
 from models.topics import inbound_topic_for
 from sla.clocks import BusinessTime, Clock
 from sla.ticket import TicketState
@@ -35,6 +38,7 @@ __all__ = [
     "breached",
     "cancelled",
     "charge_settled",
+    "clocks_changed",
     "dead_letter",
     "dispute_filed",
     "dispute_ruled",
@@ -144,6 +148,40 @@ def charge_settled(state: TicketState, cause: CloudEvent, at: datetime, departme
         "caused_by": cause.id,
     }
     return _event(SlaChargeSettled, derived_id(state.ticket_id, "charge_settled", department),
+                  state.ticket_id, at, data)
+
+
+def _open_clock(clock: Clock, cal: BusinessTime, at: datetime) -> OpenClock:
+    elapsed = clock.elapsed_at(cal, at)
+    running = clock.running_since is not None
+    first_warning = clock.warning_seconds(0) if clock.warn_at else None
+    warns_at = None
+    if running and first_warning is not None:
+        warns_at = cal.add(clock.running_since, max(first_warning - clock.elapsed, 0))
+    return trusted(OpenClock, {
+        "department": clock.department, "policy": clock.policy, "metric": clock.metric,
+        "cycle": clock.cycle, "calendar": clock.calendar, "running": running,
+        "started_at": clock.started_at, "elapsed_seconds": elapsed,
+        "target_seconds": clock.target, "target": clock.target_text,
+        "warn_at": list(clock.warn_at), "due_at": clock.due_at if running else None,
+        "warns_at": warns_at,
+        "warned": first_warning is not None and elapsed >= first_warning,
+        "breached": clock.breached or elapsed >= clock.target,
+    })
+
+
+def clocks_changed(state: TicketState, cause: CloudEvent, at: datetime,
+                   calendars: Mapping[str, BusinessTime]) -> CloudEvent:
+    """The ticket's open clocks after ``cause`` (snapshot number ``state.revision``)."""
+    complaint = state.complaint or {}
+    data = {
+        "department": state.department, "assignee": state.assignee, "status": state.status,
+        "disputed": bool(state.disputes), "priority": complaint.get("priority"),
+        "category": complaint.get("category"), "revision": state.revision,
+        "changed_at": at, "caused_by": cause.id,
+        "clocks": [_open_clock(c, calendars[c.calendar], at) for c in state.clocks],
+    }
+    return _event(SlaClocksChanged, derived_id(state.ticket_id, "clocks", cause.id),
                   state.ticket_id, at, data)
 
 

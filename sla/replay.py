@@ -56,11 +56,13 @@ class ReplayResult:
 
 #: Cause before effect among outputs of one instant (one digit each: see order_key): a
 #: ruling on the record before the hand-over it causes, the hand-over before the charge
-#: it settles and the clocks it ends, penalties after their triggers, messages last.
+#: it settles and the clocks it ends, those before the snapshot of the clocks left (which
+#: the engine takes after the event), then what fires at that instant, penalties after
+#: their triggers, messages last.
 _RANK = {"sla.dispute_filed": 0, "sla.dispute_ruled": 0, "sla.attributed": 1,
-         "sla.charge_settled": 2, "sla.met": 3, "sla.cancelled": 3, "sla.warning": 4,
-         "sla.breached": 5, "penalty.assessed": 6, "penalty.reversed": 6,
-         "notification.requested": 7, "event.rejected": 8}
+         "sla.charge_settled": 2, "sla.met": 3, "sla.cancelled": 3, "sla.clocks_changed": 4,
+         "sla.warning": 5, "sla.breached": 6, "penalty.assessed": 7, "penalty.reversed": 7,
+         "notification.requested": 8, "event.rejected": 9}
 
 
 def output_order(event: CloudEvent) -> tuple[float, int, str]:

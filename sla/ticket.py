@@ -34,6 +34,7 @@ class TicketState:
     per-complaint charge not settled yet, as (department, since when it owns it);
     ``charged`` the departments that have owed it on this ticket (:mod:`sla.charges`).
     ``disputes`` maps each open dispute's id to (disputing department, filed at).
+    ``revision`` counts the ``sla.clocks_changed`` snapshots emitted for the ticket.
     """
 
     ticket_id: str
@@ -51,6 +52,7 @@ class TicketState:
     last_time: datetime | None = None
     charge: tuple[str, datetime] | None = None
     charged: list[str] = field(default_factory=list)
+    revision: int = 0  # sla.clocks_changed snapshots emitted so far
 
     def receive(self, event: CloudEvent) -> bool:
         """Queue ``event`` in time order; False (and nothing changes) if seen before."""

@@ -74,6 +74,7 @@ def build_app(settings: Any) -> Any:
     """The API app of ``settings``, or exit with one line saying what is missing."""
     from api import ApiSettings, create_app, departments_of
     from ledger import Ledger, LedgerError
+    from sla.calendar import build_calendars
     from sla_police.command_bus import KafkaCommandBus, NoCommandBus
 
     config = load_config_or_exit(settings.config)
@@ -92,7 +93,8 @@ def build_app(settings: Any) -> Any:
     return create_app(ApiSettings(
         database_url=settings.database_url, principals_path=Path(settings.principals),
         publisher=bus, departments=departments_of(config), timezone=config.timezone,
-        dispute_ruling_within=config.dispute_ruling_within))
+        dispute_ruling_within=config.dispute_ruling_within,
+        calendars=build_calendars(config.calendars)))
 
 
 def create_token(

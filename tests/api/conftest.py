@@ -24,6 +24,7 @@ from ledger import Ledger
 from ledger.queries import ticket_holders
 from models import CloudEvent, parse_event
 from models.examples import example
+from sla.calendar import build_calendars
 from sla.config import load_config
 from sla_police.cli import app as cli
 from sla_police.simulator import SimulationOptions, simulate
@@ -178,7 +179,8 @@ def client(ledger_fixture: Fixture, principals: Principals,
                            principals_path=principals.path, publisher=publisher,
                            departments=departments_of(CONFIG), timezone=CONFIG.timezone,
                            clock=lambda: NOW,
-                           dispute_ruling_within=CONFIG.dispute_ruling_within)
+                           dispute_ruling_within=CONFIG.dispute_ruling_within,
+                           calendars=build_calendars(CONFIG.calendars))
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

@@ -42,6 +42,10 @@ class Call:
 
 CALLS = [
     Call("me", "GET", "/api/v1/me", "/api/v1/me", frozenset(EVERYONE)),
+    Call("worklist", "GET", "/api/v1/worklist", "/api/v1/worklist", frozenset(QUEUE_READERS)),
+    Call("worklist of logistics", "GET", "/api/v1/worklist",
+         f"/api/v1/worklist?department={HOME}&breached=false",
+         frozenset(QUEUE_READERS - {"billing-desk"})),
     Call("principals", "GET", "/api/v1/principals", "/api/v1/principals",
          frozenset({"ops-admin"})),
     Call("penalty feed", "GET", "/api/v1/penalties", "/api/v1/penalties", frozenset(READERS)),

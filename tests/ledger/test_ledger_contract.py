@@ -47,6 +47,8 @@ from .events import breach, outbound, penalty, reversal
 
 
 EXAMPLES = [outbound(event_type) for event_type in OUTBOUND_TYPES]
+#: How many of ``EXAMPLES`` ``ledger_events`` keeps: all but the clock snapshot (state).
+EXAMPLES_KEPT = len(EXAMPLES) - 1
 #: The examples plus a second penalty and its reversal, a reversal whose penalty never
 #: arrives, and an unreversed penalty of another department.
 BATCH = [
@@ -83,13 +85,15 @@ def test_every_example_outbound_event_is_recorded(ledger: Ledger) -> None:
     assert stats.total_duplicates == 0
     assert stats.reversals_applied == 1
     assert table_counts(ledger.engine) == {
-        "ledger_events": len(OUTBOUND_TYPES), "breaches": 1, "penalties": 1, "reversals": 1,
-        "dead_letters": 1, "ledger_lines": 1, "period_actions": 0, "disputes": 1}
+        "ledger_events": len(OUTBOUND_TYPES) - 1, "breaches": 1, "penalties": 1,
+        "reversals": 1, "dead_letters": 1, "ledger_lines": 1, "period_actions": 0,
+        "disputes": 1, "clock_snapshots": 1, "open_clocks": 1}  # snapshots are state
     with ledger.engine.connect() as conn:
         payloads = dict(conn.execute(select(LedgerEvent.id, LedgerEvent.payload)).all())
         breach_row = conn.execute(select(Breach)).one()
         letter = conn.execute(select(DeadLetter)).one()
-    assert payloads == {event.id: event.to_json() for event in EXAMPLES}
+    assert payloads == {event.id: event.to_json() for event in EXAMPLES
+                        if event.type != "sla.clocks_changed"}
     assert breach_row.breached_at == datetime(2026, 11, 24, 2, 15, tzinfo=UTC)
     assert breach_row.breached_at.tzinfo is not None
     assert (breach_row.department, breach_row.metric, breach_row.assignee) == (
@@ -120,7 +124,7 @@ def test_duplicates_within_one_batch_are_recorded_once(ledger: Ledger) -> None:
 
     assert stats.total_inserted == len(EXAMPLES)
     assert stats.duplicates == Counter(event.type for event in EXAMPLES[:3])
-    assert table_counts(ledger.engine)["ledger_events"] == len(EXAMPLES)
+    assert table_counts(ledger.engine)["ledger_events"] == EXAMPLES_KEPT
 
 
 def test_a_reversal_that_arrives_first_is_applied_when_its_penalty_arrives(
@@ -320,7 +324,7 @@ def test_importing_a_file_twice_inserts_nothing_the_second_time(
     assert re.search(rf"total\W+0\W+{len(events) + 4}\b", second.output), second.output
     with Ledger(url, timezone=TIMEZONE) as ledger:
         assert snapshot(ledger, with_recorded_at=True) == after_first
-        assert table_counts(ledger.engine)["ledger_events"] == len(events)
+        assert table_counts(ledger.engine)["ledger_events"] == len(events) - 1  # snapshot
 
 
 def test_import_skips_lines_that_are_not_outcomes_and_says_so(
@@ -336,7 +340,7 @@ def test_import_skips_lines_that_are_not_outcomes_and_says_so(
     assert f"line {after + 1}: complaint.received is an input event" in result.output
     assert f"line {after + 2}: invalid JSON" in result.output
     with Ledger(url, timezone=TIMEZONE) as ledger:
-        assert table_counts(ledger.engine)["ledger_events"] == len(EXAMPLES)
+        assert table_counts(ledger.engine)["ledger_events"] == EXAMPLES_KEPT
 
 
 def test_report_csv_is_the_hr_feed_net_of_reversals(ledger: Ledger) -> None:

@@ -37,7 +37,8 @@ DISPUTE = disputed("T-1", "2026-11-16T10:00:00+08:00", "logistics", reason="the 
 
 def test_rejected_dispute_leaves_a_ruling_and_a_notification_and_changes_nothing_else() -> None:
     """The same story with and without the rejection differs by exactly the ruling on the
-    record and the message to logistics: no fine moves, no clock stops."""
+    record, the message to logistics and the worklist's snapshot that drops the "disputed"
+    mark: no fine moves, no clock stops."""
     rejection = ruled("T-1", "2026-11-16T11:00:00+08:00", "dispute-1", "rejected",
                       reason="courier scan shows no delivery attempt", actor="qa-02",
                       event_id="ruling-1")
@@ -45,7 +46,10 @@ def test_rejected_dispute_leaves_a_ruling_and_a_notification_and_changes_nothing
     with_ruling = run(DISPUTE, rejection)
     added = {e.id: e for e in with_ruling.outputs}.keys() - {e.id for e in without.outputs}
     added_types = sorted(e.type for e in with_ruling.outputs if e.id in added)
-    assert added_types == ["notification.requested", "sla.dispute_ruled"]
+    assert added_types == ["notification.requested", "sla.clocks_changed", "sla.dispute_ruled"]
+    [snapshot] = [e for e in with_ruling.outputs if e.id in added
+                  and e.type == "sla.clocks_changed"]
+    assert not snapshot.data.disputed and snapshot.data.department == "logistics"
     assert {e.id for e in without.outputs} <= {e.id for e in with_ruling.outputs}
     [ruling] = of(with_ruling, "sla.dispute_ruled")
     data = ruling.data
