@@ -231,7 +231,8 @@ class DisputeItem(_Body):
     filed_at: datetime | None
     status: Literal["open", "ruled"]
     ruling_due_at: datetime | None = Field(
-        description="filed_at + the policy's disputes.ruling_within (null: no deadline)")
+        description="filed_at + the policy's disputes.ruling_within, in working time "
+                    "on disputes.calendar when the policy names one (null: no deadline)")
     overdue: bool = Field(description="open past ruling_due_at")
     outcome: Literal["upheld", "rejected"] | None
     to_department: str | None = Field(description="where an upheld ruling moved the ticket")

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
 
 from models import CloudEvent
 from sla.clocks import BusinessTime
-from sla.specs import SlaConfig
+from sla.specs import DisputeDeadline, SlaConfig
 
 __all__ = ["ApiSettings", "CommandPublisher", "PublishError", "departments_of"]
 
@@ -49,7 +49,7 @@ class ApiSettings:
     ``departments`` maps each department id of the policy to its display name;
     ``timezone`` is the policy's (months of the reports are counted in it);
     ``clock`` gives the time stamped on commands and the "now" disputes are overdue at;
-    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none);
+    ``dispute_deadline`` is the policy's ``disputes`` deadline (None: none);
     ``calendars`` are the policy's business calendars by name (the worklist counts working
     time left on them).
     """
@@ -61,7 +61,7 @@ class ApiSettings:
     timezone: str = "Asia/Shanghai"
     source: str = "sla-police/api"
     clock: Callable[[], datetime] = field(default=_utc_now)
-    dispute_ruling_within: timedelta | None = None
+    dispute_deadline: DisputeDeadline | None = None
     calendars: Mapping[str, BusinessTime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -12,17 +12,16 @@ so an operator fixes the file once instead of once per error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from yaml.nodes import Node
 
 from sla._config_calendars import read_calendars, read_departments
 from sla._config_rules import declared_names, read_attribution, read_penalties, read_slas
-from sla._config_values import parse_currency, parse_duration, parse_period, parse_timezone
+from sla._config_values import parse_currency, parse_duration, parse_timezone
 from sla._config_yaml import ConfigIssue, Reader
-from sla.specs import SlaConfig
+from sla.specs import DisputeDeadline, SlaConfig
 
 __all__ = ["ConfigError", "ConfigIssue", "load_config", "parse_config", "parse_duration"]
 
@@ -99,7 +98,8 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         slas = read_slas(reader, top["slas"], departments.keys(), calendars.keys())
     policy_names = declared_names(top.get("slas"))
     penalties = read_penalties(reader, top.get("penalties"), departments.keys(), policy_names)
-    ruling_within = _read_disputes(reader, top["disputes"]) if "disputes" in top else None
+    deadline = (_read_disputes(reader, top["disputes"], calendars.keys())
+                if "disputes" in top else None)
     if reader.issues or timezone is None or currency is None:
         return None
     return SlaConfig(
@@ -110,16 +110,26 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         attribution=tuple(rule for rule in attribution if rule is not None),
         slas=tuple(policy for policy in slas if policy is not None),
         penalties=tuple(rule for rule in penalties if rule is not None),
-        dispute_ruling_within=ruling_within,
+        dispute_deadline=deadline,
         source=source,
     )
 
 
-def _read_disputes(reader: Reader, node: Node) -> timedelta | None:
-    """``disputes: {ruling_within: 3d}``: how long the contact center has to rule on a
-    dispute (calendar time from its filing), after which the API shows it overdue."""
-    fields = reader.fields(node, "disputes", ("ruling_within",), required=("ruling_within",))
+def _read_disputes(reader: Reader, node: Node,
+                   calendars: Collection[str]) -> DisputeDeadline | None:
+    """``disputes: {ruling_within: 3d, calendar: office}``: how long the contact center has
+    to rule on a dispute, after which the API shows it overdue: working time on
+    ``calendar`` when given (``3d``: three working days), else calendar time."""
+    fields = reader.fields(node, "disputes", ("ruling_within", "calendar"),
+                           required=("ruling_within",))
     if fields is None or "ruling_within" not in fields:
         return None
-    return reader.parse(fields["ruling_within"], "disputes.ruling_within", parse_period,
-                        "a duration like 3d")
+    within = reader.parse(fields["ruling_within"], "disputes.ruling_within", parse_duration,
+                          "a duration like 3d")
+    calendar = None
+    if "calendar" in fields:
+        calendar = reader.reference(fields["calendar"], "disputes.calendar", calendars,
+                                    "calendar")
+        if calendar is None:
+            return None
+    return None if within is None else DisputeDeadline(within, calendar)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "AttributionRule",
     "CalendarSpec",
     "Cap",
     "DepartmentSpec",
+    "DisputeDeadline",
     "Duration",
     "PenaltyRule",
     "Repeat",
@@ -159,6 +160,23 @@ class PenaltyRule:
 
 
 @dataclass(frozen=True, slots=True)
+class DisputeDeadline:
+    """``disputes: {ruling_within: 3d, calendar: office}``: how long the contact center has
+    to rule. With a ``calendar``, ``within`` is working time on it (``3d``: three working
+    days later at the same clock time, like an SLA target); without one, calendar time."""
+
+    within: Duration
+    calendar: str | None = None
+
+    def due(self, filed_at: datetime, calendars: Mapping[str, Any]) -> datetime:
+        """When a dispute filed at ``filed_at`` must be ruled (``calendars`` by name: the
+        :class:`~sla.calendar.BusinessCalendar` objects of the policy)."""
+        if self.calendar is None:
+            return filed_at + timedelta(days=self.within.days, seconds=self.within.seconds)
+        return calendars[self.calendar].add_duration(filed_at, self.within)
+
+
+@dataclass(frozen=True, slots=True)
 class SlaConfig:
     timezone: str
     currency: str
@@ -167,6 +185,6 @@ class SlaConfig:
     attribution: tuple[AttributionRule, ...]
     slas: tuple[SlaPolicy, ...]
     penalties: tuple[PenaltyRule, ...] = ()
-    #: How long the contact center has to rule on a dispute (calendar time); None: no limit.
-    dispute_ruling_within: timedelta | None = None
+    #: How long the contact center has to rule on a dispute; None: no limit.
+    dispute_deadline: DisputeDeadline | None = None
     source: str = "<memory>"

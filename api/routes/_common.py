@@ -4,7 +4,7 @@ own shape, and how a ledger row becomes a response item."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Header, HTTPException, Request, status
@@ -92,10 +92,12 @@ def penalty_item(row: Penalty) -> PenaltyItem:
 
 
 def dispute_item(row: Dispute, settings: ApiSettings, now: datetime) -> DisputeItem:
-    """The queue's view of a ``disputes`` row; overdue when still open at ``now`` past
-    ``filed_at`` + the policy's ``disputes.ruling_within``."""
-    within = settings.dispute_ruling_within
-    due = row.filed_at + within if within is not None and row.filed_at is not None else None
+    """The queue's view of a ``disputes`` row; overdue when still open at ``now`` past its
+    ruling deadline (the policy's ``disputes``: working time on its calendar, or calendar
+    time)."""
+    deadline = settings.dispute_deadline
+    due = (deadline.due(row.filed_at, settings.calendars).astimezone(UTC)
+           if deadline is not None and row.filed_at is not None else None)
     open_ = row.outcome is None
     return DisputeItem(
         dispute_id=row.dispute_id, ticket=row.ticket, department=row.department,

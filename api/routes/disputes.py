@@ -5,7 +5,7 @@ Disputes are read from the ledger's ``disputes`` table, where the stream's
 ``sla.dispute_filed`` and ``sla.dispute_ruled`` (issue 11's contract) are merged with the
 reversals an upheld ruling caused. The contact center and executives see every dispute; a
 department sees those it filed and those an upheld ruling moved to it (both sides of the
-outcome). An open dispute older than the policy's ``disputes.ruling_within`` is overdue.
+outcome). An open dispute past the policy's ruling deadline (``disputes``) is overdue.
 
 A ruling needs the dispute in the ledger: that gives its ticket (the ruling's subject) and
 the disputing department. Unknown (yet): 404; already ruled: 409. The ruling is published

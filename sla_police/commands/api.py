@@ -93,7 +93,7 @@ def build_app(settings: Any) -> Any:
     return create_app(ApiSettings(
         database_url=settings.database_url, principals_path=Path(settings.principals),
         publisher=bus, departments=departments_of(config), timezone=config.timezone,
-        dispute_ruling_within=config.dispute_ruling_within,
+        dispute_deadline=config.dispute_deadline,
         calendars=build_calendars(config.calendars)))
 
 

@@ -179,7 +179,7 @@ def client(ledger_fixture: Fixture, principals: Principals,
                            principals_path=principals.path, publisher=publisher,
                            departments=departments_of(CONFIG), timezone=CONFIG.timezone,
                            clock=lambda: NOW,
-                           dispute_ruling_within=CONFIG.dispute_ruling_within,
+                           dispute_deadline=CONFIG.dispute_deadline,
                            calendars=build_calendars(CONFIG.calendars))
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 
 from api import ApiSettings, create_app, departments_of
+from sla.calendar import build_calendars
+from sla.specs import DisputeDeadline, Duration
 from tests.api.conftest import (
     CONFIG,
     HOME,
@@ -39,7 +41,7 @@ def _queue(client: TestClient, principals: Principals, who: str, query: str = ""
             return items
 
 
-def test_the_contact_center_sees_open_disputes_oldest_first_with_the_overdue_ones(
+def test_the_contact_center_sees_open_disputes_oldest_first_with_their_deadlines(
         client: TestClient, principals: Principals) -> None:
     queue = _queue(client, principals, "cc-lead", "&status=open")
     assert {item["status"] for item in queue} == {"open"} and OPEN_DISPUTE in {
@@ -47,8 +49,9 @@ def test_the_contact_center_sees_open_disputes_oldest_first_with_the_overdue_one
     filed = [(item["filed_at"], item["dispute_id"]) for item in queue]
     assert filed == sorted(filed)
     [ours] = [item for item in queue if item["dispute_id"] == OPEN_DISPUTE]
-    # filed 2026-11-21 09:00 +08:00, ruling_within 3d, now 2026-11-25 02:00Z
-    assert (ours["ruling_due_at"], ours["overdue"]) == ("2026-11-24T01:00:00Z", True)
+    # Filed Saturday 2026-11-21 09:00 +08:00; 3 working days on the office calendar count
+    # from Monday 09:00: due Thursday 09:00 (01:00Z). At now, Wednesday 10:00, not yet.
+    assert (ours["ruling_due_at"], ours["overdue"]) == ("2026-11-26T01:00:00Z", False)
     for item in queue:
         due = datetime.fromisoformat(item["ruling_due_at"])
         assert item["overdue"] == (due < NOW)
@@ -61,12 +64,15 @@ def test_the_contact_center_sees_open_disputes_oldest_first_with_the_overdue_one
 
 def test_overdue_follows_the_deadline_and_the_clock(
         ledger_fixture: Fixture, principals: Principals) -> None:
-    for within, now, overdue in ((timedelta(days=3), NOW - timedelta(days=2), False),
-                                 (None, NOW, False), (timedelta(hours=1), NOW, True)):
+    three_days, one_hour = (DisputeDeadline(Duration(days=3), "office"),
+                            DisputeDeadline(Duration(seconds=3600)))
+    for within, now, overdue in ((three_days, NOW - timedelta(days=2), False),
+                                 (None, NOW, False), (one_hour, NOW, True)):
         settings = ApiSettings(database_url=ledger_fixture.database_url,
                                principals_path=principals.path, publisher=FakePublisher(),
                                departments=departments_of(CONFIG), clock=lambda now=now: now,
-                               dispute_ruling_within=within)
+                               dispute_deadline=within,
+                               calendars=build_calendars(CONFIG.calendars))
         with TestClient(create_app(settings)) as client:
             item = client.get(f"/api/v1/disputes/{OPEN_DISPUTE}",
                               headers=bearer(principals, "cc-lead")).json()

@@ -54,7 +54,7 @@ def recorded_revisions(ledger: Ledger) -> dict[str, int]:
 
 
 def test_the_worklist_shows_the_engines_time_left_after_the_stream_changed_the_clocks(
-        bootstrap: str, tmp_path: Path, principals: Principals) -> None:
+        bootstrap: str, tmp_path: Path, principals: Principals) -> None:  # noqa: F811
     expected = replay(LIVE_STORY, CONFIG, until=NOW)
     wanted = latest_revisions(expected.outputs)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"

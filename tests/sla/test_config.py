@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from sla.calendar import build_calendars
 from sla.config import ConfigError, ConfigIssue, load_config, parse_config, parse_duration
 from sla.specs import Duration, Span
 from sla_police.cli import app
@@ -263,11 +264,23 @@ def test_broken_config_is_located(old: str, new: str, marker: str, path: str,
     assert (issues[0].line, issues[0].column) == _where(text, marker)
 
 
-def test_the_dispute_ruling_deadline_is_calendar_time() -> None:
-    assert load_config(EXAMPLE).dispute_ruling_within == timedelta(days=3)
-    assert parse_config(BASE).dispute_ruling_within is None
-    with_deadline = parse_config(BASE + "disputes: {ruling_within: 1d12h}\n")
-    assert with_deadline.dispute_ruling_within == timedelta(days=1, hours=12)
+def test_the_dispute_ruling_deadline_counts_working_days_on_its_calendar() -> None:
+    """Filed Friday 2026-11-20 16:00: three working days on the office calendar is Wednesday
+    16:00; without a calendar, 3d is 72 hours (Monday 16:00)."""
+    filed = datetime.fromisoformat("2026-11-20T16:00:00+08:00")
+    calendars = build_calendars(load_config(EXAMPLE).calendars)
+    working = load_config(EXAMPLE).dispute_deadline
+    assert working is not None and working.calendar == "office"
+    assert working.due(filed, calendars) == datetime.fromisoformat("2026-11-25T16:00:00+08:00")
+    assert parse_config(BASE).dispute_deadline is None
+    calendar_time = parse_config(BASE + "disputes: {ruling_within: 1d12h}\n").dispute_deadline
+    assert calendar_time.due(filed, calendars) == filed + timedelta(days=1, hours=12)
+
+
+def test_a_dispute_deadline_on_an_unknown_calendar_is_located() -> None:
+    issues = _issues(BASE + "disputes: {ruling_within: 3d, calendar: nowhere}\n")
+    assert [i.path for i in issues] == ["disputes.calendar"]
+    assert "nowhere" in issues[0].message
 
 
 def test_empty_match_is_a_catch_all() -> None:
