@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from models import CloudEvent
 from sla.specs import SlaConfig
+
+if TYPE_CHECKING:
+    from api.page.closest import ClosestToBreach
 
 __all__ = ["ApiSettings", "CommandPublisher", "PublishError", "departments_of"]
 
@@ -48,7 +51,10 @@ class ApiSettings:
     ``departments`` maps each department id of the policy to its display name;
     ``timezone`` is the policy's (months of the reports are counted in it);
     ``clock`` gives the time stamped on commands and the "now" disputes are overdue at;
-    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none).
+    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none);
+    ``closest_to_breach`` lists the open clocks with the least time left for the status
+    page (:mod:`api.page.closest`; None: the page says "not available");
+    ``page_refresh_seconds`` is how often the status page reloads itself.
     """
 
     database_url: str
@@ -59,6 +65,8 @@ class ApiSettings:
     source: str = "sla-police/api"
     clock: Callable[[], datetime] = field(default=_utc_now)
     dispute_ruling_within: timedelta | None = None
+    closest_to_breach: ClosestToBreach | None = None
+    page_refresh_seconds: int = 15
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))
