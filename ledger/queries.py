@@ -100,22 +100,30 @@ def penalty_page(engine: Engine, where: PenaltyFilter,
         return list(session.scalars(stmt))
 
 
-def latest_penalties(engine: Engine, department: str | None, limit: int) -> list[Penalty]:
-    """The ``limit`` newest penalties (of ``department``, if given), newest first: the
-    feed's ``(assessed_at, id)`` order reversed, on the same index."""
+def latest_penalties(engine: Engine, department: str | None, limit: int,
+                     at: datetime | None = None) -> list[Penalty]:
+    """The ``limit`` newest penalties (of ``department``, if given; assessed at or before
+    ``at``, if given), newest first: the feed's ``(assessed_at, id)`` order reversed, on
+    the same index."""
     stmt = select(Penalty)
     if department is not None:
         stmt = stmt.where(Penalty.department == department)
+    if at is not None:
+        stmt = stmt.where(Penalty.assessed_at <= at)
     stmt = stmt.order_by(Penalty.assessed_at.desc(), Penalty.id.desc()).limit(limit)
     with Session(engine) as session:
         return list(session.scalars(stmt))
 
 
-def latest_breaches(engine: Engine, department: str | None, limit: int) -> list[Breach]:
-    """The ``limit`` newest breaches (of ``department``, if given), newest first."""
+def latest_breaches(engine: Engine, department: str | None, limit: int,
+                    at: datetime | None = None) -> list[Breach]:
+    """The ``limit`` newest breaches (of ``department``, if given; at or before ``at``, if
+    given), newest first."""
     stmt = select(Breach)
     if department is not None:
         stmt = stmt.where(Breach.department == department)
+    if at is not None:
+        stmt = stmt.where(Breach.breached_at <= at)
     stmt = stmt.order_by(Breach.breached_at.desc(), Breach.id.desc()).limit(limit)
     with Session(engine) as session:
         return list(session.scalars(stmt))

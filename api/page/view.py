@@ -108,7 +108,7 @@ def build_status(engine: Engine, settings: ApiSettings, principal: Principal,
         attainment=_attainment(engine, settings, scope, now) if reads else None,
         closest_allowed=reads,
         closest=_closest(engine, settings, scope, now) if reads else None,
-        breaches=latest_breaches(engine, scope, LATEST) if reads else None,
-        penalties=([penalty_item(p) for p in latest_penalties(engine, scope, LATEST)]
+        breaches=latest_breaches(engine, scope, LATEST, now) if reads else None,
+        penalties=([penalty_item(p) for p in latest_penalties(engine, scope, LATEST, now)]
                    if reads else None),
         disputes=disputes)

@@ -58,3 +58,6 @@ def test_the_newest_breaches_and_penalties_first_and_by_department(ledger: Ledge
     assert [b.id for b in latest_breaches(ledger.engine, "logistics", 10)] == ["b5", "b3", "b1"]
     assert [p.id for p in latest_penalties(ledger.engine, None, 2)] == ["p5", "p4"]
     assert [p.id for p in latest_penalties(ledger.engine, "billing", 10)] == ["p4", "p2", "p0"]
+    at = datetime.fromisoformat("2026-11-13T09:00:00+08:00")  # b3 and p3 exactly
+    assert [b.id for b in latest_breaches(ledger.engine, None, 2, at)] == ["b3", "b2"]
+    assert [p.id for p in latest_penalties(ledger.engine, "logistics", 5, at)] == ["p3", "p1"]
