@@ -66,6 +66,13 @@ def _language(request: Request) -> tuple[str, bool]:
                            request.headers.get("accept-language"))
 
 
+def _department_name(settings: ApiSettings, lang: str, key: str) -> str:
+    """The policy's display name of department ``key`` (one name, used in both languages;
+    in English followed by the id, which English readers know it by)."""
+    name = settings.departments.get(key, key)
+    return f"{name} ({key})" if lang == "en" and name != key else name
+
+
 def _helpers(settings: ApiSettings, lang: str) -> dict[str, Callable[..., Any]]:
     """The functions templates format with: words, department names, times, amounts."""
     zone = ZoneInfo(settings.timezone)
@@ -87,7 +94,7 @@ def _helpers(settings: ApiSettings, lang: str) -> dict[str, Callable[..., Any]]:
         return f"{amount:,.2f} {currency}"
 
     return {"t": lambda key, **kw: words[key].format(**kw) if kw else words[key],
-            "dept": lambda key: settings.departments.get(key, key),
+            "dept": lambda key: _department_name(settings, lang, key),
             "when": when, "left": left, "share": share, "money": money}
 
 
