@@ -5,7 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-integration bench lint schemas clean prometheus compose dashboards
+.PHONY: run test test-fast test-integration bench lint schemas clean prometheus compose dashboards \
+	chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SLA Police needs Python 3.11 or newer")'
@@ -18,11 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/sla-police up --demo
 
-test: $(STAMP) prometheus compose
+test: $(STAMP) prometheus compose chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-fast: $(STAMP) prometheus compose
+test-fast: $(STAMP) prometheus compose chromium
 	$(BIN)/pytest -m "not integration"
 
 test-integration: $(STAMP) prometheus
@@ -33,6 +34,11 @@ prometheus:
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
 		&& command -v amtool >/dev/null \
 		|| bash scripts/ensure_prometheus.sh >/dev/null
+
+# Debian's chromium + chromedriver, for the status page's headless browser test.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| sh scripts/ensure_chromium.sh >/dev/null
 
 # Docker Compose (the plugin, else Debian's docker-compose), to validate docker-compose.yml.
 compose:

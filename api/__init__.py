@@ -8,7 +8,8 @@ builds an :class:`ApiSettings` and serves :func:`create_app` with uvicorn.
 - :mod:`api.principals`: tokens, their hashes, the principals file;
 - :mod:`api.auth`: bearer authentication and role checks (401/403);
 - :mod:`api.routes`: the endpoints; :mod:`api.schemas`: their bodies;
-- :mod:`api.commands`: the events the commands publish.
+- :mod:`api.commands`: the events the commands publish;
+- :mod:`api.page`: the status page at ``/`` (HTML, a cookie session).
 """
 
 from api.app import API_PREFIX, create_app

@@ -1,9 +1,10 @@
 """The app factory: a FastAPI application on one ledger, principals file and publisher.
 
 Paths are versioned under ``/api/v1``; ``/health`` is open; ``/openapi.json`` and
-``/docs`` describe everything. Two failures of what the API depends on answer 503 with one
-sentence, never a traceback: the ledger database (unreachable, or not migrated) and the
-event bus (a command could not be published).
+``/docs`` describe everything; ``/`` is the status page for people (:mod:`api.page`).
+Two failures of what the API depends on answer 503 with one sentence, never a traceback:
+the ledger database (unreachable, or not migrated) and the event bus (a command could not
+be published).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from api.page import router as page_router
 from api.principals import PrincipalRegistry
 from api.routes import disputes, meta, payroll, penalties, reports, tickets, worklist
 from api.settings import ApiSettings, PublishError
@@ -71,6 +73,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(OperationalError, _ledger_unavailable)
     app.add_exception_handler(PublishError, _bus_unavailable)
     app.include_router(meta.health_router)
+    app.include_router(page_router)  # the status page at / (HTML, not in the OpenAPI)
     for module in (meta, worklist, penalties, reports, payroll, tickets, disputes):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

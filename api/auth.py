@@ -21,6 +21,8 @@ from api.principals import Principal, PrincipalError, PrincipalRegistry, Role
 
 __all__ = [
     "ALL_ROLES",
+    "DISPUTE_READERS",
+    "WORKLIST_READERS",
     "READERS",
     "allow",
     "current_principal",
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 #: Roles that read business data (admin manages tokens only).
 READERS = (Role.DEPARTMENT, Role.HR, Role.EXECUTIVE, Role.CONTACT_CENTER)
 ALL_ROLES = tuple(Role)
+#: Roles that read disputes: the contact center and executives all, a department its own.
+DISPUTE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)
+#: Roles that read the department worklist: the same (HR's business is pay, not tickets).
+WORKLIST_READERS = DISPUTE_READERS
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="token",
                      description="a token from `sla-police api token create` (slap_...)")

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from models import CloudEvent
 from sla.clocks import BusinessTime
 from sla.specs import DisputeDeadline, SlaConfig
+
+if TYPE_CHECKING:
+    from api.page.closest import ClosestToBreach
 
 __all__ = ["ApiSettings", "CommandPublisher", "PublishError", "departments_of"]
 
@@ -51,7 +54,10 @@ class ApiSettings:
     ``clock`` gives the time stamped on commands and the "now" disputes are overdue at;
     ``dispute_deadline`` is the policy's ``disputes`` deadline (None: none);
     ``calendars`` are the policy's business calendars by name (the worklist counts working
-    time left on them).
+    time left on them);
+    ``closest_to_breach`` lists the open clocks with the least time left for the status
+    page (None: the worklist's, :mod:`ledger.worklist`);
+    ``page_refresh_seconds`` is how often the status page reloads itself.
     """
 
     database_url: str
@@ -63,6 +69,8 @@ class ApiSettings:
     clock: Callable[[], datetime] = field(default=_utc_now)
     dispute_deadline: DisputeDeadline | None = None
     calendars: Mapping[str, BusinessTime] = field(default_factory=dict)
+    closest_to_breach: ClosestToBreach | None = None
+    page_refresh_seconds: int = 15
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

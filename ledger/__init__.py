@@ -14,7 +14,7 @@ imports :mod:`models` (the events it records) and nothing else of the project:
 - :mod:`ledger.payroll`: the payroll queries (a month's totals and lines);
   :mod:`ledger.export`: the payroll as CSV and xlsx bytes (formatting only, shared by the
   CLI and the API); :mod:`ledger.reports` and :mod:`ledger.queries`: the other queries
-  (penalty totals, breach counts, a ticket, the penalty feed, disputes).
+  (penalty totals, breach counts, clocks met and breached, a ticket, the penalty feed, disputes).
 """
 
 from ledger.errors import LedgerError, PeriodError
@@ -29,8 +29,10 @@ from ledger.payroll import (
 from ledger.periods import PeriodRecord, parse_period, period_end, period_history
 from ledger.reports import (
     BreachCount,
+    OutcomeCount,
     PenaltyTotal,
     breach_counts,
+    clock_outcomes,
     disputes_for,
     penalties_for,
     penalty_totals,
@@ -42,6 +44,7 @@ __all__ = [
     "BreachCount",
     "Ledger",
     "LedgerError",
+    "OutcomeCount",
     "PayrollLine",
     "PayrollTotal",
     "PenaltyTotal",
@@ -49,6 +52,7 @@ __all__ = [
     "PeriodRecord",
     "RecordStats",
     "breach_counts",
+    "clock_outcomes",
     "create_ledger_engine",
     "disputes_for",
     "is_transient",

@@ -7,6 +7,8 @@ each function takes an engine and returns plain frozen values or detached rows.
 - :func:`penalty_page` is keyset-paginated on ``(assessed_at, id)``: a page starts strictly
   after the last row of the previous one, so rows inserted meanwhile never shift a page
   and no row is returned twice.
+- :func:`latest_penalties` and :func:`latest_breaches` are the newest rows, for the
+  status page.
 - :func:`ticket_holders` reads the ``sla.attributed`` events of a ticket: who held it, in
   order; the last one owns it now.
 - :func:`find_dispute`, :func:`dispute_page` and :func:`reversals_of_dispute` read the
@@ -34,6 +36,8 @@ __all__ = [
     "dispute_page",
     "dispute_sort_time",
     "find_dispute",
+    "latest_breaches",
+    "latest_penalties",
     "penalty_page",
     "reversals_of_dispute",
     "ticket_holders",
@@ -92,6 +96,35 @@ def penalty_page(engine: Engine, where: PenaltyFilter,
         stmt = stmt.where(or_(Penalty.assessed_at > at,
                               and_(Penalty.assessed_at == at, Penalty.id > last_id)))
     stmt = stmt.order_by(Penalty.assessed_at, Penalty.id).limit(limit)
+    with Session(engine) as session:
+        return list(session.scalars(stmt))
+
+
+def latest_penalties(engine: Engine, department: str | None, limit: int,
+                     at: datetime | None = None) -> list[Penalty]:
+    """The ``limit`` newest penalties (of ``department``, if given; assessed at or before
+    ``at``, if given), newest first: the feed's ``(assessed_at, id)`` order reversed, on
+    the same index."""
+    stmt = select(Penalty)
+    if department is not None:
+        stmt = stmt.where(Penalty.department == department)
+    if at is not None:
+        stmt = stmt.where(Penalty.assessed_at <= at)
+    stmt = stmt.order_by(Penalty.assessed_at.desc(), Penalty.id.desc()).limit(limit)
+    with Session(engine) as session:
+        return list(session.scalars(stmt))
+
+
+def latest_breaches(engine: Engine, department: str | None, limit: int,
+                    at: datetime | None = None) -> list[Breach]:
+    """The ``limit`` newest breaches (of ``department``, if given; at or before ``at``, if
+    given), newest first."""
+    stmt = select(Breach)
+    if department is not None:
+        stmt = stmt.where(Breach.department == department)
+    if at is not None:
+        stmt = stmt.where(Breach.breached_at <= at)
+    stmt = stmt.order_by(Breach.breached_at.desc(), Breach.id.desc()).limit(limit)
     with Session(engine) as session:
         return list(session.scalars(stmt))
 

@@ -1,6 +1,7 @@
 """Reports on the ledger, as queries: penalty totals per penalty month (net of reversals,
 whatever month they were booked in), what executives watch (breaches per department and
-metric), one ticket's penalties and disputes, row counts. The payroll, month by month as
+metric, clocks met and breached per department), one ticket's penalties and disputes, row
+counts. The payroll, month by month as
 booked, is :mod:`ledger.payroll`.
 
 Each function reads through an engine of :func:`ledger.writer.create_ledger_engine` (a
@@ -19,12 +20,14 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from ledger.periods import parse_period
-from ledger.tables import Base, Breach, Dispute, Penalty, decimal_sum
+from ledger.tables import Base, Breach, Dispute, LedgerEvent, Penalty, decimal_sum
 
 __all__ = [
     "BreachCount",
+    "OutcomeCount",
     "PenaltyTotal",
     "breach_counts",
+    "clock_outcomes",
     "disputes_for",
     "penalties_for",
     "penalty_totals",
@@ -100,6 +103,42 @@ def breach_counts(engine: Engine, since: datetime | None = None,
         rows = conn.execute(stmt).all()
     return sorted((BreachCount(*row) for row in rows),
                   key=lambda b: (b.department, b.metric))
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    """Clocks of one department that ended met or breached in a window.
+
+    A clock ends exactly once (met, breached or cancelled), so ``met / (met + breached)``
+    is the department's attainment; cancelled clocks (transfers, cancellations) count in
+    neither.
+    """
+
+    department: str
+    met: int
+    breached: int
+
+    @property
+    def attainment(self) -> float | None:
+        """The share of ended clocks that were met (None: none ended)."""
+        ended = self.met + self.breached
+        return self.met / ended if ended else None
+
+
+def clock_outcomes(engine: Engine, since: datetime, until: datetime) -> list[OutcomeCount]:
+    """Per department, the ``sla.met`` and ``sla.breached`` whose event time (when the
+    clock stopped in time, or ran out) is in ``[since, until)``; bounds carry an offset."""
+    met = LedgerEvent.type == "sla.met"
+    stmt = (select(LedgerEvent.department, func.sum(case((met, 1), else_=0)),
+                   func.sum(case((met, 0), else_=1)))
+            .where(LedgerEvent.type.in_(("sla.met", "sla.breached")),
+                   LedgerEvent.time >= since, LedgerEvent.time < until)
+            .group_by(LedgerEvent.department))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return sorted((OutcomeCount(department, int(n_met), int(n_breached))
+                   for department, n_met, n_breached in rows if department is not None),
+                  key=lambda count: count.department)
 
 
 def penalties_for(engine: Engine, ticket: str) -> list[Penalty]:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
-from api.auth import allow, forbidden, scoped_department
+from api.auth import DISPUTE_READERS, allow, forbidden, scoped_department
 from api.commands import command_id, ruling_event
 from api.principals import Principal, Role
 from api.routes._common import (
@@ -61,8 +61,6 @@ router = APIRouter(prefix="/disputes", tags=["disputes"])
 _CONFLICT = {409: {"model": ErrorBody, "description": "the dispute was already ruled"}}
 _DISPUTE_ID = Path(..., min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
                    description="dispute_id returned when it was filed")
-#: Who reads disputes: the contact center and executives all, a department its own.
-_QUEUE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
@@ -78,7 +76,7 @@ def list_disputes(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     cursor: str | None = Query(None, max_length=1000,
                                description="next_cursor of the previous page"),
-    principal: Principal = Depends(allow(*_QUEUE_READERS)),
+    principal: Principal = Depends(allow(*DISPUTE_READERS)),
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> DisputePage:
@@ -98,7 +96,7 @@ def list_disputes(
             summary="A dispute: its filing, ruling, the ticket's holders and the reversals")
 def read_dispute(
     dispute_id: str = _DISPUTE_ID,
-    principal: Principal = Depends(allow(*_QUEUE_READERS)),
+    principal: Principal = Depends(allow(*DISPUTE_READERS)),
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> DisputeView:

@@ -14,8 +14,8 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
 
-from api.auth import allow, scoped_department
-from api.principals import Principal, Role
+from api.auth import WORKLIST_READERS, allow, scoped_department
+from api.principals import Principal
 from api.routes._common import AUTH_ERRORS, PLAIN_TEXT, check_department, engine_of, settings_of
 from api.schemas import DEPARTMENT_PATTERN, WorklistItem, WorklistPage
 from api.settings import ApiSettings
@@ -70,7 +70,7 @@ def read_worklist(
                                                     "(false) their target"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=1_000_000),
-    principal: Principal = Depends(allow(Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)),
+    principal: Principal = Depends(allow(*WORKLIST_READERS)),
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> WorklistPage:

@@ -93,6 +93,20 @@ def _dispute_records(home_ticket: str) -> list[str]:
     return lines
 
 
+def _open_clocks() -> list[str]:
+    """Outputs of complaints still open at the end (the simulated day ends every ticket):
+    two of HOME's, one paused, and one of OTHER's, so the worklist has rows."""
+    from sla.replay import replay
+    from sla.testing import complaint, paused
+
+    story = [complaint("T-OPEN-1", "2026-11-24T09:00:00+08:00"),
+             complaint("T-OPEN-2", "2026-11-24T10:00:00+08:00", priority="P2"),
+             paused("T-OPEN-2", "2026-11-24T10:30:00+08:00"),
+             complaint("T-OPEN-3", "2026-11-24T11:00:00+08:00", category="billing.wrong")]
+    outputs = replay(story, CONFIG, until=datetime.fromisoformat("2026-11-24T12:00:00+08:00"))
+    return [event.to_json() for event in outputs.outputs]
+
+
 def _run(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -110,7 +124,8 @@ def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
     _run(["replay", str(log), "-c", str(CONFIG_PATH), "-o", str(out), "--workers", "1"])
     _run(["ledger", "import", str(out), "--database-url", url])
     home, other = _tickets(url)
-    extra.write_text("\n".join(_dispute_records(home)) + "\n", encoding="utf-8")
+    extra.write_text("\n".join([*_dispute_records(home), *_open_clocks()]) + "\n",
+                     encoding="utf-8")
     _run(["ledger", "import", str(extra), "--database-url", url])
     period = next(json.loads(line)["data"]["period"] for line in out.read_text().splitlines()
                   if '"penalty.assessed"' in line)

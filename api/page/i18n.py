@@ -1,0 +1,171 @@
+"""The status page's words in English and Chinese, and which language a request gets.
+
+The language is ``?lang=zh|en`` when given (then remembered in a cookie), else the cookie,
+else the best of ``zh`` and ``en`` in ``Accept-Language``, else English. Department
+display names are not translated here: they come from the policy file, which has one
+name per department (see docs/api.md, "Status page").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["LANGUAGES", "MESSAGES", "choose_language", "from_accept_language"]
+
+LANGUAGES = ("en", "zh")
+DEFAULT = "en"
+
+MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "title": "SLA Police status",
+        "signin": "Sign in",
+        "signin_intro": "Sign in with your API token (slap_…). It is kept in a cookie "
+                        "this browser sends to this page only.",
+        "token": "Token",
+        "signin_missing": "Enter a token.",
+        "signin_unknown": "This token is not valid (unknown or revoked).",
+        "signin_refused": "Sign-in refused: the form was not sent from this site.",
+        "signout": "Sign out",
+        "signed_in_as": "Signed in as",
+        "as_of": "As of",
+        "refreshes": "refreshes every {n} s",
+        "attainment": "Attainment",
+        "attainment_note": "Clocks that ended met or breached (cancelled and transferred "
+                           "clocks count in neither).",
+        "today": "Today",
+        "this_month": "This month",
+        "department": "Department",
+        "met": "met",
+        "breached": "breached",
+        "no_clocks": "no clock ended",
+        "closest": "Closest to breach",
+        "closest_unavailable": "Not available yet: the open clocks are not connected to "
+                               "this page.",
+        "ticket": "Ticket",
+        "metric": "Clock",
+        "policy": "Policy",
+        "due": "Due",
+        "time_left": "Time left",
+        "paused": "paused",
+        "warned": "warned",
+        "assignee": "Assignee",
+        "latest_breaches": "Latest breaches",
+        "breached_at": "Breached at",
+        "latest_penalties": "Latest penalties",
+        "assessed_at": "Assessed",
+        "rule": "Rule",
+        "employee": "Employee",
+        "fine": "Fine",
+        "points": "Points",
+        "status": "Status",
+        "charged": "charged",
+        "reversed": "reversed",
+        "open_disputes": "Open disputes",
+        "filed_at": "Filed",
+        "filed_by": "Filed by",
+        "reason": "Reason",
+        "ruling_due": "Ruling due",
+        "overdue": "overdue",
+        "overdue_count": "{n} overdue",
+        "none": "None.",
+        "not_for_role": "Not shown to the {role} role.",
+        "admin_only": "The admin role manages tokens and reads no business data.",
+        "role_department": "department",
+        "role_hr": "HR",
+        "role_executive": "executive",
+        "role_contact_center": "contact center",
+        "role_admin": "admin",
+        "unavailable": "The ledger or the principals file is unavailable; see the API's "
+                       "log. This page retries by itself.",
+    },
+    "zh": {
+        "title": "SLA Police 服务状态",
+        "signin": "登录",
+        "signin_intro": "请用 API 令牌（slap_…）登录。令牌保存在 Cookie 中，"
+                        "浏览器只会把它发送给本页面。",
+        "token": "令牌",
+        "signin_missing": "请输入令牌。",
+        "signin_unknown": "令牌无效（不存在或已吊销）。",
+        "signin_refused": "登录被拒绝：表单不是从本站提交的。",
+        "signout": "退出",
+        "signed_in_as": "当前用户",
+        "as_of": "更新于",
+        "refreshes": "每 {n} 秒自动刷新",
+        "attainment": "达标率",
+        "attainment_note": "按已结束的计时统计：达标或违约（取消和转派的计时不计入）。",
+        "today": "今日",
+        "this_month": "本月",
+        "department": "部门",
+        "met": "达标",
+        "breached": "违约",
+        "no_clocks": "暂无结束的计时",
+        "closest": "即将违约",
+        "closest_unavailable": "暂不可用：未接入未结束计时的数据。",
+        "ticket": "工单",
+        "metric": "计时",
+        "policy": "SLA 策略",
+        "due": "到期",
+        "time_left": "剩余时间",
+        "paused": "已暂停",
+        "warned": "已预警",
+        "assignee": "处理人",
+        "latest_breaches": "最近违约",
+        "breached_at": "违约时间",
+        "latest_penalties": "最近罚款",
+        "assessed_at": "罚款时间",
+        "rule": "规则",
+        "employee": "员工",
+        "fine": "罚款",
+        "points": "扣分",
+        "status": "状态",
+        "charged": "已扣罚",
+        "reversed": "已撤销",
+        "open_disputes": "待裁决申诉",
+        "filed_at": "提交时间",
+        "filed_by": "提交人",
+        "reason": "理由",
+        "ruling_due": "裁决期限",
+        "overdue": "已逾期",
+        "overdue_count": "{n} 件已逾期",
+        "none": "无。",
+        "not_for_role": "{role}角色不可查看。",
+        "admin_only": "管理员角色只管理令牌，不查看业务数据。",
+        "role_department": "部门",
+        "role_hr": "人事",
+        "role_executive": "管理层",
+        "role_contact_center": "客服中心",
+        "role_admin": "管理员",
+        "unavailable": "账本或用户文件暂不可用，请查看 API 日志。本页面会自动重试。",
+    },
+}
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The language of ``LANGUAGES`` the ``Accept-Language`` header prefers (highest
+    ``q``, then the first listed), or None when it names neither."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        weight = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                weight = float(params[2:])
+            except ValueError:
+                continue
+        if weight > 0 and (best is None or (-weight, position) < (-best[0], best[1])):
+            best = (weight, position, primary)
+    return best[2] if best else None
+
+
+def choose_language(query: str | None, cookie: str | None,
+                    accept_language: str | None) -> tuple[str, bool]:
+    """The request's language, and whether to remember it (it came from ``?lang=``)."""
+    if query in LANGUAGES:
+        return query, True
+    if cookie in LANGUAGES:
+        return cookie, False
+    return from_accept_language(accept_language) or DEFAULT, False

@@ -1,0 +1,175 @@
+"""The status page in a real browser: Debian's headless ``chromium`` driven by selenium
+through ``chromedriver`` (``make chromium`` installs both), against the real API server
+(uvicorn on a free port, in a thread) over the API tests' ledger: a simulated day
+replayed and imported with the CLI, as an operator fills one.
+
+It signs in through the form, then through a ``#token=`` link; checks that the browser
+logged no console error, that the departments of the simulated traffic are shown, and that
+a department principal sees none of another department's rows, tickets or names. The
+screenshots are kept in ``var/test-artifacts/`` (the path is printed).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.wait import WebDriverWait
+
+from api import ApiSettings, create_app
+from api.page import signin_link
+from ledger import clock_outcomes, create_ledger_engine
+from ledger.queries import latest_breaches, latest_penalties
+from sla.calendar import build_calendars
+from tests.api.conftest import CONFIG, HOME, FakePublisher, Fixture, Principals
+from tests.api.test_status_page import NAMES, PAGE_NOW
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+WAIT = 30  # seconds: a bound on page loads on a loaded machine, never a timing assertion
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(ledger_fixture: Fixture, principals: Principals) -> Iterator[str]:
+    """The API app served by uvicorn on 127.0.0.1:<free port>; yields its base URL."""
+    settings = ApiSettings(
+        database_url=ledger_fixture.database_url, principals_path=principals.path,
+        publisher=FakePublisher(), departments=NAMES, timezone=CONFIG.timezone,
+        clock=lambda: PAGE_NOW, dispute_deadline=CONFIG.dispute_deadline,
+        calendars=build_calendars(CONFIG.calendars),
+        page_refresh_seconds=600)  # no reload in the middle of the test
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                       log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=uv.run, name="status-page-api", daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(WAIT * 10):
+        if uv.started or not thread.is_alive():
+            break
+        started.wait(0.1)
+    assert uv.started, "uvicorn did not start serving the API"
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(WAIT)
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    """Headless Debian chromium through Debian's chromedriver (never a downloaded one)."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        pytest.fail("chromium or chromedriver is missing: run `make chromium` "
+                    "(scripts/ensure_chromium.sh)", pytrace=False)
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,1800", "--lang=en-US"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _console_errors(driver: webdriver.Chrome) -> list[str]:
+    """The console messages logged since the last call, errors only."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE"]
+
+
+def _on_status_page(driver: webdriver.Chrome, base: str) -> None:
+    WebDriverWait(driver, WAIT).until(ready.url_matches(rf"^{re.escape(base)}/(\?.*)?$"))
+    WebDriverWait(driver, WAIT).until(
+        ready.presence_of_element_located((By.ID, "attainment")))
+
+
+def _save(driver: webdriver.Chrome, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
+    assert driver.save_screenshot(str(shot)), "the screenshot was not written"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    kept = ARTIFACTS / name
+    shutil.copyfile(shot, kept)
+    print(f"status page screenshot: {kept}")
+    return kept
+
+
+def _row_departments(driver: webdriver.Chrome) -> set[str]:
+    return {row.get_attribute("data-department")
+            for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-department]")}
+
+
+def _foreign_tickets(database_url: str) -> set[str]:
+    """Tickets with breaches or penalties of other departments and none of HOME's."""
+    engine = create_ledger_engine(database_url)
+    try:
+        rows = [*latest_breaches(engine, None, 100_000), *latest_penalties(engine, None, 100_000)]
+    finally:
+        engine.dispose()
+    home = {row.ticket for row in rows if row.department == HOME}
+    return {row.ticket for row in rows if row.department != HOME} - home
+
+
+def _traffic_departments(database_url: str) -> set[str]:
+    engine = create_ledger_engine(database_url)
+    try:
+        return {c.department for c in clock_outcomes(
+            engine, datetime(2000, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC))}
+    finally:
+        engine.dispose()
+
+
+def test_the_status_page_in_headless_chromium(server: str, browser: webdriver.Chrome,
+                                              ledger_fixture: Fixture,
+                                              principals: Principals, tmp_path: Path) -> None:
+    browser.get(f"{server}/")  # no session: the sign-in form
+    WebDriverWait(browser, WAIT).until(ready.url_to_be(f"{server}/signin"))
+    browser.find_element(By.ID, "token").send_keys(principals.tokens["ceo"])
+    browser.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+    _on_status_page(browser, server)
+
+    traffic = _traffic_departments(ledger_fixture.database_url)
+    assert len(traffic) >= 5 and traffic <= _row_departments(browser)
+    attainment = browser.find_element(By.ID, "attainment").text
+    assert all(NAMES[key] in attainment for key in traffic), attainment
+    assert browser.find_elements(By.CSS_SELECTOR, "#breaches tr[data-ticket]")
+    _save(browser, tmp_path, "status-page.png")
+    assert _console_errors(browser) == []
+
+    browser.find_element(By.ID, "signout").click()
+    WebDriverWait(browser, WAIT).until(ready.url_to_be(f"{server}/signin"))
+    browser.get(signin_link(server, principals.tokens["logistics-desk"]))  # the #token= link
+    _on_status_page(browser, server)
+    browser.get(f"{server}/?lang=zh")
+    _on_status_page(browser, server)
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "SLA Police 服务状态"
+    assert _row_departments(browser) == {HOME}
+    source, text = browser.page_source, browser.find_element(By.TAG_NAME, "body").text
+    assert not [t for t in _foreign_tickets(ledger_fixture.database_url) if t in source]
+    assert not [name for key, name in NAMES.items() if key != HOME and name in text]
+    assert NAMES[HOME] in text and "logistics-desk" in text
+    assert principals.tokens["logistics-desk"] not in browser.current_url
+    _save(browser, tmp_path, "status-page-department-zh.png")
+    assert _console_errors(browser) == []
+    browser.get(f"{server}/page/static/missing.css")  # the log check can see an error
+    assert any("404" in message for message in _console_errors(browser))
