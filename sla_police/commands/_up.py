@@ -23,8 +23,9 @@ class ApiChoice:
 
 def run_up(settings: Settings, *, demo: bool, speed: float,
            api: ApiChoice = ApiChoice()) -> None:
-    from sla_police.broker import BrokerError, EmbeddedBroker, ensure_inbound_topics
-    from sla_police.commands._common import fail, load_config_or_exit
+    """Run until Ctrl-C or SIGTERM, then stop the API child and the embedded broker."""
+    from sla_police.broker import ensure_inbound_topics
+    from sla_police.commands._common import load_config_or_exit
     from sla_police.logs import configure_logging
     from sla_police.worker import create_worker_app, run_faust
 
@@ -35,16 +36,8 @@ def run_up(settings: Settings, *, demo: bool, speed: float,
     demo_principals: list = []
     if demo and api.enabled:
         settings, demo_principals = _demo_principals(settings, config)
-    broker = api_process = None
-    if settings.kafka_bootstrap is None:
-        broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
-        try:
-            bootstrap = broker.start()
-        except BrokerError as exc:
-            fail(str(exc))
-        settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
-        console.print(f"[bold]broker[/]   embedded Kafka (Tansu, memory only) at {bootstrap}")
-        _forget_local_state(console, settings)
+    api_process = None
+    settings, broker = _start_broker(console, settings)
     try:
         ensure_inbound_topics(settings.kafka_bootstrap or "", settings.topic_partitions)
         if api.enabled:
@@ -63,6 +56,25 @@ def run_up(settings: Settings, *, demo: bool, speed: float,
             api_process.stop()
         if broker is not None:
             broker.stop()
+
+
+def _start_broker(console: Console, settings: Settings):
+    """The embedded broker when no cluster is configured (else None), and the settings
+    pointing at it."""
+    from sla_police.broker import BrokerError, EmbeddedBroker
+    from sla_police.commands._common import fail
+
+    if settings.kafka_bootstrap is not None:
+        return settings, None
+    broker = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
+    try:
+        bootstrap = broker.start()
+    except BrokerError as exc:
+        fail(str(exc))
+    settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    console.print(f"[bold]broker[/]   embedded Kafka (Tansu, memory only) at {bootstrap}")
+    _forget_local_state(console, settings)
+    return settings, broker
 
 
 def _log_level(settings: Settings, *, quiet: bool) -> str:

@@ -119,8 +119,6 @@ def until(fetch: Callable[[], object], what: str) -> object:
 def test_an_upheld_dispute_reverses_the_penalty_and_both_sides_see_it(
         bootstrap: str, stack) -> None:
     client, ledger, clock, headers = stack
-    logistics, stores, desk = (headers[n] for n in ("logistics-desk", "stores-desk",
-                                                    "dispute-desk"))
     lines = [e.to_json_bytes() for t in (UPHELD, REJECTED)
              for e in (complaint(t, MON_09), acknowledged(t, MON_0930))]
     asyncio.run(publish_log(bootstrap, lines, AFTER_BREACH, partitions=PARTITIONS))
@@ -128,21 +126,52 @@ def test_an_upheld_dispute_reverses_the_penalty_and_both_sides_see_it(
              for t in (UPHELD, REJECTED)}
     assert {p.department for ps in fined.values() for p in ps} == {"logistics"}
 
-    # logistics files both disputes through the API (a retry with its key files once)
     clock.now = FILED
+    upheld_id, rejected_id = file_disputes(client, headers["logistics-desk"])
+    tick(bootstrap, AFTER_FILING)
+    clock.now = RULED
+    rule_from_the_queue(client, headers["dispute-desk"], upheld_id, rejected_id)
+    tick(bootstrap, AFTER_RULING)
+
+    def ruled(dispute_id: str) -> dict | None:
+        view = client.get(f"/api/v1/disputes/{dispute_id}",
+                          headers=headers["dispute-desk"]).json()
+        return view if view["status"] == "ruled" else None
+    until(lambda: ruled(rejected_id), "the rejection in the ledger")
+    until(lambda: (ruled(upheld_id) or {}).get("reversed_penalties"),
+          "the upheld ruling's reversals in the ledger")
+
+    assert_the_ledger_reversed_the_upheld_ones(ledger, upheld_id, rejected_id, fined)
+    assert_the_disputing_side_sees_it(client, headers["logistics-desk"], upheld_id,
+                                      rejected_id, fined)
+    assert_the_receiving_side_sees_it(client, headers["stores-desk"], upheld_id,
+                                      rejected_id, fined)
+    again = client.post(f"/api/v1/disputes/{rejected_id}/ruling",
+                        headers=headers["dispute-desk"], json={
+                            "outcome": "upheld", "to_department": "stores",
+                            "reason": "second thoughts"})
+    assert again.status_code == 409  # a ruled dispute cannot be ruled again
+
+
+def file_disputes(client: TestClient, logistics: dict) -> tuple[str, str]:
+    """Logistics disputes both tickets through the API (a retry with the same key files
+    the same dispute); the two dispute ids."""
     once = {"Idempotency-Key": "dispute-upheld-1"}
+    body = {"reason": "a stores stock problem, not a late delivery"}
     filed = client.post(f"/api/v1/tickets/{UPHELD}/disputes", headers=logistics | once,
-                        json={"reason": "a stores stock problem, not a late delivery"})
-    again = client.post(f"/api/v1/tickets/{UPHELD}/disputes", headers=logistics | once,
-                        json={"reason": "a stores stock problem, not a late delivery"})
+                        json=body)
+    retried = client.post(f"/api/v1/tickets/{UPHELD}/disputes", headers=logistics | once,
+                          json=body)
     other = client.post(f"/api/v1/tickets/{REJECTED}/disputes", headers=logistics,
                         json={"reason": "not ours either"})
-    assert (filed.status_code, again.status_code, other.status_code) == (202, 202, 202)
-    upheld_id, rejected_id = filed.json()["dispute_id"], other.json()["dispute_id"]
-    assert again.json()["dispute_id"] == upheld_id
-    tick(bootstrap, AFTER_FILING)
+    assert (filed.status_code, retried.status_code, other.status_code) == (202, 202, 202)
+    assert retried.json()["dispute_id"] == filed.json()["dispute_id"]
+    return filed.json()["dispute_id"], other.json()["dispute_id"]
 
-    # the contact center's queue shows both, open, oldest first, once each
+
+def rule_from_the_queue(client: TestClient, desk: dict, upheld_id: str,
+                        rejected_id: str) -> None:
+    """The contact center finds both disputes open in its queue, once each, and rules."""
     def open_queue() -> list[dict]:
         page = client.get("/api/v1/disputes?status=open", headers=desk).json()["items"]
         return page if len(page) >= 2 else []
@@ -150,23 +179,17 @@ def test_an_upheld_dispute_reverses_the_penalty_and_both_sides_see_it(
     assert sorted(d["dispute_id"] for d in queue) == sorted([upheld_id, rejected_id])
     assert {(d["department"], d["holder"], d["filed_by"], d["status"]) for d in queue} == {
         ("logistics", "logistics", "logistics-desk", "open")}
-
-    clock.now = RULED
     upheld = client.post(f"/api/v1/disputes/{upheld_id}/ruling", headers=desk, json={
         "outcome": "upheld", "to_department": "stores", "reason": "stock was out in store"})
     rejected = client.post(f"/api/v1/disputes/{rejected_id}/ruling", headers=desk, json={
         "outcome": "rejected", "reason": "the parcel left the depot two days late"})
     assert (upheld.status_code, rejected.status_code) == (202, 202)
-    tick(bootstrap, AFTER_RULING)
 
-    def ruled(dispute_id: str) -> dict | None:
-        view = client.get(f"/api/v1/disputes/{dispute_id}", headers=desk).json()
-        return view if view["status"] == "ruled" else None
-    until(lambda: ruled(rejected_id), "the rejection in the ledger")
-    until(lambda: (ruled(upheld_id) or {}).get("reversed_penalties"),
-          "the upheld ruling's reversals in the ledger")
 
-    # the ledger: every logistics penalty of the upheld ticket reversed for this dispute
+def assert_the_ledger_reversed_the_upheld_ones(ledger: Ledger, upheld_id: str,
+                                               rejected_id: str, fined: dict) -> None:
+    """Every logistics penalty of the upheld ticket has a ``penalty.reversed`` naming the
+    dispute; nothing else was reversed."""
     reversals = reversals_of_dispute(ledger.engine, upheld_id)
     assert sorted(r.penalty_id for r in reversals) == sorted(p.id for p in fined[UPHELD])
     with ledger.engine.connect() as conn:
@@ -174,13 +197,6 @@ def test_an_upheld_dispute_reverses_the_penalty_and_both_sides_see_it(
             LedgerEvent.type == "penalty.reversed")).scalars())
     assert booked == {r.id for r in reversals}
     assert reversals_of_dispute(ledger.engine, rejected_id) == []
-    assert_the_disputing_side_sees_it(client, logistics, upheld_id, rejected_id, fined)
-    assert_the_receiving_side_sees_it(client, stores, upheld_id, rejected_id, fined)
-
-    # a ruled dispute cannot be ruled again
-    again_ruled = client.post(f"/api/v1/disputes/{rejected_id}/ruling", headers=desk, json={
-        "outcome": "upheld", "to_department": "stores", "reason": "second thoughts"})
-    assert again_ruled.status_code == 409
 
 
 def assert_the_disputing_side_sees_it(client: TestClient, logistics: dict, upheld_id: str,

@@ -86,6 +86,21 @@ def _cmdline(pid: int) -> str | None:
         return None
 
 
+def _printed_tokens(printed: str, base: str) -> dict[str, tuple[str, str | None, str]]:
+    """{name: (role, department, token)} of the demo principals ``up`` printed, after
+    checking it printed the API's URLs and the executive's sign-in link."""
+    for url in (f"{base}/api/v1 ", f"{base}/docs ", f"{base}/openapi.json ",
+                f"status   {base}/\n"):
+        assert url in printed, url
+    tokens = {m[1]: (m[2], m[3], m[4]) for m in map(_TOKEN_LINE.match, printed.splitlines())
+              if m}
+    assert {name: role for name, (role, _d, _t) in tokens.items()} == {
+        "demo-executive": "executive", "demo-hr": "hr",
+        "demo-contact-center": "contact_center", "demo-logistics": "department"}
+    assert f"{base}/signin#token={tokens['demo-executive'][2]}" in printed
+    return tokens
+
+
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Path, int]]:
     """``sla-police up --demo`` on free ports; stdout in a file; killed if a test fails."""
@@ -115,17 +130,8 @@ def test_up_demo_serves_the_api_beside_the_worker_and_stops_whole(
     base = f"http://127.0.0.1:{port}"
     _until(lambda: "Ctrl-C stops everything." in out.read_text(), "up to print its URLs",
            180, process, out)
-    printed = out.read_text()
-    for url in (f"{base}/api/v1 ", f"{base}/docs ", f"{base}/openapi.json ",
-                f"status   {base}/\n"):
-        assert url in printed, url
-    tokens = {m[1]: (m[2], m[3], m[4]) for m in map(_TOKEN_LINE.match, printed.splitlines())
-              if m}
-    assert {name: role for name, (role, _d, _t) in tokens.items()} == {
-        "demo-executive": "executive", "demo-hr": "hr",
-        "demo-contact-center": "contact_center", "demo-logistics": "department"}
+    tokens = _printed_tokens(out.read_text(), base)
     executive = tokens["demo-executive"][2]
-    assert f"{base}/signin#token={executive}" in printed
 
     assert _get(f"{base}/health") == (200, {"status": "ok", "ledger": "ok"})
     assert _get(f"{base}/api/v1/me")[0] == 401
