@@ -45,6 +45,7 @@ __all__ = [
     "create_topics",
     "ensure_inbound_topics",
     "kafka_ready",
+    "parent_death_hook",
     "project_topics",
     "resolve_binary",
 ]
@@ -151,7 +152,7 @@ def _check_port_free(host: str, port: int) -> None:
             raise BrokerError(f"Cannot listen on {_host_port(host, port)}: {exc}") from exc
 
 
-def _parent_death_hook() -> Callable[[], None] | None:
+def parent_death_hook() -> Callable[[], None] | None:
     """A ``preexec_fn`` making the child get SIGTERM when this thread dies (Linux only).
 
     libc is loaded here, in the parent: the child of a threaded process must not dlopen.
@@ -252,7 +253,7 @@ class EmbeddedBroker:
                 self._proc = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     cwd=self._workdir, env=env, process_group=0, close_fds=True,
-                    preexec_fn=_parent_death_hook(),
+                    preexec_fn=parent_death_hook(),
                 )
             except OSError as exc:
                 self._remove_workdir()

@@ -62,11 +62,16 @@ def up(
                               "a working day in a few minutes"),
     speed: float = typer.Option(240.0, help="with --demo: simulated seconds per real second"),
     web_port: int = typer.Option(None, help="web server port [SLA_WEB_PORT, 6066]"),
+    api_port: int = typer.Option(None, "--api-port", min=1, max=65535,
+                                 help="API port [SLA_API_PORT, 8080]"),
+    api: bool = typer.Option(True, "--api/--no-api",
+                             help="start the HTTP API (sla-police api) beside the worker"),
 ) -> None:
     """Run everything in one process tree: the embedded broker (unless SLA_KAFKA_BOOTSTRAP
-    is set), a worker and its web server. Ctrl-C stops them all."""
-    from sla_police.commands._up import run_up
+    is set), a worker and its web server, and the HTTP API on the same ledger. With --demo,
+    demo principals too, their tokens printed once. Ctrl-C stops them all."""
+    from sla_police.commands._up import ApiChoice, run_up
 
     _refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock="stream" if demo else None)
-    run_up(settings, demo=demo, speed=speed)
+    run_up(settings, demo=demo, speed=speed, api=ApiChoice(enabled=api, port=api_port))
