@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
 from api.page import router as page_router
@@ -64,9 +65,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
             await settings.publisher.close()
             engine.dispose()
 
-    app = FastAPI(title="SLA Police API", version=API_VERSION, description=_DESCRIPTION,
-                  lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
-                  redoc_url=None)
+    # FastAPIOffline: /docs serves Swagger UI's assets itself (FastAPI's default fetches them
+    # from a CDN, which leaves the page blank on a network without one).
+    app = FastAPIOffline(title="SLA Police API", version=API_VERSION, description=_DESCRIPTION,
+                         lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
+                         redoc_url=None, static_url="/static-docs")
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = PrincipalRegistry(settings.principals_path)

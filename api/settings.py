@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from models import CloudEvent
 from sla.clocks import BusinessTime
@@ -71,6 +71,16 @@ class ApiSettings:
     calendars: Mapping[str, BusinessTime] = field(default_factory=dict)
     closest_to_breach: ClosestToBreach | None = None
     page_refresh_seconds: int = 15
+
+    @classmethod
+    def for_policy(cls, config: SlaConfig, **values: Any) -> ApiSettings:
+        """Settings whose departments, timezone, dispute deadline and calendars are the
+        policy's; ``values`` give the rest (database_url, principals_path, publisher...)."""
+        from sla.calendar import build_calendars
+
+        return cls(departments=departments_of(config), timezone=config.timezone,
+                   dispute_deadline=config.dispute_deadline,
+                   calendars=build_calendars(config.calendars), **values)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

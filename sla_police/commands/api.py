@@ -72,9 +72,8 @@ def serve(
 
 def build_app(settings: Any) -> Any:
     """The API app of ``settings``, or exit with one line saying what is missing."""
-    from api import ApiSettings, create_app, departments_of
+    from api import ApiSettings, create_app
     from ledger import Ledger, LedgerError
-    from sla.calendar import build_calendars
     from sla_police.command_bus import KafkaCommandBus, NoCommandBus
 
     config = load_config_or_exit(settings.config)
@@ -90,11 +89,9 @@ def build_app(settings: Any) -> Any:
         fail(f"cannot open the ledger: {type(exc).__name__}: {exc}".splitlines()[0])
     bus = (KafkaCommandBus(settings.kafka_bootstrap) if settings.kafka_bootstrap
            else NoCommandBus())
-    return create_app(ApiSettings(
-        database_url=settings.database_url, principals_path=Path(settings.principals),
-        publisher=bus, departments=departments_of(config), timezone=config.timezone,
-        dispute_deadline=config.dispute_deadline,
-        calendars=build_calendars(config.calendars)))
+    return create_app(ApiSettings.for_policy(
+        config, database_url=settings.database_url, principals_path=Path(settings.principals),
+        publisher=bus))
 
 
 def create_token(

@@ -173,3 +173,16 @@ def test_the_status_page_in_headless_chromium(server: str, browser: webdriver.Ch
     assert _console_errors(browser) == []
     browser.get(f"{server}/page/static/missing.css")  # the log check can see an error
     assert any("404" in message for message in _console_errors(browser))
+
+
+def test_the_interactive_docs_render_from_the_apis_own_files(server: str,
+                                                              browser: webdriver.Chrome) -> None:
+    """``/docs`` needs no CDN: Swagger UI's script and styles come from the API, and the
+    operations of ``/openapi.json`` are drawn."""
+    browser.get(f"{server}/docs")
+    WebDriverWait(browser, WAIT).until(ready.presence_of_element_located(
+        (By.CSS_SELECTOR, ".opblock-summary-path[data-path='/api/v1/worklist']")))
+    sources = [tag.get_attribute("src") or tag.get_attribute("href") for tag in
+               browser.find_elements(By.CSS_SELECTOR, "script[src], link[rel=stylesheet]")]
+    assert sources and all(source.startswith(server) for source in sources), sources
+    assert _console_errors(browser) == []

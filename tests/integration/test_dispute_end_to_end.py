@@ -25,7 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api import ApiSettings, create_app, departments_of
+from api import ApiSettings, create_app
 from api.principals import Role, add_principal
 from ledger import Ledger
 from ledger.queries import reversals_of_dispute
@@ -93,10 +93,9 @@ def stack(bootstrap: str, tmp_path: Path) -> Iterator[tuple[TestClient, Ledger, 
         token = add_principal(principals, name, role, department, RULED)[1]
         headers[name] = {"Authorization": f"Bearer {token}"}
     clock = VirtualClock(AFTER_BREACH)
-    app = create_app(ApiSettings(
-        database_url=url, principals_path=principals, publisher=KafkaCommandBus(bootstrap),
-        departments=departments_of(config), timezone=config.timezone, clock=clock,
-        dispute_ruling_within=config.dispute_ruling_within))
+    app = create_app(ApiSettings.for_policy(
+        config, database_url=url, principals_path=principals,
+        publisher=KafkaCommandBus(bootstrap), clock=clock))
     worker = WorkerProcess(bootstrap, tmp_path / "w", extra_env={
         "SLA_DATABASE_URL": url, "SLA_CONFIG": str(CONFIG_PATH)}).start()
     try:
