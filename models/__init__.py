@@ -5,6 +5,7 @@ Everything that crosses a Kafka topic is one of these models. JSON Schemas in
 """
 
 from models._envelope import EARLIEST_TIME, MAX_FUTURE_SKEW, CloudEvent
+from models.feeds import FEED_TYPES, VolumeReported
 from models.ids import derived_id
 from models.inbound import (
     INBOUND_TYPES,
@@ -32,19 +33,23 @@ from models.outbound import (
     SlaBreached,
     SlaCancelled,
     SlaChargeSettled,
+    SlaCsatRecorded,
     SlaDisputeFiled,
     SlaDisputeRuled,
     SlaMet,
     SlaWarning,
 )
-from models.parse import ALL_TYPES, Rejection, parse_event
+from models.parse import ALL_TYPES, KEPT_TYPES, PUBLISHED_TYPES, Rejection, parse_event
 
 __all__ = [
     "ALL_TYPES",
     "EARLIEST_TIME",
+    "FEED_TYPES",
     "INBOUND_TYPES",
+    "KEPT_TYPES",
     "MAX_FUTURE_SKEW",
     "OUTBOUND_TYPES",
+    "PUBLISHED_TYPES",
     "AttributionDisputed",
     "CloudEvent",
     "ComplaintReceived",
@@ -59,6 +64,7 @@ __all__ = [
     "SlaBreached",
     "SlaCancelled",
     "SlaChargeSettled",
+    "SlaCsatRecorded",
     "SlaDisputeFiled",
     "SlaDisputeRuled",
     "SlaMet",
@@ -72,6 +78,7 @@ __all__ = [
     "TicketResolved",
     "TicketResumed",
     "TicketTransferred",
+    "VolumeReported",
     "derived_id",
     "parse_event",
 ]

@@ -18,6 +18,7 @@ from models import (
     SlaBreached,
     SlaCancelled,
     SlaChargeSettled,
+    SlaCsatRecorded,
     SlaDisputeFiled,
     SlaDisputeRuled,
     SlaMet,
@@ -35,6 +36,7 @@ __all__ = [
     "breached",
     "cancelled",
     "charge_settled",
+    "csat_recorded",
     "dead_letter",
     "dispute_filed",
     "dispute_ruled",
@@ -123,6 +125,7 @@ def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str,
         "attributed_at": at,
         "caused_by": cause.id,
         "dispute_id": cause.data.__dict__.get("dispute_id"),
+        "repeat_of": complaint.get("repeat_of"),
     }
     return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
                   state.ticket_id, at, data)
@@ -144,6 +147,23 @@ def charge_settled(state: TicketState, cause: CloudEvent, at: datetime, departme
         "caused_by": cause.id,
     }
     return _event(SlaChargeSettled, derived_id(state.ticket_id, "charge_settled", department),
+                  state.ticket_id, at, data)
+
+
+def csat_recorded(state: TicketState, cause: CloudEvent, at: datetime) -> CloudEvent:
+    """A customer's score, on the record for the department holding the ticket now (the
+    engine otherwise ignores it): the ledger's scorecard averages it. Once per survey."""
+    complaint = state.complaint or {}
+    data = {
+        "department": state.department,
+        "assignee": state.assignee,
+        "score": cause.data.score,
+        "category": complaint.get("category", ""),
+        "priority": complaint.get("priority", ""),
+        "recorded_at": at,
+        "caused_by": cause.id,
+    }
+    return _event(SlaCsatRecorded, derived_id(state.ticket_id, "csat", cause.id),
                   state.ticket_id, at, data)
 
 
