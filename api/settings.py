@@ -48,7 +48,8 @@ class ApiSettings:
     ``departments`` maps each department id of the policy to its display name;
     ``timezone`` is the policy's (months of the reports are counted in it);
     ``clock`` gives the time stamped on commands and the "now" disputes are overdue at;
-    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none).
+    ``dispute_ruling_within`` is the policy's ``disputes.ruling_within`` (None: none);
+    ``currency`` is the policy's (the scorecard's fines are in it).
     """
 
     database_url: str
@@ -59,6 +60,7 @@ class ApiSettings:
     source: str = "sla-police/api"
     clock: Callable[[], datetime] = field(default=_utc_now)
     dispute_ruling_within: timedelta | None = None
+    currency: str = "CNY"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

@@ -92,7 +92,7 @@ def build_app(settings: Any) -> Any:
     return create_app(ApiSettings(
         database_url=settings.database_url, principals_path=Path(settings.principals),
         publisher=bus, departments=departments_of(config), timezone=config.timezone,
-        dispute_ruling_within=config.dispute_ruling_within))
+        dispute_ruling_within=config.dispute_ruling_within, currency=config.currency))
 
 
 def create_token(

@@ -178,7 +178,8 @@ def client(ledger_fixture: Fixture, principals: Principals,
                            principals_path=principals.path, publisher=publisher,
                            departments=departments_of(CONFIG), timezone=CONFIG.timezone,
                            clock=lambda: NOW,
-                           dispute_ruling_within=CONFIG.dispute_ruling_within)
+                           dispute_ruling_within=CONFIG.dispute_ruling_within,
+                           currency=CONFIG.currency)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -200,6 +201,7 @@ CALLS_FOR_LEAK_CHECK = (
     "/api/v1/penalties?limit=1000",
     "/api/v1/reports/penalties?period={period}",
     "/api/v1/reports/breaches?period={period}",
+    "/api/v1/reports/scorecard?month={period}",
     "/api/v1/payroll/{period}.csv?detail=true&by=employee",
     "/api/v1/tickets/{home}",
     "/api/v1/disputes",
