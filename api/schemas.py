@@ -36,6 +36,9 @@ __all__ = [
     "PenaltyReportRow",
     "PrincipalInfo",
     "ReversalItem",
+    "Scorecard",
+    "ScorecardFigures",
+    "ScorecardRow",
     "RulingPublished",
     "RulingRequest",
     "TicketView",
@@ -148,6 +151,53 @@ class BreachReport(_Body):
     since: datetime = Field(description="start of the month in the policy's timezone")
     until: datetime = Field(description="start of the next month (excluded)")
     rows: list[BreachReportRow]
+
+
+#: A fraction or a mean, exact, serialised as a JSON string like the amounts.
+Rate = Amount
+
+
+class ScorecardFigures(_Body):
+    """A department's figures of one month (``ledger.scorecard``). Rates are fractions
+    (``0.9375``) and amounts decimal strings; ``null`` where there is nothing to say."""
+
+    rank: int | None = Field(description="by attainment, highest first; equal share a rank")
+    complaints: int | None = Field(description="complaints of the month it owns now")
+    volume: int | None = Field(description="business volume reported for the month")
+    complaints_per_1000: Rate | None = Field(description="complaints per 1,000 units")
+    repeat_complaints: int | None = Field(description="complaints saying repeat_of")
+    reopened: int | None = Field(description="of its complaints, those reopened")
+    reopen_rate: Rate | None
+    acknowledge_met: int | None
+    acknowledge_breached: int | None
+    acknowledge_attainment: Rate | None
+    resolve_met: int | None
+    resolve_breached: int | None
+    resolve_attainment: Rate | None
+    attainment: Rate | None = Field(description="clocks met / (met + breached), both metrics")
+    breaches: int | None
+    transfers_in: int | None = Field(description="tickets transferred to it")
+    disputes_upheld_against: int | None = Field(
+        description="upheld disputes of other departments that moved a ticket to it")
+    csat_responses: int | None
+    csat_mean: Rate | None
+    net_fine: Amount | None = Field(description="penalties of the month net of reversals")
+    net_points: int | None
+
+
+class ScorecardRow(_Body):
+    department: str
+    volume_unit: str | None = Field(description="what the volume counts, e.g. parcels")
+    values: ScorecardFigures
+    change: ScorecardFigures = Field(description="this month minus the previous one")
+
+
+class Scorecard(_Body):
+    month: str
+    previous: str
+    currency: str
+    ranked: int = Field(description="how many departments have a rank this month")
+    rows: list[ScorecardRow] = Field(description="by rank; a department principal: its own")
 
 
 class BreachItem(_Body):

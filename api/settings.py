@@ -58,6 +58,7 @@ class ApiSettings:
     ``closest_to_breach`` lists the open clocks with the least time left for the status
     page (None: the worklist's, :mod:`ledger.worklist`);
     ``page_refresh_seconds`` is how often the status page reloads itself.
+    ``currency`` is the policy's (the scorecard's fines are in it).
     """
 
     database_url: str
@@ -71,15 +72,16 @@ class ApiSettings:
     calendars: Mapping[str, BusinessTime] = field(default_factory=dict)
     closest_to_breach: ClosestToBreach | None = None
     page_refresh_seconds: int = 15
+    currency: str = "CNY"
 
     @classmethod
     def for_policy(cls, config: SlaConfig, **values: Any) -> ApiSettings:
-        """Settings whose departments, timezone, dispute deadline and calendars are the
+        """Settings whose departments, timezone, currency, dispute deadline and calendars are
         policy's; ``values`` give the rest (database_url, principals_path, publisher...)."""
         from sla.calendar import build_calendars
 
         return cls(departments=departments_of(config), timezone=config.timezone,
-                   dispute_deadline=config.dispute_deadline,
+                   currency=config.currency, dispute_deadline=config.dispute_deadline,
                    calendars=build_calendars(config.calendars), **values)
 
     def __post_init__(self) -> None:

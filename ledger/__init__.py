@@ -14,7 +14,9 @@ imports :mod:`models` (the events it records) and nothing else of the project:
 - :mod:`ledger.payroll`: the payroll queries (a month's totals and lines);
   :mod:`ledger.export`: the payroll as CSV and xlsx bytes (formatting only, shared by the
   CLI and the API); :mod:`ledger.reports` and :mod:`ledger.queries`: the other queries
-  (penalty totals, breach counts, clocks met and breached, a ticket, the penalty feed, disputes).
+  (penalty totals, breach counts, clocks met and breached, a ticket, the penalty feed, disputes);
+  :mod:`ledger.scorecard`: the monthly department scorecard, and
+  :mod:`ledger.scorecard_chart` its 12-month trend as SVG.
 """
 
 from ledger.errors import LedgerError, PeriodError

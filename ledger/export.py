@@ -1,4 +1,5 @@
-"""The payroll as HR receives it: rows of typed cells, written as CSV or xlsx.
+"""The payroll as HR receives it (and the monthly scorecard): rows of typed cells, written as
+CSV or xlsx.
 
 ``sla-police ledger report`` and the API's payroll downloads both call
 :func:`payroll_csv` and :func:`payroll_xlsx`, so a file is the same bytes whichever way it
@@ -24,6 +25,7 @@ from typing import Any, Literal
 
 from ledger.payroll import PayrollLine, PayrollTotal
 from ledger.periods import next_period
+from ledger.scorecard import MEASURES, Scorecard
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -35,6 +37,10 @@ __all__ = [
     "money_format",
     "payroll_csv",
     "payroll_xlsx",
+    "scorecard_columns",
+    "scorecard_csv",
+    "scorecard_sheet",
+    "scorecard_xlsx",
     "summary_columns",
     "summary_rows",
     "summary_sheet",
@@ -205,3 +211,35 @@ def workbook_created(period: str) -> datetime:
     """Midnight starting the month after ``period``: the workbook's fixed creation time."""
     year, month = (int(part) for part in next_period(period).split("-"))
     return datetime(year, month, 1)
+
+
+_KINDS: dict[str, Kind] = {"count": "count", "rate": "number", "number": "number",
+                           "money": "money"}
+
+
+def scorecard_columns() -> tuple[Column, ...]:
+    """The scorecard's columns: the month and department, every measure, the volume's unit
+    and the fines' currency, then each measure's change from the previous month."""
+    measures = tuple(Column(m.name, _KINDS[m.kind]) for m in MEASURES)
+    changes = tuple(Column(f"change_{m.name}", _KINDS[m.kind]) for m in MEASURES)
+    return (Column("period"), Column("department"), *measures, Column("volume_unit"),
+            Column("currency"), *changes)
+
+
+def scorecard_sheet(card: Scorecard) -> Sheet:
+    """The scorecard as one sheet, rows in rank order (:func:`scorecard_columns`)."""
+    rows = [[row.period, row.department, *(row.values[m.name] for m in MEASURES),
+             row.volume_unit, row.currency, *(row.change[m.name] for m in MEASURES)]
+            for row in card.rows]
+    return Sheet("Scorecard", scorecard_columns(), rows)
+
+
+def scorecard_csv(card: Scorecard, *, bom: bool = False) -> bytes:
+    """The scorecard as RFC 4180 CSV; rates as fractions (``0.9375``), amounts plain."""
+    return to_csv(scorecard_sheet(card), bom=bom)
+
+
+def scorecard_xlsx(card: Scorecard) -> bytes:
+    """The scorecard as an xlsx workbook of one sheet; the same bytes for the same ledger."""
+    return to_xlsx([scorecard_sheet(card)], title=f"Scorecard {card.period}",
+                   created=workbook_created(card.period))

@@ -38,6 +38,7 @@ __all__ = [
     "find_dispute",
     "latest_breaches",
     "latest_penalties",
+    "in_chain_order",
     "penalty_page",
     "reversals_of_dispute",
     "ticket_holders",
@@ -153,10 +154,10 @@ def ticket_holders(engine: Engine, ticket: str) -> list[Holding]:
         holdings.append(Holding(data["department"], time, data["reason"], data["rule"],
                                 data.get("previous_department"), data.get("dispute_id"),
                                 event_id))
-    return _in_chain_order(holdings)
+    return in_chain_order(holdings)
 
 
-def _in_chain_order(holdings: list[Holding]) -> list[Holding]:
+def in_chain_order(holdings: list[Holding]) -> list[Holding]:
     """``holdings`` (sorted by time) with each group of equal times ordered so that a
     holding comes after the one it took the ticket from."""
     ordered: list[Holding] = []

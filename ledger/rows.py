@@ -8,9 +8,19 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from ledger.tables import Base, Breach, DeadLetter, Penalty, Reversal
+from ledger.tables import (
+    Attribution,
+    Base,
+    Breach,
+    ClockOutcome,
+    CsatResponse,
+    DeadLetter,
+    Penalty,
+    Reversal,
+    Volume,
+)
 
-__all__ = ["ROW_BUILDERS", "event_row"]
+__all__ = ["ROW_BUILDERS", "SCORECARD_ROWS", "event_row"]
 
 UTC = dt.UTC
 
@@ -62,6 +72,35 @@ def _dead_letter_row(event: Any) -> dict[str, Any]:
     }
 
 
+def _attribution_row(event: Any) -> dict[str, Any]:
+    data = event.data
+    return {"id": event.id, "ticket": event.subject, "department": data.department,
+            "reason": data.reason, "previous_department": data.previous_department,
+            "repeat_of": data.repeat_of, "attributed_at": data.attributed_at}
+
+
+def _outcome_row(outcome: str, ended: str) -> Callable[[Any], dict[str, Any]]:
+    def build(event: Any) -> dict[str, Any]:
+        data = event.data
+        return {"id": event.id, "ticket": event.subject, "department": data.department,
+                "metric": data.metric, "cycle": data.cycle, "outcome": outcome,
+                "ended_at": getattr(data, ended)}
+    return build
+
+
+def _csat_row(event: Any) -> dict[str, Any]:
+    data = event.data
+    return {"id": event.id, "ticket": event.subject, "department": data.department,
+            "assignee": data.assignee, "score": data.score, "recorded_at": data.recorded_at}
+
+
+def _volume_row(event: Any) -> dict[str, Any]:
+    data = event.data
+    month = data.period or f"{data.day.year:04d}-{data.day.month:02d}"
+    return {"id": event.id, "department": data.department, "unit": data.unit, "month": month,
+            "day": data.day, "count": data.count, "reported_at": event.time}
+
+
 def event_row(event: Any, recorded_at: dt.datetime) -> dict[str, Any]:
     """The ``ledger_events`` row of any outbound event."""
     return {
@@ -77,4 +116,15 @@ ROW_BUILDERS: dict[str, tuple[type[Base], Callable[[Any], dict[str, Any]]]] = {
     "penalty.assessed": (Penalty, _penalty_row),
     "penalty.reversed": (Reversal, _reversal_row),
     "event.rejected": (DeadLetter, _dead_letter_row),
+}
+
+#: Event type -> (a second table, its row): what the monthly scorecard counts
+#: (:mod:`ledger.scorecard`), from revision 0004 on.
+SCORECARD_ROWS: dict[str, tuple[type[Base], Callable[[Any], dict[str, Any]]]] = {
+    "sla.attributed": (Attribution, _attribution_row),
+    "sla.met": (ClockOutcome, _outcome_row("met", "completed_at")),
+    "sla.breached": (ClockOutcome, _outcome_row("breached", "breached_at")),
+    "sla.cancelled": (ClockOutcome, _outcome_row("cancelled", "cancelled_at")),
+    "sla.csat_recorded": (CsatResponse, _csat_row),
+    "volume.reported": (Volume, _volume_row),
 }

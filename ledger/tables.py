@@ -3,7 +3,9 @@
 Every outbound event is kept once in ``ledger_events`` (its canonical JSON, keyed by the
 event id); the events HR and executives query are also flattened into their own table
 (``breaches``, ``penalties``, ``reversals``, ``dead_letters``, ``disputes``) so plain SQL
-answers "what did logistics pay in November". ``ledger_lines`` is the payroll: what each
+answers "what did logistics pay in November"; ``attributions``, ``clock_outcomes``,
+``csat_responses`` and ``volumes`` are what the monthly scorecard counts
+(:mod:`ledger.scorecard`). ``ledger_lines`` is the payroll: what each
 penalty or reversal booked in which month (:mod:`ledger.booking`); ``period_actions`` is the
 history of closing and reopening months (:mod:`ledger.periods`).
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Index, MetaData, String, Text
+from sqlalchemy import BigInteger, Date, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ledger.columns import (
@@ -31,9 +33,12 @@ from ledger.columns import (
 )
 
 __all__ = [
+    "Attribution",
     "Base",
     "Breach",
     "ClockSnapshot",
+    "ClockOutcome",
+    "CsatResponse",
     "DeadLetter",
     "DecimalSum",
     "Dispute",
@@ -45,6 +50,7 @@ __all__ = [
     "PeriodAction",
     "Reversal",
     "UtcDateTime",
+    "Volume",
     "decimal_sum",
     "register_sqlite_functions",
 ]
@@ -289,3 +295,65 @@ class OpenClock(Base):
     category: Mapped[str | None]
     changed_at: Mapped[dt.datetime]
     revision: Mapped[int]
+
+
+class Attribution(Base):
+    """One row per ``sla.attributed``: who got the ticket, why, from whom (the scorecard's
+    complaints, owners, transfers and repeats)."""
+
+    __tablename__ = "attributions"
+    __table_args__ = (Index(None, "attributed_at"), Index(None, "reason", "attributed_at"))
+
+    id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    ticket: Mapped[str] = mapped_column(TicketColumn, index=True)
+    department: Mapped[str] = mapped_column(DepartmentColumn)
+    reason: Mapped[str] = mapped_column(String(16), comment="rule, assignment, transfer, dispute")
+    previous_department: Mapped[str | None] = mapped_column(DepartmentColumn)
+    repeat_of: Mapped[str | None] = mapped_column(TicketColumn, comment="the complaint repeats")
+    attributed_at: Mapped[dt.datetime]
+
+
+class ClockOutcome(Base):
+    """One row per ended clock: ``sla.met``, ``sla.breached`` or ``sla.cancelled``."""
+
+    __tablename__ = "clock_outcomes"
+    __table_args__ = (Index(None, "ended_at"),)
+
+    id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    ticket: Mapped[str] = mapped_column(TicketColumn, index=True)
+    department: Mapped[str] = mapped_column(DepartmentColumn)
+    metric: Mapped[str] = mapped_column(String(16))
+    cycle: Mapped[int] = mapped_column(comment="resolve cycle: 2 and up after a reopen")
+    outcome: Mapped[str] = mapped_column(String(16), comment="met, breached or cancelled")
+    ended_at: Mapped[dt.datetime] = mapped_column(
+        comment="completed_at, breached_at (the due time) or cancelled_at")
+
+
+class CsatResponse(Base):
+    """One row per ``sla.csat_recorded``: a customer's score for the holding department."""
+
+    __tablename__ = "csat_responses"
+    __table_args__ = (Index(None, "recorded_at"),)
+
+    id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    ticket: Mapped[str] = mapped_column(TicketColumn)
+    department: Mapped[str] = mapped_column(DepartmentColumn)
+    assignee: Mapped[str | None]
+    score: Mapped[int]
+    recorded_at: Mapped[dt.datetime]
+
+
+class Volume(Base):
+    """One row per ``volume.reported``; the newest report of a (department, unit, day or
+    month) is the one that counts (:mod:`ledger.scorecard`)."""
+
+    __tablename__ = "volumes"
+    __table_args__ = (Index(None, "month", "department"),)
+
+    id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    department: Mapped[str] = mapped_column(DepartmentColumn)
+    unit: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(PeriodColumn, comment="the month counted, YYYY-MM")
+    day: Mapped[dt.date | None] = mapped_column(Date, comment="the day counted; empty: the month")
+    count: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[dt.datetime] = mapped_column(comment="the report's time")

@@ -36,10 +36,10 @@ from ledger import periods
 from ledger.booking import AppliedReversal, book_assessments, book_reversals
 from ledger.disputes import record_disputes
 from ledger.errors import LedgerError
-from ledger.rows import ROW_BUILDERS, event_row
+from ledger.rows import ROW_BUILDERS, SCORECARD_ROWS, event_row
 from ledger.tables import LedgerEvent, Penalty, Reversal, register_sqlite_functions
 from ledger.worklist import SNAPSHOT_TYPE, record_snapshots
-from models.outbound import OUTBOUND_TYPES
+from models.parse import KEPT_TYPES
 
 __all__ = [
     "Ledger",
@@ -242,9 +242,10 @@ class Ledger:
         """
         stats = RecordStats()
         for batch in _batches(events, batch_size):
-            strangers = sorted({e.type for e in batch if e.type not in OUTBOUND_TYPES})
+            strangers = sorted({e.type for e in batch if e.type not in KEPT_TYPES})
             if strangers:
-                raise ValueError(f"not outbound event types: {', '.join(strangers)}")
+                raise ValueError(f"not outbound event types (nor volumes): "
+                                 f"{', '.join(strangers)}")
             with self._writing() as conn:
                 stats.add(self._record_batch(conn, batch))
         return stats
@@ -290,10 +291,14 @@ class Ledger:
         recorded_at = datetime.now(UTC)
         rows = [event_row(item, recorded_at) for item in new]
         conn.execute(self._insert(LedgerEvent).on_conflict_do_nothing(), rows)
-        for event_type, (table, build) in ROW_BUILDERS.items():
-            typed = [build(item) for item in new if item.type == event_type]
-            if typed:
-                conn.execute(self._insert(table).on_conflict_do_nothing(), typed)
+        by_type: dict[str, list[Any]] = {}
+        for item in new:
+            by_type.setdefault(item.type, []).append(item)
+        for builders in (ROW_BUILDERS, SCORECARD_ROWS):
+            for event_type, (table, build) in builders.items():
+                if event_type in by_type:
+                    conn.execute(self._insert(table).on_conflict_do_nothing(),
+                                 [build(item) for item in by_type[event_type]])
         closed = periods.closed_periods(conn)
         assessed = sorted((item for item in new if item.type == "penalty.assessed"),
                           key=lambda item: item.id)

@@ -5,6 +5,7 @@ Everything that crosses a Kafka topic is one of these models. JSON Schemas in
 """
 
 from models._envelope import EARLIEST_TIME, MAX_FUTURE_SKEW, CloudEvent
+from models.feeds import FEED_TYPES, VolumeReported
 from models.ids import derived_id
 from models.inbound import (
     INBOUND_TYPES,
@@ -33,19 +34,23 @@ from models.outbound import (
     SlaCancelled,
     SlaChargeSettled,
     SlaClocksChanged,
+    SlaCsatRecorded,
     SlaDisputeFiled,
     SlaDisputeRuled,
     SlaMet,
     SlaWarning,
 )
-from models.parse import ALL_TYPES, Rejection, parse_event
+from models.parse import ALL_TYPES, KEPT_TYPES, PUBLISHED_TYPES, Rejection, parse_event
 
 __all__ = [
     "ALL_TYPES",
     "EARLIEST_TIME",
+    "FEED_TYPES",
     "INBOUND_TYPES",
+    "KEPT_TYPES",
     "MAX_FUTURE_SKEW",
     "OUTBOUND_TYPES",
+    "PUBLISHED_TYPES",
     "AttributionDisputed",
     "CloudEvent",
     "ComplaintReceived",
@@ -61,6 +66,7 @@ __all__ = [
     "SlaCancelled",
     "SlaChargeSettled",
     "SlaClocksChanged",
+    "SlaCsatRecorded",
     "SlaDisputeFiled",
     "SlaDisputeRuled",
     "SlaMet",
@@ -74,6 +80,7 @@ __all__ = [
     "TicketResolved",
     "TicketResumed",
     "TicketTransferred",
+    "VolumeReported",
     "derived_id",
     "parse_event",
 ]

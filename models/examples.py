@@ -78,6 +78,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "actor": "cc-quality-lead", "reason": "store records show the parcel never left",
     }),
     "csat.recorded": _envelope("csat.recorded", "crm-13", {"score": 2}),
+    "volume.reported": _envelope("volume.reported", "oms-2026-11-20-logistics", {
+        "department": "logistics", "unit": "parcels", "count": 182450, "day": "2026-11-20",
+    }, source="oms/daily-volumes", subject="logistics", time="2026-11-21T01:00:00+08:00"),
     "sla.attributed": _envelope("sla.attributed", "9d1c6d1e-attr", {
         "department": "logistics", "reason": "rule", "rule": "attribution[0]",
         "category": "delivery.late", "priority": "P3",
@@ -128,6 +131,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "2026-11-21T09:00:00+08:00", "ruled_at": "2026-11-25T09:30:00+08:00",
         "caused_by": "crm-12",
     }, source=_OUT, time="2026-11-25T09:30:00+08:00"),
+    "sla.csat_recorded": _envelope("sla.csat_recorded", "6d3f-csat", {
+        "department": "logistics", "assignee": "emp-logistics-017", "score": 2,
+        "category": "delivery.late", "priority": "P3",
+        "recorded_at": "2026-11-26T18:20:00+08:00", "caused_by": "crm-13",
+    }, source=_OUT, time="2026-11-26T18:20:00+08:00"),
     "penalty.assessed": _envelope("penalty.assessed", "7c1a-pen", {
         "department": "logistics", "assignee": "emp-logistics-017", "rule": "late-resolution",
         "trigger": "breach", "breach_id": "2f0e-breach", "metric": "resolve",

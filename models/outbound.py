@@ -27,6 +27,7 @@ __all__ = [
     "SlaCancelled",
     "SlaChargeSettled",
     "SlaClocksChanged",
+    "SlaCsatRecorded",
     "SlaDisputeFiled",
     "SlaDisputeRuled",
     "SlaMet",
@@ -50,6 +51,8 @@ class AttributedData(Model):
     attributed_at: AwareDatetime
     caused_by: str = Field(description="id of the inbound event that caused this")
     dispute_id: str | None = Field(default=None, description="the upheld dispute, if any")
+    repeat_of: TicketId | None = Field(
+        default=None, description="the earlier ticket the complaint repeats, if it says so")
 
 
 class ClockData(Model):
@@ -213,6 +216,19 @@ class ClocksChangedData(Model):
     clocks: list[OpenClock]
 
 
+class CsatData(Model):
+    """A customer's satisfaction score, charged to the department holding the ticket when
+    the score was recorded."""
+
+    department: DepartmentId = Field(description="the department holding the ticket then")
+    assignee: str | None = None
+    score: int = Field(ge=1, le=5)
+    category: str
+    priority: str
+    recorded_at: AwareDatetime
+    caused_by: str = Field(description="id of the csat.recorded event")
+
+
 class NotificationData(Model):
     department: DepartmentId
     severity: Literal["info", "warning", "breach", "penalty"]
@@ -278,6 +294,11 @@ class SlaDisputeRuled(CloudEvent):
     data: DisputeRuledData
 
 
+class SlaCsatRecorded(CloudEvent):
+    type: Literal["sla.csat_recorded"] = "sla.csat_recorded"
+    data: CsatData
+
+
 class PenaltyAssessed(CloudEvent):
     type: Literal["penalty.assessed"] = "penalty.assessed"
     dataschema: SchemaUri | None = dataschema_for("penalty.assessed")
@@ -315,6 +336,7 @@ OUTBOUND_TYPES: dict[str, type[CloudEvent]] = {
         SlaDisputeFiled,
         SlaDisputeRuled,
         SlaClocksChanged,
+        SlaCsatRecorded,
         PenaltyAssessed,
         PenaltyReversed,
         NotificationRequested,

@@ -21,6 +21,7 @@ __all__ = [
     "OUTCOMES",
     "PENALTIES",
     "TICKET_EVENTS",
+    "VOLUMES",
     "inbound_route",
     "inbound_topic_for",
 ]
@@ -36,6 +37,8 @@ ALERTS = "sla-alerts"
 PENALTIES = "penalties"
 NOTIFICATIONS = "notifications"
 DEAD_LETTERS = "dead-letters"
+#: Business volumes (``volume.reported``), keyed by department: read by the ledger sink only.
+VOLUMES = "volumes"
 
 INBOUND_TOPICS = (COMPLAINTS, TICKET_EVENTS)
 
@@ -55,6 +58,7 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "sla.met": ((OUTCOMES, "ticket"),),
     "sla.clocks_changed": ((CLOCK_STATE, "ticket"),),
     "sla.cancelled": ((OUTCOMES, "ticket"),),
+    "sla.csat_recorded": ((OUTCOMES, "ticket"),),
     "penalty.assessed": ((PENALTIES, "department"),),
     "penalty.reversed": ((PENALTIES, "department"),),
     "notification.requested": ((NOTIFICATIONS, "department"),),
@@ -63,7 +67,9 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
 
 
 def inbound_topic_for(event_type: str) -> str:
-    """The inbound topic an event type is published to."""
+    """The inbound topic an event type is published to (business volumes: their own)."""
+    if event_type == "volume.reported":
+        return VOLUMES
     return COMPLAINTS if event_type == "complaint.received" else TICKET_EVENTS
 
 

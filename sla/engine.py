@@ -57,7 +57,8 @@ class SlaEngine:
             "ticket.transferred": self._on_transferred,
             "attribution.disputed": self._on_disputed,
             "dispute.ruled": self._on_ruled,
-            "csat.recorded": lambda state, event, at, out: None,
+            "csat.recorded": lambda state, event, at, out: out.append(  # kept for scorecards
+                outcomes.csat_recorded(state, event, at)),
         }
 
     # -- public surface -------------------------------------------------------------

@@ -20,6 +20,7 @@ from models import (
     SlaCancelled,
     SlaChargeSettled,
     SlaClocksChanged,
+    SlaCsatRecorded,
     SlaDisputeFiled,
     SlaDisputeRuled,
     SlaMet,
@@ -39,6 +40,7 @@ __all__ = [
     "cancelled",
     "charge_settled",
     "clocks_changed",
+    "csat_recorded",
     "dead_letter",
     "dispute_filed",
     "dispute_ruled",
@@ -127,6 +129,7 @@ def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str,
         "attributed_at": at,
         "caused_by": cause.id,
         "dispute_id": cause.data.__dict__.get("dispute_id"),
+        "repeat_of": complaint.get("repeat_of"),
     }
     return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
                   state.ticket_id, at, data)
@@ -182,6 +185,23 @@ def clocks_changed(state: TicketState, cause: CloudEvent, at: datetime,
         "clocks": [_open_clock(c, calendars[c.calendar], at) for c in state.clocks],
     }
     return _event(SlaClocksChanged, derived_id(state.ticket_id, "clocks", cause.id),
+                  state.ticket_id, at, data)
+
+
+def csat_recorded(state: TicketState, cause: CloudEvent, at: datetime) -> CloudEvent:
+    """A customer's score, on the record for the department holding the ticket now (the
+    engine otherwise ignores it): the ledger's scorecard averages it. Once per survey."""
+    complaint = state.complaint or {}
+    data = {
+        "department": state.department,
+        "assignee": state.assignee,
+        "score": cause.data.score,
+        "category": complaint.get("category", ""),
+        "priority": complaint.get("priority", ""),
+        "recorded_at": at,
+        "caused_by": cause.id,
+    }
+    return _event(SlaCsatRecorded, derived_id(state.ticket_id, "csat", cause.id),
                   state.ticket_id, at, data)
 
 

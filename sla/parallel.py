@@ -28,6 +28,7 @@ from sla.penalties import PenaltyBook, PenaltyEngine
 from sla.replay import (
     ORDER_ID_AT,
     gc_paused,
+    is_feed_line,
     order_key,
     rejected_origin,
     share_zone,
@@ -146,7 +147,8 @@ def _parse_lines(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[b
         if stripped:
             parsed = parse_event(stripped, accept="inbound")
             if isinstance(parsed, Rejection):
-                rejected.append((stripped, parsed))
+                if not is_feed_line(stripped):  # the volumes topic's: not for the engine
+                    rejected.append((stripped, parsed))
             else:
                 events.append(share_zone(parsed))
     return events, rejected

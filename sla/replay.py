@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from models import CloudEvent, Rejection, parse_event
-from models.topics import inbound_route
+from models.topics import VOLUMES, inbound_route
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
@@ -35,6 +35,7 @@ __all__ = [
     "output_order",
     "replay",
     "gc_paused",
+    "is_feed_line",
     "replay_lines",
     "run_penalties",
 ]
@@ -94,6 +95,13 @@ def rejected_origin(raw: bytes | str) -> tuple[str, str | None]:
     :func:`models.topics.inbound_route` publishes it, the key decoded as the worker does."""
     topic, key = inbound_route(raw)
     return topic, None if key is None else key.decode("utf-8", "replace")
+
+
+def is_feed_line(raw: bytes | str) -> bool:
+    """True for a line a producer publishes to the ``volumes`` topic (valid or not): no
+    ticket worker reads it, so replay skips it instead of dead-lettering it; the ledger
+    keeps the valid ones (``sla-police ledger import``)."""
+    return inbound_route(raw)[0] == VOLUMES
 
 
 _ZONES: dict[timedelta | None, tzinfo] = {}
@@ -156,7 +164,8 @@ def _replay_lines(lines: Iterable[str | bytes], config: SlaConfig, *,
             continue
         parsed = parse_event(stripped, accept="inbound")
         if isinstance(parsed, Rejection):
-            rejected.append((stripped, parsed))
+            if not is_feed_line(stripped):
+                rejected.append((stripped, parsed))
         else:
             events.append(share_zone(parsed))
         if progress is not None and n % 1000 == 0:

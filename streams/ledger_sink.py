@@ -2,7 +2,8 @@
 
 One agent (``sla-ledger``) reads the outbound topics the ledger keeps (penalties, SLA
 outcomes, attributions, dead letters: every outbound type but notifications, wherever it
-travels) in batches of up to :data:`BATCH_MAX` values or :data:`BATCH_WITHIN` seconds,
+travels) and the business volumes (``volumes``, an inbound topic no ticket worker reads)
+in batches of up to :data:`BATCH_MAX` values or :data:`BATCH_WITHIN` seconds,
 parses them and writes each batch with the :class:`LedgerWriter` it is given (the shell
 gives it :class:`ledger.Ledger`) in a thread (SQLAlchemy blocks; the event loop must not).
 The schema is migrated when the agent starts.
@@ -30,13 +31,14 @@ from typing import Any, Protocol
 import faust
 import stamina
 
-from models import OUTBOUND_TYPES, CloudEvent, parse_event
-from models.topics import OUTBOUND_ROUTES, PENALTIES
+from models import KEPT_TYPES, CloudEvent, parse_event
+from models.topics import OUTBOUND_ROUTES, PENALTIES, VOLUMES
 from streams import metrics
 
 __all__ = [
     "BATCH_MAX",
     "BATCH_WITHIN",
+    "FEED_TOPICS",
     "LEDGER_TOPICS",
     "NOT_KEPT",
     "LedgerSink",
@@ -57,6 +59,9 @@ NOT_KEPT = frozenset({"notification.requested"})
 LEDGER_TOPICS = tuple(dict.fromkeys(
     [PENALTIES, *(routes[0][0] for event_type, routes in OUTBOUND_ROUTES.items()
                   if event_type not in NOT_KEPT)]))
+#: Business volumes (``volume.reported``, keyed by department): no ticket worker reads them;
+#: the sink records them straight from their own inbound topic.
+FEED_TOPICS = (VOLUMES,)
 BATCH_MAX = 500  # values per ledger transaction, at most
 BATCH_WITHIN = 1.0  # seconds: a partial batch is written after this long
 _RETRY_WAIT_MAX = 30.0  # seconds: longest pause between two tries of a failing database
@@ -94,11 +99,12 @@ class LedgerWriter(Protocol):
 
 
 def parse_values(values: Iterable[bytes | None]) -> list[CloudEvent]:
-    """The outbound events among ``values``; anything else is logged and left out."""
+    """The outbound events and business volumes among ``values``; anything else is logged
+    and left out."""
     events: list[CloudEvent] = []
     for raw in values:
         parsed = parse_event(raw, accept="any")
-        if isinstance(parsed, CloudEvent) and parsed.type in OUTBOUND_TYPES:
+        if isinstance(parsed, CloudEvent) and parsed.type in KEPT_TYPES:
             events.append(parsed)
         else:
             what = parsed.reason if not isinstance(parsed, CloudEvent) else parsed.type
@@ -172,6 +178,7 @@ def add_ledger_sink(app: faust.App, pipeline: Any, writer: LedgerWriter) -> Ledg
     """Add the ``sla-ledger`` agent to ``app``, recording with ``writer``."""
     sink = LedgerSink(writer)
     names = [pipeline.topics.outbound[name].get_topic_name() for name in LEDGER_TOPICS]
+    names += FEED_TOPICS
     channel = pipeline.topics.outbound[PENALTIES].derive(topics=names)
 
     @app.agent(channel, name="sla-ledger", concurrency=1)

@@ -1,11 +1,12 @@
-"""``GET /api/v1/reports/penalties`` and ``/reports/breaches``: per department, one month.
+"""``GET /api/v1/reports/penalties``, ``/reports/breaches`` and ``/reports/scorecard``: per
+department, one month.
 
 The month is the policy's (its timezone). Penalties are the month's booked payroll lines
 (:mod:`ledger.payroll`, as ``sla-police ledger report``): penalties of the month, reversed
 ones netting to zero, and adjustments of closed months booked in it, so a closed month's
 report never changes and the API and the CLI agree. Breaches count by ``breached_at``
-inside the month. A department principal gets
-its own row(s) only.
+inside the month. The scorecard is :mod:`ledger.scorecard`'s. A department principal gets
+its own row(s) only (on the scorecard: with its rank among all departments).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
 
 from api.auth import READERS, allow, scoped_department
-from api.principals import Principal
+from api.principals import Principal, Role
 from api.routes._common import AUTH_ERRORS, PERIOD_PATTERN, check_department, engine_of, settings_of
 from api.schemas import (
     DEPARTMENT_PATTERN,
@@ -25,10 +26,14 @@ from api.schemas import (
     BreachReportRow,
     PenaltyReport,
     PenaltyReportRow,
+    Scorecard,
+    ScorecardFigures,
+    ScorecardRow,
 )
 from api.settings import ApiSettings
 from ledger import breach_counts, payroll_totals
 from ledger.periods import closed_periods, period_end
+from ledger.scorecard import scorecard
 
 __all__ = ["month_bounds", "router"]
 
@@ -86,3 +91,25 @@ def breach_report(
             for b in breach_counts(engine, since, until)
             if department is None or b.department == department]
     return BreachReport(period=period, since=since, until=until, rows=rows)
+
+
+@router.get("/scorecard", response_model=Scorecard, responses=AUTH_ERRORS,
+            summary="The monthly department scorecard, with the change from the month before")
+def scorecard_report(
+    month: str = Query(..., pattern=PERIOD_PATTERN, description="month, e.g. 2026-11"),
+    principal: Principal = Depends(allow(*READERS)),
+    engine: Engine = Depends(engine_of),
+    settings: ApiSettings = Depends(settings_of),
+) -> Scorecard:
+    """Every department's row for HR, executives and the contact center; a department
+    principal gets its own row, its rank among all departments included."""
+    card = scorecard(engine, month, zone=ZoneInfo(settings.timezone),
+                     currency=settings.currency, departments=settings.departments)
+    rows = [row for row in card.rows
+            if principal.role is not Role.DEPARTMENT or row.department == principal.department]
+    return Scorecard(
+        month=card.period, previous=card.previous, currency=card.currency,
+        ranked=sum(row["rank"] is not None for row in card.rows),
+        rows=[ScorecardRow(department=row.department, volume_unit=row.volume_unit,
+                           values=ScorecardFigures(**row.values),
+                           change=ScorecardFigures(**row.change)) for row in rows])

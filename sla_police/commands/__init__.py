@@ -8,11 +8,12 @@ from sla_police.commands import (
     ledger,
     publish,
     replay,
+    report,
     schemas,
     simulate,
     stream,
 )
 
-COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, api,
-                   demo)
+COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, report,
+                   api, demo)
 __all__ = ["COMMAND_MODULES"]

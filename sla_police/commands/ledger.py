@@ -66,11 +66,13 @@ def migrate_command(database_url: str | None = DATABASE_URL) -> None:
 
 def import_command(
     events: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                  help="JSONL of outbound events, e.g. `replay --out` output"),
+                                  help="JSONL of outbound events, e.g. `replay --out` output, "
+                                       "and business volumes (volume.reported)"),
     config: Path | None = CONFIG,
     database_url: str | None = DATABASE_URL,
 ) -> None:
-    """Record outbound events from a JSONL file; report inserted and duplicate events.
+    """Record outbound events (and volume.reported) from a JSONL file; report
+    inserted and duplicate events.
 
     Migrates the schema first. Idempotent: events already in the ledger are
     counted as duplicates and change nothing. Penalties and reversals are
@@ -125,8 +127,7 @@ def _import(ledger: Ledger, path: Path, console: Console) -> tuple[RecordStats, 
 
 def _outbound(line: bytes, number: int, problems: list[str]) -> Any:
     """The outbound event on ``line``, or ``None`` (blank, or a problem noted)."""
-    from models.outbound import OUTBOUND_TYPES
-    from models.parse import Rejection, parse_event
+    from models.parse import KEPT_TYPES, Rejection, parse_event
 
     if not line.strip():
         return None
@@ -134,7 +135,7 @@ def _outbound(line: bytes, number: int, problems: list[str]) -> Any:
     if isinstance(event, Rejection):
         problems.append(f"line {number}: {event.reason}")
         return None
-    if event.type not in OUTBOUND_TYPES:
+    if event.type not in KEPT_TYPES:
         problems.append(f"line {number}: {event.type} is an input event, not an outcome")
         return None
     return event

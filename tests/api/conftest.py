@@ -195,7 +195,8 @@ def client(ledger_fixture: Fixture, principals: Principals,
                            departments=departments_of(CONFIG), timezone=CONFIG.timezone,
                            clock=lambda: NOW,
                            dispute_deadline=CONFIG.dispute_deadline,
-                           calendars=build_calendars(CONFIG.calendars))
+                           calendars=build_calendars(CONFIG.calendars),
+                           currency=CONFIG.currency)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -217,6 +218,7 @@ CALLS_FOR_LEAK_CHECK = (
     "/api/v1/penalties?limit=1000",
     "/api/v1/reports/penalties?period={period}",
     "/api/v1/reports/breaches?period={period}",
+    "/api/v1/reports/scorecard?month={period}",
     "/api/v1/payroll/{period}.csv?detail=true&by=employee",
     "/api/v1/tickets/{home}",
     "/api/v1/disputes",

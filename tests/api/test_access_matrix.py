@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import (
+    CONFIG,
     HOME,
     OPEN_DISPUTE,
     PRINCIPALS,
@@ -61,6 +62,8 @@ CALLS = [
     Call("breach report of logistics", "GET", "/api/v1/reports/breaches",
          f"/api/v1/reports/breaches?period={{period}}&department={HOME}",
          frozenset(READERS - {"billing-desk"})),
+    Call("scorecard", "GET", "/api/v1/reports/scorecard",
+         "/api/v1/reports/scorecard?month={period}", frozenset(READERS)),
     Call("payroll csv", "GET", "/api/v1/payroll/{period}.csv",
          "/api/v1/payroll/{period}.csv?detail=true", frozenset({"hr-payroll", "ceo"})),
     Call("payroll xlsx", "GET", "/api/v1/payroll/{period}.xlsx",
@@ -129,6 +132,9 @@ def test_a_department_sees_only_its_own_rows(client: TestClient, principals: Pri
     assert feed and {item["department"] for item in feed} == {HOME}
     assert {row["department"] for row in penalties.json()["rows"]} == {HOME}
     assert {row["department"] for row in breaches.json()["rows"]} == {HOME}
+    card = client.get(f"/api/v1/reports/scorecard?month={period}", headers=headers).json()
+    assert [row["department"] for row in card["rows"]] == [HOME]
+    assert card["rows"][0]["values"]["rank"] is not None and card["ranked"] > 1
     assert {p["department"] for p in ticket.json()["penalties"]} == {HOME}
 
 
@@ -138,3 +144,6 @@ def test_without_a_department_filter_the_others_see_every_department(
         feed = client.get("/api/v1/penalties?limit=1000",
                           headers=bearer(principals, name)).json()["items"]
         assert len({item["department"] for item in feed}) > 2
+        card = client.get(f"/api/v1/reports/scorecard?month={ledger_fixture.period}",
+                          headers=bearer(principals, name)).json()
+        assert {row["department"] for row in card["rows"]} == set(CONFIG.departments)

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from ledger import Ledger, table_counts
-from ledger.tables import Breach, ClockSnapshot, LedgerEvent, Penalty
+from ledger.tables import Breach, ClockSnapshot, CsatResponse, LedgerEvent, Penalty, Volume
 from ledger.worklist import SNAPSHOT_TYPE
 from models.examples import example
 from sla_police.broker import EmbeddedBroker, ensure_inbound_topics
@@ -103,11 +103,14 @@ def republish(bootstrap: str, found: dict[str, list[bytes]]) -> int:
 
 def test_ledger_equals_replay_and_redelivery_adds_nothing(bootstrap: str, tmp_path: Path,
                                                           backend: Backend) -> None:  # noqa: F811
+    volumes = volume_lines()
     lines = small_log()
+    lines = [*lines[:10], *volumes, *lines[10:]]  # on their own topic, keyed by department
     expected, until = expected_outputs(lines)
     kept = {i for i, e in expected.items()
             if e["type"] not in ("notification.requested", SNAPSHOT_TYPE)}
     snapshots = latest_snapshots(expected)
+    kept |= {json.loads(line)["id"] for line in volumes}
     url = backend.fresh_url()  # empty: the worker migrates it
     worker = WorkerProcess(bootstrap, tmp_path / "w",
                            extra_env={"SLA_DATABASE_URL": url}).start()
@@ -132,6 +135,8 @@ def test_ledger_equals_replay_and_redelivery_adds_nothing(bootstrap: str, tmp_pa
         ledger.close()
     assert ids_in(ledger, LedgerEvent.id) == kept
     assert inserted == len(kept)
+    assert ids_in(ledger, Volume.id) == {json.loads(line)["id"] for line in volumes}
+    assert ids_in(ledger, CsatResponse.id) == of_type(expected, "sla.csat_recorded")
     assert ids_in(ledger, Breach.id) == of_type(expected, "sla.breached")
     assert ids_in(ledger, Penalty.id) == of_type(expected, "penalty.assessed")
     reversed_ = {e["data"]["penalty_id"] for e in expected.values()
@@ -160,6 +165,18 @@ def latest_snapshots(expected: dict[str, dict]) -> dict[str, int]:
 def clock_revisions(ledger: Ledger) -> dict[str, int]:
     with ledger.engine.connect() as conn:
         return dict(conn.execute(select(ClockSnapshot.ticket, ClockSnapshot.revision)).all())
+
+
+def volume_lines() -> list[bytes]:
+    """Business volumes of two departments (``volume.reported``): the worker's ticket stage
+    never sees them; its ledger sink records them from the ``volumes`` topic."""
+    lines = []
+    for n, department in enumerate(("logistics", "billing", "logistics")):
+        event = example("volume.reported")
+        event.update(id=f"volume-{n}", subject=department)
+        event["data"].update(department=department, day=f"2026-11-{20 + n}")
+        lines.append(json.dumps(event).encode())
+    return lines
 
 
 def of_type(expected: dict[str, dict], event_type: str) -> set[str]:

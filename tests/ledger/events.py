@@ -9,7 +9,8 @@ from typing import Any
 from models import CloudEvent, parse_event
 from models.examples import example
 
-__all__ = ["breach", "dispute_filed", "dispute_ruled", "outbound", "penalty", "reversal"]
+__all__ = ["breach", "clock_event", "dispute_filed", "dispute_ruled", "outbound", "penalty",
+           "reversal"]
 
 
 def outbound(event_type: str, data: dict[str, Any] | None = None, **envelope: Any) -> CloudEvent:
@@ -54,3 +55,12 @@ def dispute_filed(event_id: str, dispute_id: str, ticket: str, **data: Any) -> C
 def dispute_ruled(event_id: str, dispute_id: str, ticket: str, **data: Any) -> CloudEvent:
     return outbound("sla.dispute_ruled", {"dispute_id": dispute_id, **data}, id=event_id,
                     subject=ticket)
+
+
+def clock_event(event_type: str, ticket: str, department: str, at: str,
+                metric: str = "resolve", cycle: int = 1) -> CloudEvent:
+    """An ``sla.met`` or ``sla.breached`` of ``department``'s clock, ended at ``at``."""
+    ended = "completed_at" if event_type == "sla.met" else "breached_at"
+    return outbound(event_type, {"department": department, "metric": metric, "cycle": cycle,
+                                 ended: at}, id=f"{event_type}-{ticket}-{metric}-{cycle}",
+                    subject=ticket, time=at)
