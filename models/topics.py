@@ -13,6 +13,7 @@ __all__ = [
     "ALERTS",
     "ATTRIBUTIONS",
     "CLOCK_STATE",
+    "COMPACTED_TOPICS",
     "COMPLAINTS",
     "DEAD_LETTERS",
     "INBOUND_TOPICS",
@@ -33,6 +34,9 @@ OUTCOMES = "sla-outcomes"
 #: Each ticket's open clocks (``sla.clocks_changed`` snapshots): only the latest per ticket
 #: matters, so production makes it a compacted topic.
 CLOCK_STATE = "sla-clock-state"
+#: Topics of state (the latest record per key is all that matters): production creates them
+#: with ``cleanup.policy=compact``.
+COMPACTED_TOPICS = (CLOCK_STATE,)
 ALERTS = "sla-alerts"
 PENALTIES = "penalties"
 NOTIFICATIONS = "notifications"

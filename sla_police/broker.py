@@ -342,7 +342,8 @@ def project_topics() -> tuple[str, ...]:
     from models import topics
 
     return (*topics.INBOUND_TOPICS, topics.ATTRIBUTIONS, topics.OUTCOMES, topics.ALERTS,
-            topics.PENALTIES, topics.NOTIFICATIONS, topics.DEAD_LETTERS, topics.VOLUMES)
+            topics.PENALTIES, topics.NOTIFICATIONS, topics.DEAD_LETTERS, topics.VOLUMES,
+            topics.CLOCK_STATE)
 
 
 def create_topics(

@@ -15,6 +15,7 @@ import subprocess
 import pytest
 import yaml
 
+from models.topics import COMPACTED_TOPICS
 from sla_police.broker import project_topics
 from sla_police.settings import Settings
 from tests.deploy.conftest import ROOT
@@ -90,6 +91,8 @@ def test_topics_match_the_code_and_the_partition_count_is_shared() -> None:
     worker_env = SERVICES["worker"]["environment"]
     assert init["PARTITIONS"] == worker_env["SLA_TOPIC_PARTITIONS"]
     assert "--if-not-exists" in SERVICES["init-topics"]["command"][0]
+    assert init["COMPACTED"].split() == list(COMPACTED_TOPICS)
+    assert "cleanup.policy=compact" in SERVICES["init-topics"]["command"][0]
 
 
 def test_kafka_runs_kraft_and_advertises_what_the_workers_use() -> None:
