@@ -19,6 +19,13 @@ exponential backoff (``stamina``) on connection errors, timeouts, 429 and 5xx, w
 retries, or refused), ``skipped`` (the department has no webhook) or ``dropped`` (its queue
 was full, or the worker stopped before it could be sent).
 
+Group bots: a department whose ``webhook`` has ``format: wecom | dingtalk | feishu`` gets
+the message (title and body, in its language) as that bot's JSON, signed as the vendor
+specifies when the bot has a secret (:mod:`streams.bot_formats`); a bot that answers 2xx
+with a non-zero ``errcode``/``code`` refused the message (failed, not retried). URLs and
+secrets come from the policy file's ``url`` or from environment variables it names
+(``url_env``, ``secret_env``), are read once at start and are never logged.
+
 Delivery is at least once while the worker runs (a redelivered Kafka message is posted again,
 with the same ``webhook-id``), best effort across a crash: the Kafka offset is committed once
 the notification is queued. The ``sla-alerts`` and ``notifications`` topics are the durable
@@ -32,6 +39,7 @@ import base64
 import binascii
 import logging
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,13 +53,16 @@ from standardwebhooks import Webhook
 from models import CloudEvent, parse_event
 from models.topics import NOTIFICATIONS
 from streams import metrics
+from streams.bot_formats import BOT_FORMATS, bot_request, refusal
 
 __all__ = [
     "CONTENT_TYPE",
     "RetryPolicy",
+    "Target",
     "WebhookNotifier",
     "add_notifier",
     "check_secret",
+    "resolve_targets",
     "signed_headers",
     "webhook_secret",
 ]
@@ -80,17 +91,33 @@ class RetryPolicy:
                 "wait_jitter": self.wait_jitter}
 
 
-class DeliveryError(Exception):
-    """The receiver answered with a status that is not 2xx."""
+@dataclass(frozen=True)
+class Target:
+    """A department's receiver: its URL, format, and what signs for it (a Standard Webhooks
+    ``signer``, or a group bot's ``secret``; None: the bot is not signed)."""
 
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
+    url: str
+    format: str = "standard"
+    signer: Webhook | None = None
+    secret: str | None = None
+
+    def __repr__(self) -> str:  # never the URL (it may carry a key) nor the secret
+        return f"Target({self.format})"
+
+
+class DeliveryError(Exception):
+    """The receiver answered with a status that is not 2xx, or a bot refused the message
+    (``refused``: never retried)."""
+
+    def __init__(self, response: httpx.Response, refused: str | None = None) -> None:
+        super().__init__(f"HTTP {response.status_code}" + (f", {refused}" if refused else ""))
         self.status = response.status_code
         self.retry_after = _retry_after(response)
+        self.refused = refused
 
     @property
     def retryable(self) -> bool:
-        return self.status == 429 or self.status >= 500
+        return self.refused is None and (self.status == 429 or self.status >= 500)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -115,11 +142,15 @@ class WebhookNotifier:
     queue and ``concurrency`` tasks) per department. Start nothing up front: lanes are made
     on first use, inside the running event loop."""
 
-    def __init__(self, webhooks: Mapping[str, str | None], secret: str, *,
-                 policy: RetryPolicy | None = None, queue_size: int = 1000,
+    def __init__(self, webhooks: Mapping[str, str | Target | None], secret: str | None = None,
+                 *, policy: RetryPolicy | None = None, queue_size: int = 1000,
                  concurrency: int = 4, client: httpx.AsyncClient | None = None) -> None:
-        self.webhooks = {dept: url for dept, url in webhooks.items() if url}
-        self.signer = check_secret(secret)
+        """``webhooks``: department -> :class:`Target`, or a plain URL (Standard Webhooks,
+        signed with ``secret``)."""
+        signer = check_secret(secret) if secret is not None else None
+        self.webhooks: dict[str, Target] = {
+            dept: Target(hook, signer=signer) if isinstance(hook, str) else hook
+            for dept, hook in webhooks.items() if hook}
         self.policy = policy or RetryPolicy()
         self.queue_size, self.concurrency = queue_size, concurrency
         self._client, self._own_client = client, client is None
@@ -180,13 +211,13 @@ class WebhookNotifier:
 
     async def deliver(self, event: CloudEvent) -> bool:
         """POST ``event`` to its department's webhook, retrying per :attr:`policy`; count the
-        result. True when the receiver accepted it (2xx)."""
+        result. True when the receiver accepted it (2xx, and no bot refusal)."""
         department = event.data.department
-        url, body = self.webhooks[department], event.to_json()
+        target = self.webhooks[department]
         try:
             async for attempt in stamina.retry_context(on=self._retry_on, **self.policy.stamina()):
                 with attempt:
-                    await self._post(url, event.id, body)
+                    await self._post(target, event)
         except (httpx.HTTPError, DeliveryError) as exc:
             logger.warning("webhook %s of %s failed after %s: %s", event.id, department,
                            _plural(self.policy.attempts), f"{type(exc).__name__}: {exc}")
@@ -195,11 +226,25 @@ class WebhookNotifier:
         metrics.observe_webhook_delivery(department, "delivered")
         return True
 
-    async def _post(self, url: str, msg_id: str, body: str) -> None:
-        headers = signed_headers(self.signer, msg_id, body)  # fresh timestamp per attempt
-        response = await self.client.post(url, content=body.encode(), headers=headers)
+    async def _post(self, target: Target, event: CloudEvent) -> None:
+        """One attempt, signed afresh (a new timestamp each time)."""
+        now = datetime.now(UTC)
+        if target.format in BOT_FORMATS:
+            request = bot_request(target.format, target.url, event.data.title,
+                                  event.data.body, target.secret, now)
+            url, content, headers = request.url, request.body, request.headers
+        else:
+            assert target.signer is not None  # resolve_targets never makes one without
+            text = event.to_json()
+            url, content = target.url, text.encode()
+            headers = signed_headers(target.signer, event.id, text, now)
+        response = await self.client.post(url, content=content, headers=headers)
         if not response.is_success:
             raise DeliveryError(response)
+        if target.format in BOT_FORMATS:
+            refused = refusal(target.format, await response.aread())
+            if refused is not None:
+                raise DeliveryError(response, refused)
 
     def _retry_on(self, exc: Exception) -> bool | float:
         """stamina's hook: retry transport errors, 429 and 5xx (after Retry-After if given)."""
@@ -275,18 +320,69 @@ def _notification(value: bytes | None) -> CloudEvent | None:
     return None
 
 
-def add_notifier(app: faust.App, pipeline: Any, settings: Any,
-                 config: Any) -> WebhookNotifier | None:
-    """Add the ``sla-notifier`` agent to ``app``; None (and one log line) without a secret."""
+def _env_value(env: Mapping[str, str], name: str, department: str, what: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ValueError(f"department {department}: the environment variable {name} "
+                         f"({what} of its webhook) is not set")
+    return value
+
+
+def resolve_targets(departments: Mapping[str, Any], secret: str | None,
+                    env: Mapping[str, str]) -> tuple[dict[str, Target], list[str]]:
+    """Each department's :class:`Target`, its URL and secrets read from ``env`` where the
+    policy names variables; and the departments of Standard Webhooks left without a secret
+    (no ``secret_env`` and no ``SLA_WEBHOOK_SECRET``). A variable named but not set, or a
+    malformed ``whsec_`` secret, raises :class:`ValueError` saying which (never its value)."""
+    default_signer = check_secret(secret) if secret is not None else None
+    targets: dict[str, Target] = {}
+    unsigned: list[str] = []
+    for dept in departments.values():
+        hook = dept.webhook
+        if not hook:
+            continue
+        if isinstance(hook, str):  # a plain URL: Standard Webhooks
+            hook = SimpleHook(hook)
+        url = hook.url or _env_value(env, hook.url_env, dept.id, "url_env")
+        own = _env_value(env, hook.secret_env, dept.id, "secret_env") if hook.secret_env else None
+        if hook.format in BOT_FORMATS:
+            targets[dept.id] = Target(url, hook.format, secret=own)
+        elif own is not None:
+            targets[dept.id] = Target(url, signer=check_secret(own))
+        elif default_signer is not None:
+            targets[dept.id] = Target(url, signer=default_signer)
+        else:
+            unsigned.append(dept.id)
+    return targets, unsigned
+
+
+@dataclass(frozen=True)
+class SimpleHook:
+    """A webhook written as a plain URL (Standard Webhooks, the worker's secret)."""
+
+    url: str
+    format: str = "standard"
+    secret_env: str | None = None
+    url_env: str | None = None
+
+
+def add_notifier(app: faust.App, pipeline: Any, settings: Any, config: Any,
+                 env: Mapping[str, str] | None = None) -> WebhookNotifier | None:
+    """Add the ``sla-notifier`` agent to ``app``; None (and one log line) when no department
+    can be posted to (no webhooks, or only Standard Webhooks and no secret)."""
     secret = webhook_secret(settings)
-    if secret is None:
-        hooked = sum(1 for d in config.departments.values() if d.webhook)
-        logger.log(logging.WARNING if hooked else logging.INFO,
+    # a malformed secret or a missing variable raises ValueError: the worker stops at start
+    targets, unsigned = resolve_targets(config.departments, secret,
+                                        os.environ if env is None else env)
+    if not targets:
+        logger.log(logging.WARNING if unsigned else logging.INFO,
                    "webhooks disabled: SLA_WEBHOOK_SECRET is not set (%d departments have a "
-                   "webhook URL)", hooked)
+                   "webhook URL)", len(unsigned))
         return None
-    # a malformed secret raises ValueError here: the worker stops at start, saying why
-    notifier = WebhookNotifier({d.id: d.webhook for d in config.departments.values()}, secret)
+    if unsigned:
+        logger.warning("webhooks of %d departments disabled: SLA_WEBHOOK_SECRET is not set "
+                       "(%s)", len(unsigned), ", ".join(unsigned))
+    notifier = WebhookNotifier(targets)
 
     @app.agent(pipeline.topics.outbound[NOTIFICATIONS], name="sla-notifier", concurrency=1)
     async def notifier_agent(stream: faust.StreamT) -> None:
