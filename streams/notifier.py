@@ -26,6 +26,11 @@ with a non-zero ``errcode``/``code`` refused the message (failed, not retried). 
 secrets come from the policy file's ``url`` or from environment variables it names
 (``url_env``, ``secret_env``), are read once at start and are never logged.
 
+Digests and quiet hours: for a department with ``delivery`` preferences,
+:func:`sla.delivery.due_at` says whether a notification goes at once or waits; what waits is
+held in the Faust table ``sla-notifier-held`` and sent by a timer when due
+(:mod:`streams.digests`, which says what survives a restart: everything held).
+
 Delivery is at least once while the worker runs (a redelivered Kafka message is posted again,
 with the same ``webhook-id``), best effort across a crash: the Kafka offset is committed once
 the notification is queued. The ``sla-alerts`` and ``notifications`` topics are the durable
@@ -52,8 +57,11 @@ from standardwebhooks import Webhook
 
 from models import CloudEvent, parse_event
 from models.topics import NOTIFICATIONS
+from sla.calendar import build_calendars
 from streams import metrics
 from streams.bot_formats import BOT_FORMATS, bot_request, refusal
+from streams.digests import TICK, DigestHolder, TableStore, send_due
+from streams.recovery import actives_ready
 
 __all__ = [
     "CONTENT_TYPE",
@@ -212,29 +220,49 @@ class WebhookNotifier:
     async def deliver(self, event: CloudEvent) -> bool:
         """POST ``event`` to its department's webhook, retrying per :attr:`policy`; count the
         result. True when the receiver accepted it (2xx, and no bot refusal)."""
-        department = event.data.department
+        return await self._deliver(event.data.department, event.id, 1, event,
+                                   (event.data.title, event.data.body))
+
+    async def deliver_digest(self, department: str, events: list[CloudEvent],
+                             words: tuple[str, str]) -> bool:
+        """Send a digest: one message (``words``: its title and body) to a group bot, each
+        CloudEvent to a Standard Webhooks receiver; every notification is counted once."""
+        target = self.webhooks.get(department)
+        if target is None:
+            for _ in events:
+                metrics.observe_webhook_delivery(department, "skipped")
+            return True
+        if target.format not in BOT_FORMATS:
+            return all([await self.deliver(event) for event in events])
+        digest_id = f"digest of {len(events)} from {events[0].id}" if events else "digest"
+        return await self._deliver(department, digest_id, len(events), None, words)
+
+    async def _deliver(self, department: str, msg_id: str, count: int,
+                       event: CloudEvent | None, words: tuple[str, str]) -> bool:
         target = self.webhooks[department]
         try:
             async for attempt in stamina.retry_context(on=self._retry_on, **self.policy.stamina()):
                 with attempt:
-                    await self._post(target, event)
+                    await self._post(target, event, words)
         except (httpx.HTTPError, DeliveryError) as exc:
-            logger.warning("webhook %s of %s failed after %s: %s", event.id, department,
+            logger.warning("webhook %s of %s failed after %s: %s", msg_id, department,
                            _plural(self.policy.attempts), f"{type(exc).__name__}: {exc}")
-            metrics.observe_webhook_delivery(department, "failed")
+            for _ in range(count):
+                metrics.observe_webhook_delivery(department, "failed")
             return False
-        metrics.observe_webhook_delivery(department, "delivered")
+        for _ in range(count):
+            metrics.observe_webhook_delivery(department, "delivered")
         return True
 
-    async def _post(self, target: Target, event: CloudEvent) -> None:
+    async def _post(self, target: Target, event: CloudEvent | None,
+                    words: tuple[str, str]) -> None:
         """One attempt, signed afresh (a new timestamp each time)."""
         now = datetime.now(UTC)
         if target.format in BOT_FORMATS:
-            request = bot_request(target.format, target.url, event.data.title,
-                                  event.data.body, target.secret, now)
+            request = bot_request(target.format, target.url, *words, target.secret, now)
             url, content, headers = request.url, request.body, request.headers
         else:
-            assert target.signer is not None  # resolve_targets never makes one without
+            assert target.signer is not None and event is not None  # always, for standard
             text = event.to_json()
             url, content = target.url, text.encode()
             headers = signed_headers(target.signer, event.id, text, now)
@@ -366,6 +394,28 @@ class SimpleHook:
     url_env: str | None = None
 
 
+def _digests(app: faust.App, pipeline: Any, config: Any, notifier: WebhookNotifier,
+             topic_name: str) -> DigestHolder | None:
+    """The held table and its timer, when some department posted to has ``delivery``."""
+    departments = getattr(config, "departments", {})
+    if not any(getattr(d, "delivery", None) for k, d in departments.items()
+               if k in notifier.webhooks):
+        return None
+    table = app.Table("sla-notifier-held", key_type=bytes, value_type=bytes,
+                      partitions=pipeline.topics.partitions)
+    holder = DigestHolder(TableStore(table), departments, build_calendars(config.calendars))
+
+    @app.timer(TICK)
+    async def send_digests() -> None:
+        if not actives_ready(app):
+            return  # a rebalance: the table may not hold every row yet
+        actives = {tp.partition for tp in app.assignor.assigned_actives()
+                   if tp.topic == topic_name}
+        await send_due(holder, notifier, datetime.now(UTC), actives)
+
+    return holder
+
+
 def add_notifier(app: faust.App, pipeline: Any, settings: Any, config: Any,
                  env: Mapping[str, str] | None = None) -> WebhookNotifier | None:
     """Add the ``sla-notifier`` agent to ``app``; None (and one log line) when no department
@@ -383,13 +433,19 @@ def add_notifier(app: faust.App, pipeline: Any, settings: Any, config: Any,
         logger.warning("webhooks of %d departments disabled: SLA_WEBHOOK_SECRET is not set "
                        "(%s)", len(unsigned), ", ".join(unsigned))
     notifier = WebhookNotifier(targets)
+    topic = pipeline.topics.outbound[NOTIFICATIONS]
+    holder = _digests(app, pipeline, config, notifier, topic.get_topic_name())
 
-    @app.agent(pipeline.topics.outbound[NOTIFICATIONS], name="sla-notifier", concurrency=1)
+    @app.agent(topic, name="sla-notifier", concurrency=1)
     async def notifier_agent(stream: faust.StreamT) -> None:
-        async for value in stream:
-            event = _notification(value)
-            if event is not None:
-                notifier.submit(event)
+        async for message in stream.events():
+            event = _notification(message.value)
+            if event is None:
+                continue
+            if (holder is not None and event.data.department in notifier.webhooks
+                    and holder.hold(event, message.message.partition, datetime.now(UTC))):
+                continue  # in the held table until its digest is due
+            notifier.submit(event)
 
     async def _close(*_: Any, **__: Any) -> None:
         await notifier.close()
