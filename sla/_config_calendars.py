@@ -2,7 +2,8 @@
 
 A calendar says when a clock runs: weekly hours, a country's statutory holidays
 and make-up working days (调休), and explicit closed/open dates. A department
-owns complaints and runs on one calendar.
+owns complaints and runs on one calendar; its alert keys (``language``, ``webhook``,
+``delivery``) are read by :mod:`sla._config_alerts`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 
 from yaml.nodes import Node, ScalarNode
 
+from sla._config_alerts import parse_language, read_delivery, read_webhook
 from sla._config_values import (
     DAY_NAMES,
     parse_country,
@@ -20,7 +22,6 @@ from sla._config_values import (
     parse_identifier,
     parse_span,
     parse_timezone,
-    parse_url,
 )
 from sla._config_yaml import Reader, at, join
 from sla.specs import CalendarSpec, DepartmentSpec, Span
@@ -30,7 +31,7 @@ __all__ = ["read_calendars", "read_departments", "read_spans"]
 Week = tuple[tuple[Span, ...], ...]
 FULL_DAY = (Span(0, 86400),)
 CALENDAR_KEYS = ("timezone", "hours", "holidays", "closed", "open", "makeup_hours")
-DEPARTMENT_KEYS = ("name", "calendar", "webhook")
+DEPARTMENT_KEYS = ("name", "calendar", "webhook", "language", "delivery")
 ALWAYS = "24x7"
 
 
@@ -176,9 +177,10 @@ def read_calendars(
 
 
 def read_departments(
-    reader: Reader, node: Node, calendars: Collection[str]
+    reader: Reader, node: Node, calendars: Collection[str], language: str = "en"
 ) -> dict[str, DepartmentSpec | None]:
-    """Department id -> spec (``None`` where the department has issues)."""
+    """Department id -> spec (``None`` where the department has issues); ``language`` is
+    the default of departments that do not name theirs."""
     pairs = reader.entries(node, "departments")
     if pairs is None:
         return {}
@@ -190,17 +192,29 @@ def read_departments(
         start = len(reader.issues)
         reader.parse(key, path, parse_identifier, "a department id")
         fields = reader.fields(value, path, DEPARTMENT_KEYS, required=("calendar",)) or {}
-        name = key.value
-        if "name" in fields:
-            name = reader.text(fields["name"], join(path, "name"), "a display name") or name
-        calendar = None
-        if "calendar" in fields:
-            calendar = reader.reference(fields["calendar"], join(path, "calendar"),
-                                        calendars, "calendar")
-        webhook = None
-        if "webhook" in fields:
-            webhook = reader.parse(fields["webhook"], join(path, "webhook"), parse_url,
-                                   "a webhook URL")
-        ok = calendar is not None and len(reader.issues) == start
-        result[key.value] = DepartmentSpec(key.value, name, calendar, webhook) if ok else None
+        result[key.value] = _department(reader, key.value, fields, path, calendars, language,
+                                        start)
     return result
+
+
+def _department(reader: Reader, dept_id: str, fields: dict[str, Node], path: str,
+                calendars: Collection[str], language: str, start: int) -> DepartmentSpec | None:
+    name = dept_id
+    if "name" in fields:
+        name = reader.text(fields["name"], join(path, "name"), "a display name") or name
+    calendar = None
+    if "calendar" in fields:
+        calendar = reader.reference(fields["calendar"], join(path, "calendar"),
+                                    calendars, "calendar")
+    webhook = delivery = None
+    if "webhook" in fields:
+        webhook = read_webhook(reader, fields["webhook"], join(path, "webhook"))
+    if "language" in fields:
+        language = reader.parse(fields["language"], join(path, "language"), parse_language,
+                                "a language (en or zh)") or language
+    if "delivery" in fields:
+        delivery = read_delivery(reader, fields["delivery"], join(path, "delivery"))
+    if calendar is None or len(reader.issues) > start:
+        return None
+    return DepartmentSpec(dept_id, name, calendar, webhook, language,  # type: ignore[arg-type]
+                          delivery)

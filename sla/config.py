@@ -17,6 +17,7 @@ from pathlib import Path
 
 from yaml.nodes import Node
 
+from sla._config_alerts import parse_language
 from sla._config_calendars import read_calendars, read_departments
 from sla._config_rules import declared_names, read_attribution, read_penalties, read_slas
 from sla._config_values import parse_currency, parse_duration, parse_timezone
@@ -25,8 +26,8 @@ from sla.specs import DisputeDeadline, SlaConfig
 
 __all__ = ["ConfigError", "ConfigIssue", "load_config", "parse_config", "parse_duration"]
 
-TOP_KEYS = ("timezone", "currency", "calendars", "departments", "attribution", "slas",
-            "penalties", "disputes")
+TOP_KEYS = ("timezone", "currency", "language", "calendars", "departments", "attribution",
+            "slas", "penalties", "disputes")
 REQUIRED_KEYS = ("timezone", "currency", "calendars", "departments", "attribution", "slas")
 
 
@@ -89,8 +90,12 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
     calendars = departments = {}
     if "calendars" in top:
         calendars = read_calendars(reader, top["calendars"], timezone or "UTC")
+    language = "en"
+    if "language" in top:
+        language = reader.parse(top["language"], "language", parse_language,
+                                "a language (en or zh)") or language
     if "departments" in top:
-        departments = read_departments(reader, top["departments"], calendars.keys())
+        departments = read_departments(reader, top["departments"], calendars.keys(), language)
     attribution = slas = []
     if "attribution" in top:
         attribution = read_attribution(reader, top["attribution"], departments.keys())

@@ -129,7 +129,7 @@ def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
     conn.send(("triggers", [(PenaltyEngine.departments_for(e), f"{time_key(e.time)}{e.id}", text)
                             for e, text in zip(out, texts, strict=True)
                             if PenaltyEngine.is_trigger(e)]))
-    extra = [n for e in out for n in notifications_for(e)]
+    extra = [n for e in out for n in notifications_for(e, config)]
     if first is not None:
         for raw, rejection in rejected:
             topic, key = rejected_origin(raw)
@@ -168,7 +168,7 @@ def _department_shard(conn: Any, triggers: list[tuple[str, bytes]], config: SlaC
                 book = books.get(department) or books.setdefault(department,
                                                                  PenaltyBook(department))
                 out.extend(penalties.apply(book, event))
-    out.extend(n for e in list(out) for n in notifications_for(e))
+    out.extend(n for e in list(out) for n in notifications_for(e, config))
     _finish(conn, (_as_run(_keyed(out)), summarise(out)))
 
 

@@ -206,7 +206,7 @@ def replay(events: Iterable[CloudEvent], config: SlaConfig, *,
             outputs.extend(engine.advance(state, until))
     books, penalties = run_penalties(outputs, config)
     outputs.extend(penalties)
-    outputs.extend(n for e in list(outputs) for n in notifications_for(e))
+    outputs.extend(n for e in list(outputs) for n in notifications_for(e, config))
     return ReplayResult(outputs=_dedupe_sorted(outputs) if sort else outputs, tickets=tickets,
                         books=books, events=count, duplicates=duplicates, until=until)
 

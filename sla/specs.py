@@ -17,6 +17,7 @@ __all__ = [
     "AttributionRule",
     "CalendarSpec",
     "Cap",
+    "DeliverySpec",
     "DepartmentSpec",
     "DisputeDeadline",
     "Duration",
@@ -25,6 +26,7 @@ __all__ = [
     "SlaConfig",
     "SlaPolicy",
     "Span",
+    "WebhookSpec",
     "written_duration",
 ]
 
@@ -97,12 +99,70 @@ def written_duration(seconds: int, days: int = 0) -> str:
     return "".join(parts) or "0s"
 
 
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
+WebhookFormat = Literal["standard", "wecom", "dingtalk", "feishu"]
+WEBHOOK_FORMATS: tuple[WebhookFormat, ...] = ("standard", "wecom", "dingtalk", "feishu")
+Severity = Literal["warning", "breach", "penalty", "info"]
+SEVERITIES: tuple[Severity, ...] = ("warning", "breach", "penalty", "info")
+DeliveryMode = Literal["immediate", "hourly", "daily"]
+DELIVERY_MODES: tuple[DeliveryMode, ...] = ("immediate", "hourly", "daily")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSpec:
+    """Where and how a department's notifications are posted.
+
+    ``url`` is written in the file, or ``url_env`` names the environment variable holding
+    it (group-bot URLs carry their access token). ``format`` is the receiver's protocol:
+    Standard Webhooks (the CloudEvent, signed) or a group bot's JSON. ``secret_env`` names
+    the environment variable of the signing secret; the secret itself is never in the
+    policy file.
+    """
+
+    url: str | None = None
+    format: WebhookFormat = "standard"
+    secret_env: str | None = None
+    url_env: str | None = None
+
+    def __str__(self) -> str:
+        """For listings: the format and where the URL comes from, without its query."""
+        where = f"${self.url_env}" if self.url_env else (self.url or "")
+        if "?" in where:
+            where = where.split("?", 1)[0] + "?..."
+        return where if self.format == "standard" else f"{self.format}: {where}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySpec:
+    """When a department hears of what: per severity ``immediate`` or gathered into an
+    ``hourly`` or ``daily`` digest; with ``quiet_hours``, nothing but the ``urgent``
+    severities is sent while the department's calendar is closed (it waits for the
+    opening). See :mod:`sla.delivery`."""
+
+    warning: DeliveryMode = "immediate"
+    breach: DeliveryMode = "immediate"
+    penalty: DeliveryMode = "hourly"
+    info: DeliveryMode = "hourly"
+    quiet_hours: bool = True
+    urgent: frozenset[str] = frozenset({"breach"})
+
+    def mode(self, severity: str) -> DeliveryMode:
+        """The mode of ``severity`` (an unknown severity is sent at once)."""
+        return getattr(self, severity) if severity in SEVERITIES else "immediate"
+
+
 @dataclass(frozen=True, slots=True)
 class DepartmentSpec:
+    """A department: ``name`` is its display name in messages, ``language`` theirs.
+    ``delivery`` None: every notification is sent at once, day and night."""
+
     id: str
     name: str
     calendar: str
-    webhook: str | None = None
+    webhook: WebhookSpec | None = None
+    language: Language = "en"
+    delivery: DeliverySpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,18 @@ exponential backoff (``stamina``) on connection errors, timeouts, 429 and 5xx, w
 retries, or refused), ``skipped`` (the department has no webhook) or ``dropped`` (its queue
 was full, or the worker stopped before it could be sent).
 
+Group bots: a department whose ``webhook`` has ``format: wecom | dingtalk | feishu`` gets
+the message (title and body, in its language) as that bot's JSON, signed as the vendor
+specifies when the bot has a secret (:mod:`streams.bot_formats`); a bot that answers 2xx
+with a non-zero ``errcode``/``code`` refused the message (failed, not retried). URLs and
+secrets come from the policy file's ``url`` or from environment variables it names
+(``url_env``, ``secret_env``), are read once at start and are never logged.
+
+Digests and quiet hours: for a department with ``delivery`` preferences,
+:func:`sla.delivery.due_at` says whether a notification goes at once or waits; what waits is
+held in the Faust table ``sla-notifier-held`` and sent by a timer when due
+(:mod:`streams.digests`, which says what survives a restart: everything held).
+
 Delivery is at least once while the worker runs (a redelivered Kafka message is posted again,
 with the same ``webhook-id``), best effort across a crash: the Kafka offset is committed once
 the notification is queued. The ``sla-alerts`` and ``notifications`` topics are the durable
@@ -28,10 +40,9 @@ feeds; see ``docs/webhooks.md``.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,14 +55,21 @@ from standardwebhooks import Webhook
 
 from models import CloudEvent, parse_event
 from models.topics import NOTIFICATIONS
+from sla.calendar import build_calendars
 from streams import metrics
+from streams.bot_formats import BOT_FORMATS, bot_request, refusal
+from streams.digests import TICK, DigestHolder, TableStore, send_due
+from streams.recovery import actives_ready
+from streams.webhook_targets import Target, check_secret, resolve_targets
 
 __all__ = [
     "CONTENT_TYPE",
     "RetryPolicy",
+    "Target",
     "WebhookNotifier",
     "add_notifier",
     "check_secret",
+    "resolve_targets",
     "signed_headers",
     "webhook_secret",
 ]
@@ -81,16 +99,18 @@ class RetryPolicy:
 
 
 class DeliveryError(Exception):
-    """The receiver answered with a status that is not 2xx."""
+    """The receiver answered with a status that is not 2xx, or a bot refused the message
+    (``refused``: never retried)."""
 
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
+    def __init__(self, response: httpx.Response, refused: str | None = None) -> None:
+        super().__init__(f"HTTP {response.status_code}" + (f", {refused}" if refused else ""))
         self.status = response.status_code
         self.retry_after = _retry_after(response)
+        self.refused = refused
 
     @property
     def retryable(self) -> bool:
-        return self.status == 429 or self.status >= 500
+        return self.refused is None and (self.status == 429 or self.status >= 500)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -115,11 +135,15 @@ class WebhookNotifier:
     queue and ``concurrency`` tasks) per department. Start nothing up front: lanes are made
     on first use, inside the running event loop."""
 
-    def __init__(self, webhooks: Mapping[str, str | None], secret: str, *,
-                 policy: RetryPolicy | None = None, queue_size: int = 1000,
+    def __init__(self, webhooks: Mapping[str, str | Target | None], secret: str | None = None,
+                 *, policy: RetryPolicy | None = None, queue_size: int = 1000,
                  concurrency: int = 4, client: httpx.AsyncClient | None = None) -> None:
-        self.webhooks = {dept: url for dept, url in webhooks.items() if url}
-        self.signer = check_secret(secret)
+        """``webhooks``: department -> :class:`Target`, or a plain URL (Standard Webhooks,
+        signed with ``secret``)."""
+        signer = check_secret(secret) if secret is not None else None
+        self.webhooks: dict[str, Target] = {
+            dept: Target(hook, signer=signer) if isinstance(hook, str) else hook
+            for dept, hook in webhooks.items() if hook}
         self.policy = policy or RetryPolicy()
         self.queue_size, self.concurrency = queue_size, concurrency
         self._client, self._own_client = client, client is None
@@ -180,26 +204,60 @@ class WebhookNotifier:
 
     async def deliver(self, event: CloudEvent) -> bool:
         """POST ``event`` to its department's webhook, retrying per :attr:`policy`; count the
-        result. True when the receiver accepted it (2xx)."""
-        department = event.data.department
-        url, body = self.webhooks[department], event.to_json()
+        result. True when the receiver accepted it (2xx, and no bot refusal)."""
+        return await self._deliver(event.data.department, event.id, 1, event,
+                                   (event.data.title, event.data.body))
+
+    async def deliver_digest(self, department: str, events: list[CloudEvent],
+                             words: tuple[str, str]) -> bool:
+        """Send a digest: one message (``words``: its title and body) to a group bot, each
+        CloudEvent to a Standard Webhooks receiver; every notification is counted once."""
+        target = self.webhooks.get(department)
+        if target is None:
+            for _ in events:
+                metrics.observe_webhook_delivery(department, "skipped")
+            return True
+        if target.format not in BOT_FORMATS:
+            return all([await self.deliver(event) for event in events])
+        digest_id = f"digest of {len(events)} from {events[0].id}" if events else "digest"
+        return await self._deliver(department, digest_id, len(events), None, words)
+
+    async def _deliver(self, department: str, msg_id: str, count: int,
+                       event: CloudEvent | None, words: tuple[str, str]) -> bool:
+        target = self.webhooks[department]
         try:
             async for attempt in stamina.retry_context(on=self._retry_on, **self.policy.stamina()):
                 with attempt:
-                    await self._post(url, event.id, body)
+                    await self._post(target, event, words)
         except (httpx.HTTPError, DeliveryError) as exc:
-            logger.warning("webhook %s of %s failed after %s: %s", event.id, department,
+            logger.warning("webhook %s of %s failed after %s: %s", msg_id, department,
                            _plural(self.policy.attempts), f"{type(exc).__name__}: {exc}")
-            metrics.observe_webhook_delivery(department, "failed")
+            for _ in range(count):
+                metrics.observe_webhook_delivery(department, "failed")
             return False
-        metrics.observe_webhook_delivery(department, "delivered")
+        for _ in range(count):
+            metrics.observe_webhook_delivery(department, "delivered")
         return True
 
-    async def _post(self, url: str, msg_id: str, body: str) -> None:
-        headers = signed_headers(self.signer, msg_id, body)  # fresh timestamp per attempt
-        response = await self.client.post(url, content=body.encode(), headers=headers)
+    async def _post(self, target: Target, event: CloudEvent | None,
+                    words: tuple[str, str]) -> None:
+        """One attempt, signed afresh (a new timestamp each time)."""
+        now = datetime.now(UTC)
+        if target.format in BOT_FORMATS:
+            request = bot_request(target.format, target.url, *words, target.secret, now)
+            url, content, headers = request.url, request.body, request.headers
+        else:
+            assert target.signer is not None and event is not None  # always, for standard
+            text = event.to_json()
+            url, content = target.url, text.encode()
+            headers = signed_headers(target.signer, event.id, text, now)
+        response = await self.client.post(url, content=content, headers=headers)
         if not response.is_success:
             raise DeliveryError(response)
+        if target.format in BOT_FORMATS:
+            refused = refusal(target.format, await response.aread())
+            if refused is not None:
+                raise DeliveryError(response, refused)
 
     def _retry_on(self, exc: Exception) -> bool | float:
         """stamina's hook: retry transport errors, 429 and 5xx (after Retry-After if given)."""
@@ -248,23 +306,6 @@ def webhook_secret(settings: Any) -> str | None:
     return secret.strip()
 
 
-def check_secret(secret: str) -> Webhook:
-    """A signer for ``secret``, which must be ``whsec_`` + base64 of 24 to 64 bytes (the
-    Standard Webhooks format); raises :class:`ValueError` saying what is wrong (never the
-    secret itself). The library alone accepts almost any text, and a typo would only show
-    as every receiver refusing every signature."""
-    body = secret.removeprefix("whsec_")
-    if body == secret:
-        raise ValueError("SLA_WEBHOOK_SECRET must start with 'whsec_'")
-    try:
-        key = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("SLA_WEBHOOK_SECRET: the part after 'whsec_' is not base64") from None
-    if not 24 <= len(key) <= 64:
-        raise ValueError(f"SLA_WEBHOOK_SECRET: the key is {len(key)} bytes, not 24 to 64")
-    return Webhook(key)
-
-
 def _notification(value: bytes | None) -> CloudEvent | None:
     event = parse_event(value, accept="any")
     if isinstance(event, CloudEvent) and event.type == "notification.requested":
@@ -275,25 +316,58 @@ def _notification(value: bytes | None) -> CloudEvent | None:
     return None
 
 
-def add_notifier(app: faust.App, pipeline: Any, settings: Any,
-                 config: Any) -> WebhookNotifier | None:
-    """Add the ``sla-notifier`` agent to ``app``; None (and one log line) without a secret."""
-    secret = webhook_secret(settings)
-    if secret is None:
-        hooked = sum(1 for d in config.departments.values() if d.webhook)
-        logger.log(logging.WARNING if hooked else logging.INFO,
-                   "webhooks disabled: SLA_WEBHOOK_SECRET is not set (%d departments have a "
-                   "webhook URL)", hooked)
+def _digests(app: faust.App, pipeline: Any, config: Any, notifier: WebhookNotifier,
+             topic_name: str) -> DigestHolder | None:
+    """The held table and its timer, when some department posted to has ``delivery``."""
+    departments = getattr(config, "departments", {})
+    if not any(getattr(d, "delivery", None) for k, d in departments.items()
+               if k in notifier.webhooks):
         return None
-    # a malformed secret raises ValueError here: the worker stops at start, saying why
-    notifier = WebhookNotifier({d.id: d.webhook for d in config.departments.values()}, secret)
+    table = app.Table("sla-notifier-held", key_type=bytes, value_type=bytes,
+                      partitions=pipeline.topics.partitions)
+    holder = DigestHolder(TableStore(table), departments, build_calendars(config.calendars))
 
-    @app.agent(pipeline.topics.outbound[NOTIFICATIONS], name="sla-notifier", concurrency=1)
+    @app.timer(TICK)
+    async def send_digests() -> None:
+        if not actives_ready(app):
+            return  # a rebalance: the table may not hold every row yet
+        actives = {tp.partition for tp in app.assignor.assigned_actives()
+                   if tp.topic == topic_name}
+        await send_due(holder, notifier, datetime.now(UTC), actives)
+
+    return holder
+
+
+def add_notifier(app: faust.App, pipeline: Any, settings: Any, config: Any,
+                 env: Mapping[str, str] | None = None) -> WebhookNotifier | None:
+    """Add the ``sla-notifier`` agent to ``app``; None (and one log line) when no department
+    can be posted to (no webhooks, or only Standard Webhooks and no secret)."""
+    secret = webhook_secret(settings)
+    # a malformed secret or a missing variable raises ValueError: the worker stops at start
+    targets, unsigned = resolve_targets(config.departments, secret,
+                                        os.environ if env is None else env)
+    if not targets:
+        logger.log(logging.WARNING if unsigned else logging.INFO,
+                   "webhooks disabled: SLA_WEBHOOK_SECRET is not set (%d departments have a "
+                   "webhook URL)", len(unsigned))
+        return None
+    if unsigned:
+        logger.warning("webhooks of %d departments disabled: SLA_WEBHOOK_SECRET is not set "
+                       "(%s)", len(unsigned), ", ".join(unsigned))
+    notifier = WebhookNotifier(targets)
+    topic = pipeline.topics.outbound[NOTIFICATIONS]
+    holder = _digests(app, pipeline, config, notifier, topic.get_topic_name())
+
+    @app.agent(topic, name="sla-notifier", concurrency=1)
     async def notifier_agent(stream: faust.StreamT) -> None:
-        async for value in stream:
-            event = _notification(value)
-            if event is not None:
-                notifier.submit(event)
+        async for message in stream.events():
+            event = _notification(message.value)
+            if event is None:
+                continue
+            if (holder is not None and event.data.department in notifier.webhooks
+                    and holder.hold(event, message.message.partition, datetime.now(UTC))):
+                continue  # in the held table until its digest is due
+            notifier.submit(event)
 
     async def _close(*_: Any, **__: Any) -> None:
         await notifier.close()

@@ -193,7 +193,7 @@ class PenaltyStage:
                 books[department] = self.books.load(department, partition)
             outputs = self.engine.apply(books[department], parse_event(raw, accept="any"))
             emitted.extend(outputs)  # apply() is idempotent: see its docstring
-            emitted.extend(n for e in outputs for n in notifications_for(e))
+            emitted.extend(n for e in outputs for n in notifications_for(e, self.engine.config))
             applied.append(f"pending|{partition}|{department}|{event_id}".encode())
         return applied, emitted
 

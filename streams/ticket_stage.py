@@ -198,7 +198,7 @@ class TicketStage:
         before = clock_pairs(stored.state)
         if now is not None:
             outputs = self.engine.advance(stored.state, now)
-            outputs += [n for e in outputs for n in notifications_for(e)]
+            outputs += [n for e in outputs for n in notifications_for(e, self.engine.config)]
         stored.remember(cause, [e.to_json() for e in outputs],
                         self._committed(stored.partition))
         self._save(stored)

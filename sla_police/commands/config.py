@@ -82,7 +82,7 @@ def _summary(console: Console, config: SlaConfig) -> None:
                           exceptions)
     departments = _table("department", "name", "calendar", "webhook", title="Departments")
     for dept in config.departments.values():
-        departments.add_row(dept.id, dept.name, dept.calendar, dept.webhook or "-")
+        departments.add_row(dept.id, dept.name, dept.calendar, str(dept.webhook or "-"))
     for table in (calendars, departments, _policies(config), _penalties(config)):
         console.print(table)
     fallback = config.attribution[-1].department
