@@ -78,6 +78,7 @@ class Result:
     statuses: dict[int, int]
     max_lag: float  # how late the generator itself sent a request (its own health)
     server_cpu: float
+    items: int = 0  # items of the first answer: the query matched rows (not an empty page)
 
     def quantile(self, q: float) -> float:
         if not self.latencies:
@@ -200,7 +201,9 @@ async def _load(base: str, endpoint: Endpoint, rate: float, seconds: float) -> R
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30,
                                  limits=limits) as client:
         for _ in range(5):  # warm up: connections, the server's caches
-            (await client.get(endpoint.path)).raise_for_status()
+            answer = await client.get(endpoint.path)
+            answer.raise_for_status()
+        items = len(answer.json()["items"])
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.2
 
@@ -223,7 +226,7 @@ async def _load(base: str, endpoint: Endpoint, rate: float, seconds: float) -> R
         statuses[status] = statuses.get(status, 0) + 1
     return Result([t for t, _, s in outcomes if s == 200],
                   sum(1 for *_, s in outcomes if s != 200), statuses,
-                  max(lag for _, lag, _ in outcomes), 0.0)
+                  max(lag for _, lag, _ in outcomes), 0.0, items)
 
 
 def measure(base: str, pid: int, endpoint: Endpoint, rate: float, seconds: float) -> Result:
@@ -231,7 +234,7 @@ def measure(base: str, pid: int, endpoint: Endpoint, rate: float, seconds: float
     cpu = cpu_seconds(pid)
     result = asyncio.run(_load(base, endpoint, rate, seconds))
     return Result(result.latencies, result.failed, result.statuses, result.max_lag,
-                  cpu_seconds(pid) - cpu)
+                  cpu_seconds(pid) - cpu, result.items)
 
 
 def _row(endpoint: Endpoint, result: Result) -> str:
@@ -239,7 +242,8 @@ def _row(endpoint: Endpoint, result: Result) -> str:
     verdict = "goal met" if ms[1] < GOAL_MS and not result.failed else "not met"
     sent = len(result.latencies) + result.failed
     per_request = result.server_cpu / sent * 1000 if sent else float("nan")
-    return (f"  {endpoint.label:<34} {sent:>6} {result.failed:>6} {ms[0]:>8.1f} {ms[1]:>8.1f} "
+    return (f"  {endpoint.label:<34} {result.items:>5} {sent:>6} {result.failed:>6} "
+            f"{ms[0]:>8.1f} {ms[1]:>8.1f} "
             f"{ms[2]:>8.1f} {per_request:>8.1f}  {verdict}"
             + (f"  statuses {result.statuses}" if result.failed else ""))
 
@@ -251,6 +255,7 @@ def _endpoints(department: str, hr: str, cursor: str) -> list[Endpoint]:
         Endpoint("worklist, breached=true", f"/api/v1/worklist?department={HOME}"
                  "&breached=true", department),
         Endpoint("penalties, first page", "/api/v1/penalties", hr),
+        Endpoint(f"penalties, {PERIOD}", f"/api/v1/penalties?period={PERIOD}", hr),
         Endpoint(f"penalties, {HOME} {PERIOD}",
                  f"/api/v1/penalties?department={HOME}&period={PERIOD}", hr),
         Endpoint("penalties, deep cursor (60 %)", f"/api/v1/penalties?cursor={cursor}", hr),
@@ -285,7 +290,8 @@ def run(args: argparse.Namespace) -> list[tuple[Endpoint, Result]]:
         _, department = add_principal(principals, "bench-desk", Role.DEPARTMENT, HOME, now)
         _, hr = add_principal(principals, "bench-hr", Role.HR, None, now)
         with api_server(url, principals, scratch / "api.log") as (base, pid):
-            print(f"  {'endpoint':<34} {'sent':>6} {'failed':>6} {'p50 ms':>8} {'p99 ms':>8} "
+            print(f"  {'endpoint':<34} {'items':>5} {'sent':>6} {'failed':>6} {'p50 ms':>8} "
+                  f"{'p99 ms':>8} "
                   f"{'max ms':>8} {'cpu ms':>8}  (p99 goal < {GOAL_MS:.0f} ms)")
             for endpoint in _endpoints(department, hr, cursor):
                 result = measure(base, pid, endpoint, args.rate, args.seconds)
