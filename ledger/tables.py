@@ -113,8 +113,11 @@ class Penalty(Base):
     from :class:`Reversal` whichever of the two arrives first."""
 
     __tablename__ = "penalties"
-    __table_args__ = (Index(None, "period", "department"), Index(None, "period", "assignee"),
-                      Index(None, "assessed_at", "id"))  # the API feed's keyset pages
+    #: The API feed's keyset pages in (assessed_at, id) order: all, a month's, a month's of
+    #: one department (revisions 0003, 0005); the last also serves the reports by month.
+    __table_args__ = (Index(None, "assessed_at", "id"), Index(None, "period", "assessed_at", "id"),
+                      Index(None, "period", "department", "assessed_at", "id"),
+                      Index(None, "period", "assignee"))
 
     id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
     ticket: Mapped[str] = mapped_column(TicketColumn, index=True)

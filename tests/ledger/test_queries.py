@@ -5,7 +5,7 @@ pages and filters, who held a ticket in which order, and finding a dispute by id
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from ledger import Ledger
 from ledger.queries import (
@@ -59,6 +59,19 @@ def test_pages_follow_assessed_at_then_id_and_never_repeat(ledger: Ledger) -> No
     assert [p.id for p in penalty_page(ledger.engine, where, None, 100)] == ["p07", "p11"]
     reversed_only = penalty_page(ledger.engine, PenaltyFilter(status="reversed"), None, 100)
     assert [p.id for p in reversed_only] == ["p03"]
+
+
+def test_a_cursor_in_another_utc_offset_starts_after_the_same_row(ledger: Ledger) -> None:
+    ledger.record([penalty(f"p{i}", "T-1", "logistics", "emp-1", "10", 1) for i in range(4)])
+    first = penalty_page(ledger.engine, PenaltyFilter(), None, 2)
+    at, last_id = first[-1].assessed_at, first[-1].id
+    shanghai = at.astimezone(timezone(timedelta(hours=8)))
+
+    for after in ((at, last_id), (shanghai, last_id)):
+        assert [p.id for p in penalty_page(ledger.engine, PenaltyFilter(), after, 10)] == [
+            "p2", "p3"]
+    earlier = (at - timedelta(microseconds=1), "zzz")
+    assert len(penalty_page(ledger.engine, PenaltyFilter(), earlier, 10)) == 4
 
 
 def test_holders_follow_the_handover_chain_at_equal_times(ledger: Ledger) -> None:

@@ -112,3 +112,22 @@ def test_filters_by_department_metric_policy_and_assignee(ledger: Ledger) -> Non
     assert tickets(ledger, WorklistFilter(metric="acknowledge")) == [("T-1", "acknowledge")]
     assert tickets(ledger, WorklistFilter(policy="vip")) == [("T-2", "resolve")]
     assert len(tickets(ledger, WorklistFilter(assignee="emp-1"))) == 2
+
+
+def test_pages_cross_from_running_to_paused_clocks_without_a_gap_or_a_repeat(
+        ledger: Ledger) -> None:
+    ledger.record([snapshot(f"T-run-{n}", 1, clock(due_in=n + 1)) for n in range(4)]
+                  + [snapshot(f"T-paused-{n}", 1, clock(running=False, elapsed=7000 - n))
+                     for n in range(3)])
+    everything = tickets(ledger)
+
+    pages = [worklist(ledger.engine, WorklistFilter(), now=T0, limit=3, offset=start)
+             for start in (0, 3, 6, 9)]
+
+    assert [total for _, total in pages] == [7, 7, 7, 7]
+    assert [[r.ticket for r in rows] for rows, _ in pages] == [
+        ["T-run-0", "T-run-1", "T-run-2"], ["T-run-3", "T-paused-0", "T-paused-1"],
+        ["T-paused-2"], []]
+    assert [(r.ticket, r.metric) for rows, _ in pages for r in rows] == everything
+    paused_only, total = worklist(ledger.engine, WorklistFilter(), now=T0, limit=2, offset=5)
+    assert ([r.ticket for r in paused_only], total) == (["T-paused-1", "T-paused-2"], 7)
