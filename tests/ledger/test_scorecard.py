@@ -15,7 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from ledger import Ledger
-from ledger.scorecard import MEASURES, previous_period, scorecard, scorecard_series
+from ledger.scorecard import (
+    MEASURES,
+    previous_period,
+    scorecard,
+    scorecard_and_series,
+    scorecard_series,
+)
 from ledger.tables import Attribution, ClockOutcome
 from models import CloudEvent, parse_event
 from sla.config import load_config
@@ -176,6 +182,27 @@ def test_the_series_has_twelve_months_per_department_oldest_first(ledger: Ledger
     months = [period for period, _ in series["logistics"]]
     assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
     assert [v["resolve_met"] for p, v in series["logistics"] if p == "2026-03"] == [1]
+
+
+def test_the_pair_for_the_status_page_is_the_scorecard_and_the_series(
+        backend: Backend, quarter) -> None:
+    """scorecard_and_series scores each month once and says what the two functions say,
+    also for a department that only the last month names (its change is from zeros)."""
+    from tests.ledger.events import clock_event  # noqa: PLC0415
+
+    _, recorded, _, volumes = quarter
+    ledger = backend.fresh_ledger()
+    ledger.record([*recorded, *volumes, clock_event(
+        "sla.met", "T-NEW-1", "newcomer", "2026-11-20T10:00:00+08:00")])
+    options: dict = dict(zone=ZONE, currency="CNY", departments=DEPARTMENTS)
+    for period, months in (("2026-09", 1), ("2026-10", 3), ("2026-11", 12)):
+        card, series = scorecard_and_series(ledger.engine, period, months=months, **options)
+        assert card == scorecard(ledger.engine, period, **options)
+        assert series == scorecard_series(ledger.engine, period, months=months, **options)
+        assert [len(months_) for months_ in series.values()] == [months] * len(series)
+    newcomer = card.row("newcomer")
+    assert newcomer is not None and newcomer.change["resolve_met"] == 1
+    assert series["newcomer"][-2][1]["resolve_met"] is None  # a gap in the chart, not a zero
 
 
 def test_upgrading_to_0004_scores_the_events_recorded_before(backend: Backend, quarter) -> None:
