@@ -59,3 +59,14 @@ def test_complaints_are_per_1000_units_when_every_month_has_a_volume() -> None:
 
 def test_the_same_series_gives_the_same_bytes() -> None:
     assert trend_svg("it", SERIES) == trend_svg("it", list(SERIES))
+
+
+def test_the_panels_words_can_be_another_language() -> None:
+    """The status page draws Chinese charts; the figures and months stay as they are."""
+    chinese = {"attainment": "SLA 达标率", "complaints": "投诉量", "csat_mean": "满意度",
+               "net_fine": "净罚款", "no_data": "无数据"}
+    root = ET.fromstring(trend_svg("logistics", SERIES[:2], titles=chinese))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"SLA 达标率", "投诉量", "满意度", "净罚款", "无数据"} <= set(texts)
+    assert "SLA attainment" not in texts and "no data" not in texts
+    assert texts[-2:] == ["12/25", "01/26"]
