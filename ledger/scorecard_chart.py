@@ -49,13 +49,22 @@ def _panels(series: Series, titles: Mapping[str, str]
     ]
 
 
-def _scale(values: list[float | None], fixed: tuple) -> tuple[float, float]:
+def _scale(values: list[float | None], fixed: tuple, measure: str = "") -> tuple[float, float]:
+    """The panel's (low, high): ``fixed``, else the values' range (from 0 when that is
+    close). One value (or equal ones) gets a band around it: a tenth of it, or 1, never
+    outside 0-100% for attainment (a single 93% month is not drawn on -7%..193%)."""
     if fixed:
         return fixed
     known = [v for v in values if v is not None]
     low, high = (min(known), max(known)) if known else (0.0, 1.0)
     low = min(low, 0.0) if high > 0 and low >= 0 and low < high * 0.5 else low
-    return (low, high) if high > low else (low - 1.0, high + 1.0)
+    if high > low:
+        return low, high
+    if measure != "attainment":
+        return low - 1.0, high + 1.0
+    pad = abs(high) * 0.1 or 1.0
+    low, high = max(low - pad, 0.0), min(high + pad, 1.0)
+    return (low, high) if high > low else (0.0, 1.0)
 
 
 def _x(i: int, n: int) -> float:
@@ -108,7 +117,7 @@ def _panel(series: Series, index: int, panel: tuple, no_data: str) -> list[str]:
     measure, title, kind, fmt, fixed = panel
     top = TOP + index * PANEL
     values = [_number(values.get(measure)) for _, values in series]
-    low, high = _scale(values, fixed)
+    low, high = _scale(values, fixed, measure)
     colour = _COLOURS.get(measure, _COLOURS["complaints"])
     bottom = top + PANEL - 30
     return [
