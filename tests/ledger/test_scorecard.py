@@ -171,6 +171,31 @@ def test_month_over_month_change_and_rank(ledger: Ledger) -> None:
     assert card.row("it")["complaints"] == 0
 
 
+def test_attributions_at_one_instant_are_followed_in_chain_order(ledger: Ledger) -> None:
+    """A complaint reassigned, then transferred and reassigned again within one instant:
+    its owner is the end of the chain (previous_department links), not of the ids' order
+    (z-... sorts after a-...). The other complaint has a single attribution."""
+    from tests.ledger.events import outbound  # noqa: PLC0415
+
+    def attributed(event_id: str, ticket: str, department: str, reason: str, at: str,
+                   previous: str | None = None) -> CloudEvent:
+        return outbound("sla.attributed", {
+            "department": department, "reason": reason, "attributed_at": at,
+            "previous_department": previous}, id=event_id, subject=ticket, time=at)
+
+    first, then = "2026-11-03T09:00:00+08:00", "2026-11-03T10:00:00+08:00"
+    ledger.record([attributed("m-rule", "T-1", "logistics", "rule", first),
+                   attributed("z-assign", "T-1", "billing", "assignment", then, "logistics"),
+                   attributed("b-transfer", "T-1", "it", "transfer", then, "billing"),
+                   attributed("a-assign", "T-1", "stores", "assignment", then, "it"),
+                   attributed("c-rule", "T-2", "it", "rule", then)])
+    card = scorecard(ledger.engine, "2026-11", zone=ZONE, currency="CNY",
+                     departments=["logistics", "billing", "it", "stores"])
+    assert {r.department: r["complaints"] for r in card.rows} == {
+        "logistics": 0, "billing": 0, "it": 1, "stores": 1}
+    assert card.row("it")["transfers_in"] == 1
+
+
 def test_the_series_has_twelve_months_per_department_oldest_first(ledger: Ledger) -> None:
     from tests.ledger.events import clock_event  # noqa: PLC0415
 
