@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 
+from api.page import ScorecardCache, ledger_scorecards
 from api.page import router as page_router
 from api.principals import PrincipalRegistry
 from api.routes import disputes, meta, payroll, penalties, reports, tickets, worklist
@@ -73,6 +75,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = PrincipalRegistry(settings.principals_path)
+    app.state.scorecards = ScorecardCache(  # the status page's scorecard, kept a while
+        ledger_scorecards(engine, settings), clock=settings.clock,
+        ttl=timedelta(seconds=settings.scorecard_cache_seconds))
     app.add_exception_handler(OperationalError, _ledger_unavailable)
     app.add_exception_handler(PublishError, _bus_unavailable)
     app.include_router(meta.health_router)

@@ -58,7 +58,9 @@ class ApiSettings:
     ``closest_to_breach`` lists the open clocks with the least time left for the status
     page (None: the worklist's, :mod:`ledger.worklist`);
     ``page_refresh_seconds`` is how often the status page reloads itself.
-    ``currency`` is the policy's (the scorecard's fines are in it).
+    ``currency`` is the policy's (the scorecard's fines are in it);
+    ``scorecard_cache_seconds``: how long the status page keeps a month's scorecard and
+    12-month series before scoring it again (:class:`api.page.ScorecardCache`).
     """
 
     database_url: str
@@ -73,6 +75,7 @@ class ApiSettings:
     closest_to_breach: ClosestToBreach | None = None
     page_refresh_seconds: int = 15
     currency: str = "CNY"
+    scorecard_cache_seconds: int = 300
 
     @classmethod
     def for_policy(cls, config: SlaConfig, **values: Any) -> ApiSettings:

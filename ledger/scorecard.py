@@ -38,9 +38,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, String, func, select, type_coerce
 
 from ledger.periods import parse_period, period_end
 from ledger.queries import Holding, in_chain_order
@@ -63,12 +64,14 @@ __all__ = [
     "month_scores",
     "previous_period",
     "scorecard",
+    "scorecard_and_series",
     "scorecard_series",
 ]
 
 METRICS = ("acknowledge", "resolve")
 OWNING = frozenset({"rule", "assignment", "dispute"})
 _RATE, _TWO = Decimal("0.0001"), Decimal("0.01")
+_OTHERS = ("transfers", "disputes", "csat", "fines")  #: :func:`_others`' tables
 
 
 @dataclass(frozen=True)
@@ -151,14 +154,30 @@ def _ratio(part: int | Decimal, whole: int | Decimal, places: Decimal,
     return (Decimal(part) * scale / Decimal(whole)).quantize(places)
 
 
+def _owner(chain: Sequence[Any]) -> str:
+    """The department owning a ticket now: the last holding of ``chain`` (its attribution
+    rows by time, then id) by rule, reassignment or upheld dispute. Rows sharing an instant
+    are put in chain order (:func:`ledger.queries.in_chain_order`); most chains have none,
+    and then time order is chain order. ``attributed_at`` is the column's stored value
+    (see :func:`_complaints`): only compared for equality, here and in ``in_chain_order``."""
+    if len({row.attributed_at for row in chain}) < len(chain):
+        chain = in_chain_order([Holding(row.department, row.attributed_at, row.reason, "",
+                                        row.previous_department, None, row.id)
+                                for row in chain])
+    return [row.department for row in chain if row.reason in OWNING][-1]
+
+
 def _complaints(conn: Connection, since: datetime, until: datetime) -> dict[str, list[int]]:
     """department -> [complaints, repeats, reopened] of the tickets whose complaint arrived
     in [since, until), counted for the department that owns each now."""
     arrived = (select(Attribution.ticket)
                .where(Attribution.reason == "rule", Attribution.attributed_at >= since,
                       Attribution.attributed_at < until))
+    # attributed_at as stored (UTC text on SQLite, a timestamp on PostgreSQL): equal
+    # instants are equal values, and decoding every row cost a fifth of a month's scoring
     rows = conn.execute(
-        select(Attribution.ticket, Attribution.department, Attribution.attributed_at,
+        select(Attribution.ticket, Attribution.department,
+               type_coerce(Attribution.attributed_at, String).label("attributed_at"),
                Attribution.reason, Attribution.previous_department, Attribution.repeat_of,
                Attribution.id)
         .where(Attribution.ticket.in_(arrived.scalar_subquery()))
@@ -167,17 +186,12 @@ def _complaints(conn: Connection, since: datetime, until: datetime) -> dict[str,
         select(ClockOutcome.ticket).distinct()
         .where(ClockOutcome.metric == "resolve", ClockOutcome.cycle >= 2,
                ClockOutcome.ticket.in_(arrived.scalar_subquery()))).scalars())
-    chains: dict[str, list[Holding]] = defaultdict(list)
-    repeats: dict[str, bool] = {}
-    for ticket, department, at, reason, previous, repeat_of, event_id in rows:
-        chains[ticket].append(Holding(department, at, reason, "", previous, None, event_id))
-        repeats[ticket] = repeats.get(ticket, False) or repeat_of is not None
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for ticket, chain in chains.items():
-        owner = [h.department for h in in_chain_order(chain) if h.reason in OWNING][-1]
-        figures = counts[owner]
+    for ticket, group in groupby(rows, key=lambda row: row.ticket):
+        chain = list(group)
+        figures = counts[chain[0].department if len(chain) == 1 else _owner(chain)]
         figures[0] += 1
-        figures[1] += repeats[ticket]
+        figures[1] += any(row.repeat_of is not None for row in chain)
         figures[2] += ticket in reopened
     return counts
 
@@ -218,8 +232,7 @@ def _others(conn: Connection, period: str, since: datetime, until: datetime,
              .where(Penalty.period == period, Penalty.reversal_id.is_(None),
                     Penalty.currency == currency).group_by(Penalty.department))
     return {name: _counted(conn, stmt) for name, stmt in
-            (("transfers", transfers), ("disputes", disputes), ("csat", csat),
-             ("fines", fines))}
+            zip(_OTHERS, (transfers, disputes, csat, fines), strict=True)}
 
 
 def _volumes(conn: Connection, period: str) -> dict[str, tuple[str, int]]:
@@ -305,20 +318,41 @@ def _change(now: Any, before: Any) -> Any:
     return None if now is None or before is None else now - before
 
 
-def scorecard(engine: Engine, period: str, *, zone: tzinfo, currency: str,
-              departments: Iterable[str] = ()) -> Scorecard:
-    """The scorecard of ``period``, each value with its change from the previous month."""
-    departments = list(departments)
-    previous = previous_period(period)
-    now = month_scores(engine, period, zone, currency, departments)
-    before = month_scores(engine, previous, zone, currency, now)
+def _card(period: str, currency: str, now: Mapping[str, Mapping[str, Any]],
+          before: Mapping[str, Mapping[str, Any]]) -> Scorecard:
+    """``period``'s scorecard from its scores and the previous month's (which name every
+    department ``now`` names)."""
     rows = [ScorecardRow(period, department, values["volume_unit"], currency,
                          {m.name: values[m.name] for m in MEASURES},
                          {m.name: _change(values[m.name], before[department][m.name])
                           for m in MEASURES})
             for department, values in now.items()]
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r.department))
-    return Scorecard(period, previous, currency, rows)
+    return Scorecard(period, previous_period(period), currency, rows)
+
+
+def scorecard(engine: Engine, period: str, *, zone: tzinfo, currency: str,
+              departments: Iterable[str] = ()) -> Scorecard:
+    """The scorecard of ``period``, each value with its change from the previous month."""
+    departments = list(departments)
+    now = month_scores(engine, period, zone, currency, departments)
+    before = month_scores(engine, previous_period(period), zone, currency, now)
+    return _card(period, currency, now, before)
+
+
+def _periods(last: str, months: int) -> list[str]:
+    periods = [last]
+    while len(periods) < months:
+        periods.insert(0, previous_period(periods[0]))
+    return periods
+
+
+def _series(by_month: Mapping[str, Mapping[str, Mapping[str, Any]]]
+            ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    names = sorted({d for scores in by_month.values() for d in scores})
+    empty = {m.name: None for m in MEASURES}
+    return {d: [(p, scores.get(d, empty)) for p, scores in by_month.items()]
+            for d in names}
 
 
 def scorecard_series(engine: Engine, last: str, *, zone: tzinfo, currency: str,
@@ -326,10 +360,26 @@ def scorecard_series(engine: Engine, last: str, *, zone: tzinfo, currency: str,
                      ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """department -> [(month, values)] for the ``months`` months ending with ``last``,
     oldest first (the trend chart's series, :mod:`ledger.scorecard_chart`)."""
-    periods = [last]
-    while len(periods) < months:
-        periods.insert(0, previous_period(periods[0]))
+    departments = list(departments)
+    return _series({p: month_scores(engine, p, zone, currency, departments)
+                    for p in _periods(last, months)})
+
+
+def scorecard_and_series(engine: Engine, last: str, *, zone: tzinfo, currency: str,
+                         departments: Iterable[str] = (), months: int = 12
+                         ) -> tuple[Scorecard, dict[str, list[tuple[str, dict[str, Any]]]]]:
+    """``scorecard(last)`` and ``scorecard_series(last)`` together, each month scored once
+    (the status page's pair: two months fewer than asking for both).
+
+    The previous month's scores name only ``departments`` and the departments its data
+    names; a department named by ``last`` alone gets there the values
+    :func:`month_scores` gives a department without data (zeros, no rank), as
+    :func:`scorecard` would."""
+    departments = list(departments)
+    periods = _periods(last, max(months, 2))
     by_month = {p: month_scores(engine, p, zone, currency, departments) for p in periods}
-    names = sorted({d for scores in by_month.values() for d in scores})
-    empty = {m.name: None for m in MEASURES}
-    return {d: [(p, by_month[p].get(d, empty)) for p in periods] for d in names}
+    now, before = by_month[last], dict(by_month[periods[-2]])
+    for department in now.keys() - before.keys():
+        before[department] = _values([0, 0, 0], {}, None, dict.fromkeys(_OTHERS))
+    series = _series({p: by_month[p] for p in periods[-months:]})
+    return _card(last, currency, now, before), series

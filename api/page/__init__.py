@@ -5,6 +5,7 @@ people, on the same ledger queries and role rules as the JSON API.
 - :mod:`api.page.session`: the session and language cookies;
 - :mod:`api.page.view`: what a principal's page shows, from the ledger;
 - :mod:`api.page.closest`: the plug for the "closest to breach" section;
+- :mod:`api.page.scorecard`: the scorecard section and its cache;
 - :mod:`api.page.i18n`: English and Chinese.
 
 :func:`signin_link` is the URL ``make run`` prints: the token rides in the fragment, which
@@ -18,8 +19,10 @@ from urllib.parse import quote
 
 from api.page.closest import ClosestClock, ClosestToBreach
 from api.page.routes import router
+from api.page.scorecard import ScorecardCache, ScorecardData, ledger_scorecards
 
-__all__ = ["ClosestClock", "ClosestToBreach", "router", "signin_link"]
+__all__ = ["ClosestClock", "ClosestToBreach", "ScorecardCache", "ScorecardData",
+           "ledger_scorecards", "router", "signin_link"]
 
 
 def signin_link(base_url: str, token: str) -> str:

@@ -25,7 +25,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import OperationalError
 
+from api.auth import READERS
 from api.page.i18n import MESSAGES, choose_language
+from api.page.scorecard import ScorecardCache, ScorecardSection, chart_titles, scorecard_section
 from api.page.session import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -36,7 +38,7 @@ from api.page.session import (
     start_session,
 )
 from api.page.view import build_status
-from api.principals import PrincipalError, PrincipalRegistry
+from api.principals import Principal, PrincipalError, PrincipalRegistry
 from api.settings import ApiSettings
 
 __all__ = ["router"]
@@ -95,7 +97,8 @@ def _helpers(settings: ApiSettings, lang: str) -> dict[str, Callable[..., Any]]:
 
     return {"t": lambda key, **kw: words[key].format(**kw) if kw else words[key],
             "dept": lambda key: _department_name(settings, lang, key),
-            "when": when, "left": left, "share": share, "money": money}
+            "when": when, "left": left, "share": share, "money": money,
+            "hhmm": lambda moment: moment.astimezone(zone).strftime("%H:%M")}
 
 
 def _render(request: Request, template: str, lang: str, remember: bool,
@@ -134,10 +137,24 @@ def status_page(request: Request) -> Response:
     settings: ApiSettings = request.app.state.settings
     try:
         view = build_status(request.app.state.engine, settings, principal, settings.clock())
+        scorecard = _scorecard(request, principal, view.period, lang)
     except OperationalError:
         return _unavailable(request, lang, remember, "the ledger")
-    return _render(request, "status.html", lang, remember, view=view,
+    return _render(request, "status.html", lang, remember, view=view, scorecard=scorecard,
+                   kept=max(1, settings.scorecard_cache_seconds // 60),
                    refresh=settings.page_refresh_seconds)
+
+
+def _scorecard(request: Request, principal: Principal, period: str,
+               lang: str) -> ScorecardSection | None:
+    """The scorecard section of ``period`` for ``principal`` (None: not for its role),
+    from the app's cache (:class:`api.page.scorecard.ScorecardCache`)."""
+    settings: ApiSettings = request.app.state.settings
+    if principal.role not in READERS:
+        return None
+    cache: ScorecardCache = request.app.state.scorecards
+    return scorecard_section(cache.get(period), principal, names=settings.departments,
+                             titles=chart_titles(MESSAGES[lang]))
 
 
 @router.get("/signin")

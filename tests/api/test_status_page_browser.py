@@ -4,8 +4,10 @@ through ``chromedriver`` (``make chromium`` installs both), against the real API
 replayed and imported with the CLI, as an operator fills one.
 
 It signs in through the form, then through a ``#token=`` link; checks that the browser
-logged no console error, that the departments of the simulated traffic are shown, and that
-a department principal sees none of another department's rows, tickets or names. The
+logged no console error (a Content-Security-Policy violation is one), that the departments
+of the simulated traffic are shown, that the scorecard section draws one SVG trend chart
+per department row (the browser's own layout: each chart has a size), and that a
+department principal sees none of another department's rows, tickets or names. The
 screenshots are kept in ``var/test-artifacts/`` (the path is printed).
 """
 
@@ -113,6 +115,18 @@ def _save(driver: webdriver.Chrome, tmp_path: Path, name: str) -> Path:
     return kept
 
 
+def _scorecard_charts(driver: webdriver.Chrome) -> tuple[list[str], list[str]]:
+    """(the scorecard's row departments, the departments of its drawn SVG charts)."""
+    section = driver.find_element(By.ID, "scorecard")
+    rows = [row.get_attribute("data-department")
+            for row in section.find_elements(By.CSS_SELECTOR, "tr[data-department]")]
+    charts = [figure.get_attribute("data-department")
+              for figure in section.find_elements(By.CSS_SELECTOR, "figure.trend")
+              for svg in figure.find_elements(By.TAG_NAME, "svg")
+              if svg.size["width"] > 200 and svg.size["height"] > 100]
+    return rows, charts
+
+
 def _row_departments(driver: webdriver.Chrome) -> set[str]:
     return {row.get_attribute("data-department")
             for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-department]")}
@@ -152,7 +166,12 @@ def test_the_status_page_in_headless_chromium(server: str, browser: webdriver.Ch
     attainment = browser.find_element(By.ID, "attainment").text
     assert all(NAMES[key] in attainment for key in traffic), attainment
     assert browser.find_elements(By.CSS_SELECTOR, "#breaches tr[data-ticket]")
+    rows, charts = _scorecard_charts(browser)
+    assert len(rows) >= 5 and charts == rows and traffic <= set(rows)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#scorecard svg")) == len(rows)
     _save(browser, tmp_path, "status-page.png")
+    browser.execute_script("document.getElementById('scorecard').scrollIntoView()")
+    _save(browser, tmp_path, "status-page-scorecard.png")
     assert _console_errors(browser) == []
 
     browser.find_element(By.ID, "signout").click()
@@ -164,6 +183,8 @@ def test_the_status_page_in_headless_chromium(server: str, browser: webdriver.Ch
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "SLA Police 服务状态"
     assert _row_departments(browser) == {HOME}
+    assert _scorecard_charts(browser) == ([HOME], [HOME])
+    assert "SLA 达标率" in browser.find_element(By.ID, "scorecard").text
     source, text = browser.page_source, browser.find_element(By.TAG_NAME, "body").text
     assert not [t for t in _foreign_tickets(ledger_fixture.database_url) if t in source]
     assert not [name for key, name in NAMES.items() if key != HOME and name in text]

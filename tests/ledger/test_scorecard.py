@@ -15,7 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from ledger import Ledger
-from ledger.scorecard import MEASURES, previous_period, scorecard, scorecard_series
+from ledger.scorecard import (
+    MEASURES,
+    previous_period,
+    scorecard,
+    scorecard_and_series,
+    scorecard_series,
+)
 from ledger.tables import Attribution, ClockOutcome
 from models import CloudEvent, parse_event
 from sla.config import load_config
@@ -165,6 +171,31 @@ def test_month_over_month_change_and_rank(ledger: Ledger) -> None:
     assert card.row("it")["complaints"] == 0
 
 
+def test_attributions_at_one_instant_are_followed_in_chain_order(ledger: Ledger) -> None:
+    """A complaint reassigned, then transferred and reassigned again within one instant:
+    its owner is the end of the chain (previous_department links), not of the ids' order
+    (z-... sorts after a-...). The other complaint has a single attribution."""
+    from tests.ledger.events import outbound  # noqa: PLC0415
+
+    def attributed(event_id: str, ticket: str, department: str, reason: str, at: str,
+                   previous: str | None = None) -> CloudEvent:
+        return outbound("sla.attributed", {
+            "department": department, "reason": reason, "attributed_at": at,
+            "previous_department": previous}, id=event_id, subject=ticket, time=at)
+
+    first, then = "2026-11-03T09:00:00+08:00", "2026-11-03T10:00:00+08:00"
+    ledger.record([attributed("m-rule", "T-1", "logistics", "rule", first),
+                   attributed("z-assign", "T-1", "billing", "assignment", then, "logistics"),
+                   attributed("b-transfer", "T-1", "it", "transfer", then, "billing"),
+                   attributed("a-assign", "T-1", "stores", "assignment", then, "it"),
+                   attributed("c-rule", "T-2", "it", "rule", then)])
+    card = scorecard(ledger.engine, "2026-11", zone=ZONE, currency="CNY",
+                     departments=["logistics", "billing", "it", "stores"])
+    assert {r.department: r["complaints"] for r in card.rows} == {
+        "logistics": 0, "billing": 0, "it": 1, "stores": 1}
+    assert card.row("it")["transfers_in"] == 1
+
+
 def test_the_series_has_twelve_months_per_department_oldest_first(ledger: Ledger) -> None:
     from tests.ledger.events import clock_event  # noqa: PLC0415
 
@@ -176,6 +207,27 @@ def test_the_series_has_twelve_months_per_department_oldest_first(ledger: Ledger
     months = [period for period, _ in series["logistics"]]
     assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
     assert [v["resolve_met"] for p, v in series["logistics"] if p == "2026-03"] == [1]
+
+
+def test_the_pair_for_the_status_page_is_the_scorecard_and_the_series(
+        backend: Backend, quarter) -> None:
+    """scorecard_and_series scores each month once and says what the two functions say,
+    also for a department that only the last month names (its change is from zeros)."""
+    from tests.ledger.events import clock_event  # noqa: PLC0415
+
+    _, recorded, _, volumes = quarter
+    ledger = backend.fresh_ledger()
+    ledger.record([*recorded, *volumes, clock_event(
+        "sla.met", "T-NEW-1", "newcomer", "2026-11-20T10:00:00+08:00")])
+    options: dict = dict(zone=ZONE, currency="CNY", departments=DEPARTMENTS)
+    for period, months in (("2026-09", 1), ("2026-10", 3), ("2026-11", 12)):
+        card, series = scorecard_and_series(ledger.engine, period, months=months, **options)
+        assert card == scorecard(ledger.engine, period, **options)
+        assert series == scorecard_series(ledger.engine, period, months=months, **options)
+        assert [len(months_) for months_ in series.values()] == [months] * len(series)
+    newcomer = card.row("newcomer")
+    assert newcomer is not None and newcomer.change["resolve_met"] == 1
+    assert series["newcomer"][-2][1]["resolve_met"] is None  # a gap in the chart, not a zero
 
 
 def test_upgrading_to_0004_scores_the_events_recorded_before(backend: Backend, quarter) -> None:

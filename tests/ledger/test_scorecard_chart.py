@@ -59,3 +59,21 @@ def test_complaints_are_per_1000_units_when_every_month_has_a_volume() -> None:
 
 def test_the_same_series_gives_the_same_bytes() -> None:
     assert trend_svg("it", SERIES) == trend_svg("it", list(SERIES))
+
+
+def test_the_panels_words_can_be_another_language() -> None:
+    """The status page draws Chinese charts; the figures and months stay as they are."""
+    chinese = {"attainment": "SLA 达标率", "complaints": "投诉量", "csat_mean": "满意度",
+               "net_fine": "净罚款", "no_data": "无数据"}
+    root = ET.fromstring(trend_svg("logistics", SERIES[:2], titles=chinese))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"SLA 达标率", "投诉量", "满意度", "净罚款", "无数据"} <= set(texts)
+    assert "SLA attainment" not in texts and "no data" not in texts
+    assert texts[-2:] == ["12/25", "01/26"]
+
+
+def test_one_month_of_attainment_is_drawn_within_0_to_100_percent() -> None:
+    texts = [t.text for t in ET.fromstring(trend_svg("it", [SERIES[1], SERIES[3]])).iter(
+        "{http://www.w3.org/2000/svg}text")]
+    assert "100.0%" in texts and "83.8%" in texts  # 93.12% +- 9.3 pt, capped at 100%
+    assert not [t for t in texts if t.startswith("-") or t in ("193.1%", "-6.9%")]
