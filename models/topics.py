@@ -13,6 +13,7 @@ __all__ = [
     "ALERTS",
     "ATTRIBUTIONS",
     "CLOCK_STATE",
+    "CORRECTIVE_ACTIONS",
     "COMPLAINTS",
     "DEAD_LETTERS",
     "INBOUND_TOPICS",
@@ -35,6 +36,8 @@ CLOCK_STATE = "sla-clock-state"
 ALERTS = "sla-alerts"
 PENALTIES = "penalties"
 NOTIFICATIONS = "notifications"
+#: Corrective actions of each department: opened, fix declared, reviewed.
+CORRECTIVE_ACTIONS = "corrective-actions"
 DEAD_LETTERS = "dead-letters"
 
 INBOUND_TOPICS = (COMPLAINTS, TICKET_EVENTS)
@@ -59,6 +62,9 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "penalty.reversed": ((PENALTIES, "department"),),
     "notification.requested": ((NOTIFICATIONS, "department"),),
     "event.rejected": ((DEAD_LETTERS, "ticket"),),
+    "sla.fix_declared": ((ATTRIBUTIONS, "ticket"), (CORRECTIVE_ACTIONS, "department")),
+    "corrective_action.opened": ((CORRECTIVE_ACTIONS, "department"),),
+    "corrective_action.reviewed": ((CORRECTIVE_ACTIONS, "department"),),
 }
 
 

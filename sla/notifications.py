@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from models import CloudEvent, NotificationRequested, derived_id
 from models._envelope import trusted_event
+from sla.recurrence import ACTION_TYPES, action_notifications
 from sla.specs import written_duration
 
 __all__ = ["notifications_for"]
@@ -79,6 +80,8 @@ def _notification(event: CloudEvent, event_id: str, department: str, severity: s
 
 def notifications_for(event: CloudEvent) -> list[CloudEvent]:
     """The ``notification.requested`` events an outcome causes (none for most)."""
+    if event.type in ACTION_TYPES:  # corrective actions: sla.recurrence words them
+        return action_notifications(event)
     severity = _SEVERITY.get(event.type)
     if severity is None:
         return []

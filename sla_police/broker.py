@@ -342,7 +342,8 @@ def project_topics() -> tuple[str, ...]:
     from models import topics
 
     return (*topics.INBOUND_TOPICS, topics.ATTRIBUTIONS, topics.OUTCOMES, topics.ALERTS,
-            topics.PENALTIES, topics.NOTIFICATIONS, topics.DEAD_LETTERS)
+            topics.PENALTIES, topics.NOTIFICATIONS, topics.DEAD_LETTERS,
+            topics.CORRECTIVE_ACTIONS)
 
 
 def create_topics(
