@@ -20,7 +20,16 @@ from sqlalchemy.exc import OperationalError
 
 from api.page import router as page_router
 from api.principals import PrincipalRegistry
-from api.routes import corrective_actions, disputes, meta, payroll, penalties, reports, tickets, worklist
+from api.routes import (
+    corrective_actions,
+    disputes,
+    meta,
+    payroll,
+    penalties,
+    reports,
+    tickets,
+    worklist,
+)
 from api.settings import ApiSettings, PublishError
 from ledger import create_ledger_engine
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import (
     HOME,
     HOME_ACTION,
-    OTHER_ACTION,
     OPEN_DISPUTE,
+    OTHER_ACTION,
     PRINCIPALS,
     UPHELD_DISPUTE,
     FakePublisher,
