@@ -22,7 +22,16 @@ from sqlalchemy.exc import OperationalError
 from api.page import ScorecardCache, ledger_scorecards
 from api.page import router as page_router
 from api.principals import PrincipalRegistry
-from api.routes import disputes, meta, payroll, penalties, reports, tickets, worklist
+from api.routes import (
+    corrective_actions,
+    disputes,
+    meta,
+    payroll,
+    penalties,
+    reports,
+    tickets,
+    worklist,
+)
 from api.settings import ApiSettings, PublishError
 from ledger import create_ledger_engine
 
@@ -82,6 +91,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(PublishError, _bus_unavailable)
     app.include_router(meta.health_router)
     app.include_router(page_router)  # the status page at / (HTML, not in the OpenAPI)
-    for module in (meta, worklist, penalties, reports, payroll, tickets, disputes):
+    for module in (meta, worklist, penalties, reports, payroll, tickets, disputes,
+                   corrective_actions):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

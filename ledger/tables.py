@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, Index, MetaData, String, Text
+from sqlalchemy import BigInteger, Date, Float, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ledger.columns import (
@@ -39,6 +39,7 @@ __all__ = [
     "ClockSnapshot",
     "ClockOutcome",
     "CsatResponse",
+    "CorrectiveAction",
     "DeadLetter",
     "DecimalSum",
     "Dispute",
@@ -360,3 +361,36 @@ class Volume(Base):
     day: Mapped[dt.date | None] = mapped_column(Date, comment="the day counted; empty: the month")
     count: Mapped[int] = mapped_column(BigInteger)
     reported_at: Mapped[dt.datetime] = mapped_column(comment="the report's time")
+
+
+class CorrectiveAction(Base):
+    """One row per corrective action, merged from ``corrective_action.opened``,
+    ``sla.fix_declared`` and ``corrective_action.reviewed`` in any order
+    (:mod:`ledger.corrective_actions`). Open, fixed or reviewed: whichever of ``fixed_at``
+    and ``reviewed_at`` is set; overdue when open past ``due_at``."""
+
+    __tablename__ = "corrective_actions"
+    __table_args__ = (Index(None, "department", "opened_at"),)
+
+    action_id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    department: Mapped[str] = mapped_column(DepartmentColumn)
+    anchor_ticket: Mapped[str] = mapped_column(
+        TicketColumn, comment="the complaint that opened it; the fix is published on it")
+    rule: Mapped[str | None] = mapped_column(comment="the recurrence rule")
+    category: Mapped[str | None]
+    opened_at: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime | None] = mapped_column(comment="the fix is due by then")
+    baseline_count: Mapped[int | None] = mapped_column(
+        comment="complaints in the rule's window when it opened")
+    window: Mapped[str | None] = mapped_column(String(32), comment="as the policy writes it")
+    fix_id: Mapped[str | None] = mapped_column(EventIdColumn, comment="the sla.fix_declared")
+    what_changed: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(comment="as the department says")
+    declared_by: Mapped[str | None]
+    fixed_at: Mapped[dt.datetime | None] = mapped_column(comment="when the fix was declared")
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(comment="end of the review window")
+    before_count: Mapped[int | None] = mapped_column(comment="complaints before the fix")
+    before_per_day: Mapped[float | None] = mapped_column(Float)
+    after_count: Mapped[int | None] = mapped_column(comment="complaints in the review window")
+    after_per_day: Mapped[float | None] = mapped_column(Float)
+    worked: Mapped[bool | None]

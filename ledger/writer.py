@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger import periods
 from ledger.booking import AppliedReversal, book_assessments, book_reversals
+from ledger.corrective_actions import record_actions
 from ledger.disputes import record_disputes
 from ledger.errors import LedgerError
 from ledger.rows import ROW_BUILDERS, SCORECARD_ROWS, event_row
@@ -310,6 +311,7 @@ class Ledger:
         stats.adjustments += book_reversals(conn, self._insert, applied, closed, self.zone,
                                             recorded_at)
         record_disputes(conn, self._insert, new)
+        record_actions(conn, self._insert, new)
         return stats
 
     @staticmethod

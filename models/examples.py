@@ -161,6 +161,33 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "topic": "complaints", "partition": 2, "offset": 1841, "key": "T-20261120-0099",
         "rejected_at": "2026-11-20T10:16:02+08:00",
     }, source=_OUT, subject="T-20261120-0099", time="2026-11-20T10:16:02+08:00"),
+    "corrective_action.fixed": _envelope("corrective_action.fixed", "api-7f3c", {
+        "action_id": "a41c-action", "department": "logistics",
+        "what_changed": "a second courier on the Pudong route from 4 November",
+        "changed_at": "2026-11-04T09:00:00+08:00", "actor": "logistics-head",
+    }, source="sla-police/api", subject="T-20261102-0042", time="2026-11-04T16:00:00+08:00"),
+    "sla.fix_declared": _envelope("sla.fix_declared", "a41c-fix", {
+        "action_id": "a41c-action", "department": "logistics",
+        "what_changed": "a second courier on the Pudong route from 4 November",
+        "changed_at": "2026-11-04T09:00:00+08:00", "declared_by": "logistics-head",
+        "declared_at": "2026-11-04T16:00:00+08:00", "caused_by": "api-7f3c",
+    }, source=_OUT, subject="T-20261102-0042", time="2026-11-04T16:00:00+08:00"),
+    "corrective_action.opened": _envelope("corrective_action.opened", "a41c-opened", {
+        "action_id": "a41c-action", "rule": "repeat-incident", "department": "logistics",
+        "category": "delivery.late", "anchor_ticket": "T-20261102-0042",
+        "opened_at": "2026-11-02T10:15:00+08:00", "due_at": "2026-11-09T10:15:00+08:00",
+        "due": "5d", "baseline_count": 5, "window": "7d", "window_seconds": 604800,
+        "caused_by": "9d1c-attr",
+    }, source=_OUT, subject="T-20261102-0042", time="2026-11-02T10:15:00+08:00"),
+    "corrective_action.reviewed": _envelope("corrective_action.reviewed", "a41c-reviewed", {
+        "action_id": "a41c-action", "rule": "repeat-incident", "department": "logistics",
+        "category": "delivery.late", "anchor_ticket": "T-20261102-0042",
+        "opened_at": "2026-11-02T10:15:00+08:00", "fixed_at": "2026-11-04T16:00:00+08:00",
+        "reviewed_at": "2026-11-18T16:00:00+08:00", "baseline_count": 9,
+        "baseline_seconds": 798300, "baseline_per_day": 0.9741, "review_count": 2,
+        "review_seconds": 1209600, "review_per_day": 0.1429, "worked_below": 0.5,
+        "worked": True,
+    }, source=_OUT, subject="T-20261102-0042", time="2026-11-18T16:00:00+08:00"),
 }
 
 

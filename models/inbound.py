@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from models._envelope import CloudEvent, DepartmentId, Model, NonEmptyText, TicketId, Word
+from models.actions import CorrectiveActionFixed
 
 __all__ = [
     "INBOUND_TYPES",
@@ -186,5 +187,6 @@ INBOUND_TYPES: dict[str, type[CloudEvent]] = {
         AttributionDisputed,
         DisputeRuled,
         CsatRecorded,
+        CorrectiveActionFixed,
     )
 }

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from models._envelope import CloudEvent, DepartmentId, Model, SchemaUri, TicketId
+from models.actions import CorrectiveActionOpened, CorrectiveActionReviewed, SlaFixDeclared
 from models.schema_ids import dataschema_for
 
 __all__ = [
@@ -102,7 +103,7 @@ class PenaltyData(Model):
         default="department", description="who pays: the department, or the assignee in person"
     )
     rule: str = Field(description="penalty rule name")
-    trigger: Literal["breach", "complaint"]
+    trigger: Literal["breach", "complaint", "recurrence"]
     breach_id: str | None = Field(default=None, description="id of the sla.breached punished")
     metric: Metric | None = None
     base_fine: Decimal
@@ -113,6 +114,9 @@ class PenaltyData(Model):
     currency: str
     period: str = Field(description="cap period the penalty counts towards, e.g. 2026-11")
     assessed_at: AwareDatetime
+    action_id: str | None = Field(
+        default=None, description="trigger recurrence: the corrective action whose declared "
+        "fix the complaint recurred after")
 
 
 class PenaltyReversedData(Model):
@@ -341,5 +345,8 @@ OUTBOUND_TYPES: dict[str, type[CloudEvent]] = {
         PenaltyReversed,
         NotificationRequested,
         EventRejected,
+        SlaFixDeclared,
+        CorrectiveActionOpened,
+        CorrectiveActionReviewed,
     )
 }

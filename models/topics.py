@@ -14,6 +14,7 @@ __all__ = [
     "ATTRIBUTIONS",
     "CLOCK_STATE",
     "COMPACTED_TOPICS",
+    "CORRECTIVE_ACTIONS",
     "COMPLAINTS",
     "DEAD_LETTERS",
     "INBOUND_TOPICS",
@@ -40,6 +41,8 @@ COMPACTED_TOPICS = (CLOCK_STATE,)
 ALERTS = "sla-alerts"
 PENALTIES = "penalties"
 NOTIFICATIONS = "notifications"
+#: Corrective actions of each department: opened, fix declared, reviewed.
+CORRECTIVE_ACTIONS = "corrective-actions"
 DEAD_LETTERS = "dead-letters"
 #: Business volumes (``volume.reported``), keyed by department: read by the ledger sink only.
 VOLUMES = "volumes"
@@ -67,6 +70,9 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "penalty.reversed": ((PENALTIES, "department"),),
     "notification.requested": ((NOTIFICATIONS, "department"),),
     "event.rejected": ((DEAD_LETTERS, "ticket"),),
+    "sla.fix_declared": ((ATTRIBUTIONS, "ticket"), (CORRECTIVE_ACTIONS, "department")),
+    "corrective_action.opened": ((CORRECTIVE_ACTIONS, "department"),),
+    "corrective_action.reviewed": ((CORRECTIVE_ACTIONS, "department"),),
 }
 
 

@@ -41,7 +41,8 @@ SLA_MATCH_FIELDS = (*COMPLAINT_FIELDS, "department")
 PENALTY_MATCH_FIELDS = ("department", "policy", "priority", "category")
 ATTRIBUTION_KEYS = ("match", "department")
 SLA_KEYS = ("name", "match", "calendar", "acknowledge", "resolve", "pause_on", "warn_at")
-PENALTY_KEYS = ("name", "on", "metric", "match", "fine", "points", "charge", "repeat", "cap")
+PENALTY_KEYS = ("name", "on", "metric", "match", "fine", "points", "charge", "repeat", "cap",
+                "recurrence")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -313,9 +314,9 @@ def _read_penalty(reader: Reader, item: Node, path: str,
         return read(reader, fields[key], join(path, key), *args) if key in fields else None
 
     name = get("name", Reader.parse, parse_name, "a penalty name")
-    on = get("on", _choice, ("breach", "complaint"))
+    on = get("on", _choice, ("breach", "complaint", "recurrence"))
     metric = get("metric", _choice, METRICS)
-    if metric is not None and on == "complaint":
+    if metric is not None and on in ("complaint", "recurrence"):
         reader.error(fields["metric"], join(path, "metric"), "metric only applies with on: breach")
     match = get("match", read_match, PENALTY_MATCH_FIELDS, known) or {}
     fine = get("fine", Reader.parse, parse_money, "an amount like 500")
@@ -325,21 +326,41 @@ def _read_penalty(reader: Reader, item: Node, path: str,
     charge = get("charge", _choice, ("department", "assignee")) or "department"
     repeat = get("repeat", _read_repeat)
     cap = get("cap", _read_cap)
+    recurrence = _recurrence_of(reader, fields, path, on, charge, known)
     if len(reader.issues) > start or name is None or on is None:
         return None
     return PenaltyRule(name=name, on=on, fine=fine or Decimal(0), points=points or 0,
-                       metric=metric, match=match, charge=charge, repeat=repeat, cap=cap)
+                       metric=metric, match=match, charge=charge, repeat=repeat, cap=cap,
+                       recurrence=recurrence)
+
+
+def _recurrence_of(reader: Reader, fields: dict[str, Node], path: str, on: str | None,
+                   charge: str, known: dict[str, Collection[str]]) -> str | None:
+    """``recurrence: <rule>`` of an ``on: recurrence`` penalty; such a penalty is charged to
+    the department (the complaint is a repeat of the department's, not of a person's)."""
+    if on == "recurrence" and charge != "department":
+        reader.error(fields["charge"], join(path, "charge"),
+                     "on: recurrence penalties are charged to the department")
+    if "recurrence" not in fields:
+        return None
+    node = fields["recurrence"]
+    if on != "recurrence":
+        reader.error(node, join(path, "recurrence"), "recurrence only applies with on: recurrence")
+        return None
+    return reader.reference(node, join(path, "recurrence"), known["recurrence"],
+                            "recurrence rule")
 
 
 def read_penalties(reader: Reader, node: Node | None, departments: Collection[str],
-                   policies: Collection[str]) -> list[PenaltyRule | None]:
+                   policies: Collection[str],
+                   recurrences: Collection[str] = ()) -> list[PenaltyRule | None]:
     """Penalty rules in order (``None`` where a rule has issues); all matching rules apply."""
     if node is None:
         return []
     items = reader.items(node, "penalties")
     if items is None:
         return []
-    known = {"department": departments, "policy": policies}
+    known = {"department": departments, "policy": policies, "recurrence": recurrences}
     rules = [_read_penalty(reader, item, at("penalties", i), known) for i, item in enumerate(items)]
     _unique_names(reader, items, "penalties")
     return rules

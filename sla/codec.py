@@ -15,6 +15,7 @@ from typing import Any
 from models import INBOUND_TYPES
 from sla.clocks import Clock
 from sla.penalties import PenaltyBook, PenaltyRecord
+from sla.recurrence import Action, Watch
 from sla.ticket import TicketState
 
 __all__ = [
@@ -119,7 +120,24 @@ def encode_book(book: PenaltyBook) -> dict[str, Any]:
         "reversed_ids": sorted(book.reversed_ids),
         "period_totals": {k: str(v) for k, v in book.period_totals.items()},
         "last_applied": list(book.last_applied) if book.last_applied else None,
+        "recurrence": {key: _encode_watch(w) for key, w in book.recurrence.items()},
     }
+
+
+def _encode_watch(watch: Watch) -> dict[str, Any]:
+    action = watch.action
+    return {"recent": [t.isoformat() for t in watch.recent], "action": None if action is None
+            else [action.id, action.anchor, _t(action.opened_at), _t(action.due_at),
+                  action.baseline_count, action.since_open, _t(action.fixed_at),
+                  action.after_fix]}
+
+
+def _decode_watch(data: dict[str, Any]) -> Watch:
+    action = data["action"]
+    if action is not None:
+        key, anchor, opened, due, baseline, since, fixed, after = action
+        action = Action(key, anchor, _dt(opened), _dt(due), baseline, since, _dt(fixed), after)
+    return Watch(deque(datetime.fromisoformat(t) for t in data["recent"]), action)
 
 
 def decode_book(data: dict[str, Any],
@@ -132,6 +150,8 @@ def decode_book(data: dict[str, Any],
         period_totals={k: Decimal(v) for k, v in data["period_totals"].items()},
         by_ticket=by_ticket if by_ticket is not None else {},
         last_applied=tuple(data["last_applied"]) if data.get("last_applied") else None,
+        # books written before recurrence was tracked have none
+        recurrence={k: _decode_watch(v) for k, v in data.get("recurrence", {}).items()},
     )
 
 

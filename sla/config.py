@@ -19,6 +19,7 @@ from yaml.nodes import Node
 
 from sla._config_alerts import parse_language
 from sla._config_calendars import read_calendars, read_departments
+from sla._config_recurrence import read_recurrence
 from sla._config_rules import declared_names, read_attribution, read_penalties, read_slas
 from sla._config_values import parse_currency, parse_duration, parse_timezone
 from sla._config_yaml import ConfigIssue, Reader
@@ -27,7 +28,7 @@ from sla.specs import DisputeDeadline, SlaConfig
 __all__ = ["ConfigError", "ConfigIssue", "load_config", "parse_config", "parse_duration"]
 
 TOP_KEYS = ("timezone", "currency", "language", "calendars", "departments", "attribution",
-            "slas", "penalties", "disputes")
+            "slas", "penalties", "disputes", "recurrence")
 REQUIRED_KEYS = ("timezone", "currency", "calendars", "departments", "attribution", "slas")
 
 
@@ -102,7 +103,9 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
     if "slas" in top:
         slas = read_slas(reader, top["slas"], departments.keys(), calendars.keys())
     policy_names = declared_names(top.get("slas"))
-    penalties = read_penalties(reader, top.get("penalties"), departments.keys(), policy_names)
+    recurrence = read_recurrence(reader, top.get("recurrence"), departments.keys())
+    penalties = read_penalties(reader, top.get("penalties"), departments.keys(), policy_names,
+                               declared_names(top.get("recurrence")))
     deadline = (_read_disputes(reader, top["disputes"], calendars.keys())
                 if "disputes" in top else None)
     if reader.issues or timezone is None or currency is None:
@@ -116,6 +119,7 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         slas=tuple(policy for policy in slas if policy is not None),
         penalties=tuple(rule for rule in penalties if rule is not None),
         dispute_deadline=deadline,
+        recurrence=tuple(rule for rule in recurrence if rule is not None),
         source=source,
     )
 

@@ -59,6 +59,7 @@ class SlaEngine:
             "dispute.ruled": self._on_ruled,
             "csat.recorded": lambda state, event, at, out: out.append(  # kept for scorecards
                 outcomes.csat_recorded(state, event, at)),
+            "corrective_action.fixed": self._on_fix,
         }
 
     # -- public surface -------------------------------------------------------------
@@ -108,7 +109,7 @@ class SlaEngine:
         last = state.last_time  # max(), without the call: this runs for every event
         at = last if last is not None and last > event.time else event.time
         state.last_time = at
-        if state.status == CANCELLED:
+        if state.status == CANCELLED and event.type not in _ANY_STATUS:
             return
         if event.type == "complaint.received" and state.department is not None:
             out.append(outcomes.rejected(event, "the ticket already has a complaint"))
@@ -344,5 +345,15 @@ class SlaEngine:
                         previous=disputing)
 
 
+    def _on_fix(self, state: TicketState, event: CloudEvent, at: datetime,
+                out: list[CloudEvent]) -> None:
+        """A declared fix rides on its action's anchor ticket (inbound is ticket-keyed); it
+        changes nothing here and goes on the record for the department stage."""
+        if not self._unknown_department(event.data.department, event, out):
+            out.append(outcomes.fix_declared(state, event, at))
+
+
+#: Inbound types that are about more than the ticket: applied even to a cancelled one.
+_ANY_STATUS = frozenset({"corrective_action.fixed"})
 _CANCEL_REASON = {"assignment": "reassigned", "transfer": "transferred",
                   "dispute": "dispute_upheld"}

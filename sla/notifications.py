@@ -18,6 +18,7 @@ from typing import Any
 from models import CloudEvent, NotificationRequested, derived_id
 from models._envelope import trusted_event
 from sla.messages import render, when
+from sla.recurrence import ACTION_TYPES, action_notifications
 from sla.specs import SlaConfig, written_duration
 
 __all__ = ["notifications_for"]
@@ -109,6 +110,8 @@ def _notification(event: CloudEvent, event_id: str, department: str, severity: s
 def notifications_for(event: CloudEvent, config: SlaConfig | None = None) -> list[CloudEvent]:
     """The ``notification.requested`` events an outcome causes (none for most), worded for
     each receiving department of ``config`` (without one: English, department ids)."""
+    if event.type in ACTION_TYPES:  # corrective actions: sla.recurrence words them
+        return action_notifications(event)
     severity = _SEVERITY.get(event.type)
     if severity is None:
         return []

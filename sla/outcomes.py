@@ -28,6 +28,7 @@ from models import (
     derived_id,
 )
 from models._envelope import trusted, trusted_event
+from models.actions import SlaFixDeclared
 from models.outbound import OpenClock
 from models.topics import inbound_topic_for
 from sla.clocks import BusinessTime, Clock
@@ -44,6 +45,7 @@ __all__ = [
     "dead_letter",
     "dispute_filed",
     "dispute_ruled",
+    "fix_declared",
     "met",
     "rejected",
     "warning",
@@ -236,6 +238,17 @@ def dispute_ruled(state: TicketState, cause: CloudEvent, at: datetime, disputing
         "caused_by": cause.id,
     }
     return _event(SlaDisputeRuled, derived_id(state.ticket_id, "dispute_ruled", cause.id),
+                  state.ticket_id, at, data)
+
+
+def fix_declared(state: TicketState, cause: CloudEvent, at: datetime) -> CloudEvent:
+    """A department's declared fix of a corrective action, on the record; the department
+    stage measures recurrence against it from ``at`` on (:mod:`sla.recurrence`)."""
+    fix = cause.data
+    data = {"action_id": fix.action_id, "department": fix.department,
+            "what_changed": fix.what_changed, "changed_at": fix.changed_at,
+            "declared_by": fix.actor, "declared_at": at, "caused_by": cause.id}
+    return _event(SlaFixDeclared, derived_id(state.ticket_id, "fix_declared", cause.id),
                   state.ticket_id, at, data)
 
 

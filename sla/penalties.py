@@ -11,7 +11,8 @@ Triggers: ``sla.breached`` (rules ``on: breach``, charged to the assignee at bre
 time when the rule says so); ``sla.attributed`` (rules ``on: complaint`` charged to
 the department, when a department becomes the complaint's owner; and the reversals);
 ``sla.charge_settled`` (rules ``on: complaint`` charged to the assignee, once the
-owner's assignee is known: :mod:`sla.charges`).
+owner's assignee is known: :mod:`sla.charges`); ``sla.fix_declared`` (a corrective
+action's fix: :mod:`sla.recurrence`, whose repeats rules ``on: recurrence`` fine).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from models import CloudEvent, PenaltyAssessed, PenaltyReversed, derived_id
 from models._envelope import trusted_event
 from sla.matching import matches
+from sla.recurrence import Recurrence, Watch
 from sla.specs import PenaltyRule, SlaConfig
 
 __all__ = ["TRIGGERS", "PenaltyBook", "PenaltyEngine", "PenaltyRecord"]
@@ -33,7 +35,8 @@ __all__ = ["TRIGGERS", "PenaltyBook", "PenaltyEngine", "PenaltyRecord"]
 SOURCE = "sla-police"
 ZERO = Decimal(0)
 #: Outcomes the department stage applies.
-TRIGGERS = frozenset({"sla.breached", "sla.attributed", "sla.charge_settled"})
+TRIGGERS = frozenset({"sla.breached", "sla.attributed", "sla.charge_settled",
+                      "sla.fix_declared"})
 #: Which per-complaint rules each trigger assesses: by whom they are charged.
 _COMPLAINT_CHARGE = {"sla.attributed": "department", "sla.charge_settled": "assignee"}
 
@@ -76,6 +79,8 @@ class PenaltyBook:
     by_ticket: MutableMapping[str, list[PenaltyRecord]] = field(default_factory=dict)
     #: (epoch seconds, id) of the last trigger applied: makes re-application a no-op
     last_applied: tuple[float, str] | None = None
+    #: recurrence watches and corrective actions, keyed ``rule|category`` (sla.recurrence)
+    recurrence: dict[str, Watch] = field(default_factory=dict)
 
 
 class PenaltyEngine:
@@ -85,6 +90,7 @@ class PenaltyEngine:
         self.config = config
         self.zone = ZoneInfo(config.timezone)
         self._rule_cache: dict[tuple, list[PenaltyRule]] = {}
+        self.recurrence = Recurrence(config)
 
     @staticmethod
     def departments_for(event: CloudEvent) -> list[str]:
@@ -114,9 +120,12 @@ class PenaltyEngine:
             return []
         order = (event.time.timestamp(), event.id)
         fresh = book.last_applied is None or order > book.last_applied
-        if fresh:
-            book.last_applied = order
-        return self._dispatch(book, event, fresh)
+        if not fresh:
+            return self._dispatch(book, event, fresh)
+        book.last_applied = order
+        reviewed = self.recurrence.review(book.recurrence, book.department, event.time) \
+            if book.recurrence else []
+        return reviewed + self._dispatch(book, event, fresh)
 
     def _dispatch(self, book: PenaltyBook, event: CloudEvent, fresh: bool) -> list[CloudEvent]:
         if event.type == "sla.breached":
@@ -127,12 +136,36 @@ class PenaltyEngine:
             if event.data.department != book.department:
                 return []
             return self._assess(book, event, "complaint", derived_id(event.subject), fresh)
+        if event.type == "sla.fix_declared":
+            if fresh and event.data.department == book.department:
+                self.recurrence.fix(book.recurrence, event.data.action_id, event.time)
+            return []
         reason = event.data.reason
         if event.data.previous_department == book.department and reason != "transfer":
             return self._reverse(book, event, reason == "dispute", fresh)
         if event.data.department == book.department and reason != "transfer":
-            return self._assess(book, event, "complaint", derived_id(event.subject), fresh)
+            out = self._assess(book, event, "complaint", derived_id(event.subject), fresh)
+            if reason == "rule" and fresh and self.config.recurrence:
+                out += self._recur(book, event)
+            return out
         return []
+
+    def _recur(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
+        """Count a new complaint for recurrence: the actions it opens, and the ``on:
+        recurrence`` fines when it repeats after a declared fix (once per rule, naming the
+        first action it recurs after). Only for a fresh trigger: the watches moved on."""
+        opened, recurs = self.recurrence.observe(book.recurrence, event)
+        if not recurs:
+            return opened
+        names = {name for name, _ in recurs}
+        fields = {"department": book.department, "priority": event.data.priority,
+                  "category": event.data.category}
+        rules = [r for r in self.config.penalties if r.on == "recurrence"
+                 and (r.recurrence is None or r.recurrence in names) and matches(r.match, fields)]
+        action_of = {r.name: next(a for n, a in recurs if r.recurrence in (None, n))
+                     for r in rules}
+        return opened + self._assess(book, event, "recurrence", derived_id(event.subject), True,
+                                     rules, action_of)
 
     def _rules(self, event: CloudEvent, trigger: str) -> list[PenaltyRule]:
         """The rules ``event`` assesses. Per-complaint rules charged to the department
@@ -153,9 +186,10 @@ class PenaltyEngine:
         return rules
 
     def _assess(self, book: PenaltyBook, event: CloudEvent, trigger: str, seed: str,
-                fresh: bool) -> list[CloudEvent]:
+                fresh: bool, rules: list[PenaltyRule] | None = None,
+                action_of: dict[str, str] | None = None) -> list[CloudEvent]:
         out: list[CloudEvent] = []
-        for rule in self._rules(event, trigger):
+        for rule in self._rules(event, trigger) if rules is None else rules:
             penalty_id = derived_id(seed, book.department, rule.name, trigger)
             records = book.by_ticket.get(event.subject, [])
             mine = [r for r in records if r.id == penalty_id]
@@ -163,7 +197,8 @@ class PenaltyEngine:
                 continue  # redelivered trigger, or the ticket came back: never twice
             if mine:  # written before a crash, book not updated: recompute it
                 book.by_ticket[event.subject] = [r for r in records if r.id != penalty_id]
-            out.append(self._assess_one(book, event, rule, trigger, penalty_id))
+            out.append(self._assess_one(book, event, rule, trigger, penalty_id,
+                                        (action_of or {}).get(rule.name)))
         return out
 
     @staticmethod
@@ -171,7 +206,7 @@ class PenaltyEngine:
         return record.time == event.time and not record.reversed
 
     def _assess_one(self, book: PenaltyBook, event: CloudEvent, rule: PenaltyRule,
-                    trigger: str, penalty_id: str) -> CloudEvent:
+                    trigger: str, penalty_id: str, action_id: str | None = None) -> CloudEvent:
         at = event.time
         local = at.astimezone(self.zone)
         period = f"{local.year:04d}-{local.month:02d}"  # strftime("%Y-%m"), faster
@@ -195,7 +230,7 @@ class PenaltyEngine:
             breach_id=event.id if trigger == "breach" else None,
             metric=event.data.__dict__.get("metric"), base_fine=rule.fine,
             multiplier=multiplier, capped_amount=amount - fine, fine=fine, points=rule.points,
-            currency=self.config.currency, period=period, assessed_at=at)
+            currency=self.config.currency, period=period, assessed_at=at, action_id=action_id)
         return trusted_event(PenaltyAssessed, penalty_id, SOURCE, at, event.subject, data)
 
     @staticmethod

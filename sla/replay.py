@@ -60,9 +60,11 @@ class ReplayResult:
 #: it settles and the clocks it ends, those before the snapshot of the clocks left (which
 #: the engine takes after the event), then what fires at that instant, penalties after
 #: their triggers, messages last.
-_RANK = {"sla.dispute_filed": 0, "sla.dispute_ruled": 0, "sla.attributed": 1,
+_RANK = {"sla.dispute_filed": 0, "sla.dispute_ruled": 0, "sla.fix_declared": 0,
+         "sla.attributed": 1,
          "sla.charge_settled": 2, "sla.met": 3, "sla.cancelled": 3, "sla.clocks_changed": 4,
          "sla.warning": 5, "sla.breached": 6, "penalty.assessed": 7, "penalty.reversed": 7,
+         "corrective_action.opened": 7, "corrective_action.reviewed": 7,
          "notification.requested": 8, "event.rejected": 9}
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "DisputeDeadline",
     "Duration",
     "PenaltyRule",
+    "RecurrenceRule",
     "Repeat",
     "SlaConfig",
     "SlaPolicy",
@@ -208,7 +209,7 @@ class Cap:
 @dataclass(frozen=True, slots=True)
 class PenaltyRule:
     name: str
-    on: Literal["breach", "complaint"]
+    on: Literal["breach", "complaint", "recurrence"]
     fine: Decimal
     points: int = 0
     metric: Metric | None = None  # on breach: only this metric (None: any)
@@ -217,6 +218,26 @@ class PenaltyRule:
     charge: Literal["department", "assignee"] = "department"
     repeat: Repeat | None = None
     cap: Cap | None = None
+    #: on recurrence: only repeats under this recurrence rule (None: under any)
+    recurrence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecurrenceRule:
+    """When the same (department, category) recurs ``threshold`` times within ``within``
+    (calendar time), a corrective action opens, due ``due`` later (working time on the
+    department's calendar). ``review_after`` (calendar time) after its fix is declared the
+    action is reviewed: it worked when the rate of complaints since the fix is below
+    ``worked_below`` times the rate before it (:mod:`sla.recurrence`)."""
+
+    name: str
+    threshold: int
+    within: timedelta
+    due: Duration
+    review_after: timedelta
+    worked_below: float = 0.5
+    #: globs (str, or a tuple meaning any of) on department and category
+    match: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,4 +268,6 @@ class SlaConfig:
     penalties: tuple[PenaltyRule, ...] = ()
     #: How long the contact center has to rule on a dispute; None: no limit.
     dispute_deadline: DisputeDeadline | None = None
+    #: When a recurring (department, category) opens a corrective action.
+    recurrence: tuple[RecurrenceRule, ...] = ()
     source: str = "<memory>"

@@ -24,6 +24,7 @@ __all__ = [
     "csat",
     "disputed",
     "event",
+    "fixed",
     "paused",
     "reopened",
     "resolved",
@@ -111,3 +112,13 @@ def ruled(ticket: str, at: str | datetime, dispute_id: str, outcome: str = "uphe
 
 def csat(ticket: str, at: str | datetime, score: int, **kw: Any) -> CloudEvent:
     return event("csat.recorded", ticket, at, {"score": score}, **kw)
+
+
+def fixed(ticket: str, at: str | datetime, action_id: str, department: str,
+          what_changed: str = "new courier for the route", changed_at: str | None = None,
+          actor: str | None = None, **kw: Any) -> CloudEvent:
+    """``corrective_action.fixed`` riding on ``ticket``, the action's anchor ticket."""
+    when = changed_at or (at if isinstance(at, str) else at.isoformat())
+    return event("corrective_action.fixed", ticket, at,
+                 {"action_id": action_id, "department": department,
+                  "what_changed": what_changed, "changed_at": when, "actor": actor}, **kw)

@@ -87,7 +87,8 @@ def _summary(console: Console, config: SlaConfig) -> None:
         console.print(table)
     fallback = config.attribution[-1].department
     console.print(f"{len(config.attribution)} attribution rules (fallback: {fallback}), "
-                  f"{len(config.slas)} SLA policies, {len(config.penalties)} penalties")
+                  f"{len(config.slas)} SLA policies, {len(config.penalties)} penalties, "
+                  f"{len(config.recurrence)} recurrence rules")
 
 
 def _policies(config: SlaConfig) -> Table:

@@ -37,6 +37,8 @@ HOME, OTHER = "logistics", "billing"
 OPEN_DISPUTE, RULED_DISPUTE = "dispute-open-1", "dispute-ruled-1"
 #: A dispute of HOME upheld to OTHER, with one reversal (of a penalty not in the ledger).
 UPHELD_DISPUTE, UPHELD_REVERSAL = "dispute-upheld-1", "reversal-upheld-1"
+#: An open corrective action of HOME (overdue at NOW), a reviewed one, and an open one of OTHER.
+HOME_ACTION, REVIEWED_ACTION, OTHER_ACTION = "action-home-1", "action-home-2", "action-other-1"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,25 @@ def _dispute_records(home_ticket: str) -> list[str]:
     return lines
 
 
+def _action_records(home_ticket: str, other_ticket: str) -> list[str]:
+    """JSONL of HOME's open and reviewed corrective actions and OTHER's open one."""
+    lines = []
+    for action_id, department, ticket in ((HOME_ACTION, HOME, home_ticket),
+                                          (REVIEWED_ACTION, HOME, home_ticket),
+                                          (OTHER_ACTION, OTHER, other_ticket)):
+        for kind in ("corrective_action.opened", "sla.fix_declared",
+                     "corrective_action.reviewed"):
+            if kind != "corrective_action.opened" and action_id != REVIEWED_ACTION:
+                continue
+            record = example(kind)
+            record.update(id=f"{kind}-{action_id}", subject=ticket)
+            record["data"].update(action_id=action_id, department=department)
+            if kind != "sla.fix_declared":
+                record["data"].update(anchor_ticket=ticket)
+            lines.append(json.dumps(record))
+    return lines
+
+
 def _open_clocks() -> list[str]:
     """Outputs of complaints still open at the end (the simulated day ends every ticket):
     two of HOME's, one paused, and one of OTHER's, so the worklist has rows."""
@@ -124,8 +145,8 @@ def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
     _run(["replay", str(log), "-c", str(CONFIG_PATH), "-o", str(out), "--workers", "1"])
     _run(["ledger", "import", str(out), "--database-url", url])
     home, other = _tickets(url)
-    extra.write_text("\n".join([*_dispute_records(home), *_open_clocks()]) + "\n",
-                     encoding="utf-8")
+    extra.write_text("\n".join([*_dispute_records(home), *_open_clocks(),
+                                *_action_records(home, other)]) + "\n", encoding="utf-8")
     _run(["ledger", "import", str(extra), "--database-url", url])
     period = next(json.loads(line)["data"]["period"] for line in out.read_text().splitlines()
                   if '"penalty.assessed"' in line)

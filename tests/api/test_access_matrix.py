@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import (
     CONFIG,
     HOME,
+    HOME_ACTION,
     OPEN_DISPUTE,
+    OTHER_ACTION,
     PRINCIPALS,
     UPHELD_DISPUTE,
     FakePublisher,
@@ -90,6 +92,17 @@ CALLS = [
     Call("rule a dispute", "POST", "/api/v1/disputes/{dispute_id}/ruling",
          f"/api/v1/disputes/{OPEN_DISPUTE}/ruling", frozenset({"cc-lead"}),
          {"outcome": "upheld", "to_department": "stores", "reason": "store lost it"}, 202),
+    Call("corrective actions", "GET", "/api/v1/corrective-actions",
+         "/api/v1/corrective-actions", frozenset(QUEUE_READERS)),
+    Call("corrective actions of logistics", "GET", "/api/v1/corrective-actions",
+         f"/api/v1/corrective-actions?department={HOME}&status=open",
+         frozenset(QUEUE_READERS - {"billing-desk"})),
+    Call("fix a logistics action", "POST", "/api/v1/corrective-actions/{action_id}/fix",
+         f"/api/v1/corrective-actions/{HOME_ACTION}/fix", frozenset({"logistics-desk"}),
+         {"what_changed": "second courier", "changed_at": "2026-11-24T09:00:00+08:00"}, 202),
+    Call("fix a billing action", "POST", "/api/v1/corrective-actions/{action_id}/fix",
+         f"/api/v1/corrective-actions/{OTHER_ACTION}/fix", frozenset({"billing-desk"}),
+         {"what_changed": "invoice check", "changed_at": "2026-11-24T09:00:00+08:00"}, 202),
 ]
 
 

@@ -190,7 +190,7 @@ def test_upgrading_a_ledger_books_its_penalties_in_their_own_months(backend: Bac
     with Ledger(url, timezone=TIMEZONE) as ledger:
         _write_as_revision_0001(ledger)
 
-        assert ledger.migrate() == "0006"
+        assert ledger.migrate() == ledger.head()
 
         assert lines_of(ledger, "2026-10") == [
             ("charged", "p-2", Decimal("100"), 1, None, None, None),
