@@ -95,7 +95,7 @@ def points(off: str = "") -> str:
 
 def change(measure: Callable[[str], str], *, counted: bool) -> str:
     """This range minus 30 days earlier; see the module docstring for a missing earlier."""
-    now, before = f"({measure()})", f"({measure(BEFORE)})"
+    now, before = f"({measure()})", f"({measure(off=BEFORE)})"
     if counted:
         return f"{now} - ({before} or {now} * 0)"
     return f"({now} - {before}) or {now} * 0"
