@@ -59,17 +59,22 @@ def ended(types: str, by: str = "department", off: str = "", where: str = "") ->
 
 
 def attainment(by: str = "department", off: str = "", where: str = "") -> str:
-    return f"{ended('met', by, off, where)} / {ended('met|breached', by, off, where)}"
+    """met / (met + breached); 0, not missing, when every ended clock breached."""
+    total = ended("met|breached", by, off, where)
+    return f"({ended('met', by, off, where)} or {total} * 0) / {total}"
 
 
 def breaches(off: str = "") -> str:
-    return ended("breached", off=off)
+    """Breached clocks; 0 for a department whose ended clocks all met their target."""
+    return f"({ended('breached', off=off)} or {ended('met|breached', off=off)} * 0)"
 
 
 def volume(off: str = "") -> str:
-    """The month's business volume at the end of the range (max: every worker exposes it)."""
-    return (f"max by (department, unit) (last_over_time(sla_business_volume_month{{{DEPT}}}"
-            f"[{RANGE}]{off}))")
+    """The month's business volume at the end of the range: max over the workers (each
+    exposes every department), one unit per department (topk: during a change of unit two
+    workers may briefly disagree)."""
+    return (f"topk by (department) (1, max by (department, unit) "
+            f"(sla_business_volume_month{{{DEPT}}}{off}))")
 
 
 def per_1000(off: str = "") -> str:
