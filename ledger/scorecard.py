@@ -62,6 +62,7 @@ __all__ = [
     "Scorecard",
     "ScorecardRow",
     "month_scores",
+    "month_volumes",
     "previous_period",
     "scorecard",
     "scorecard_and_series",
@@ -257,6 +258,13 @@ def _volumes(conn: Connection, period: str) -> dict[str, tuple[str, int]]:
                                            in newest.items() if d == department and u == unit)
         out[department] = (unit, total)
     return out
+
+
+def month_volumes(engine: Engine, period: str) -> dict[str, tuple[str, int]]:
+    """department -> (unit, volume) reported for ``period``, counted as the scorecard counts
+    it (what the worker exposes as ``sla_business_volume_month``)."""
+    with engine.connect() as conn:
+        return _volumes(conn, period)
 
 
 def month_scores(engine: Engine, period: str, zone: tzinfo, currency: str,

@@ -231,6 +231,18 @@ class Ledger:
         with self.engine.connect() as conn:
             return periods.closed_periods(conn)
 
+    # -- reading back ---------------------------------------------------------------------
+
+    def month_volumes(self, now: datetime) -> dict[str, tuple[str, int]]:
+        """department -> (unit, volume) the ledger holds for the month of ``now`` (in the
+        ledger's time zone), counted as the scorecard counts it: the newest report of each
+        day or of the month wins, a month's report beats its days, the unit reported last is
+        the one."""
+        from ledger.scorecard import month_volumes
+
+        _require_aware(now)
+        return month_volumes(self.engine, periods.period_of(now, self.zone))
+
     # -- recording ------------------------------------------------------------------------
 
     def record(self, events: Iterable[Any], *, batch_size: int = 10_000) -> RecordStats:

@@ -8,6 +8,14 @@ parses them and writes each batch with the :class:`LedgerWriter` it is given (th
 gives it :class:`ledger.Ledger`) in a thread (SQLAlchemy blocks; the event loop must not).
 The schema is migrated when the agent starts.
 
+Business volume for the boards: after migrating, after every batch holding a
+``volume.reported``, and every :data:`VOLUME_REFRESH` seconds (a new month, another worker's
+reports), the sink reads the current month's volumes back from the ledger and exposes them
+as ``sla_business_volume_month`` (:func:`streams.metrics.set_business_volumes`). Read back,
+not kept from the batches: the ledger already applies "newest report wins" and "a month's
+report beats its days", and it survives restarts and rebalances. Every worker exposes every
+department's volume, so dashboards take ``max``, never ``sum``, over instances.
+
 Why it is safe to replay: the ledger dedupes by event id and outbound ids are deterministic,
 so a batch seen again (redelivery after a crash, the ticket stage's outbox re-sending, two
 workers) inserts nothing. Offsets are committed only after a batch is recorded (Faust acks a
@@ -25,7 +33,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import faust
@@ -41,6 +50,7 @@ __all__ = [
     "FEED_TOPICS",
     "LEDGER_TOPICS",
     "NOT_KEPT",
+    "VOLUME_REFRESH",
     "LedgerSink",
     "LedgerWriter",
     "RecordCounts",
@@ -64,6 +74,7 @@ LEDGER_TOPICS = tuple(dict.fromkeys(
 FEED_TOPICS = (VOLUMES,)
 BATCH_MAX = 500  # values per ledger transaction, at most
 BATCH_WITHIN = 1.0  # seconds: a partial batch is written after this long
+VOLUME_REFRESH = 60.0  # seconds between two read-backs of the month's business volumes
 _RETRY_WAIT_MAX = 30.0  # seconds: longest pause between two tries of a failing database
 
 
@@ -90,6 +101,9 @@ class LedgerWriter(Protocol):
 
     def record(self, events: Iterable[CloudEvent]) -> RecordCounts:
         """Record outbound events, idempotently."""
+
+    def month_volumes(self, now: datetime) -> Mapping[str, tuple[str, int]]:
+        """department -> (unit, count) of business volume for the month of ``now``."""
 
     def is_transient(self, exc: BaseException) -> bool:
         """True when trying again may cure ``exc`` (server down, file locked)."""
@@ -121,6 +135,7 @@ class LedgerSink:
     def __init__(self, writer: LedgerWriter, *, wait_initial: float = 0.5,
                  wait_max: float = _RETRY_WAIT_MAX) -> None:
         self.writer = writer
+        self.migrated = False
         self._retry = {"on": writer.is_transient, "attempts": None, "timeout": None,
                        "wait_initial": wait_initial, "wait_max": wait_max}
 
@@ -134,6 +149,7 @@ class LedgerSink:
         """Create or upgrade the schema (idempotent; concurrent workers take turns)."""
         revision = await self._call(self.writer.migrate)
         logger.info("ledger %s at schema revision %s", self.writer.url, revision)
+        self.migrated = True
         return revision
 
     async def record(self, values: Sequence[bytes | None]) -> RecordCounts:
@@ -146,7 +162,25 @@ class LedgerSink:
                              len(events))
             stats = await self._record_singly(events)
         _observe(stats)
+        if any(event.type == "volume.reported" for event in events):
+            await self.refresh_volumes()
         return stats
+
+    async def refresh_volumes(self, now: datetime | None = None) -> bool:
+        """Expose the volumes the ledger holds for the month of ``now`` (default: the wall
+        clock); False, and the previous values kept, when the ledger is not migrated yet or
+        cannot be read (logged: the boards lag, nothing else suffers)."""
+        if not self.migrated:
+            return False
+        moment = now or datetime.now(UTC)
+        try:
+            volumes = await asyncio.to_thread(self.writer.month_volumes, moment)
+        except Exception as exc:
+            logger.warning("ledger: could not read the month's business volumes back (%s)",
+                           type(exc).__name__)
+            return False
+        metrics.set_business_volumes(volumes)
+        return True
 
     async def _record_singly(self, events: list[CloudEvent]) -> RecordCounts:
         """One transaction per event, so a refused event costs only itself."""
@@ -184,8 +218,13 @@ def add_ledger_sink(app: faust.App, pipeline: Any, writer: LedgerWriter) -> Ledg
     @app.agent(channel, name="sla-ledger", concurrency=1)
     async def ledger_agent(stream: faust.StreamT) -> None:
         await sink.migrate()
+        await sink.refresh_volumes()
         async for values in stream.take(BATCH_MAX, within=BATCH_WITHIN):
             await sink.record(values)
+
+    @app.timer(VOLUME_REFRESH)
+    async def refresh_volumes() -> None:
+        await sink.refresh_volumes()
 
     app.on_before_shutdown.connect(sink.close)
     return sink

@@ -16,6 +16,12 @@ exactly SLA Police's series. The helpers (:func:`observe_outcome`, :func:`observ
   call :func:`observe_rejection` again for the same input;
 * call :func:`observe_breach_delay` when an ``sla.breached`` is emitted by the live timer.
 
+:func:`observe_outcome` also feeds the boards' histograms: working time at ``sla.met`` and
+``sla.breached`` (:data:`CLOCK_WORKING_TIME`, via :func:`observe_working_time`) and the
+scores of ``sla.csat_recorded`` (:data:`CSAT_SCORE`). ``sla_business_volume_month``
+(:data:`BUSINESS_VOLUME`) is set by the ledger sink from what the ledger holds
+(:func:`set_business_volumes`).
+
 ``sla_open_clocks`` (:data:`OPEN_CLOCKS`) is written only by
 :class:`streams.open_clocks.OpenClockCounts`, which the ticket stage keeps per partition.
 
@@ -26,6 +32,7 @@ number of series stays bounded.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -44,6 +51,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTRIBUTIONS",
     "BREACH_EMIT_DELAY",
+    "BUSINESS_VOLUME",
+    "CLOCK_WORKING_TIME",
+    "CSAT_SCORE",
     "DEADLINE_INDEX_SIZE",
     "DEAD_LETTERS",
     "EVENTS_DUPLICATE",
@@ -77,7 +87,9 @@ __all__ = [
     "observe_outcome",
     "observe_rejection",
     "observe_webhook_delivery",
+    "observe_working_time",
     "render",
+    "set_business_volumes",
     "set_worker_info",
 ]
 
@@ -157,6 +169,26 @@ LEDGER_RECORDS = _counter(
     ("type", "result"))
 WEBHOOK_DELIVERIES = _counter(
     "sla_webhook_deliveries_total", "Webhook deliveries by result.", ("department", "result"))
+
+
+# -- boards: distributions and the scorecard's inputs -------------------------------------
+#: Working-time SLAs run from minutes to days: 1 min, 5 min, 15 min, 30 min, 1 h, 2 h, 4 h,
+#: 8 h (a working day), 16 h, 1 d, 2 d, 4 d of working seconds.
+WORKING_TIME_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0,
+                        57600.0, 86400.0, 172800.0, 345600.0)
+#: CSAT scores are whole numbers 1..5: one bucket per score.
+CSAT_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0)
+CLOCK_WORKING_TIME = Histogram(
+    "sla_clock_working_seconds", "Working seconds an SLA clock took: elapsed at sla.met "
+    "(outcome=met); the target at sla.breached (outcome=breached, a lower bound).",
+    ("department", "metric", "priority", "outcome"), buckets=WORKING_TIME_BUCKETS,
+    registry=REGISTRY)
+CSAT_SCORE = Histogram(
+    "sla_csat_score", "Customer satisfaction scores (1-5) recorded, by the department holding "
+    "the ticket.", ("department",), buckets=CSAT_BUCKETS, registry=REGISTRY)
+BUSINESS_VOLUME = _gauge(
+    "sla_business_volume_month", "Business volume the ledger holds for the current month so "
+    "far (volume.reported), per department in the unit it reported last.", ("department", "unit"))
 
 
 def render() -> tuple[bytes, str]:
@@ -251,6 +283,9 @@ def observe_outcome(event: CloudEvent) -> None:
     if kind in _CLOCK_TYPES:
         OUTCOMES.labels(type=_CLOCK_TYPES[kind], department=data.department,
                         metric=data.metric).inc()
+        observe_working_time(event)
+    elif kind == "sla.csat_recorded":
+        CSAT_SCORE.labels(department=data.department).observe(data.score)
     elif kind == "sla.attributed":
         ATTRIBUTIONS.labels(department=data.department, reason=data.reason).inc()
     elif kind == "penalty.assessed":
@@ -297,3 +332,32 @@ def observe_ledger_record(event_type: str, inserted: bool) -> None:
 def observe_webhook_delivery(department: str, result: str) -> None:
     """Count one webhook delivery attempt by result (e.g. delivered, failed, gave_up)."""
     WEBHOOK_DELIVERIES.labels(department=department, result=result).inc()
+
+
+def observe_working_time(event: CloudEvent) -> float | None:
+    """Observe an ended clock's working seconds in :data:`CLOCK_WORKING_TIME`; returns them.
+
+    ``sla.met``: the working seconds elapsed (exact). ``sla.breached``: the target, since the
+    clock is still running when it breaches; the time it will finally take is at least that
+    (a lower bound, ``outcome="breached"``). Other types: nothing, None. A clock without a
+    priority counts under ``priority="none"``.
+    """
+    if event.type == "sla.met":
+        outcome, seconds = "met", event.data.elapsed_seconds
+    elif event.type == "sla.breached":
+        outcome, seconds = "breached", event.data.target_seconds
+    else:
+        return None
+    data = event.data
+    CLOCK_WORKING_TIME.labels(department=data.department, metric=data.metric,
+                              priority=data.priority or "none", outcome=outcome).observe(seconds)
+    return float(seconds)
+
+
+def set_business_volumes(volumes: Mapping[str, tuple[str, int]]) -> None:
+    """Expose ``volumes`` (department -> (unit, count) of the current month) as
+    :data:`BUSINESS_VOLUME`, replacing every series set before (a department that changed
+    unit, or has no report in a new month, loses its old series)."""
+    BUSINESS_VOLUME.clear()
+    for department, (unit, count) in volumes.items():
+        BUSINESS_VOLUME.labels(department=department, unit=unit).set(count)

@@ -9,196 +9,109 @@ Edit a panel here, then regenerate::
 ``tests/deploy/test_grafana.py`` fails when the committed JSON differs from this output, and
 ``tests/deploy/test_prometheus_live.py`` runs every query below against a real Prometheus.
 
-Two dashboards: the **SLA board** for executives (compliance, breaches, fines and points per
-department) and **Pipeline health** for operators (throughput, rejections, latencies). Metric
-names come from ``streams/metrics.py``; the ``sla:*`` series from the recording rules in
-``deploy/prometheus/rules/sla-police.rules.yml``.
+Four dashboards: the **SLA board** for executives (compliance, breaches, fines and points per
+department, the last 24 hours) and **Pipeline health** for operators (throughput, rejections,
+latencies), here; the **monthly scorecard** and the **department** board in
+``monthly_boards.py``. Panels and helpers shared by all four are in ``board_blocks.py``; every
+board links to the others. Metric names come from ``streams/metrics.py``; the ``sla:*``
+series from the recording rules in ``deploy/prometheus/rules/sla-police.rules.yml``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
 from itertools import count
 from pathlib import Path
 
-from grafana_foundation_sdk.builders import bargauge, stat, timeseries
-from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.builders import prometheus as prom
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models import common
-from grafana_foundation_sdk.models import dashboard as model
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # board_blocks, monthly_boards
+from board_blocks import (  # noqa: E402
+    BAD_IF_ANY,
+    COMPLIANCE,
+    DATASOURCE_UID,
+    DEPT,
+    department_variable,
+    net,
+    new_dashboard,
+    quantile,
+    row_header,
+    series_panel,
+    stat_panel,
+    thresholds,
+    top_panel,
+)
+from monthly_boards import department_board, scorecard_board  # noqa: E402
 
 __all__ = ["DASHBOARDS", "DATASOURCE_UID", "OUT_DIR", "main", "pipeline_health", "render",
            "sla_board"]
 
 OUT_DIR = Path(__file__).resolve().parent / "dashboards"
-#: The uid the provisioned Prometheus datasource has (provisioning/datasources/prometheus.yml).
-DATASOURCE_UID = "prometheus"
-DS = model.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
-DEPT = 'department=~"$department"'
-
-Target = tuple[str, str]  # (PromQL expression, legend format)
-
-
-# -- building blocks ----------------------------------------------------------------------
-def _targets(panel: object, targets: Iterable[Target], *, instant: bool) -> None:
-    """Attach Prometheus queries with refIds A, B, ... to ``panel``."""
-    for ref, (expr, legend) in zip("ABCDEFGH", targets, strict=False):
-        query = prom.Dataquery().expr(expr).legend_format(legend).ref_id(ref)
-        panel.with_target(query.instant() if instant else query.range())  # type: ignore[attr-defined]
-
-
-def _thresholds(*steps: tuple[float | None, str]) -> dash.ThresholdsConfig:
-    """Absolute thresholds; the first step's value is None (from minus infinity)."""
-    return dash.ThresholdsConfig().mode(model.ThresholdsMode.ABSOLUTE).steps(
-        [model.Threshold(value=value, color=color) for value, color in steps])
-
-
-_GOOD = _thresholds((None, "green"))
-_BAD_IF_ANY = _thresholds((None, "green"), (1, "orange"))
-_COMPLIANCE = _thresholds((None, "red"), (0.9, "orange"), (0.95, "green"))
-
-
-def _stat(ids: count[int], title: str, targets: Iterable[Target], *, unit: str = "short",
-          width: int = 6, thresholds: dash.ThresholdsConfig = _GOOD,
-          time_from: str | None = None, description: str = "") -> stat.Panel:
-    """A stat panel of instant queries, one value per series, last value shown."""
-    panel = (stat.Panel().id(next(ids)).title(title).description(description).datasource(DS)
-             .unit(unit).span(width).height(5).thresholds(thresholds)
-             .color_mode(common.BigValueColorMode.VALUE)
-             .graph_mode(common.BigValueGraphMode.NONE)
-             .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"])))
-    if time_from:
-        panel.time_from(time_from)
-    _targets(panel, targets, instant=True)
-    return panel
-
-
-def _series(ids: count[int], title: str, targets: Iterable[Target], *, unit: str = "short",
-            width: int = 12, description: str = "", max_value: float | None = None,
-            thresholds: dash.ThresholdsConfig | None = None) -> timeseries.Panel:
-    """A time series panel of range queries with a table legend showing last and max."""
-    legend = (common_builders.VizLegendOptions().display_mode(common.LegendDisplayMode.TABLE)
-              .placement(common.LegendPlacement.BOTTOM).show_legend(True)
-              .calcs(["lastNotNull", "max"]))
-    panel = (timeseries.Panel().id(next(ids)).title(title).description(description)
-             .datasource(DS).unit(unit).span(width).height(8).legend(legend).min(0)
-             .fill_opacity(10).line_width(1))
-    if max_value is not None:
-        panel.max(max_value)
-    if thresholds is not None:
-        panel.thresholds(thresholds).thresholds_style(
-            common_builders.GraphThresholdsStyleConfig().mode(
-                common.GraphTresholdsStyleMode.LINE))
-    _targets(panel, targets, instant=False)
-    return panel
-
-
-def _top(ids: count[int], title: str, target: Target, *, description: str) -> bargauge.Panel:
-    """A horizontal bar gauge of an instant query (a ranking)."""
-    panel = (bargauge.Panel().id(next(ids)).title(title).description(description)
-             .datasource(DS).span(12).height(8).unit("short")
-             .orientation(common.VizOrientation.HORIZONTAL)
-             .display_mode(common.BarGaugeDisplayMode.GRADIENT)
-             .thresholds(_thresholds((None, "green"), (1, "orange"), (10, "red")))
-             .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"])))
-    _targets(panel, [target], instant=True)
-    return panel
-
-
-def _row(ids: count[int], title: str) -> dash.Row:
-    """A row header; rows need their own panel id, like any panel."""
-    return dash.Row(title).id(next(ids))
-
-
-def _net(metric: str, window: str, by: str = "department") -> str:
-    """PromQL: increase of ``metric`` minus its ``_reversed`` twin, kept when never reversed."""
-    gross = f"sum by ({by}) (increase({metric}_total{{{DEPT}}}[{window}]))"
-    reversed_ = f"sum by ({by}) (increase({metric}_reversed_total{{{DEPT}}}[{window}]))"
-    return f"{gross} - ({reversed_} or {gross} * 0)"
-
-
-def _quantile(q: float, histogram: str, by: str = "le") -> str:
-    return f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket[$__rate_interval])))"
-
-
-def _dashboard(uid: str, title: str, description: str) -> dash.Dashboard:
-    return (dash.Dashboard(title).uid(uid).description(description).tags(["sla-police"])
-            .refresh("1m").time("now-24h", "now").timezone("browser").readonly())
 
 
 # -- SLA board ----------------------------------------------------------------------------
-def _department_variable() -> dash.QueryVariable:
-    return (dash.QueryVariable("department").label("Department").datasource(DS)
-            .query("label_values(sla_outcomes_total, department)")
-            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
-            .sort(model.VariableSort.ALPHABETICAL_ASC)
-            .multi(True).include_all(True).all_value(".*"))
-
-
 def _compliance_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Compliance: share of ended SLA clocks that met their target"))
+    board.with_row(row_header(ids, "Compliance: share of ended SLA clocks that met their target"))
     ratio = (f"sla:compliance:ratio_1d{{{DEPT}}}", "{{department}}")
-    board.with_panel(_stat(ids, "Compliance, last 24 h", [ratio], unit="percentunit",
-                           width=24, thresholds=_COMPLIANCE,
+    board.with_panel(stat_panel(ids, "Compliance, last 24 h", [ratio], unit="percentunit",
+                           width=24, thresholds=COMPLIANCE,
                            description="met / (met + breached) over the last day. Target 90%."))
-    board.with_panel(_series(ids, "Compliance, rolling 24 h", [ratio], unit="percentunit",
-                             max_value=1, thresholds=_COMPLIANCE))
-    board.with_panel(_series(ids, "Compliance by clock, rolling 24 h", [(
+    board.with_panel(series_panel(ids, "Compliance, rolling 24 h", [ratio], unit="percentunit",
+                             max_value=1, thresholds=COMPLIANCE))
+    board.with_panel(series_panel(ids, "Compliance by clock, rolling 24 h", [(
         f"sla:compliance_by_metric:ratio_1d{{{DEPT}}}", "{{department}} {{metric}}")],
-        unit="percentunit", max_value=1, thresholds=_COMPLIANCE))
+        unit="percentunit", max_value=1, thresholds=COMPLIANCE))
 
 
 def _breaches_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Breaches and warnings"))
+    board.with_row(row_header(ids, "Breaches and warnings"))
     per_hour = "sum by (department, metric) (rate(sla_outcomes_total{{type=\"{}\", {}}}" \
                "[$__rate_interval])) * 3600"
-    board.with_panel(_series(ids, "Breaches per hour by department and clock", [
+    board.with_panel(series_panel(ids, "Breaches per hour by department and clock", [
         (per_hour.format("breached", DEPT), "{{department}} {{metric}}")]))
-    board.with_panel(_top(ids, "Top departments by breaches (selected range)", (
+    board.with_panel(top_panel(ids, "Top departments by breaches (selected range)", (
         f'topk(5, sum by (department) (increase(sla_outcomes_total{{type="breached", {DEPT}}}'
         f"[$__range])))", "{{department}}"),
         description="The five departments with the most breaches in the dashboard's range."))
-    board.with_panel(_series(ids, "Warnings per hour by department and clock", [
+    board.with_panel(series_panel(ids, "Warnings per hour by department and clock", [
         (per_hour.format("warning", DEPT), "{{department}} {{metric}}")]))
-    board.with_panel(_stat(ids, "Breaches today", [(
+    board.with_panel(stat_panel(ids, "Breaches today", [(
         f'sum by (department) (increase(sla_outcomes_total{{type="breached", {DEPT}}}'
         f"[$__range]))", "{{department}}")], width=12, time_from="now/d",
-        thresholds=_BAD_IF_ANY))
+        thresholds=BAD_IF_ANY))
 
 
 def _penalties_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Penalties, net of reversals"))
+    board.with_row(row_header(ids, "Penalties, net of reversals"))
     fines, points = "sla_penalty_fines", "sla_penalty_points"
     for title, metric, unit in (("Fines", fines, "currencyCNY"), ("Points", points, "short")):
         for period, time_from in (("today", "now/d"), ("this month", "now/M")):
-            board.with_panel(_stat(
-                ids, f"{title} {period}", [(_net(metric, "$__range"), "{{department}}")],
-                unit=unit, time_from=time_from, thresholds=_BAD_IF_ANY,
+            board.with_panel(stat_panel(
+                ids, f"{title} {period}", [(net(metric, "$__range"), "{{department}}")],
+                unit=unit, time_from=time_from, thresholds=BAD_IF_ANY,
                 description=f"{title} assessed minus {title.lower()} reversed, {period}."))
-    board.with_panel(_series(ids, "Fines, rolling 24 h", [(
+    board.with_panel(series_panel(ids, "Fines, rolling 24 h", [(
         f"sla:fines:increase1d{{{DEPT}}}", "{{department}} ({{currency}})")], unit="currencyCNY"))
-    board.with_panel(_series(ids, "Points, rolling 24 h", [(
+    board.with_panel(series_panel(ids, "Points, rolling 24 h", [(
         f"sla:points:increase1d{{{DEPT}}}", "{{department}}")]))
 
 
 def _clocks_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Open clocks"))
-    board.with_panel(_series(ids, "Open SLA clocks", [(
+    board.with_row(row_header(ids, "Open clocks"))
+    board.with_panel(series_panel(ids, "Open SLA clocks", [(
         f"sum by (department, metric) (sla_open_clocks{{{DEPT}}})", "{{department}} {{metric}}")]))
-    board.with_panel(_stat(ids, "Open SLA clocks now", [(
+    board.with_panel(stat_panel(ids, "Open SLA clocks now", [(
         f"sum by (department) (sla_open_clocks{{{DEPT}}})", "{{department}}")], width=12))
 
 
 def sla_board() -> dash.Dashboard:
     """The executives' board: how each department keeps its SLAs and what it costs them."""
     ids = count(1)
-    board = _dashboard("sla-police-board", "SLA Police: SLA board",
+    board = new_dashboard("sla-police-board", "SLA Police: SLA board",
                        "Compliance, breaches, fines and demerit points per department.")
-    board.with_variable(_department_variable())
+    board.with_variable(department_variable())
     for row in (_compliance_row, _breaches_row, _penalties_row, _clocks_row):
         row(ids, board)
     return board
@@ -206,19 +119,19 @@ def sla_board() -> dash.Dashboard:
 
 # -- Pipeline health ----------------------------------------------------------------------
 def _workers_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Workers"))
-    board.with_panel(_stat(ids, "Workers up", [('sum(up{job="sla-police"})', "up")],
-                           thresholds=_thresholds((None, "red"), (1, "green"))))
-    board.with_panel(_stat(ids, "Worker versions", [(
+    board.with_row(row_header(ids, "Workers"))
+    board.with_panel(stat_panel(ids, "Workers up", [('sum(up{job="sla-police"})', "up")],
+                           thresholds=thresholds((None, "red"), (1, "green"))))
+    board.with_panel(stat_panel(ids, "Worker versions", [(
         "count by (version, app_id) (sla_worker_info)", "{{app_id}} {{version}}")]))
-    board.with_panel(_stat(ids, "Deadline index entries", [(
+    board.with_panel(stat_panel(ids, "Deadline index entries", [(
         "sum(sla_deadline_index_size)", "entries")]))
-    board.with_panel(_stat(ids, "Dead letters, last hour", [(
-        "sum(increase(sla_dead_letters_total[1h]))", "dead letters")], thresholds=_BAD_IF_ANY))
+    board.with_panel(stat_panel(ids, "Dead letters, last hour", [(
+        "sum(increase(sla_dead_letters_total[1h]))", "dead letters")], thresholds=BAD_IF_ANY))
 
 
 def _inbound_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Inbound"))
+    board.with_row(row_header(ids, "Inbound"))
     rate = "sum by ({}) (rate({}[$__rate_interval]))"
     for title, metric, by, legend in (
         ("Inbound events/s by topic and type", "sla_events_in_total", "topic, type",
@@ -228,31 +141,31 @@ def _inbound_row(ids: count[int], board: dash.Dashboard) -> None:
         ("Dead letters/s by source topic", "sla_dead_letters_total", "topic", "{{topic}}"),
         ("Duplicates/s by topic", "sla_events_duplicate_total", "topic", "{{topic}}"),
     ):
-        board.with_panel(_series(ids, title, [(rate.format(by, metric), legend)], unit="ops"))
+        board.with_panel(series_panel(ids, title, [(rate.format(by, metric), legend)], unit="ops"))
 
 
 def _latency_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "Latency"))
+    board.with_row(row_header(ids, "Latency"))
     delay = "sla_breach_emit_delay_seconds"
-    board.with_panel(_series(ids, "Breach emit delay (emitted minus due)", [
-        (_quantile(0.5, delay), "p50"), (_quantile(0.99, delay), "p99")], unit="s", width=24,
-        thresholds=_thresholds((None, "green"), (1, "red")),
+    board.with_panel(series_panel(ids, "Breach emit delay (emitted minus due)", [
+        (quantile(0.5, delay), "p50"), (quantile(0.99, delay), "p99")], unit="s", width=24,
+        thresholds=thresholds((None, "green"), (1, "red")),
         description="Our promise: breaches within a second of their due time (red line)."))
-    board.with_panel(_series(ids, "Event processing p99 by worker", [(
-        _quantile(0.99, "sla_event_processing_seconds", "le, instance"), "{{instance}}")],
+    board.with_panel(series_panel(ids, "Event processing p99 by worker", [(
+        quantile(0.99, "sla_event_processing_seconds", "le, instance"), "{{instance}}")],
         unit="s"))
-    board.with_panel(_series(ids, "Timer tick p99 by worker", [(
-        _quantile(0.99, "sla_timer_tick_seconds", "le, instance"), "{{instance}}")], unit="s"))
+    board.with_panel(series_panel(ids, "Timer tick p99 by worker", [(
+        quantile(0.99, "sla_timer_tick_seconds", "le, instance"), "{{instance}}")], unit="s"))
 
 
 def _outputs_row(ids: count[int], board: dash.Dashboard) -> None:
-    board.with_row(_row(ids, "State and outputs"))
-    board.with_panel(_series(ids, "Deadline index size by worker", [(
+    board.with_row(row_header(ids, "State and outputs"))
+    board.with_panel(series_panel(ids, "Deadline index size by worker", [(
         "sum by (instance) (sla_deadline_index_size)", "{{instance}}")], width=8))
-    board.with_panel(_series(ids, "Ledger records/s: inserted vs duplicate", [(
+    board.with_panel(series_panel(ids, "Ledger records/s: inserted vs duplicate", [(
         "sum by (result) (rate(sla_ledger_records_total[$__rate_interval]))", "{{result}}")],
         unit="ops", width=8))
-    board.with_panel(_series(ids, "Webhook deliveries/s by result", [(
+    board.with_panel(series_panel(ids, "Webhook deliveries/s by result", [(
         "sum by (result) (rate(sla_webhook_deliveries_total[$__rate_interval]))",
         "{{result}}")], unit="ops", width=8))
 
@@ -260,7 +173,7 @@ def _outputs_row(ids: count[int], board: dash.Dashboard) -> None:
 def pipeline_health() -> dash.Dashboard:
     """The operators' board: is the pipeline up, fast, and fed clean input?"""
     ids = count(1)
-    board = _dashboard("sla-police-pipeline", "SLA Police: Pipeline health",
+    board = new_dashboard("sla-police-pipeline", "SLA Police: Pipeline health",
                        "Throughput, rejections, latencies and outputs of the SLA Police workers.")
     for row in (_workers_row, _inbound_row, _latency_row, _outputs_row):
         row(ids, board)
@@ -268,7 +181,8 @@ def pipeline_health() -> dash.Dashboard:
 
 
 # -- output -------------------------------------------------------------------------------
-DASHBOARDS = {"sla-board.json": sla_board, "pipeline-health.json": pipeline_health}
+DASHBOARDS = {"sla-board.json": sla_board, "pipeline-health.json": pipeline_health,
+              "scorecard.json": scorecard_board, "department.json": department_board}
 
 
 def render() -> dict[str, str]:

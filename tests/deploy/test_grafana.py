@@ -69,11 +69,66 @@ def test_sla_board_filters_every_query_by_the_department_variable() -> None:
             assert 'department=~"$department"' in target["expr"], panel["title"]
 
 
+def _board(name: str) -> dict:
+    return json.loads((GRAFANA / "dashboards" / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("name", "multi"), [("scorecard.json", True),
+                                             ("department.json", False)])
+def test_the_monthly_boards_filter_every_query_by_the_department_variable(
+        name: str, multi: bool) -> None:
+    board = _board(name)
+    (variable,) = board["templating"]["list"]
+    assert variable["name"] == "department" and bool(variable.get("multi")) is multi
+    for panel in (p for p in board["panels"] if p["type"] != "row"):
+        for target in panel["targets"]:
+            assert 'department=~"$department"' in target["expr"], panel["title"]
+
+
+def test_the_scorecard_shows_this_month_and_compares_with_30_days_earlier() -> None:
+    board = _board("scorecard.json")
+    assert (board["uid"], board["time"]) == ("sla-scorecard", {"from": "now/M", "to": "now"})
+    exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+    assert all("[$__range]" in expr or expr.startswith("max by (department) (topk")
+               for expr in exprs), "a figure neither over the range nor the month's volume"
+    changes = [p["title"] for p in board["panels"] if "change" in p["title"]]
+    assert len(changes) >= 6
+    for panel in (p for p in board["panels"] if p["title"] in changes):
+        assert all(" offset 30d" in t["expr"] for t in panel["targets"]), panel["title"]
+    (ranking,) = [p for p in board["panels"] if p["type"] == "table"]
+    assert len(ranking["targets"]) >= 12
+    assert all(t["format"] == "table" and t["instant"] for t in ranking["targets"])
+    assert ranking["options"]["sortBy"] == [{"displayName": "Attainment", "desc": True}]
+
+
+def test_the_department_board_shows_working_time_quantiles_and_heatmaps() -> None:
+    board = _board("department.json")
+    assert board["uid"] == "sla-department"
+    heatmaps = [p for p in board["panels"] if p["type"] == "heatmap"]
+    assert {p["title"] for p in heatmaps} == {"Time to acknowledge: distribution",
+                                              "Time to resolve: distribution"}
+    assert all(t["format"] == "heatmap" for p in heatmaps for t in p["targets"])
+    quantiles = [t["expr"] for p in board["panels"] for t in p.get("targets", [])
+                 if t["expr"].startswith("histogram_quantile(0.9,")]
+    assert any("sla_clock_working_seconds_bucket" in q and "priority" in q for q in quantiles)
+
+
+def test_every_board_links_to_every_other_board() -> None:
+    uids = {path.name: json.loads(path.read_text(encoding="utf-8"))["uid"]
+            for path in DASHBOARDS}
+    assert {"sla-scorecard", "sla-department"} <= set(uids.values())
+    for name, uid in uids.items():
+        urls = {link["url"] for link in _board(name)["links"]}
+        assert urls == {f"/d/{other}" for other in set(uids.values()) - {uid}}, name
+
+
 def _known_series() -> set[str]:
     """Every series name SLA Police exposes, the recorded ones, and Prometheus's ``up``."""
     names = {"up"}
     for family in REGISTRY.collect():
         names |= {family.name, f"{family.name}_total", f"{family.name}_bucket"}
+        if family.type == "histogram":
+            names |= {f"{family.name}_count", f"{family.name}_sum"}
     rules = yaml.safe_load((ROOT / "deploy/prometheus/rules/sla-police.rules.yml").read_text())
     names |= {r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r}
     return names

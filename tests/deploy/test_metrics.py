@@ -51,6 +51,9 @@ CONTRACT: dict[str, tuple[str, set[str]]] = {
     "sla_dead_letters": ("counter", {"topic"}),
     "sla_ledger_records": ("counter", {"type", "result"}),
     "sla_webhook_deliveries": ("counter", {"department", "result"}),
+    "sla_clock_working_seconds": ("histogram", {"department", "metric", "priority", "outcome"}),
+    "sla_csat_score": ("histogram", {"department"}),
+    "sla_business_volume_month": ("gauge", {"department", "unit"}),
 }
 
 
@@ -68,7 +71,8 @@ def outbound(event_type: str) -> CloudEvent:
 def test_every_contract_metric_is_registered_with_its_type_and_labels() -> None:
     metrics.set_worker_info("0.0.0-test", "contract")
     for event_type in ("sla.met", "penalty.assessed", "penalty.reversed",
-                       "notification.requested", "event.rejected", "sla.attributed"):
+                       "notification.requested", "event.rejected", "sla.attributed",
+                       "sla.csat_recorded"):
         metrics.observe_outcome(outbound(event_type))
     metrics.observe_inbound("complaints", "complaint.received")
     metrics.observe_duplicate("complaints")
@@ -77,6 +81,7 @@ def test_every_contract_metric_is_registered_with_its_type_and_labels() -> None:
     OpenClockCounts().update(0, [], [("logistics", "resolve")])
     metrics.observe_ledger_record("sla.met", inserted=True)
     metrics.observe_webhook_delivery("logistics", "delivered")
+    metrics.set_business_volumes({"logistics": ("parcels", 182450)})
     text = metrics.render()[0].decode()
     families = {f.name: f for f in text_string_to_metric_families(text)
                 if not f.name.endswith("_created")}  # creation times, one per labelled series

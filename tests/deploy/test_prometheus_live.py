@@ -22,6 +22,10 @@ ratio and quantile has something to compute. Then:
   be exposed). Gauges may be back at zero by the end (``sla_deadline_index_size`` is, once
   every clock has breached), hence "in at least one scrape";
 * ``sla_open_clocks`` equals the open clocks replay computes for the same events;
+* the working-time histogram counts every met and breached clock (by outcome), the CSAT
+  histogram every score, and ``sla_business_volume_month`` is the newest volume reported
+  for today (``volume.reported`` on ``volumes``, recorded by the worker's ledger sink and
+  read back from its ledger);
 * /metrics and /health carry no ticket id, customer reference or employee id.
 
 Waits are on conditions (worker metrics, Prometheus queries), each bounded by ``DEADLINE``.
@@ -42,9 +46,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -52,6 +57,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from models import CloudEvent
+from models.feeds import VolumeReported
 from models.topics import inbound_route
 from sla.config import load_config
 from sla.replay import replay
@@ -60,6 +66,7 @@ from sla.testing import (
     assigned,
     cancelled,
     complaint,
+    csat,
     disputed,
     resolved,
     ruled,
@@ -85,7 +92,11 @@ MAY_STAY_ZERO: frozenset[str] = frozenset({
 CUSTOMER, AGENT, NEW_AGENT = "cust-5517", "agent-0427", "agent-0911"
 #: The label names the metrics may carry: departments, metrics, rules, kinds, never people.
 LABELS = {"topic", "type", "reason", "department", "metric", "rule", "currency", "severity",
-          "result", "version", "app_id", "le"}
+          "result", "version", "app_id", "le", "priority", "outcome", "unit"}
+#: Business volume reported per wave: (department, unit, count); wave 2 corrects wave 1's
+#: report of the same day (the newer one wins) and adds another.
+VOLUMES = {1: [("logistics", "parcels", 1000), ("billing", "invoices", 400)],
+           2: [("logistics", "parcels", 1250)]}
 
 
 # -- the traffic --------------------------------------------------------------------------
@@ -111,6 +122,7 @@ def _opening(w: str, at: datetime) -> list[CloudEvent]:
     """The first events of wave ``w``, all at ``at`` (the wall clock)."""
     late = complaint(f"{w}-LATE", at, customer_ref=CUSTOMER, assignee=AGENT)
     soon = at + timedelta(milliseconds=100)
+    scored = soon + timedelta(milliseconds=50)
     return [
         complaint(f"{w}-MET", at, customer_ref=CUSTOMER),  # handled in time: met, met
         acknowledged(f"{w}-MET", soon), resolved(f"{w}-MET", soon),
@@ -122,7 +134,25 @@ def _opening(w: str, at: datetime) -> list[CloudEvent]:
         complaint(f"{w}-DROP", at, category="other.general", customer_ref=CUSTOMER),
         cancelled(f"{w}-DROP", soon),
         complaint(f"{w}-WAIT", at, priority="P1", customer_ref=CUSTOMER),  # hours to go
+        csat(f"{w}-MET", scored, 5), csat(f"{w}-GIVE", scored, 2),  # after the assignment
     ]
+
+
+def volume_reports(n: int, today: date) -> list[CloudEvent]:
+    """Wave ``n``'s ``volume.reported`` for ``today`` (the policy's date), keyed by department."""
+    at = datetime.now(UTC)
+    return [VolumeReported.model_validate({
+        "specversion": "1.0", "id": f"oms-W{n}-{department}", "source": "oms/test",
+        "type": "volume.reported", "time": (at + timedelta(milliseconds=n)).isoformat(),
+        "subject": department, "data": {"department": department, "unit": unit,
+                                        "count": count, "day": today.isoformat()}})
+        for department, unit, count in VOLUMES[n]]
+
+
+def expected_volumes(upto: int) -> dict[tuple[str, str], float]:
+    """(department, unit) -> the newest count reported by waves 1..``upto``."""
+    return {(department, unit): float(count) for n in range(1, upto + 1)
+            for department, unit, count in VOLUMES[n]}
 
 
 def _invalid_lines(w: str) -> list[tuple[str, bytes, bytes | None]]:
@@ -247,6 +277,12 @@ def samples(worker: WorkerProcess) -> dict[str, list]:
             for family in text_string_to_metric_families(text)}
 
 
+def exposed_volumes(worker: WorkerProcess) -> dict[tuple[str, str], float]:
+    """The worker's ``sla_business_volume_month``: (department, unit) -> count."""
+    return {(s.labels["department"], s.labels["unit"]): s.value
+            for s in samples(worker).get("sla_business_volume_month", [])}
+
+
 def value(worker: WorkerProcess, name: str, **labels: str) -> float:
     """Sum of the worker's samples ``name`` whose labels include ``labels``."""
     return sum(s.value for family in samples(worker).values() for s in family
@@ -332,6 +368,7 @@ class Run:
 
     worker: WorkerProcess
     prometheus: str
+    zone: ZoneInfo
     events: list[CloudEvent] = field(default_factory=list)
     dashboard_failures: list[str] = field(default_factory=list)
     rule_failures: list[str] = field(default_factory=list)
@@ -343,8 +380,11 @@ def wave(run: Run, bootstrap: str, n: int, tmp: Path) -> None:
     """Publish wave ``n`` and wait until the worker has done everything it causes."""
     w, worker = f"W{n}", run.worker
     opening = _opening(w, datetime.now(UTC))
-    publish(bootstrap, opening + [opening[0]], _invalid_lines(w))  # MET's complaint twice
+    volumes = volume_reports(n, datetime.now(run.zone).date())
+    publish(bootstrap, opening + [opening[0]] + volumes, _invalid_lines(w))  # MET twice
     run.events += opening
+    wait(lambda: exposed_volumes(worker) == expected_volumes(n),
+         f"wave {n}: the volumes recorded and read back", tmp)
     wait(lambda: value(worker, "sla_penalties_total", department="logistics",
                        rule="late-resolution") >= n, f"wave {n}: the late resolution fined", tmp)
     late = opening[3]
@@ -384,7 +424,8 @@ def run(prometheus_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         try:
             worker.wait_ready(partitions=PARTITIONS)
             with prometheus(prometheus_bin, tmp, worker.port) as base:
-                result = Run(worker, base)
+                result = Run(worker, base, ZoneInfo(load_config(
+                    Path(worker.extra_env["SLA_CONFIG"])).timezone))
                 wait(lambda: scraped(base, 'sum(up{job="sla-police"})') == 1,
                      "the first scrape of the worker", tmp)
                 wave(result, broker.bootstrap, 1, tmp)
@@ -441,6 +482,31 @@ def _replayed_open_clocks(run: Run) -> Counter:
     state = replay(run.events, load_config(Path(policy)), until=datetime.now(UTC))
     return Counter((clock.department, clock.metric) for ticket in state.tickets.values()
                    for clock in ticket.clocks)
+
+
+def _exposed(run: Run, name: str) -> list:
+    return [s for family in text_string_to_metric_families(run.metrics_text)
+            for s in family.samples if s.name == name]
+
+
+def test_the_boards_histograms_count_every_ended_clock_and_every_score(run: Run) -> None:
+    working = Counter()
+    for s in _exposed(run, "sla_clock_working_seconds_count"):
+        working[(s.labels["outcome"], s.labels["department"], s.labels["metric"])] += s.value
+    outcomes = {(s.labels["type"], s.labels["department"], s.labels["metric"]): s.value
+                for s in _exposed(run, "sla_outcomes_total")
+                if s.labels["type"] in ("met", "breached") and s.value}
+    assert working == outcomes and sum(outcomes.values()) >= 8
+    csat_scores = {s.labels["department"]: s.value
+                   for s in _exposed(run, "sla_csat_score_sum")}
+    assert csat_scores == {"logistics": 5.0 * 2, "product": 2.0 * 2}  # two waves
+
+
+def test_business_volume_is_the_newest_report_of_the_month(run: Run) -> None:
+    exposed = {(s.labels["department"], s.labels["unit"]): s.value
+               for s in _exposed(run, "sla_business_volume_month")}
+    assert exposed == expected_volumes(2) == {("logistics", "parcels"): 1250.0,
+                                              ("billing", "invoices"): 400.0}
 
 
 def test_metrics_and_health_carry_no_ticket_customer_or_employee_id(run: Run) -> None:
