@@ -39,7 +39,8 @@ from api.settings import ApiSettings
 from ledger.corrective_actions import action_status, corrective_actions
 from ledger.tables import CorrectiveAction
 
-__all__ = ["ActionItem", "ActionList", "FixPublished", "FixRequest", "router"]
+__all__ = ["ACTION_READERS", "ActionItem", "ActionList", "FixPublished", "FixRequest",
+           "action_item", "router"]
 
 router = APIRouter(prefix="/corrective-actions", tags=["corrective actions"])
 _CONFLICT = {409: {"model": ErrorBody, "description": "a fix was already declared"}}
