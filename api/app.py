@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.page import ScorecardCache, ledger_scorecards
 from api.page import router as page_router
+from api.page.forms import router as forms_router
 from api.principals import PrincipalRegistry
 from api.routes import (
     corrective_actions,
@@ -91,6 +92,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(PublishError, _bus_unavailable)
     app.include_router(meta.health_router)
     app.include_router(page_router)  # the status page at / (HTML, not in the OpenAPI)
+    app.include_router(forms_router)  # its forms and payroll downloads (the session)
     for module in (meta, worklist, penalties, reports, payroll, tickets, disputes,
                    corrective_actions):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -1,5 +1,10 @@
-"""Commands as inbound events: what the API publishes when a principal files a dispute or
-rules on one.
+"""Commands as inbound events: what the API publishes when a principal files a dispute,
+rules on one or declares the fix of a corrective action.
+
+:func:`file_dispute`, :func:`rule_dispute` and :func:`declare_fix` check a command against
+the ledger (404, 403, 409 and 422 as :class:`fastapi.HTTPException`), build its event and
+publish it; the JSON API's routes and the status page's forms both call them, so the two
+publish the same events. The caller has checked the role.
 
 An event's id is derived from the ``Idempotency-Key`` header when the client sends one
 (UUIDv5 of the principal, the event type and the key), so a retried request publishes the
@@ -13,10 +18,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from fastapi import HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+
+from api.auth import forbidden
+from api.principals import Principal
+from api.routes._common import invalid
+from api.settings import ApiSettings
+from ledger.corrective_actions import action_status, find_action
+from ledger.queries import find_dispute, ticket_holders
+from ledger.tables import CorrectiveAction, Dispute
 from models import AttributionDisputed, DisputeRuled
+from models.actions import CorrectiveActionFixed
 from models.ids import derived_id
 
-__all__ = ["command_id", "dispute_event", "ruling_event"]
+__all__ = ["check_ruling", "command_id", "declare_fix", "dispute_event", "file_dispute",
+           "rule_dispute", "ruling_event"]
 
 
 def command_id(principal: str, event_type: str, idempotency_key: str | None) -> str:
@@ -47,3 +65,89 @@ def ruling_event(event_id: str, source: str, at: datetime, ticket: str, dispute_
         data["to_department"] = to_department
     return DisputeRuled.model_validate({
         "id": event_id, "source": source, "time": at, "subject": ticket, "data": data})
+
+
+async def file_dispute(engine: Engine, settings: ApiSettings, principal: Principal,
+                       ticket: str, reason: str, note: str | None,
+                       key: str | None) -> AttributionDisputed:
+    """Publish ``principal``'s dispute of ``ticket``: 404 unless the ledger knows it, 403
+    unless the principal's department holds it now."""
+    holders = await run_in_threadpool(ticket_holders, engine, ticket)
+    if not holders:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"ticket {ticket} is not in the ledger")
+    holder = holders[-1].department
+    if holder != principal.department:
+        raise forbidden(f"ticket {ticket} is held by {holder}, not {principal.department}: "
+                        "only the holding department may dispute it")
+    event = dispute_event(
+        command_id(principal.name, "attribution.disputed", key), settings.source,
+        settings.clock(), ticket, holder, principal.name, reason, note)
+    await settings.publisher.publish(event)
+    return event
+
+
+def check_ruling(outcome: str, to_department: str | None, disputing: str,
+                 settings: ApiSettings) -> None:
+    """422 on ``to_department`` unless it is a known department other than the disputing
+    one for an upheld ruling, and absent for a rejected one."""
+    location = ("body", "to_department")
+    if outcome == "rejected":
+        if to_department is not None:
+            raise invalid(location, "a rejected ruling moves nothing: leave to_department out")
+        return
+    if to_department is None:
+        raise invalid(location, "an upheld ruling must name the department that gets the ticket")
+    if to_department not in settings.departments:
+        raise invalid(location, f"unknown department {to_department!r}")
+    if to_department == disputing:
+        raise invalid(location, f"{disputing} is the department that disputed the ticket")
+
+
+async def rule_dispute(engine: Engine, settings: ApiSettings, principal: Principal,
+                       dispute_id: str, outcome: str, to_department: str | None, reason: str,
+                       key: str | None) -> tuple[DisputeRuled, Dispute]:
+    """Publish ``principal``'s ruling on ``dispute_id``: 404 unless the ledger has the
+    dispute, 409 when it was already ruled, 422 on a wrong ``to_department``."""
+    dispute = await run_in_threadpool(find_dispute, engine, dispute_id)
+    if dispute is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"dispute {dispute_id} is not in the ledger (the stream records a "
+                            "dispute shortly after it is filed)")
+    if dispute.outcome is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"dispute {dispute_id} was already ruled: {dispute.outcome}")
+    check_ruling(outcome, to_department, dispute.department, settings)
+    event = ruling_event(
+        command_id(principal.name, "dispute.ruled", key), settings.source,
+        settings.clock(), dispute.ticket, dispute_id, outcome, to_department, reason,
+        principal.name)
+    await settings.publisher.publish(event)
+    return event, dispute
+
+
+async def declare_fix(engine: Engine, settings: ApiSettings, principal: Principal,
+                      action_id: str, what_changed: str, changed_at: datetime,
+                      key: str | None) -> tuple[CorrectiveActionFixed, CorrectiveAction]:
+    """Publish ``principal``'s fix of ``action_id`` on the action's anchor ticket: 404
+    unless the ledger has the action, 403 when it is another department's, 409 when its
+    fix was already declared."""
+    action = await run_in_threadpool(find_action, engine, action_id)
+    if action is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"corrective action {action_id} is not in the ledger (the stream "
+                            "records an action shortly after it opens)")
+    if action.department != principal.department:
+        raise forbidden(f"corrective action {action_id} is {action.department}'s, not "
+                        f"{principal.department}'s")
+    if action_status(action) != "open":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"corrective action {action_id} is {action_status(action)}: its "
+                            "fix was already declared")
+    event = CorrectiveActionFixed.model_validate({
+        "id": command_id(principal.name, "corrective_action.fixed", key),
+        "source": settings.source, "time": settings.clock(), "subject": action.anchor_ticket,
+        "data": {"action_id": action_id, "department": action.department,
+                 "what_changed": what_changed, "changed_at": changed_at,
+                 "actor": principal.name}})
+    await settings.publisher.publish(event)
+    return event, action

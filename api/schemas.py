@@ -183,6 +183,13 @@ class ScorecardFigures(_Body):
     csat_mean: Rate | None
     net_fine: Amount | None = Field(description="penalties of the month net of reversals")
     net_points: int | None
+    actions_opened: int | None = Field(description="corrective actions opened in the month")
+    actions_fixed: int | None = Field(description="fixes declared in the month")
+    actions_reviewed: int | None = Field(description="fixes reviewed in the month")
+    actions_worked: int | None = Field(
+        description="of the month's reviews, those that found the fix worked")
+    actions_overdue: int | None = Field(
+        description="actions open past their due time at the month's end (or now)")
 
 
 class ScorecardRow(_Body):

@@ -10,16 +10,18 @@ it runs in the writer's transaction.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.tables import CorrectiveAction
 
-__all__ = ["ACTION_EVENT_TYPES", "action_status", "corrective_actions", "find_action",
-           "record_actions"]
+__all__ = ["ACTION_COUNTS", "ACTION_EVENT_TYPES", "action_counts", "action_status",
+           "corrective_actions", "find_action", "record_actions"]
 
 ACTION_EVENT_TYPES = ("corrective_action.opened", "sla.fix_declared",
                       "corrective_action.reviewed")
@@ -100,3 +102,43 @@ def find_action(engine: Engine, action_id: str) -> CorrectiveAction | None:
     """The action ``action_id``, or None when the ledger does not hold it (yet)."""
     with Session(engine) as session:
         return session.get(CorrectiveAction, action_id)
+
+
+#: What :func:`action_counts` counts per department, in its lists' order.
+ACTION_COUNTS = ("actions_opened", "actions_fixed", "actions_reviewed", "actions_worked",
+                 "actions_overdue")
+
+
+def _grouped(conn: Connection, stmt: Any, out: dict[str, list[int]], *slots: int) -> None:
+    """Add each row of ``stmt`` (department, counts...) into ``out`` at ``slots``."""
+    for department, *counts in conn.execute(stmt).all():
+        for slot, n in zip(slots, counts, strict=True):
+            out[department][slot] += int(n or 0)
+
+
+def action_counts(conn: Connection, since: datetime, until: datetime,
+                  cut: datetime) -> dict[str, list[int]]:
+    """department -> [opened, fixed, reviewed, worked, overdue] (:data:`ACTION_COUNTS`):
+    actions opened in [since, until), fixes declared then (of actions the ledger saw open:
+    a declaration for an unknown action changes nothing, docs/semantics.md), reviews then
+    and how many of those worked; and actions open past their ``due_at`` at ``cut`` (the
+    month's end, or now for the month in progress): opened before it and no fix declared
+    before it."""
+    table = CorrectiveAction
+    out: dict[str, list[int]] = defaultdict(lambda: [0] * len(ACTION_COUNTS))
+    _grouped(conn, select(table.department, func.count())
+             .where(table.opened_at >= since, table.opened_at < until)
+             .group_by(table.department), out, 0)
+    _grouped(conn, select(table.department, func.count())
+             .where(table.opened_at.is_not(None), table.fixed_at >= since,
+                    table.fixed_at < until).group_by(table.department), out, 1)
+    _grouped(conn, select(table.department, func.count(),
+                          func.sum(case((table.worked.is_(True), 1), else_=0)))
+             .where(table.reviewed_at >= since, table.reviewed_at < until)
+             .group_by(table.department), out, 2, 3)
+    if cut > since:
+        _grouped(conn, select(table.department, func.count())
+                 .where(table.opened_at < cut, table.due_at < cut,
+                        or_(table.fixed_at.is_(None), table.fixed_at >= cut))
+                 .group_by(table.department), out, 4)
+    return out

@@ -23,6 +23,11 @@ tables as they are now:
   ticket (``sla.csat_recorded``).
 - ``net_fine`` (in the policy's currency) and ``net_points``: the month's penalties
   (``period``), reversed ones left out whenever reversed.
+- ``actions_opened``, ``actions_fixed``, ``actions_reviewed``, ``actions_worked``: its
+  corrective actions opened in the month, fixes declared, reviews, and of those reviews
+  the ones that found the fix worked; ``actions_overdue``: actions open (no fix declared)
+  past their due time at the month's end, or at ``as_of`` for the month in progress
+  (:func:`ledger.corrective_actions.action_counts`).
 - ``rank``: by ``attainment``, highest first; equal attainments share a rank (1, 2, 2, 4);
   a department with no ended clock has none.
 
@@ -43,6 +48,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, String, func, select, type_coerce
 
+from ledger.corrective_actions import ACTION_COUNTS, action_counts
 from ledger.periods import parse_period, period_end
 from ledger.queries import Holding, in_chain_order
 from ledger.tables import (
@@ -104,6 +110,11 @@ MEASURES: tuple[Measure, ...] = (
     Measure("csat_mean", "number", "higher"),
     Measure("net_fine", "money", "lower"),
     Measure("net_points", "count", "lower"),
+    Measure("actions_opened", "count", "lower"),
+    Measure("actions_fixed", "count", None),
+    Measure("actions_reviewed", "count", None),
+    Measure("actions_worked", "count", "higher"),
+    Measure("actions_overdue", "count", "lower"),
 )
 
 
@@ -268,27 +279,31 @@ def month_volumes(engine: Engine, period: str) -> dict[str, tuple[str, int]]:
 
 
 def month_scores(engine: Engine, period: str, zone: tzinfo, currency: str,
-                 departments: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+                 departments: Iterable[str] = (), as_of: datetime | None = None
+                 ) -> dict[str, dict[str, Any]]:
     """department -> its values (every :data:`MEASURES` name, ``rank`` included, and
     ``volume_unit``) for ``period``: ``departments`` and every department the month's data
-    names."""
+    names. ``as_of`` (now) bounds the instant overdue actions are counted at."""
     since, until = _bounds(period, zone)
+    cut = until if as_of is None else min(until, as_of)
     with engine.connect() as conn:
         complaints = _complaints(conn, since, until)
         clocks = _clocks(conn, since, until)
         others = _others(conn, period, since, until, currency)
         volumes = _volumes(conn, period)
-    names = set(departments) | set(complaints) | set(clocks) | set(volumes)
+        actions = action_counts(conn, since, until, cut)
+    names = set(departments) | set(complaints) | set(clocks) | set(volumes) | set(actions)
     names |= {d for table in others.values() for d in table}
     scores = {d: _values(complaints.get(d, [0, 0, 0]), clocks.get(d, {}), volumes.get(d),
-                         {k: table.get(d) for k, table in others.items()})
+                         {k: table.get(d) for k, table in others.items()}, actions.get(d))
               for d in sorted(names)}
     _rank(scores)
     return scores
 
 
 def _values(complaints: list[int], clocks: Mapping[tuple[str, str], int],
-            volume: tuple[str, int] | None, others: Mapping[str, Any]) -> dict[str, Any]:
+            volume: tuple[str, int] | None, others: Mapping[str, Any],
+            actions: Sequence[int] | None = None) -> dict[str, Any]:
     """One department's values from its counts."""
     n, repeats, reopened = complaints
     values: dict[str, Any] = {
@@ -311,6 +326,7 @@ def _values(complaints: list[int], clocks: Mapping[tuple[str, str], int],
         "disputes_upheld_against": (others["disputes"] or (0,))[0],
         "csat_responses": responses, "csat_mean": _ratio(total or 0, responses, _TWO),
         "net_fine": fine, "net_points": int(points)})
+    values.update(zip(ACTION_COUNTS, actions or [0] * len(ACTION_COUNTS), strict=True))
     return values
 
 
@@ -340,11 +356,13 @@ def _card(period: str, currency: str, now: Mapping[str, Mapping[str, Any]],
 
 
 def scorecard(engine: Engine, period: str, *, zone: tzinfo, currency: str,
-              departments: Iterable[str] = ()) -> Scorecard:
-    """The scorecard of ``period``, each value with its change from the previous month."""
+              departments: Iterable[str] = (), as_of: datetime | None = None) -> Scorecard:
+    """The scorecard of ``period``, each value with its change from the previous month;
+    ``as_of``: now, when ``period`` may be in progress (overdue actions are counted then,
+    not at a month's end still to come)."""
     departments = list(departments)
-    now = month_scores(engine, period, zone, currency, departments)
-    before = month_scores(engine, previous_period(period), zone, currency, now)
+    now = month_scores(engine, period, zone, currency, departments, as_of)
+    before = month_scores(engine, previous_period(period), zone, currency, now, as_of)
     return _card(period, currency, now, before)
 
 
@@ -364,17 +382,19 @@ def _series(by_month: Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
 def scorecard_series(engine: Engine, last: str, *, zone: tzinfo, currency: str,
-                     departments: Iterable[str] = (), months: int = 12
+                     departments: Iterable[str] = (), months: int = 12,
+                     as_of: datetime | None = None
                      ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """department -> [(month, values)] for the ``months`` months ending with ``last``,
     oldest first (the trend chart's series, :mod:`ledger.scorecard_chart`)."""
     departments = list(departments)
-    return _series({p: month_scores(engine, p, zone, currency, departments)
+    return _series({p: month_scores(engine, p, zone, currency, departments, as_of)
                     for p in _periods(last, months)})
 
 
 def scorecard_and_series(engine: Engine, last: str, *, zone: tzinfo, currency: str,
-                         departments: Iterable[str] = (), months: int = 12
+                         departments: Iterable[str] = (), months: int = 12,
+                         as_of: datetime | None = None
                          ) -> tuple[Scorecard, dict[str, list[tuple[str, dict[str, Any]]]]]:
     """``scorecard(last)`` and ``scorecard_series(last)`` together, each month scored once
     (the status page's pair: two months fewer than asking for both).
@@ -385,7 +405,8 @@ def scorecard_and_series(engine: Engine, last: str, *, zone: tzinfo, currency: s
     :func:`scorecard` would."""
     departments = list(departments)
     periods = _periods(last, max(months, 2))
-    by_month = {p: month_scores(engine, p, zone, currency, departments) for p in periods}
+    by_month = {p: month_scores(engine, p, zone, currency, departments, as_of)
+                for p in periods}
     now, before = by_month[last], dict(by_month[periods[-2]])
     for department in now.keys() - before.keys():
         before[department] = _values([0, 0, 0], {}, None, dict.fromkeys(_OTHERS))

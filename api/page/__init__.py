@@ -2,6 +2,7 @@
 people, on the same ledger queries and role rules as the JSON API.
 
 - :mod:`api.page.routes`: ``/``, ``/signin``, ``/signout`` and the two static files;
+- :mod:`api.page.forms`: the forms (disputes, rulings, fixes) and payroll downloads;
 - :mod:`api.page.session`: the session and language cookies;
 - :mod:`api.page.view`: what a principal's page shows, from the ledger;
 - :mod:`api.page.closest`: the plug for the "closest to breach" section;

@@ -11,6 +11,7 @@ sentence, status 401; an unusable principals file or ledger gets a short page, s
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -40,8 +41,9 @@ from api.page.session import (
 from api.page.view import build_status
 from api.principals import Principal, PrincipalError, PrincipalRegistry
 from api.settings import ApiSettings
+from ledger.scorecard import previous_period
 
-__all__ = ["router"]
+__all__ = ["page_language", "read_form", "render_status", "router", "unavailable"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -62,7 +64,7 @@ _env = Environment(loader=PackageLoader("api.page", "templates"),
                    trim_blocks=True, lstrip_blocks=True)
 
 
-def _language(request: Request) -> tuple[str, bool]:
+def page_language(request: Request) -> tuple[str, bool]:
     return choose_language(request.query_params.get("lang"),
                            request.cookies.get(LANG_COOKIE),
                            request.headers.get("accept-language"))
@@ -98,7 +100,14 @@ def _helpers(settings: ApiSettings, lang: str) -> dict[str, Callable[..., Any]]:
     return {"t": lambda key, **kw: words[key].format(**kw) if kw else words[key],
             "dept": lambda key: _department_name(settings, lang, key),
             "when": when, "left": left, "share": share, "money": money,
-            "hhmm": lambda moment: moment.astimezone(zone).strftime("%H:%M")}
+            "hhmm": lambda moment: moment.astimezone(zone).strftime("%H:%M"),
+            "local_input": lambda moment: moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+            "form_key": lambda: uuid.uuid4().hex, "ratio": ratio}
+
+
+def ratio(value: float | None) -> str:
+    """A per-day rate as shown: two decimals, or a dash."""
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _render(request: Request, template: str, lang: str, remember: bool,
@@ -113,7 +122,7 @@ def _render(request: Request, template: str, lang: str, remember: bool,
     return response
 
 
-def _unavailable(request: Request, lang: str, remember: bool, what: str) -> HTMLResponse:
+def unavailable(request: Request, lang: str, remember: bool, what: str) -> HTMLResponse:
     log.error("status page: %s unavailable on %s", what, request.url.path)
     return _render(request, "unavailable.html", lang, remember, status_code=503,
                    refresh=request.app.state.settings.page_refresh_seconds)
@@ -122,11 +131,11 @@ def _unavailable(request: Request, lang: str, remember: bool, what: str) -> HTML
 @router.get("/")
 def status_page(request: Request) -> Response:
     """The status page of the signed-in principal, or a redirect to ``/signin``."""
-    lang, remember = _language(request)
+    lang, remember = page_language(request)
     try:
         principal = session_principal(request)
     except PrincipalError:
-        return _unavailable(request, lang, remember, "the principals file")
+        return unavailable(request, lang, remember, "the principals file")
     if principal is None:
         response: Response = RedirectResponse("/signin", status_code=303)
         if request.cookies.get(SESSION_COOKIE):  # a revoked token: forget it
@@ -134,15 +143,23 @@ def status_page(request: Request) -> Response:
         if remember:
             remember_language(response, request, lang)
         return response
+    return render_status(request, principal, lang, remember)
+
+
+def render_status(request: Request, principal: Principal, lang: str, remember: bool,
+                  status_code: int = 200, result: tuple[bool, str] | None = None) -> Response:
+    """The status page of ``principal``; ``result`` (done, one line) is a form's answer,
+    shown above the sections (the page then refreshes to ``/``, not to the form's URL)."""
     settings: ApiSettings = request.app.state.settings
     try:
         view = build_status(request.app.state.engine, settings, principal, settings.clock())
         scorecard = _scorecard(request, principal, view.period, lang)
     except OperationalError:
-        return _unavailable(request, lang, remember, "the ledger")
-    return _render(request, "status.html", lang, remember, view=view, scorecard=scorecard,
-                   kept=max(1, settings.scorecard_cache_seconds // 60),
-                   refresh=settings.page_refresh_seconds)
+        return unavailable(request, lang, remember, "the ledger")
+    return _render(request, "status.html", lang, remember, status_code, view=view,
+                   scorecard=scorecard, kept=max(1, settings.scorecard_cache_seconds // 60),
+                   refresh=settings.page_refresh_seconds, result=result,
+                   previous=previous_period(view.period), departments=list(settings.departments))
 
 
 def _scorecard(request: Request, principal: Principal, period: str,
@@ -160,17 +177,17 @@ def _scorecard(request: Request, principal: Principal, period: str,
 @router.get("/signin")
 def signin_form(request: Request) -> Response:
     """The sign-in form (its script posts a ``#token=`` fragment by itself)."""
-    lang, remember = _language(request)
+    lang, remember = page_language(request)
     return _render(request, "signin.html", lang, remember, error=None)
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, max_bytes: int = _FORM_MAX_BYTES) -> dict[str, str]:
     """The fields of a small urlencoded form body (anything else: no fields)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         return {}
     body = await request.body()
-    if len(body) > _FORM_MAX_BYTES:
+    if len(body) > max_bytes:
         return {}
     try:
         return dict(parse_qsl(body.decode("utf-8", "replace"), max_num_fields=8))
@@ -181,17 +198,17 @@ async def _form(request: Request) -> dict[str, str]:
 @router.post("/signin")
 async def signin(request: Request) -> Response:
     """Check the posted token; on success set the session cookie and go to ``/``."""
-    lang, remember = _language(request)
+    lang, remember = page_language(request)
     if not same_origin(request):
         return _render(request, "signin.html", lang, remember, 403, error="signin_refused")
-    token = (await _form(request)).get("token", "").strip()
+    token = (await read_form(request)).get("token", "").strip()
     if not token:
         return _render(request, "signin.html", lang, remember, 400, error="signin_missing")
     registry: PrincipalRegistry = request.app.state.registry
     try:
         principal = await run_in_threadpool(registry.authenticate, token)
     except PrincipalError:
-        return _unavailable(request, lang, remember, "the principals file")
+        return unavailable(request, lang, remember, "the principals file")
     if principal is None:
         return _render(request, "signin.html", lang, remember, 401, error="signin_unknown")
     log.info("status page: principal %s signed in", principal.name)

@@ -103,7 +103,8 @@ def ledger_scorecards(engine: Engine, settings: ApiSettings) -> Compute:
 
     def compute(month: str) -> tuple[Scorecard, Mapping[str, Series]]:
         return scorecard_and_series(engine, month, zone=zone, currency=settings.currency,
-                                    departments=settings.departments)
+                                    departments=settings.departments,
+                                    as_of=settings.clock())
 
     return compute
 

@@ -20,21 +20,24 @@ from api.auth import DISPUTE_READERS, READERS, WORKLIST_READERS
 from api.page.closest import ClosestClock
 from api.principals import Principal, Role
 from api.routes._common import dispute_item, penalty_item
+from api.routes.corrective_actions import ACTION_READERS, ActionItem, action_item
 from api.routes.reports import month_bounds
 from api.routes.worklist import seconds_left
 from api.schemas import DisputeItem, PenaltyItem
 from api.settings import ApiSettings
 from ledger import OutcomeCount, clock_outcomes
+from ledger.corrective_actions import corrective_actions
 from ledger.periods import period_of
 from ledger.queries import DisputeFilter, dispute_page, latest_breaches, latest_penalties
 from ledger.tables import Breach
 from ledger.worklist import WorklistFilter, worklist
 
-__all__ = ["AttainmentRow", "StatusView", "build_status"]
+__all__ = ["ActionsView", "AttainmentRow", "StatusView", "build_status"]
 
 LATEST = 10  #: breaches and penalties shown
 CLOSEST = 10  #: open clocks shown
 DISPUTES = 20  #: open disputes shown, oldest first
+REVIEWED = 10  #: reviewed corrective actions shown, the latest first
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,16 @@ class AttainmentRow:
     department: str
     today: OutcomeCount
     month: OutcomeCount
+
+
+@dataclass(frozen=True)
+class ActionsView:
+    """Corrective actions as ``GET /api/v1/corrective-actions`` gives them: open ones
+    (oldest first, overdue marked), fixed ones awaiting review, and the latest reviews."""
+
+    open: list[ActionItem]
+    fixed: list[ActionItem]
+    reviewed: list[ActionItem]
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class StatusView:
     breaches: list[Breach] | None
     penalties: list[PenaltyItem] | None
     disputes: list[DisputeItem] | None
+    actions: ActionsView | None = None
 
 
 def _scope(principal: Principal) -> str | None:
@@ -109,6 +123,14 @@ def _closest(engine: Engine, settings: ApiSettings, scope: str | None,
     return [c for c in clocks if scope is None or c.department == scope][:CLOSEST]
 
 
+def _actions(engine: Engine, scope: str | None, now: datetime) -> ActionsView:
+    items = [action_item(row, now) for row in corrective_actions(engine, scope)]
+    reviewed = sorted((i for i in items if i.status == "reviewed"),
+                      key=lambda i: (i.reviewed_at, i.action_id), reverse=True)
+    return ActionsView([i for i in items if i.status == "open"],
+                       [i for i in items if i.status == "fixed"], reviewed[:REVIEWED])
+
+
 def build_status(engine: Engine, settings: ApiSettings, principal: Principal,
                  now: datetime) -> StatusView:
     """The page of ``principal`` at ``now``."""
@@ -128,4 +150,5 @@ def build_status(engine: Engine, settings: ApiSettings, principal: Principal,
         breaches=latest_breaches(engine, scope, LATEST, now) if reads else None,
         penalties=([penalty_item(p) for p in latest_penalties(engine, scope, LATEST, now)]
                    if reads else None),
-        disputes=disputes)
+        disputes=disputes,
+        actions=_actions(engine, scope, now) if principal.role in ACTION_READERS else None)

@@ -19,13 +19,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from api.auth import DISPUTE_READERS, allow, forbidden, scoped_department
-from api.commands import command_id
+from api import commands
+from api.auth import DISPUTE_READERS, allow, scoped_department
 from api.principals import Principal, Role
 from api.routes._common import (
     AUTH_ERRORS,
@@ -37,11 +36,11 @@ from api.routes._common import (
 )
 from api.schemas import DEPARTMENT_PATTERN, ErrorBody
 from api.settings import ApiSettings
-from ledger.corrective_actions import action_status, corrective_actions, find_action
+from ledger.corrective_actions import action_status, corrective_actions
 from ledger.tables import CorrectiveAction
-from models.actions import CorrectiveActionFixed
 
-__all__ = ["ActionItem", "ActionList", "FixPublished", "FixRequest", "router"]
+__all__ = ["ACTION_READERS", "ActionItem", "ActionList", "FixPublished", "FixRequest",
+           "action_item", "router"]
 
 router = APIRouter(prefix="/corrective-actions", tags=["corrective actions"])
 _CONFLICT = {409: {"model": ErrorBody, "description": "a fix was already declared"}}
@@ -141,25 +140,8 @@ async def declare_fix(
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> FixPublished:
-    action = await run_in_threadpool(find_action, engine, action_id)
-    if action is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"corrective action {action_id} is not in the ledger (the stream "
-                            "records an action shortly after it opens)")
-    if action.department != principal.department:
-        raise forbidden(f"corrective action {action_id} is {action.department}'s, not "
-                        f"{principal.department}'s")
-    if action_status(action) != "open":
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"corrective action {action_id} is {action_status(action)}: its "
-                            "fix was already declared")
-    event = CorrectiveActionFixed.model_validate({
-        "id": command_id(principal.name, "corrective_action.fixed", idempotency_key),
-        "source": settings.source, "time": settings.clock(), "subject": action.anchor_ticket,
-        "data": {"action_id": action_id, "department": action.department,
-                 "what_changed": body.what_changed, "changed_at": body.changed_at,
-                 "actor": principal.name}})
-    await settings.publisher.publish(event)
+    event, action = await commands.declare_fix(engine, settings, principal, action_id,
+                                      body.what_changed, body.changed_at, idempotency_key)
     return FixPublished(fix_id=event.id, action_id=action_id, ticket=action.anchor_ticket,
                         department=action.department, declared_by=principal.name,
                         declared_at=event.time)

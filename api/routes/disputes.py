@@ -17,11 +17,10 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
+from api import commands
 from api.auth import DISPUTE_READERS, allow, forbidden, scoped_department
-from api.commands import command_id, ruling_event
 from api.principals import Principal, Role
 from api.routes._common import (
     AUTH_ERRORS,
@@ -31,7 +30,6 @@ from api.routes._common import (
     check_department,
     dispute_item,
     engine_of,
-    invalid,
     keyset_page,
     reversal_item,
     settings_of,
@@ -116,22 +114,6 @@ def read_dispute(
                        reversed_penalties=reversed_penalties)
 
 
-def _check_ruling(body: RulingRequest, disputing: str, settings: ApiSettings) -> None:
-    """422 on ``to_department`` unless it is a known department other than the disputing
-    one for an upheld ruling, and absent for a rejected one."""
-    location = ("body", "to_department")
-    if body.outcome == "rejected":
-        if body.to_department is not None:
-            raise invalid(location, "a rejected ruling moves nothing: leave to_department out")
-        return
-    if body.to_department is None:
-        raise invalid(location, "an upheld ruling must name the department that gets the ticket")
-    if body.to_department not in settings.departments:
-        raise invalid(location, f"unknown department {body.to_department!r}")
-    if body.to_department == disputing:
-        raise invalid(location, f"{disputing} is the department that disputed the ticket")
-
-
 @router.post("/{dispute_id}/ruling", status_code=status.HTTP_202_ACCEPTED,
              response_model=RulingPublished,
              responses={**COMMAND_ERRORS, **_CONFLICT},
@@ -144,20 +126,9 @@ async def rule_dispute(
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> RulingPublished:
-    dispute = await run_in_threadpool(find_dispute, engine, dispute_id)
-    if dispute is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            f"dispute {dispute_id} is not in the ledger (the stream records a "
-                            "dispute shortly after it is filed)")
-    if dispute.outcome is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"dispute {dispute_id} was already ruled: {dispute.outcome}")
-    _check_ruling(body, dispute.department, settings)
-    event = ruling_event(
-        command_id(principal.name, "dispute.ruled", idempotency_key), settings.source,
-        settings.clock(), dispute.ticket, dispute_id, body.outcome, body.to_department,
-        body.reason, principal.name)
-    await settings.publisher.publish(event)
+    event, dispute = await commands.rule_dispute(
+        engine, settings, principal, dispute_id, body.outcome, body.to_department,
+        body.reason, idempotency_key)
     return RulingPublished(ruling_id=event.id, dispute_id=dispute_id, ticket=dispute.ticket,
                            outcome=body.outcome, to_department=body.to_department,
                            ruled_by=principal.name, ruled_at=event.time)

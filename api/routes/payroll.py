@@ -9,6 +9,7 @@ department, the contact center and admin get 403. The month's state (``closed``:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -24,13 +25,13 @@ from ledger import payroll_lines, payroll_totals
 from ledger.export import payroll_csv, payroll_xlsx
 from ledger.periods import closed_periods
 
-__all__ = ["CSV_TYPE", "XLSX_TYPE", "router"]
+__all__ = ["CSV_TYPE", "PAYROLL_READERS", "XLSX_TYPE", "payroll_download", "router"]
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/payroll", tags=["payroll"])
-_PAYROLL_READERS = (Role.HR, Role.EXECUTIVE)
+PAYROLL_READERS = (Role.HR, Role.EXECUTIVE)
 _PERIOD = Path(..., pattern=PERIOD_PATTERN, description="the month, e.g. 2026-11")
 _BY = Query("department", description="rows per department, or per department and employee")
 
@@ -64,15 +65,37 @@ def payroll_as_csv(
     by: Literal["department", "employee"] = _BY,
     detail: bool = Query(False, description="one row per penalty, reversal or adjustment"),
     excel: bool = Query(False, description="a UTF-8 byte order mark first, for Excel"),
-    _reader: Principal = Depends(allow(*_PAYROLL_READERS)),
+    _reader: Principal = Depends(allow(*PAYROLL_READERS)),
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> Response:
+    return _csv(engine, settings, period, by, detail, excel)
+
+
+def _csv(engine: Engine, settings: ApiSettings, period: str, by: str, detail: bool,
+         excel: bool) -> Response:
     totals, lines, state = _read(engine, period, by, detail)
     body = payroll_csv(totals, lines, period, by, ZoneInfo(settings.timezone), detail=detail,
                        bom=excel)
     name = f"payroll-{period}-" + ("detail" if detail else f"by-{by}") + ".csv"
     return _download(body, CSV_TYPE, name, state)
+
+
+def _xlsx(engine: Engine, settings: ApiSettings, period: str, by: str) -> Response:
+    totals, lines, state = _read(engine, period, by, True)
+    body = payroll_xlsx(totals, lines, period, by, ZoneInfo(settings.timezone))
+    return _download(body, XLSX_TYPE, f"payroll-{period}-by-{by}.xlsx", state)
+
+
+def payroll_download(engine: Engine, settings: ApiSettings, period: str, kind: str, *,
+                     detail: bool = False) -> Response:
+    """The download ``GET /{period}.{kind}`` gives (by department) for the status page's
+    links; ValueError on a month or a kind that is not one."""
+    if not re.fullmatch(PERIOD_PATTERN, period) or kind not in ("csv", "xlsx"):
+        raise ValueError(f"no payroll file {period}.{kind}: ask for <month>.csv or .xlsx")
+    if kind == "csv":
+        return _csv(engine, settings, period, "department", detail, False)
+    return _xlsx(engine, settings, period, "department")
 
 
 @router.get("/{period}.xlsx", response_class=Response,
@@ -81,10 +104,8 @@ def payroll_as_csv(
 def payroll_as_xlsx(
     period: str = _PERIOD,
     by: Literal["department", "employee"] = _BY,
-    _reader: Principal = Depends(allow(*_PAYROLL_READERS)),
+    _reader: Principal = Depends(allow(*PAYROLL_READERS)),
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> Response:
-    totals, lines, state = _read(engine, period, by, True)
-    body = payroll_xlsx(totals, lines, period, by, ZoneInfo(settings.timezone))
-    return _download(body, XLSX_TYPE, f"payroll-{period}-by-{by}.xlsx", state)
+    return _xlsx(engine, settings, period, by)

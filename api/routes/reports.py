@@ -104,7 +104,8 @@ def scorecard_report(
     """Every department's row for HR, executives and the contact center; a department
     principal gets its own row, its rank among all departments included."""
     card = scorecard(engine, month, zone=ZoneInfo(settings.timezone),
-                     currency=settings.currency, departments=settings.departments)
+                     currency=settings.currency, departments=settings.departments,
+                     as_of=settings.clock())
     rows = [row for row in card.rows
             if principal.role is not Role.DEPARTMENT or row.department == principal.department]
     return Scorecard(

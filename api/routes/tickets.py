@@ -9,11 +9,10 @@ department holds now.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
+from api import commands
 from api.auth import READERS, allow, forbidden
-from api.commands import command_id, dispute_event
 from api.principals import Principal, Role
 from api.routes._common import (
     AUTH_ERRORS,
@@ -78,16 +77,7 @@ async def file_dispute(
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> DisputeFiled:
-    holders = await run_in_threadpool(ticket_holders, engine, ticket)
-    if not holders:
-        raise _not_found(ticket)
-    holder = holders[-1].department
-    if holder != principal.department:
-        raise forbidden(f"ticket {ticket} is held by {holder}, not {principal.department}: "
-                        "only the holding department may dispute it")
-    event = dispute_event(
-        command_id(principal.name, "attribution.disputed", idempotency_key), settings.source,
-        settings.clock(), ticket, holder, principal.name, body.reason, body.note)
-    await settings.publisher.publish(event)
-    return DisputeFiled(dispute_id=event.id, ticket=ticket, department=holder,
+    event = await commands.file_dispute(engine, settings, principal, ticket, body.reason,
+                                        body.note, idempotency_key)
+    return DisputeFiled(dispute_id=event.id, ticket=ticket, department=event.data.department,
                         filed_by=principal.name, filed_at=event.time)

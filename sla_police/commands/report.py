@@ -8,6 +8,7 @@ month, green when better, red when worse.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ _SHOWN = (("rank", "rank", "count"), ("complaints", "complaints", "count"),
           ("transfers in", "transfers_in", "count"),
           ("disputes lost", "disputes_upheld_against", "count"),
           ("CSAT", "csat_mean", "number"), ("net fine", "net_fine", "money"),
-          ("points", "net_points", "count"))
+          ("points", "net_points", "count"), ("fixes worked", "actions_worked", "count"),
+          ("actions late", "actions_overdue", "count"))
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +59,8 @@ def scorecard_command(
 ) -> None:
     """Per department: complaints (per 1,000 units of volume), SLA attainment,
     breaches, repeats, reopens, transfers and disputes against it, CSAT, fines
-    and points net of reversals, its rank, and the change from last month.
+    and points net of reversals, corrective actions (opened, fixed, reviewed, worked,
+    overdue), its rank, and the change from last month.
     """
     _check_options(month, fmt, out)
     policy = load_config_or_exit(config)
@@ -105,7 +108,7 @@ def _scorecard(database_url: str | None, policy: Any, month: str) -> Any:
         try:
             ledger.require_current()
             return scorecard(ledger.engine, month, zone=ledger.zone, currency=policy.currency,
-                             departments=policy.departments)
+                             departments=policy.departments, as_of=datetime.now(UTC))
         except LedgerError as exc:
             fail(str(exc), code=1)
         except SQLAlchemyError as exc:
@@ -121,8 +124,9 @@ def _print(card: Any) -> None:
     table = Table(title=f"Scorecard {card.period} (under each figure: the change from "
                         f"{card.previous})",
                   caption=f"attainment = clocks met / (met + breached), ranked by it; fines "
-                          f"in {card.currency}, net of reversals; every column in --format "
-                          "csv or xlsx")
+                          f"in {card.currency}, net of reversals; fixes worked = of the "
+                          "month's reviewed corrective actions; actions late = open past "
+                          "due at the month's end; every column in --format csv or xlsx")
     table.add_column("department", no_wrap=True)
     for title, _, _ in _SHOWN:
         table.add_column(title, justify="right", overflow="fold")
@@ -130,7 +134,10 @@ def _print(card: Any) -> None:
         cells = [row.department]
         for _, name, kind in _SHOWN:
             value, change = row.values[name], row.change[name]
-            cells.append(_cell(value, kind) + "\n" + _delta(change, kind, better[name]))
+            text = _cell(value, kind)
+            if name == "actions_worked":  # of the month's reviews: "1/2"
+                text = f"{value}/{row.values['actions_reviewed']}"
+            cells.append(text + "\n" + _delta(change, kind, better[name]))
         table.add_row(*cells)
     wide_console().print(table)
 

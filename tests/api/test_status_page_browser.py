@@ -34,7 +34,7 @@ from api.page import signin_link
 from ledger import clock_outcomes, create_ledger_engine
 from ledger.queries import latest_breaches, latest_penalties
 from sla.calendar import build_calendars
-from tests.api.conftest import CONFIG, HOME, FakePublisher, Fixture, Principals
+from tests.api.conftest import CONFIG, HOME, OPEN_DISPUTE, FakePublisher, Fixture, Principals
 from tests.api.test_status_page import NAMES, PAGE_NOW
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -48,11 +48,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(ledger_fixture: Fixture, principals: Principals) -> Iterator[str]:
+def bus() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def server(ledger_fixture: Fixture, principals: Principals, bus: FakePublisher) -> Iterator[str]:
     """The API app served by uvicorn on 127.0.0.1:<free port>; yields its base URL."""
     settings = ApiSettings(
         database_url=ledger_fixture.database_url, principals_path=principals.path,
-        publisher=FakePublisher(), departments=NAMES, timezone=CONFIG.timezone,
+        publisher=bus, departments=NAMES, timezone=CONFIG.timezone,
         clock=lambda: PAGE_NOW, dispute_deadline=CONFIG.dispute_deadline,
         calendars=build_calendars(CONFIG.calendars),
         page_refresh_seconds=600)  # no reload in the middle of the test
@@ -194,6 +199,27 @@ def test_the_status_page_in_headless_chromium(server: str, browser: webdriver.Ch
     assert _console_errors(browser) == []
     browser.get(f"{server}/page/static/missing.css")  # the log check can see an error
     assert any("404" in message for message in _console_errors(browser))
+
+
+def test_the_contact_center_rules_a_dispute_from_the_page(
+        server: str, browser: webdriver.Chrome, principals: Principals,
+        bus: FakePublisher, tmp_path: Path) -> None:
+    """One form round-trip: open the ruling form of the open dispute, reject it with a
+    reason; the page answers with the published line and the event is on the bus."""
+    browser.get(signin_link(server, principals.tokens["cc-lead"]))
+    _on_status_page(browser, server)
+    form = browser.find_element(By.CSS_SELECTOR, f"form.ruling[data-dispute='{OPEN_DISPUTE}']")
+    form.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary").click()
+    form.find_element(By.NAME, "reason").send_keys("the ticket was logistics' from the start")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    result = WebDriverWait(browser, WAIT).until(
+        ready.presence_of_element_located((By.ID, "form-result")))
+    assert result.text.startswith("Published: ruling (rejected)"), result.text
+    [event] = bus.events
+    assert (event.type, event.data.dispute_id, event.data.outcome, event.data.actor) == (
+        "dispute.ruled", OPEN_DISPUTE, "rejected", "cc-lead")
+    _save(browser, tmp_path, "status-page-ruling.png")
+    assert _console_errors(browser) == []
 
 
 def test_the_interactive_docs_render_from_the_apis_own_files(server: str,

@@ -9,7 +9,7 @@ come from the inbound complaints.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +78,7 @@ def expected(outputs: list[CloudEvent], complaints: dict[str, str | None],
     fines: dict[str, Decimal] = defaultdict(Decimal)
     for event in outputs:
         _count(event, period, zone, rows, fines, reversed_ids, currency)
+    _actions(outputs, period, zone, rows)
     found = volumes(reports)
     names = sorted(set(departments) | set(rows) | set(fines)
                    | {d for d, m in found if m == period})
@@ -87,6 +88,38 @@ def expected(outputs: list[CloudEvent], complaints: dict[str, str | None],
         if values["attainment"] is not None:
             values["rank"] = 1 + len([a for a in attained if a > values["attainment"]])
     return result
+
+
+def month_end(period: str, zone: tzinfo) -> datetime:
+    year, mon = (int(part) for part in period.split("-"))
+    return datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=zone)
+
+
+def _actions(outputs: list[CloudEvent], period: str, zone: tzinfo,
+             rows: dict[str, Counter]) -> None:
+    """Corrective actions opened, fixed, reviewed (worked) in ``period``, and open past due
+    at its end: from the opened, fix-declared and reviewed events. Only the first
+    declaration of an opened action is its fix (a later one, or one for no action,
+    changes nothing)."""
+    opened = {e.data.action_id: e.data for e in outputs if e.type == "corrective_action.opened"}
+    fixes: dict[str, Any] = {}
+    for event in sorted((e for e in outputs if e.type == "sla.fix_declared"),
+                        key=lambda e: (e.time, e.id)):
+        if event.data.action_id in opened:
+            fixes.setdefault(event.data.action_id, event.data)
+    end = month_end(period, zone)
+    for action_id, data in opened.items():
+        counter = rows[data.department]
+        counter["actions_opened"] += month(data.opened_at, zone) == period
+        fix = fixes.get(action_id)
+        counter["actions_fixed"] += fix is not None and month(fix.declared_at, zone) == period
+        counter["actions_overdue"] += (data.opened_at < end and data.due_at < end
+                                       and (fix is None or fix.declared_at >= end))
+    for event in outputs:
+        if event.type == "corrective_action.reviewed" and month(event.data.reviewed_at,
+                                                                 zone) == period:
+            rows[event.data.department]["actions_reviewed"] += 1
+            rows[event.data.department]["actions_worked"] += event.data.worked
 
 
 def _count(event: CloudEvent, period: str, zone: tzinfo, rows: dict[str, Counter],
@@ -116,7 +149,9 @@ def _finish(row: Counter, fine: Decimal | None,
             volume: tuple[str, int] | None) -> dict[str, Any]:
     values: dict[str, Any] = {"rank": None}
     for name in ("complaints", "repeat_complaints", "reopened", "transfers_in",
-                 "disputes_upheld_against", "csat_responses", "net_points"):
+                 "disputes_upheld_against", "csat_responses", "net_points",
+                 "actions_opened", "actions_fixed", "actions_reviewed", "actions_worked",
+                 "actions_overdue"):
         values[name] = row[name]
     values["volume"], values["volume_unit"] = (volume[1], volume[0]) if volume else (None, None)
     values["complaints_per_1000"] = (ratio(row["complaints"], volume[1], TWO, 1000)

@@ -1,14 +1,18 @@
-"""The monthly scorecard: a simulated quarter, replayed with the shipped policy and recorded
-in the ledger with business volumes, scores every department and column exactly as an
-independent count over replay's outputs does (tests/ledger/scorecard_oracle.py), on SQLite
-and PostgreSQL; with each month's change from the one before."""
+"""The monthly scorecard: a simulated quarter, replayed with the shipped policy (its
+recurrence threshold scaled to the quarter's traffic, and fixes declared for most of the
+corrective actions it opens) and recorded in the ledger with business volumes, scores every
+department and column exactly as an independent count over replay's outputs does
+(tests/ledger/scorecard_oracle.py), on SQLite and PostgreSQL; with each month's change from
+the one before."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,14 +30,14 @@ from ledger.tables import Attribution, ClockOutcome
 from models import CloudEvent, parse_event
 from sla.config import load_config
 from sla.replay import replay, replay_lines
+from sla.testing import fixed
 from sla_police.simulator import SimulationOptions, simulate
 from tests.ledger.cli import CONFIG
 from tests.ledger.conftest import TIMEZONE, Backend
 from tests.ledger.scorecard_oracle import expected
 
 ZONE = ZoneInfo(TIMEZONE)
-POLICY = load_config(CONFIG)
-DEPARTMENTS = sorted(POLICY.departments)
+DEPARTMENTS = sorted(load_config(CONFIG).departments)
 MONTHS = ("2026-09", "2026-10", "2026-11")
 
 
@@ -71,17 +75,47 @@ def volume_reports(seed: int = 7) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def quarter() -> tuple[list[str], list[CloudEvent], list[CloudEvent], list[CloudEvent]]:
+def policy(tmp_path_factory: pytest.TempPathFactory):
+    """The shipped policy with recurrence at the quarter's scale: 4 complaints of a
+    category within a day open a corrective action."""
+    text = Path(CONFIG).read_text(encoding="utf-8")
+    assert text.count("threshold: 500") == 1
+    path = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    path.write_text(text.replace("threshold: 500", "threshold: 4"), encoding="utf-8")
+    return load_config(path)
+
+
+def with_fixes(log: list[str], policy, rounds: int = 3) -> list[str]:
+    """``log`` and the fixes a department declares: of three actions in four (by the id's
+    hash), 2 hours after the opening or, one time in three, 12 days after (past due). A fix
+    lets the category open a new action after its review, so a few rounds of replay."""
+    fixes: dict[str, str] = {}
+    for _ in range(rounds):
+        for event in replay_lines([*log, *fixes.values()], policy).outputs:
+            if event.type != "corrective_action.opened" or event.data.action_id in fixes:
+                continue
+            digest = int(hashlib.sha256(event.data.action_id.encode()).hexdigest(), 16)
+            if digest % 4:
+                delay = timedelta(days=12) if digest % 3 == 0 else timedelta(hours=2)
+                fixes[event.data.action_id] = fixed(
+                    event.data.anchor_ticket, event.time + delay, event.data.action_id,
+                    event.data.department, actor=f"{event.data.department}-head",
+                    event_id=f"fix-{event.data.action_id}").to_json()
+    return [*log, *fixes.values()]
+
+
+@pytest.fixture(scope="module")
+def quarter(policy) -> tuple[list[str], list[CloudEvent], list[CloudEvent], list[CloudEvent]]:
     """(inbound log lines, replay's outputs as recorded, the same in emission order,
     volume reports)."""
     options = SimulationOptions(days=91, seed=13, start=date(2026, 9, 1), calls_per_day=30,
                                 reopen_rate=0.1, transfer_rate=0.1, dispute_rate=0.1,
                                 invalid_rate=0.0)
-    log = [line.strip() for line in simulate(options)]
+    log = with_fixes([line.strip() for line in simulate(options)], policy)
     reports = volume_reports()
-    recorded = replay_lines([*log, *reports], POLICY).outputs  # volumes are skipped
+    recorded = replay_lines([*log, *reports], policy).outputs  # volumes are skipped
     events = [e for e in (parse_event(line) for line in log) if isinstance(e, CloudEvent)]
-    emitted = replay(events, POLICY, sort=False).outputs
+    emitted = replay(events, policy, sort=False).outputs
     volumes = [parse_event(line, accept="publish") for line in reports]
     return log, recorded, emitted, volumes  # type: ignore[return-value]
 
@@ -256,3 +290,32 @@ def test_upgrading_to_0004_scores_the_events_recorded_before(backend: Backend, q
             with upgraded.engine.connect() as a, fresh.engine.connect() as b:
                 assert a.execute(stmt).all() == b.execute(stmt).all()
                 assert len(a.execute(stmt).all()) > 100
+
+
+def test_corrective_actions_by_month_and_overdue_at_the_months_end(ledger: Ledger) -> None:
+    """An action opened 2 November, due the 9th: unfixed, it is overdue at November's end
+    (and at December's), not before its due time while November is in progress; once a
+    fix is declared (the 4th) nothing is overdue, and its review (the 18th) worked."""
+    from tests.ledger.events import outbound  # noqa: PLC0415
+
+    ledger.record([outbound("corrective_action.opened", id="a-opened")])
+
+    def actions(period: str, as_of: datetime | None = None) -> list[int]:
+        card = scorecard(ledger.engine, period, zone=ZONE, currency="CNY",
+                         departments=["logistics"], as_of=as_of)
+        row = card.row("logistics")
+        assert row is not None
+        return [row[name] for name in ("actions_opened", "actions_fixed", "actions_reviewed",
+                                       "actions_worked", "actions_overdue")]
+
+    assert actions("2026-10") == [0, 0, 0, 0, 0]
+    assert actions("2026-11") == [1, 0, 0, 0, 1]
+    assert actions("2026-11", datetime(2026, 11, 9, 10, 15, tzinfo=ZONE)) == [1, 0, 0, 0, 0]
+    assert actions("2026-11", datetime(2026, 11, 9, 10, 16, tzinfo=ZONE)) == [1, 0, 0, 0, 1]
+    december = scorecard(ledger.engine, "2026-12", zone=ZONE, currency="CNY")
+    assert (december.row("logistics")["actions_overdue"],
+            december.row("logistics").change["actions_opened"]) == (1, -1)
+    ledger.record([outbound("sla.fix_declared", id="a-fix"),
+                   outbound("corrective_action.reviewed", id="a-reviewed")])
+    assert actions("2026-11") == [1, 1, 1, 1, 0]
+    assert actions("2026-12") == [0, 0, 0, 0, 0]

@@ -31,6 +31,10 @@ EVENTS = [
     outbound("sla.csat_recorded", {"department": "billing", "score": 4,
                                    "recorded_at": "2026-11-08T09:00:00+08:00"},
              id="c-1", subject="T-4", time="2026-11-08T09:00:00+08:00"),
+    # logistics' corrective action: opened 2 November, fixed the 4th, worked on the 18th
+    outbound("corrective_action.opened", id="a-opened"),
+    outbound("sla.fix_declared", id="a-fix"),
+    outbound("corrective_action.reviewed", id="a-reviewed"),
 ]
 
 
@@ -59,6 +63,9 @@ def test_csv_holds_every_column_and_the_change(ledger: Ledger) -> None:
     assert (by["billing"]["csat_mean"], by["billing"]["csat_responses"]) == ("4.00", "1")
     assert by["billing"]["change_attainment"] == ""  # nothing to compare with in October
     assert set(by) >= {"it", "triage"}  # every department of the policy has its row
+    assert [logistics[f"actions_{n}"] for n in ("opened", "fixed", "reviewed", "worked",
+                                                 "overdue")] == ["1", "1", "1", "1", "0"]
+    assert logistics["change_actions_worked"] == "1"
 
 
 def test_the_xlsx_says_what_the_csv_says(ledger: Ledger, tmp_path: Path) -> None:
@@ -90,6 +97,7 @@ def test_the_table_shows_each_department_with_its_change(ledger: Ledger) -> None
     assert "Scorecard 2026-11" in result.stdout and "2026-10" in result.stdout
     assert "logistics" in result.stdout and "50.0%" in result.stdout
     assert "-50.0pt" in result.stdout  # logistics' attainment, down from 100%
+    assert "fixes worked" in result.stdout and "1/1" in result.stdout  # of 1 reviewed
 
 
 def test_refusals_are_one_line(ledger: Ledger, backend: Backend, tmp_path: Path) -> None:
