@@ -38,6 +38,7 @@ __all__ = [
     "payroll_csv",
     "payroll_xlsx",
     "scorecard_columns",
+    "scorecard_text",
     "scorecard_csv",
     "scorecard_sheet",
     "scorecard_xlsx",
@@ -113,6 +114,18 @@ def detail_rows(lines: Sequence[PayrollLine], zone: tzinfo) -> list[list[Cell]]:
 
 def _local(moment: datetime | None, zone: tzinfo) -> str | None:
     return None if moment is None else moment.astimezone(zone).isoformat()
+
+
+def scorecard_text(value: Any, kind: str) -> str:
+    """A scorecard figure as people read it (the terminal table and the status page):
+    ``kind`` is the measure's kind (rate, money, count...); no value is a dash."""
+    if value is None:
+        return "–"
+    if kind == "rate":
+        return f"{value * 100:.1f}%"
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:f}"
 
 
 def text_cell(cell: Cell) -> str:

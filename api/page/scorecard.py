@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from api.auth import READERS
 from api.principals import Principal, Role
 from api.settings import ApiSettings
+from ledger.export import scorecard_text
 from ledger.scorecard import MEASURES, Scorecard, ScorecardRow, scorecard_and_series
 from ledger.scorecard_chart import TITLES, trend_svg
 
@@ -144,16 +145,6 @@ class ScorecardSection:
     columns: Sequence[str] = tuple(measure for measure, _ in COLUMNS)
 
 
-def _text(value: Any, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "rate":
-        return f"{value * 100:.1f}%"
-    if kind == "money":
-        return f"{value:,.2f}"
-    return f"{value:,}" if isinstance(value, int) else f"{value:f}"
-
-
 def _change(change: Any, kind: str) -> str:
     if kind == "rate":
         return f"{change * 100:+.1f} pt"
@@ -167,7 +158,7 @@ def cell(row: ScorecardRow, measure: str, kind: str, ranked: int) -> Cell:
     (:data:`ledger.scorecard.MEASURES`' direction); a rank reads ``2 / 7``, ▲ when the
     department moved up."""
     value, change = row.values[measure], row.change[measure]
-    text = _text(value, kind)
+    text = scorecard_text(value, kind)
     if measure == "rank" and value is not None:
         text = f"{value} / {ranked}"
     if change is None or change == 0:

@@ -3,6 +3,7 @@ writing output files."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ __all__ = [
     "fail",
     "load_config_or_exit",
     "open_output",
+    "write_bytes",
     "parse_time_option",
     "read_log",
     "wide_console",
@@ -116,3 +118,14 @@ def writing(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         _cannot_write(path, exc)
+
+
+def write_bytes(data: bytes, out: Path | None) -> None:
+    """``data`` to ``out``, or to standard output without one (a report, a download)."""
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    handle = open_output(out, binary=True)
+    with writing(out), handle:
+        handle.write(data)

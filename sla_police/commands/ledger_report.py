@@ -7,12 +7,11 @@ the API's downloads are), the terminal table by
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
-from sla_police.commands._common import fail, open_output, wide_console, writing
+from sla_police.commands._common import fail, wide_console, write_bytes
 from sla_police.commands._ledger_common import (
     CONFIG,
     DATABASE_URL,
@@ -65,13 +64,7 @@ def report_command(
     data = _render(database_url, zone, period, by, fmt, detail, excel)
     if data is None:
         return
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    handle = open_output(out, binary=True)
-    with writing(out), handle:
-        handle.write(data)
+    write_bytes(data, out)
 
 
 def _check_options(period: str, by: str, fmt: str, out: Path | None, excel: bool,

@@ -7,7 +7,6 @@ month, green when better, red when worse.
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,13 +14,7 @@ from typing import Any
 
 import typer
 
-from sla_police.commands._common import (
-    fail,
-    load_config_or_exit,
-    open_output,
-    wide_console,
-    writing,
-)
+from sla_police.commands._common import fail, load_config_or_exit, wide_console, write_bytes
 from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, database_error, open_ledger
 
 __all__ = ["register"]
@@ -71,13 +64,7 @@ def scorecard_command(
     from ledger.export import scorecard_csv, scorecard_xlsx
 
     data = scorecard_csv(card) if fmt == "csv" else scorecard_xlsx(card)
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    handle = open_output(out, binary=True)
-    with writing(out), handle:
-        handle.write(data)
+    write_bytes(data, out)
 
 
 def _check_options(month: str, fmt: str, out: Path | None) -> None:
@@ -118,6 +105,7 @@ def _scorecard(database_url: str | None, policy: Any, month: str) -> Any:
 def _print(card: Any) -> None:
     from rich.table import Table
 
+    from ledger.export import scorecard_text
     from ledger.scorecard import MEASURES
 
     better = {m.name: m.better for m in MEASURES}
@@ -134,22 +122,12 @@ def _print(card: Any) -> None:
         cells = [row.department]
         for _, name, kind in _SHOWN:
             value, change = row.values[name], row.change[name]
-            text = _cell(value, kind)
+            text = scorecard_text(value, kind)
             if name == "actions_worked":  # of the month's reviews: "1/2"
                 text = f"{value}/{row.values['actions_reviewed']}"
             cells.append(text + "\n" + _delta(change, kind, better[name]))
         table.add_row(*cells)
     wide_console().print(table)
-
-
-def _cell(value: Any, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "rate":
-        return f"{value * 100:.1f}%"
-    if kind == "money":
-        return f"{value:,.2f}"
-    return f"{value:,}" if isinstance(value, int) else f"{value:f}"
 
 
 def _delta(change: Any, kind: str, better: str | None) -> str:
