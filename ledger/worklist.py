@@ -26,7 +26,8 @@ from sqlalchemy import Connection, Engine, and_, delete, func, or_, select
 
 from ledger.tables import ClockSnapshot, OpenClock
 
-__all__ = ["SNAPSHOT_TYPE", "WorklistFilter", "WorklistRow", "record_snapshots", "worklist"]
+__all__ = ["SNAPSHOT_TYPE", "WorklistFilter", "WorklistRow", "latest_change", "record_snapshots",
+           "worklist"]
 
 SNAPSHOT_TYPE = "sla.clocks_changed"
 _CHUNK = 500
@@ -172,3 +173,10 @@ def worklist(engine: Engine, spec: WorklistFilter, *, now: dt.datetime, limit: i
                         .order_by(*_ORDER).limit(wanted).offset(skip))
                 rows.extend(WorklistRow(*row) for row in conn.execute(page))
         return rows, sum(matching.values())
+
+
+def latest_change(engine: Engine) -> dt.datetime | None:
+    """The event time of the newest clock snapshot recorded (None: none yet): how far the
+    stream has got, for an API that follows a stream clock (demos, replays)."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(ClockSnapshot.changed_at))).scalar_one()

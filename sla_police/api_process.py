@@ -51,6 +51,7 @@ class ApiTarget:
     kafka_bootstrap: str
     data_dir: Path
     log_level: str = "INFO"
+    clock: str = "wall"  #: the worker's: with ``stream``, the API's now is the stream's time
 
     @property
     def base_url(self) -> str:
@@ -81,6 +82,7 @@ class ApiProcess:
             "SLA_KAFKA_BOOTSTRAP": self.target.kafka_bootstrap,
             "SLA_DATA_DIR": str(self.target.data_dir.resolve()),
             "SLA_LOG_LEVEL": self.target.log_level,
+            "SLA_CLOCK": self.target.clock,
         })
         return env
 

@@ -127,7 +127,7 @@ def _start_api(settings: Settings, config, api: ApiChoice, level: str):
                        database_url=settings.database_url, config=settings.config,
                        principals=settings.principals,
                        kafka_bootstrap=settings.kafka_bootstrap or "",
-                       data_dir=settings.data_dir, log_level=level)
+                       data_dir=settings.data_dir, log_level=level, clock=settings.clock)
     return ApiProcess(target, settings.data_dir / "api.log").start()
 
 

@@ -89,9 +89,14 @@ def build_app(settings: Any) -> Any:
         fail(f"cannot open the ledger: {type(exc).__name__}: {exc}".splitlines()[0])
     bus = (KafkaCommandBus(settings.kafka_bootstrap) if settings.kafka_bootstrap
            else NoCommandBus())
+    extra = {}
+    if settings.clock == "stream":  # a demo or replay: now is the stream's time, not today
+        from sla_police.api_clock import StreamTime
+
+        extra["clock"] = StreamTime(settings.database_url)
     return create_app(ApiSettings.for_policy(
         config, database_url=settings.database_url, principals_path=Path(settings.principals),
-        publisher=bus))
+        publisher=bus, **extra))
 
 
 def create_token(
