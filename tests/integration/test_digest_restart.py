@@ -312,3 +312,25 @@ def _assert_digest(got: Received, expected: set[str], opens: Opening) -> None:
 def _first_after(got: Received, opens: Opening) -> float:
     arrivals = [at for at, _, _ in got.posts]
     return (min(arrivals) - opens.at).total_seconds() if arrivals else float("nan")
+
+
+@pytest.mark.parametrize("now", ["2026-12-05T10:17:42+00:00", "2026-12-05T23:58:30+00:00",
+                                 "2026-12-06T15:59:10+00:00"])
+def test_the_calendar_is_shut_from_now_until_the_opening(now: str, tmp_path: Path) -> None:
+    """The premise of the live test, near a UTC midnight (then an Asia/Shanghai calendar)
+    and a Shanghai one (then UTC): what arrives now is held until the opening."""
+    from sla.calendar import build_calendars
+    from sla.delivery import due_at
+
+    start = datetime.fromisoformat(now)
+    opens = opening(start)
+    assert OPEN_AFTER <= opens.at - start <= OPEN_AFTER + timedelta(minutes=1)
+    config = load_config(digest_policy(tmp_path, "http://127.0.0.1:1/hook", opens))
+    calendar = build_calendars(config.calendars)["digest"]
+    delivery = config.departments[DEPARTMENT].delivery
+    assert not calendar.is_working(start)
+    assert calendar.is_working(opens.at)
+    for severity in ("warning", "breach", "penalty", "info"):
+        assert due_at(severity, start, start, delivery, calendar) == opens.at
+        later = opens.at - timedelta(seconds=1)
+        assert due_at(severity, later, later, delivery, calendar) == opens.at
