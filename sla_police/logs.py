@@ -61,11 +61,14 @@ def get_logger(name: str) -> Any:
 
 def _quiet_libraries(level: str) -> None:
     """Faust's and the Kafka clients' INFO (every connection, every rebalance step) only
-    with DEBUG; :func:`streams.app.create_app` keeps them so for apps built without us."""
-    from streams.app import LIBRARY_LOGGERS
+    with DEBUG, httpx's request lines (full URLs) never; :func:`streams.app.create_app`
+    keeps them so for apps built without us."""
+    from streams.app import LIBRARY_LOGGERS, URL_LOGGERS
 
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    for name in URL_LOGGERS:  # a webhook URL may carry its credential: never logged
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _renderers(pretty: bool) -> list[Any]:

@@ -31,10 +31,14 @@ import faust
 from streams._faust import FrameworkMismatch, check_internals, install
 from streams.config import StreamSettings
 
-__all__ = ["LIBRARY_LOGGERS", "FrameworkMismatch", "check_internals", "create_app"]
+__all__ = ["LIBRARY_LOGGERS", "URL_LOGGERS", "FrameworkMismatch", "check_internals", "create_app"]
 
 #: Loggers of the libraries under Faust; quiet (WARNING) unless the settings ask for DEBUG.
 LIBRARY_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
+#: Loggers that write whole request URLs (httpx: every request at INFO). A group bot's URL
+#: carries its credential (WeCom ``key``, DingTalk ``access_token``), so they stay at
+#: WARNING whatever the level, DEBUG included.
+URL_LOGGERS = ("httpx",)
 
 _COMMIT_INTERVAL = 1.0  # seconds: bounds what a crash makes us process again
 _PRODUCER_LINGER = 0.005  # seconds a batch may wait for more records: fewer produce requests
@@ -119,6 +123,8 @@ def _quiet_library_loggers(level: str) -> None:
     library_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library_level)
+    for name in URL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     producer_logger = logging.getLogger("faust.transport.producer")
     if level != "DEBUG" and _BACKPRESSURE not in producer_logger.filters:
         producer_logger.addFilter(_BACKPRESSURE)

@@ -101,7 +101,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)  # the vendor's log, not the worker's
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -211,3 +211,38 @@ def test_a_named_variable_that_is_not_set_stops_the_worker_saying_which() -> Non
     with pytest.raises(ValueError, match="logistics: the environment variable "
                                          "SLA_FEISHU_SECRET .secret_env"):
         add_notifier(None, None, SimpleNamespace(webhook_secret=None), config, env={})
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_the_key_in_a_bot_url_never_reaches_the_worker_log(
+        receiver: Receiver, level: str) -> None:
+    """The worker's logging (``configure_logging``) at any level: httpx logs every request
+    with its full URL at INFO, and a WeCom ``key`` or DingTalk ``access_token`` in that URL
+    is the bot's credential."""
+    import io
+    import logging
+
+    import structlog
+
+    from sla_police.logs import configure_logging
+
+    root, stream = logging.getLogger(), io.StringIO()
+    handlers, root_level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in ("faust", "mode", "aiokafka",
+                                                               "kafka", "httpx")}
+    try:
+        configure_logging(level, stream)
+        url = f"{receiver.base}/cgi-bin/webhook/send?key=wecom-secret-key-42"
+        assert await _deliver(Target(url, "wecom"), notification())
+        assert await _deliver(Target(f"{receiver.base}/robot/send?access_token=ding-tok-7",
+                                     "dingtalk", secret=DING_SECRET), notification())
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+        for name, was in quiet.items():
+            logging.getLogger(name).setLevel(was)
+        logging.captureWarnings(False)
+        structlog.reset_defaults()
+    assert len(receiver.seen) == 2  # both were delivered, so both were logged if ever
+    written = stream.getvalue()
+    assert "wecom-secret-key-42" not in written and "ding-tok-7" not in written
