@@ -24,6 +24,7 @@ from sla.specs import AgentSpec, AuthoritySpec, LimitRule
 
 __all__ = [
     "MAD_SCALE",
+    "MIN_RATIO",
     "MIN_GRANTS_FOR_AMOUNT",
     "SOURCE",
     "Activity",
@@ -44,6 +45,9 @@ MAD_SCALE = 1.4826
 #: Amount per grant is compared only between agents with at least this many grants: one
 #: large grant is not a habit.
 MIN_GRANTS_FOR_AMOUNT = 3
+#: "Far above peers" is material too: a figure is flagged only at this multiple of the peers'
+#: median or more, so the binomial noise of an ordinary agent's month is not a flag.
+MIN_RATIO = 1.5
 #: When most peers give the same figure (MAD 0), the spread used is at least this share of
 #: the median, so a hair above the crowd is not "far above" it.
 MIN_SPREAD_SHARE = 0.1
@@ -211,7 +215,8 @@ def flag_over_generous(spec: AuthoritySpec, activity: Iterable[Activity],
     fewer than ``flags.min_peers`` of them nobody is judged. An agent is flagged when their
     grant rate per contact, or their amount per grant (among peers with
     :data:`MIN_GRANTS_FOR_AMOUNT` grants), scores ``flags.min_score`` or more:
-    ``(figure - median) / (1.4826 * MAD)``. ``at`` is when the flags are raised.
+    ``(figure - median) / (1.4826 * MAD)``, and the figure is :data:`MIN_RATIO` times the
+    median or more. ``at`` is when the flags are raised.
     """
     groups: dict[tuple[str, str, str], list[Activity]] = defaultdict(list)
     for row in activity:
@@ -239,9 +244,11 @@ def _flag_group(spec: AuthoritySpec, peers: list[Activity],
         rate_score = (rates[row.agent] - rate_mid) / rate_spread
         amount_score = ((per_grant[row.agent] - amount_mid) / amount_spread
                         if amount_spread and row.agent in per_grant else 0.0)
-        metrics = [name for name, score in (("grant_rate", rate_score),
-                                            ("amount_per_grant", amount_score))
-                   if score >= spec.flags.min_score]
+        far = (rates[row.agent] >= MIN_RATIO * rate_mid,
+               per_grant.get(row.agent, 0.0) >= MIN_RATIO * amount_mid)
+        metrics = [name for name, score, material in (("grant_rate", rate_score, far[0]),
+                                                      ("amount_per_grant", amount_score, far[1]))
+                   if score >= spec.flags.min_score and material]
         if metrics:
             flags.append(_flag(spec, row, at, metrics, len(peers), (
                 rate_mid, rate_mad, amount_mid, amount_mad, rate_score, amount_score)))

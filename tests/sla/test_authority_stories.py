@@ -117,11 +117,11 @@ def _month(seed: int) -> tuple[AuthoritySpec, list, list[Grant]]:
     roster = {a: AgentSpec(a, level, "east") for a, level in people}
     contacts, grants = [], []
     for agent, level in people:
-        n = 6 if agent == "newbie" else rng.randint(40, 80)
-        rate = (0.45 if agent in GENEROUS_RATE or agent == "newbie" else
-                rng.uniform(0.30, 0.40) if level == "team_lead" else rng.uniform(0.08, 0.15))
+        n = 6 if agent == "newbie" else rng.randint(150, 300)
+        rate = (0.40 if agent in GENEROUS_RATE or agent == "newbie" else
+                rng.uniform(0.30, 0.36) if level == "team_lead" else rng.uniform(0.10, 0.14))
         for k in range(n):
-            at = datetime(2026, 11, 2, 2, tzinfo=UTC) + timedelta(hours=7 * k)
+            at = datetime(2026, 11, 2, 2, tzinfo=UTC) + timedelta(hours=2 * k)
             contacts.append((agent, "delivery.late", at))
             if rng.random() < rate or (agent == "newbie" and k < 4):
                 high = agent in GENEROUS_AMOUNT
