@@ -188,6 +188,47 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "review_seconds": 1209600, "review_per_day": 0.1429, "worked_below": 0.5,
         "worked": True,
     }, source=_OUT, subject="T-20261102-0042", time="2026-11-18T16:00:00+08:00"),
+    "concession.granted": _envelope("concession.granted", "crm-20", {
+        "agent": "agent-012", "amount": "300.00", "currency": "CNY", "kind": "credit",
+        "contact_reason": "delivery.late", "approved_by": "sup-004", "request_id": "crm-18",
+    }, time="2026-11-20T10:40:00+08:00"),
+    "concession.requested": _envelope("concession.requested", "crm-18", {
+        "agent": "agent-012", "amount": "300.00", "currency": "CNY", "kind": "credit",
+        "note": "third late delivery this month",
+    }, time="2026-11-20T10:25:00+08:00"),
+    "concession.decided": _envelope("concession.decided", "crm-19", {
+        "request_id": "crm-18", "decision": "approved", "decided_by": "sup-004",
+        "level": "supervisor",
+    }, time="2026-11-20T10:38:00+08:00"),
+    "audit.completed": _envelope("audit.completed", "api-audit-1", {
+        "audit_id": "8e2d-audit", "verdict": "compliant", "auditor": "qa-007",
+        "note": "approval on file, amount within the supervisor's limit",
+    }, source="sla-police/api", time="2026-11-22T15:00:00+08:00"),
+    "agent.updated": _envelope("agent.updated", "hr-roster-412", {
+        "agent": "agent-012", "level": "agent", "team": "pilot_east",
+    }, source="hr/roster", subject="agent-012", time="2026-11-01T08:00:00+08:00"),
+    "authority.exceeded": _envelope("authority.exceeded", "8e2d-exceeded", {
+        "grant_id": "crm-21", "agent": "agent-031", "level": "agent", "team": "east",
+        "contact_reason": "delivery.late", "kind": "refund", "amount": "400.00",
+        "currency": "CNY", "limit": "100", "approved_by": "lead-002",
+        "approver_level": "team_lead", "approver_limit": "250",
+        "why": "approver_limit_too_low", "granted_at": "2026-11-20T11:05:00+08:00",
+    }, source=_OUT, time="2026-11-20T11:05:00+08:00"),
+    "audit.item_opened": _envelope("audit.item_opened", "8e2d-audit", {
+        "audit_id": "8e2d-audit", "grant_id": "crm-20", "agent": "agent-012",
+        "level": "agent", "team": "pilot_east", "contact_reason": "delivery.late",
+        "kind": "credit", "amount": "300.00", "currency": "CNY", "selected_by": "threshold",
+        "threshold": "250", "sample_rate": 0.05, "granted_at": "2026-11-20T10:40:00+08:00",
+    }, source=_OUT, time="2026-11-20T10:40:00+08:00"),
+    "authority.flagged": _envelope("authority.flagged", "8e2d-flag", {
+        "flag_id": "8e2d-flag", "agent": "agent-045", "level": "agent", "team": "east",
+        "contact_reason": "delivery.late", "period": "2026-10", "metrics": ["grant_rate"],
+        "contacts": 120, "grants": 54, "amount": "4320.00", "currency": "CNY",
+        "grant_rate": 0.45, "amount_per_grant": "80.00", "peers": 14,
+        "peer_median_rate": 0.12, "peer_mad_rate": 0.03, "peer_median_amount": "75.00",
+        "peer_mad_amount": "10.00", "rate_score": 7.42, "amount_score": 0.34,
+        "min_score": 3.5,
+    }, source=_OUT, subject="agent-045", time="2026-11-01T00:00:00+08:00"),
 }
 
 

@@ -10,8 +10,11 @@ import json
 from typing import Literal
 
 __all__ = [
+    "AGENTS",
     "ALERTS",
     "ATTRIBUTIONS",
+    "AUTHORITY",
+    "AUTHORITY_ROUTES",
     "CLOCK_STATE",
     "COMPACTED_TOPICS",
     "CORRECTIVE_ACTIONS",
@@ -48,6 +51,11 @@ DEAD_LETTERS = "dead-letters"
 VOLUMES = "volumes"
 
 INBOUND_TOPICS = (COMPLAINTS, TICKET_EVENTS)
+#: The roster (``agent.updated``), keyed by agent: small, read whole by every authority worker.
+AGENTS = "agents"
+#: What the authority stage emits: exceeded grants and audit items (key = ticket), flags of
+#: over-generous agents (key = agent).
+AUTHORITY = "authority"
 
 KeyKind = Literal["ticket", "department"]
 
@@ -73,6 +81,22 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "sla.fix_declared": ((ATTRIBUTIONS, "ticket"), (CORRECTIVE_ACTIONS, "department")),
     "corrective_action.opened": ((CORRECTIVE_ACTIONS, "department"),),
     "corrective_action.reviewed": ((CORRECTIVE_ACTIONS, "department"),),
+}
+
+
+#: Agent-authority types (:mod:`models.authority`) -> (topic, key kind). The design for the
+#: authority stage; not yet used by the stream (the topics are not created yet). The four
+#: concession and audit inputs travel on ``ticket-events`` keyed by ticket like any ticket
+#: event, so a ticket's concessions meet its category in one worker.
+AUTHORITY_ROUTES: dict[str, tuple[tuple[str, Literal["ticket", "agent"]], ...]] = {
+    "concession.granted": ((TICKET_EVENTS, "ticket"),),
+    "concession.requested": ((TICKET_EVENTS, "ticket"),),
+    "concession.decided": ((TICKET_EVENTS, "ticket"),),
+    "audit.completed": ((TICKET_EVENTS, "ticket"),),
+    "agent.updated": ((AGENTS, "agent"),),
+    "authority.exceeded": ((AUTHORITY, "ticket"),),
+    "audit.item_opened": ((AUTHORITY, "ticket"),),
+    "authority.flagged": ((AUTHORITY, "agent"),),
 }
 
 

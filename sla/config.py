@@ -18,6 +18,7 @@ from pathlib import Path
 from yaml.nodes import Node
 
 from sla._config_alerts import parse_language
+from sla._config_authority import read_authority
 from sla._config_calendars import read_calendars, read_departments
 from sla._config_recurrence import read_recurrence
 from sla._config_rules import declared_names, read_attribution, read_penalties, read_slas
@@ -28,7 +29,7 @@ from sla.specs import DisputeDeadline, SlaConfig
 __all__ = ["ConfigError", "ConfigIssue", "load_config", "parse_config", "parse_duration"]
 
 TOP_KEYS = ("timezone", "currency", "language", "calendars", "departments", "attribution",
-            "slas", "penalties", "disputes", "recurrence")
+            "slas", "penalties", "disputes", "recurrence", "authority")
 REQUIRED_KEYS = ("timezone", "currency", "calendars", "departments", "attribution", "slas")
 
 
@@ -108,6 +109,8 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
                                declared_names(top.get("recurrence")))
     deadline = (_read_disputes(reader, top["disputes"], calendars.keys())
                 if "disputes" in top else None)
+    authority = read_authority(reader, top.get("authority"), timezone or "UTC",
+                               currency or "CNY")
     if reader.issues or timezone is None or currency is None:
         return None
     return SlaConfig(
@@ -120,6 +123,7 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         penalties=tuple(rule for rule in penalties if rule is not None),
         dispute_deadline=deadline,
         recurrence=tuple(rule for rule in recurrence if rule is not None),
+        authority=authority,
         source=source,
     )
 

@@ -14,14 +14,20 @@ from decimal import Decimal
 from typing import Any, Literal
 
 __all__ = [
+    "AgentSpec",
     "AttributionRule",
+    "AuditSpec",
+    "AuthoritySpec",
     "CalendarSpec",
     "Cap",
     "DeliverySpec",
     "DepartmentSpec",
     "DisputeDeadline",
     "Duration",
+    "FlagSpec",
+    "LimitRule",
     "PenaltyRule",
+    "PilotSpec",
     "RecurrenceRule",
     "Repeat",
     "SlaConfig",
@@ -258,6 +264,76 @@ class DisputeDeadline:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitRule:
+    """Limits for the contact reasons matching ``reasons`` (globs, any of; empty: every
+    reason): level -> largest amount an agent of that level grants alone. Only the levels
+    the policy names; the others fall through to the next matching rule."""
+
+    reasons: tuple[str, ...]
+    limits: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class PilotSpec:
+    """Expanded authority for a team or a list of agents, from ``start`` (a local date) up
+    to but excluding ``end``; its ``limits`` win over the policy's while it runs."""
+
+    name: str
+    team: str | None
+    agents: frozenset[str]
+    start: date
+    end: date
+    limits: tuple[LimitRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSpec:
+    """One agent on the roster."""
+
+    agent: str
+    level: str
+    team: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSpec:
+    """Every grant of ``threshold`` or more is audited, and a share ``sample_rate`` of the
+    grants below it (a deterministic draw on the grant id)."""
+
+    threshold: Decimal
+    sample_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class FlagSpec:
+    """When an agent counts as over-generous: a robust score (distance from the peers'
+    median in scaled MADs) of ``min_score`` or more, with at least ``min_contacts``
+    contacts of the reason in the month and ``min_peers`` agents of the level compared."""
+
+    min_contacts: int = 20
+    min_peers: int = 5
+    min_score: float = 3.5
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoritySpec:
+    """The ``authority`` section: one approval chain, limits, audits, pilots, roster.
+
+    ``levels`` run from the bottom of the chain (index 0) to its top; each reports to the
+    next. ``limits`` end with the default rule (no reasons, every level named).
+    """
+
+    levels: tuple[str, ...]
+    limits: tuple[LimitRule, ...]
+    audit: AuditSpec
+    pilots: tuple[PilotSpec, ...] = ()
+    roster: Mapping[str, AgentSpec] = field(default_factory=dict)
+    flags: FlagSpec = field(default_factory=FlagSpec)
+    timezone: str = "UTC"
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True, slots=True)
 class SlaConfig:
     timezone: str
     currency: str
@@ -270,4 +346,6 @@ class SlaConfig:
     dispute_deadline: DisputeDeadline | None = None
     #: When a recurring (department, category) opens a corrective action.
     recurrence: tuple[RecurrenceRule, ...] = ()
+    #: Agents' authority to grant concessions (None: the section is absent).
+    authority: AuthoritySpec | None = None
     source: str = "<memory>"
