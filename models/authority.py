@@ -9,9 +9,14 @@ about a ticket; every authority worker reads the whole, small topic). Outbound:
 ``authority.exceeded`` and ``audit.item_opened`` are keyed by ticket id,
 ``authority.flagged`` (an over-generous agent, for coaching) by agent.
 
-These types are part of the contract (schemas, examples) but **not yet processed by the
-ticket stream**: they live in their own registries, not in ``INBOUND_TYPES`` or
-``OUTBOUND_TYPES``. Semantics: ``docs/semantics.md``, "Agent authority (foundation)".
+The ticket stream processes the four ticket-keyed inputs (they are in ``INBOUND_TYPES``) and
+emits, on the ``authority`` topic keyed by ticket, every grant as judged
+(``concession.recorded``), ``authority.exceeded``, ``audit.item_opened``, every decided
+request with its wait (``approval.recorded``) and every audit verdict
+(``audit.item_closed``). ``authority.flagged`` is raised per month from the ledger
+(``sla-police authority flag``), keyed by agent. ``agent.updated`` is in the contract for
+a roster fed by events; the stream judges with the policy's roster (``authority.roster``).
+Semantics: ``docs/semantics.md``, "Agent authority".
 """
 
 from __future__ import annotations
@@ -26,15 +31,19 @@ from models._envelope import CloudEvent, Model, TicketId, Word
 __all__ = [
     "AUTHORITY_INBOUND_TYPES",
     "AUTHORITY_OUTBOUND_TYPES",
+    "ROSTER_TYPES",
     "AgentId",
     "AgentUpdated",
+    "ApprovalRecorded",
     "AuditCompleted",
+    "AuditItemClosed",
     "AuditItemOpened",
     "AuthorityExceeded",
     "AuthorityFlagged",
     "ConcessionDecided",
     "ConcessionGranted",
     "ConcessionKind",
+    "ConcessionRecorded",
     "ConcessionRequested",
 ]
 
@@ -111,6 +120,10 @@ class ExceededData(Model):
         default=None, description="the approver's limit, below the amount")
     why: Literal["no_approval", "approver_limit_too_low", "approver_unknown"]
     granted_at: AwareDatetime
+    department: str | None = Field(
+        default=None, description="the department whose penalty book takes on: "
+        "authority_exceeded rules (authority.department); none: no penalty")
+    priority: str | None = Field(default=None, description="the ticket's priority")
 
 
 class AuditItemData(Model):
@@ -128,6 +141,64 @@ class AuditItemData(Model):
     threshold: Decimal
     sample_rate: float = Field(ge=0, le=1)
     granted_at: AwareDatetime
+
+
+class RecordedData(Model):
+    """A grant as the policy judged it: who, for what, against which limit."""
+
+    grant_id: RefId = Field(description="id of the concession.granted event")
+    agent: AgentId
+    level: str = Field(description="the agent's level when granting")
+    team: str | None = None
+    contact_reason: str
+    kind: ConcessionKind
+    amount: Decimal
+    currency: str
+    limit: Decimal = Field(description="the agent's own limit for this contact reason")
+    pilot: str | None = Field(default=None, description="the pilot whose limits applied")
+    needed_approval: bool = Field(description="amount above the agent's own limit")
+    approved_by: str | None = None
+    request_id: str | None = None
+    within_authority: bool = Field(description="false: an authority.exceeded was raised")
+    audited: bool = Field(description="an audit item was opened for it")
+    granted_at: AwareDatetime
+
+
+class ApprovalData(Model):
+    """A request for leave to grant, decided, with its wait in working time."""
+
+    request_id: RefId = Field(description="id of the concession.requested event")
+    agent: AgentId = Field(description="who asked")
+    level: str = Field(description="the requester's level")
+    team: str | None = None
+    contact_reason: str
+    kind: ConcessionKind
+    amount: Decimal = Field(description="the amount asked for")
+    currency: str
+    limit: Decimal = Field(description="the requester's own limit for this contact reason")
+    decision: Literal["approved", "declined"]
+    decided_by: AgentId
+    decider_level: str
+    requested_at: AwareDatetime
+    decided_at: AwareDatetime
+    wait_seconds: int = Field(ge=0, description="working seconds from request to decision")
+    calendar: str = Field(description="the calendar the wait is counted on")
+
+
+class ClosedData(Model):
+    """An audit item's verdict."""
+
+    audit_id: RefId
+    grant_id: RefId
+    agent: AgentId
+    contact_reason: str
+    amount: Decimal
+    currency: str
+    verdict: Literal["compliant", "non_compliant"]
+    auditor: AgentId
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime
 
 
 class FlaggedData(Model):
@@ -201,6 +272,21 @@ class AuditItemOpened(CloudEvent):
     data: AuditItemData
 
 
+class ConcessionRecorded(CloudEvent):
+    type: Literal["concession.recorded"] = "concession.recorded"
+    data: RecordedData
+
+
+class ApprovalRecorded(CloudEvent):
+    type: Literal["approval.recorded"] = "approval.recorded"
+    data: ApprovalData
+
+
+class AuditItemClosed(CloudEvent):
+    type: Literal["audit.item_closed"] = "audit.item_closed"
+    data: ClosedData
+
+
 class AuthorityFlagged(CloudEvent):
     """``subject`` is the agent flagged."""
 
@@ -212,6 +298,11 @@ def _registry(*classes: type[CloudEvent]) -> dict[str, type[CloudEvent]]:
     return {cls.model_fields["type"].default: cls for cls in classes}
 
 
+#: Ticket-keyed inputs the ticket stream processes (part of ``INBOUND_TYPES``).
 AUTHORITY_INBOUND_TYPES = _registry(ConcessionGranted, ConcessionRequested, ConcessionDecided,
-                                    AuditCompleted, AgentUpdated)
-AUTHORITY_OUTBOUND_TYPES = _registry(AuthorityExceeded, AuditItemOpened, AuthorityFlagged)
+                                    AuditCompleted)
+#: The roster fed by events (keyed by agent, ``agents`` topic): in the contract, not read yet.
+ROSTER_TYPES = _registry(AgentUpdated)
+#: What SLA Police publishes about authority (part of ``OUTBOUND_TYPES``).
+AUTHORITY_OUTBOUND_TYPES = _registry(ConcessionRecorded, AuthorityExceeded, AuditItemOpened,
+                                     ApprovalRecorded, AuditItemClosed, AuthorityFlagged)

@@ -13,6 +13,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from models._envelope import CloudEvent, DepartmentId, Model, NonEmptyText, TicketId, Word
 from models.actions import CorrectiveActionFixed
+from models.authority import AUTHORITY_INBOUND_TYPES
 
 __all__ = [
     "INBOUND_TYPES",
@@ -54,6 +55,9 @@ class ComplaintData(Model):
     summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
     repeat_of: TicketId | None = Field(default=None, description="earlier ticket id")
     assignee: PersonId | None = Field(default=None, description="employee id, when known")
+    agent: PersonId | None = Field(
+        default=None, description="the contact-center agent who took the contact: a contact "
+        "of theirs for agent authority (grant rate per contact)")
 
 
 class ActorData(Model):
@@ -189,4 +193,4 @@ INBOUND_TYPES: dict[str, type[CloudEvent]] = {
         CsatRecorded,
         CorrectiveActionFixed,
     )
-}
+} | AUTHORITY_INBOUND_TYPES

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from models._envelope import CloudEvent, DepartmentId, Model, SchemaUri, TicketId
 from models.actions import CorrectiveActionOpened, CorrectiveActionReviewed, SlaFixDeclared
+from models.authority import AUTHORITY_OUTBOUND_TYPES
 from models.schema_ids import dataschema_for
 
 __all__ = [
@@ -54,6 +55,8 @@ class AttributedData(Model):
     dispute_id: str | None = Field(default=None, description="the upheld dispute, if any")
     repeat_of: TicketId | None = Field(
         default=None, description="the earlier ticket the complaint repeats, if it says so")
+    agent: str | None = Field(
+        default=None, description="the contact-center agent who took the complaint")
 
 
 class ClockData(Model):
@@ -103,7 +106,7 @@ class PenaltyData(Model):
         default="department", description="who pays: the department, or the assignee in person"
     )
     rule: str = Field(description="penalty rule name")
-    trigger: Literal["breach", "complaint", "recurrence"]
+    trigger: Literal["breach", "complaint", "recurrence", "authority_exceeded"]
     breach_id: str | None = Field(default=None, description="id of the sla.breached punished")
     metric: Metric | None = None
     base_fine: Decimal
@@ -349,4 +352,4 @@ OUTBOUND_TYPES: dict[str, type[CloudEvent]] = {
         CorrectiveActionOpened,
         CorrectiveActionReviewed,
     )
-}
+} | AUTHORITY_OUTBOUND_TYPES

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, TypeAdapter, ValidationError
 
 from models._envelope import MAX_FUTURE_SKEW, CloudEvent
-from models.authority import AUTHORITY_INBOUND_TYPES, AUTHORITY_OUTBOUND_TYPES
+from models.authority import ROSTER_TYPES
 from models.feeds import FEED_TYPES
 from models.inbound import INBOUND_TYPES
 from models.outbound import OUTBOUND_TYPES
@@ -21,7 +21,7 @@ from models.outbound import OUTBOUND_TYPES
 __all__ = ["ALL_TYPES", "KEPT_TYPES", "PUBLISHED_TYPES", "Rejection", "parse_event"]
 
 ALL_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES, **OUTBOUND_TYPES,
-                                          **AUTHORITY_INBOUND_TYPES, **AUTHORITY_OUTBOUND_TYPES}
+                                          **ROSTER_TYPES}
 #: What producers publish: ticket events and business feeds (``sla-police publish``).
 PUBLISHED_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES}
 #: What the ledger keeps: every outbound type and the business feeds.
@@ -41,9 +41,9 @@ def _adapter(types: dict[str, type[CloudEvent]]) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[union, Discriminator("type")])
 
 
-#: ``authority``: what the agent-authority stage will read (not wired into the stream yet).
+#: ``roster``: the agent roster events of the ``agents`` topic.
 _KNOWN = {"inbound": INBOUND_TYPES, "publish": PUBLISHED_TYPES, "any": ALL_TYPES,
-          "authority": AUTHORITY_INBOUND_TYPES}
+          "roster": ROSTER_TYPES}
 _ADAPTERS = {mode: _adapter(types) for mode, types in _KNOWN.items()}
 
 
@@ -51,15 +51,15 @@ def parse_event(
     raw: bytes | str | None,
     *,
     now: datetime | None = None,
-    accept: Literal["inbound", "publish", "any", "authority"] = "inbound",
+    accept: Literal["inbound", "publish", "any", "roster"] = "inbound",
 ) -> CloudEvent | Rejection:
     """Parse one JSON CloudEvent.
 
     ``now`` (timezone-aware) is the processing time: events more than a day after
     it are rejected. ``accept="inbound"`` refuses outbound types, which must never
     be published to the inbound topics; ``accept="publish"`` takes the business feeds
-    (``volume.reported``) too, which travel on their own topic; ``accept="authority"``
-    takes only the agent-authority inputs (:mod:`models.authority`).
+    (``volume.reported``) too, which travel on their own topic; ``accept="roster"``
+    takes only ``agent.updated`` (:mod:`models.authority`).
     """
     if raw is None or len(raw) == 0:
         return Rejection("empty message: expected a JSON CloudEvent")
@@ -115,9 +115,9 @@ def _unknown_type(tag: object, known: dict[str, type[CloudEvent]]) -> str:
     if isinstance(tag, str) and tag in FEED_TYPES:
         return (f"event type {tag!r} is keyed by department: publish it to the 'volumes' "
                 "topic, not to a ticket topic")
-    if isinstance(tag, str) and tag in AUTHORITY_INBOUND_TYPES:
-        return (f"event type {tag!r} is an agent-authority event: the ticket stream does not "
-                "process it yet")
+    if isinstance(tag, str) and tag in ROSTER_TYPES:
+        return (f"event type {tag!r} is keyed by agent: publish it to the 'agents' topic, "
+                "not to a ticket topic")
     if isinstance(tag, str) and tag in ALL_TYPES:
         return f"event type {tag!r} is published by SLA Police and is not accepted as input"
     return f"unknown event type {tag!r}; expected one of: {', '.join(known)}"

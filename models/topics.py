@@ -53,11 +53,13 @@ VOLUMES = "volumes"
 INBOUND_TOPICS = (COMPLAINTS, TICKET_EVENTS)
 #: The roster (``agent.updated``), keyed by agent: small, read whole by every authority worker.
 AGENTS = "agents"
-#: What the authority stage emits: exceeded grants and audit items (key = ticket), flags of
-#: over-generous agents (key = agent).
+#: Agent authority: every grant as judged, exceeded grants, audit items and verdicts,
+#: decided approvals (key = ticket); flags of over-generous agents (key = agent).
 AUTHORITY = "authority"
 
-KeyKind = Literal["ticket", "department"]
+#: How an outbound event is keyed: its subject (a ticket id; an agent for ``agent``) or
+#: its department.
+KeyKind = Literal["ticket", "department", "agent"]
 
 #: outbound type -> list of (topic, key kind). Warnings and breaches are published
 #: twice: once per ticket (the outcome stream) and once per department (alerts). The
@@ -81,22 +83,26 @@ OUTBOUND_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "sla.fix_declared": ((ATTRIBUTIONS, "ticket"), (CORRECTIVE_ACTIONS, "department")),
     "corrective_action.opened": ((CORRECTIVE_ACTIONS, "department"),),
     "corrective_action.reviewed": ((CORRECTIVE_ACTIONS, "department"),),
+    "concession.recorded": ((AUTHORITY, "ticket"),),
+    "authority.exceeded": ((AUTHORITY, "ticket"),),
+    "audit.item_opened": ((AUTHORITY, "ticket"),),
+    "approval.recorded": ((AUTHORITY, "ticket"),),
+    "audit.item_closed": ((AUTHORITY, "ticket"),),
+    "authority.flagged": ((AUTHORITY, "agent"),),
 }
 
 
-#: Agent-authority types (:mod:`models.authority`) -> (topic, key kind). The design for the
-#: authority stage; not yet used by the stream (the topics are not created yet). The four
-#: concession and audit inputs travel on ``ticket-events`` keyed by ticket like any ticket
-#: event, so a ticket's concessions meet its category in one worker.
-AUTHORITY_ROUTES: dict[str, tuple[tuple[str, Literal["ticket", "agent"]], ...]] = {
+#: Where agent-authority types (:mod:`models.authority`) travel: (topic, key kind). The
+#: four concession and audit inputs go on ``ticket-events`` keyed by ticket like any ticket
+#: event, so a ticket's concessions meet its category in one worker; the roster on
+#: ``agents`` keyed by agent; the outputs as in :data:`OUTBOUND_ROUTES`.
+AUTHORITY_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
     "concession.granted": ((TICKET_EVENTS, "ticket"),),
     "concession.requested": ((TICKET_EVENTS, "ticket"),),
     "concession.decided": ((TICKET_EVENTS, "ticket"),),
     "audit.completed": ((TICKET_EVENTS, "ticket"),),
     "agent.updated": ((AGENTS, "agent"),),
-    "authority.exceeded": ((AUTHORITY, "ticket"),),
-    "audit.item_opened": ((AUTHORITY, "ticket"),),
-    "authority.flagged": ((AUTHORITY, "agent"),),
+    **{t: r for t, r in OUTBOUND_ROUTES.items() if r[0][0] == AUTHORITY},
 }
 
 

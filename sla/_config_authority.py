@@ -16,6 +16,8 @@ authority:
     - {name: east-week, team: pilot_east, from: 2026-11-02, until: 2026-11-09,
        limits: [{agent: 300}]}
   roster: roster.yaml          # or a list of {agent, level, team}
+  department: contact_center   # whose penalty book takes on: authority_exceeded rules
+  calendar: office             # approval waits count working time on it
 ```
 
 A single chain is the control: a second chain (two levels reporting to no one, or two
@@ -26,7 +28,7 @@ risk, at the line at fault.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
@@ -38,14 +40,17 @@ from sla.specs import AgentSpec, AuditSpec, AuthoritySpec, FlagSpec, LimitRule, 
 
 __all__ = ["AUTHORITY_KEYS", "read_authority"]
 
-AUTHORITY_KEYS = ("levels", "limits", "audit", "pilots", "roster", "flags")
+AUTHORITY_KEYS = ("levels", "limits", "audit", "pilots", "roster", "flags", "department",
+                  "calendar")
 _WORD = re.compile(r"[a-z][a-z0-9_]*")
 _PILOT_KEYS = ("name", "team", "agents", "from", "until", "limits")
 
 
-def read_authority(reader: Reader, node: Node | None, timezone: str,
-                   currency: str) -> AuthoritySpec | None:
-    """The section (``None`` when absent or after recording its issues)."""
+def read_authority(reader: Reader, node: Node | None, timezone: str, currency: str,
+                   departments: Mapping[str, str | None] | None = None,
+                   calendars: Collection[str] = ()) -> AuthoritySpec | None:
+    """The section (``None`` when absent or after recording its issues). ``departments``
+    maps each department to its calendar; ``calendars`` are the calendars declared."""
     if node is None:
         return None
     fields = reader.fields(node, "authority", AUTHORITY_KEYS,
@@ -62,10 +67,31 @@ def read_authority(reader: Reader, node: Node | None, timezone: str,
     pilots = _read_pilots(reader, fields.get("pilots"), known)
     roster = _read_roster(reader, fields.get("roster"), known)
     flags = _read_flags(reader, fields["flags"]) if "flags" in fields else FlagSpec()
+    department, calendar = _read_home(reader, fields, departments or {}, calendars)
     if len(reader.issues) > start or None in (levels, limits, audit, pilots, roster, flags):
         return None
     return AuthoritySpec(levels=levels, limits=limits, audit=audit, pilots=pilots,
-                         roster=roster, flags=flags, timezone=timezone, currency=currency)
+                         roster=roster, flags=flags, timezone=timezone, currency=currency,
+                         department=department, calendar=calendar)
+
+
+def _read_home(reader: Reader, fields: dict[str, Node], departments: Mapping[str, str | None],
+               calendars: Collection[str]) -> tuple[str | None, str | None]:
+    """(department, calendar): the department whose book takes ``on: authority_exceeded``
+    penalties, and the calendar approval waits are counted on: the one named, else the
+    department's, else the first calendar declared."""
+    department = calendar = None
+    if "department" in fields:
+        department = reader.reference(fields["department"], "authority.department",
+                                      departments, "department")
+    if "calendar" in fields:
+        calendar = reader.reference(fields["calendar"], "authority.calendar", calendars,
+                                    "calendar")
+    elif department is not None:
+        calendar = departments.get(department)
+    if calendar is None and "calendar" not in fields:
+        calendar = next(iter(calendars), None)
+    return department, calendar
 
 
 # -- the chain --------------------------------------------------------------------------
@@ -253,12 +279,13 @@ def _rate(text: str) -> float:
 
 
 def _read_flags(reader: Reader, node: Node) -> FlagSpec | None:
-    keys = ("min_contacts", "min_peers", "min_score")
+    keys = ("min_contacts", "min_peers", "min_score", "min_ratio", "min_grants")
     fields = reader.fields(node, "authority.flags", keys)
     if fields is None:
         return None
     values = {key: reader.parse(value, join("authority.flags", key),
-                                float if key == "min_score" else _count, "a number")
+                                float if key in ("min_score", "min_ratio") else _count,
+                                "a number")
               for key, value in fields.items()}
     return None if None in values.values() else FlagSpec(**values)  # type: ignore[arg-type]
 

@@ -314,9 +314,9 @@ def _read_penalty(reader: Reader, item: Node, path: str,
         return read(reader, fields[key], join(path, key), *args) if key in fields else None
 
     name = get("name", Reader.parse, parse_name, "a penalty name")
-    on = get("on", _choice, ("breach", "complaint", "recurrence"))
+    on = get("on", _choice, ("breach", "complaint", "recurrence", "authority_exceeded"))
     metric = get("metric", _choice, METRICS)
-    if metric is not None and on in ("complaint", "recurrence"):
+    if metric is not None and on in ("complaint", "recurrence", "authority_exceeded"):
         reader.error(fields["metric"], join(path, "metric"), "metric only applies with on: breach")
     match = get("match", read_match, PENALTY_MATCH_FIELDS, known) or {}
     fine = get("fine", Reader.parse, parse_money, "an amount like 500")

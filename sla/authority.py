@@ -24,8 +24,6 @@ from sla.specs import AgentSpec, AuthoritySpec, LimitRule
 
 __all__ = [
     "MAD_SCALE",
-    "MIN_RATIO",
-    "MIN_GRANTS_FOR_AMOUNT",
     "SOURCE",
     "Activity",
     "Grant",
@@ -34,6 +32,7 @@ __all__ = [
     "audit_item",
     "flag_over_generous",
     "judge_grant",
+    "limit_and_pilot",
     "limit_for",
     "local_date",
     "tally",
@@ -42,12 +41,6 @@ __all__ = [
 SOURCE = "sla-police"
 #: Scales a MAD to a standard deviation for normally distributed figures.
 MAD_SCALE = 1.4826
-#: Amount per grant is compared only between agents with at least this many grants: one
-#: large grant is not a habit.
-MIN_GRANTS_FOR_AMOUNT = 3
-#: "Far above peers" is material too: a figure is flagged only at this multiple of the peers'
-#: median or more, so the binomial noise of an ordinary agent's month is not a flag.
-MIN_RATIO = 1.5
 #: When most peers give the same figure (MAD 0), the spread used is at least this share of
 #: the median, so a hair above the crowd is not "far above" it.
 MIN_SPREAD_SHARE = 0.1
@@ -108,21 +101,30 @@ def limit_for(spec: AuthoritySpec, agent: AgentSpec, reason: str, at: datetime) 
     """The largest amount ``agent`` may grant alone for ``reason`` at ``at``: the limits of
     the first pilot the agent is in while it runs (its team or its list, ``start`` <= local
     date < ``end``) when they name the level, else the policy's limits."""
+    return limit_and_pilot(spec, agent, reason, at)[0]
+
+
+def limit_and_pilot(spec: AuthoritySpec, agent: AgentSpec, reason: str,
+                    at: datetime) -> tuple[Decimal, str | None]:
+    """:func:`limit_for` and the name of the pilot whose limits gave it (``None``: the
+    policy's own limits)."""
     day = local_date(spec, at)
     for pilot in spec.pilots:
         member = agent.team == pilot.team or agent.agent in pilot.agents
         if member and pilot.start <= day < pilot.end:
             found = _first_limit(pilot.limits, agent.level, reason)
             if found is not None:
-                return found
+                return found, pilot.name
     found = _first_limit(spec.limits, agent.level, reason)
-    return found if found is not None else Decimal(0)
+    return (found if found is not None else Decimal(0)), None
 
 
 def judge_grant(spec: AuthoritySpec, grant: Grant,
-                roster: dict[str, AgentSpec] | None = None) -> AuthorityExceeded | None:
+                roster: dict[str, AgentSpec] | None = None,
+                priority: str | None = None) -> AuthorityExceeded | None:
     """``authority.exceeded`` when ``grant`` is above the grantor's limit and no approval by
-    someone whose own limit covers the amount preceded it; ``None`` when it was allowed."""
+    someone whose own limit covers the amount preceded it; ``None`` when it was allowed.
+    It names ``spec.department`` (the penalty book) and the ticket's ``priority``."""
     agent = agent_of(spec, grant.agent, roster)
     limit = limit_for(spec, agent, grant.contact_reason, grant.granted_at)
     if grant.amount <= limit:
@@ -147,7 +149,8 @@ def judge_grant(spec: AuthoritySpec, grant: Grant,
               "kind": grant.kind, "amount": grant.amount, "currency": grant.currency,
               "limit": limit, "approved_by": grant.approved_by,
               "approver_level": approver_level, "approver_limit": approver_limit,
-              "why": why, "granted_at": grant.granted_at})
+              "why": why, "granted_at": grant.granted_at, "department": spec.department,
+              "priority": priority})
 
 
 def audit_draw(grant_id: str) -> float:
@@ -214,9 +217,10 @@ def flag_over_generous(spec: AuthoritySpec, activity: Iterable[Activity],
     reason in the month (fewer: not judged, so a new agent is not flagged by noise); with
     fewer than ``flags.min_peers`` of them nobody is judged. An agent is flagged when their
     grant rate per contact, or their amount per grant (among peers with
-    :data:`MIN_GRANTS_FOR_AMOUNT` grants), scores ``flags.min_score`` or more:
-    ``(figure - median) / (1.4826 * MAD)``, and the figure is :data:`MIN_RATIO` times the
-    median or more. ``at`` is when the flags are raised.
+    ``flags.min_grants`` grants: one large grant is not a habit), scores ``flags.min_score``
+    or more: ``(figure - median) / (1.4826 * MAD)``, and the figure is ``flags.min_ratio``
+    times the median or more (material: the binomial noise of an ordinary agent's month is
+    not a flag). ``at`` is when the flags are raised.
     """
     groups: dict[tuple[str, str, str], list[Activity]] = defaultdict(list)
     for row in activity:
@@ -234,7 +238,7 @@ def _flag_group(spec: AuthoritySpec, peers: list[Activity],
                 at: datetime) -> list[AuthorityFlagged]:
     rates = {r.agent: r.grants / r.contacts for r in peers}
     per_grant = {r.agent: float(r.amount / r.grants) for r in peers
-                 if r.grants >= MIN_GRANTS_FOR_AMOUNT}
+                 if r.grants >= spec.flags.min_grants}
     rate_mid, rate_mad, rate_spread = _robust(list(rates.values()))
     amount_mid, amount_mad, amount_spread = (
         _robust(list(per_grant.values())) if len(per_grant) >= spec.flags.min_peers
@@ -244,8 +248,9 @@ def _flag_group(spec: AuthoritySpec, peers: list[Activity],
         rate_score = (rates[row.agent] - rate_mid) / rate_spread
         amount_score = ((per_grant[row.agent] - amount_mid) / amount_spread
                         if amount_spread and row.agent in per_grant else 0.0)
-        far = (rates[row.agent] >= MIN_RATIO * rate_mid,
-               per_grant.get(row.agent, 0.0) >= MIN_RATIO * amount_mid)
+        ratio = spec.flags.min_ratio
+        far = (rates[row.agent] >= ratio * rate_mid,
+               per_grant.get(row.agent, 0.0) >= ratio * amount_mid)
         metrics = [name for name, score, material in (("grant_rate", rate_score, far[0]),
                                                       ("amount_per_grant", amount_score, far[1]))
                    if score >= spec.flags.min_score and material]

@@ -74,6 +74,8 @@ def encode_ticket(state: TicketState) -> dict[str, Any]:
         "charge": None if state.charge is None else [state.charge[0], _t(state.charge[1])],
         "charged": state.charged,
         "revision": state.revision,
+        "requests": state.requests,
+        "audits": state.audits,
     }
 
 
@@ -94,6 +96,7 @@ def decode_ticket(data: dict[str, Any]) -> TicketState:
         disputes={k: _dispute(v) for k, v in data["disputes"].items()},
         last_time=_dt(data["last_time"]), **_charge(data),
         revision=data.get("revision", 0),
+        requests=data.get("requests", {}), audits=data.get("audits", {}),
     )
 
 

@@ -109,8 +109,11 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
                                declared_names(top.get("recurrence")))
     deadline = (_read_disputes(reader, top["disputes"], calendars.keys())
                 if "disputes" in top else None)
-    authority = read_authority(reader, top.get("authority"), timezone or "UTC",
-                               currency or "CNY")
+    authority = read_authority(
+        reader, top.get("authority"), timezone or "UTC", currency or "CNY",
+        {name: spec.calendar for name, spec in departments.items() if spec is not None},
+        [name for name, spec in calendars.items() if spec is not None])
+    _authority_penalties_need_a_department(reader, top.get("penalties"), authority)
     if reader.issues or timezone is None or currency is None:
         return None
     return SlaConfig(
@@ -126,6 +129,20 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         authority=authority,
         source=source,
     )
+
+
+def _authority_penalties_need_a_department(reader: Reader, node: Node | None,
+                                            authority: object) -> None:
+    """A penalty ``on: authority_exceeded`` needs ``authority.department``: the book it is
+    charged to (and the authority section itself)."""
+    if node is None or getattr(authority, "department", None) is not None:
+        return
+    for index, item in enumerate(getattr(node, "value", None) or []):
+        for key, value in getattr(item, "value", None) or []:
+            if getattr(key, "value", None) == "on" and value.value == "authority_exceeded":
+                reader.error(value, f"penalties[{index}].on",
+                             "on: authority_exceeded needs authority.department (the department "
+                             "whose book takes these penalties)")
 
 
 def _read_disputes(reader: Reader, node: Node,

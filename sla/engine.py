@@ -16,6 +16,7 @@ from models import CloudEvent
 from sla import charges, outcomes
 from sla.calendar import BusinessCalendar, build_calendars
 from sla.clocks import Clock
+from sla.concessions import AUTHORITY_INPUTS, Concessions
 from sla.matching import first_match
 from sla.specs import SlaConfig, SlaPolicy
 from sla.ticket import CANCELLED, CLOSED, OPEN, RESOLVED, TicketState
@@ -61,6 +62,8 @@ class SlaEngine:
                 outcomes.csat_recorded(state, event, at)),
             "corrective_action.fixed": self._on_fix,
         }
+        concessions = Concessions(config.authority, self.calendars)
+        self._handlers.update(dict.fromkeys(AUTHORITY_INPUTS, concessions.apply))
 
     # -- public surface -------------------------------------------------------------
 
@@ -354,6 +357,8 @@ class SlaEngine:
 
 
 #: Inbound types that are about more than the ticket: applied even to a cancelled one.
-_ANY_STATUS = frozenset({"corrective_action.fixed"})
+#: Applied whatever the ticket's status: a fix, and concessions (a grant on a cancelled
+#: ticket was still given).
+_ANY_STATUS = frozenset({"corrective_action.fixed"}) | AUTHORITY_INPUTS
 _CANCEL_REASON = {"assignment": "reassigned", "transfer": "transferred",
                   "dispute": "dispute_upheld"}

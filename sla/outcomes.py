@@ -132,6 +132,7 @@ def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str,
         "caused_by": cause.id,
         "dispute_id": cause.data.__dict__.get("dispute_id"),
         "repeat_of": complaint.get("repeat_of"),
+        "agent": complaint.get("agent"),
     }
     return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
                   state.ticket_id, at, data)

@@ -12,7 +12,10 @@ time when the rule says so); ``sla.attributed`` (rules ``on: complaint`` charged
 the department, when a department becomes the complaint's owner; and the reversals);
 ``sla.charge_settled`` (rules ``on: complaint`` charged to the assignee, once the
 owner's assignee is known: :mod:`sla.charges`); ``sla.fix_declared`` (a corrective
-action's fix: :mod:`sla.recurrence`, whose repeats rules ``on: recurrence`` fine).
+action's fix: :mod:`sla.recurrence`, whose repeats rules ``on: recurrence`` fine);
+``authority.exceeded`` naming a department (rules ``on: authority_exceeded``, charged to
+the granting agent when the rule says ``charge: assignee``; never reversed by a ticket's
+hand-over: the grant was the agent's, whoever owns the complaint).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ SOURCE = "sla-police"
 ZERO = Decimal(0)
 #: Outcomes the department stage applies.
 TRIGGERS = frozenset({"sla.breached", "sla.attributed", "sla.charge_settled",
-                      "sla.fix_declared"})
+                      "sla.fix_declared", "authority.exceeded"})
 #: Which per-complaint rules each trigger assesses: by whom they are charged.
 _COMPLAINT_CHARGE = {"sla.attributed": "department", "sla.charge_settled": "assignee"}
 
@@ -105,7 +108,8 @@ class PenaltyEngine:
     def is_trigger(event: CloudEvent) -> bool:
         """Whether ``event`` goes to the department stage: the one routing point of
         replay, sharded replay and the stream."""
-        return event.type in TRIGGERS
+        return event.type in TRIGGERS and (
+            event.type != "authority.exceeded" or event.data.department is not None)
 
     def apply(self, book: PenaltyBook, event: CloudEvent) -> list[CloudEvent]:
         """Penalties assessed or reversed in ``book`` because of ``event``.
@@ -136,6 +140,10 @@ class PenaltyEngine:
             if event.data.department != book.department:
                 return []
             return self._assess(book, event, "complaint", derived_id(event.subject), fresh)
+        if event.type == "authority.exceeded":
+            if event.data.department != book.department:
+                return []
+            return self._assess(book, event, "authority_exceeded", derived_id(event.id), fresh)
         if event.type == "sla.fix_declared":
             if fresh and event.data.department == book.department:
                 self.recurrence.fix(book.recurrence, event.data.action_id, event.time)
@@ -171,7 +179,8 @@ class PenaltyEngine:
         """The rules ``event`` assesses. Per-complaint rules charged to the department
         are assessed at attribution, those charged to the assignee at settlement."""
         data = event.data.__dict__
-        key = (event.type, data["department"], data["priority"], data["category"],
+        category = data["contact_reason"] if trigger == "authority_exceeded" else data["category"]
+        key = (event.type, data["department"], data["priority"], category,
                data.get("policy"), data.get("metric"))
         rules = self._rule_cache.get(key)
         if rules is None:
@@ -219,7 +228,8 @@ class PenaltyEngine:
             book.period_totals[key] = book.period_totals.get(key, ZERO) + fine
         if rule.repeat is not None:
             book.history.setdefault(rule.name, deque()).append((at, penalty_id))
-        assignee = event.data.assignee
+        assignee = (event.data.agent if trigger == "authority_exceeded"
+                    else event.data.assignee)
         records = book.by_ticket.get(event.subject, [])
         book.by_ticket[event.subject] = [*records, PenaltyRecord(
             penalty_id, rule.name, trigger, at, period, fine, rule.points, assignee)]
@@ -251,7 +261,8 @@ class PenaltyEngine:
         out: list[CloudEvent] = []
         records = book.by_ticket.get(event.subject, [])
         for record in records:
-            if record.trigger == "breach" and not breaches_too:
+            if (record.trigger == "breach" and not breaches_too) \
+                    or record.trigger == "authority_exceeded":
                 continue
             redo = fresh and record.reversed_by == event.id  # crash between writes
             if record.reversed and not redo:

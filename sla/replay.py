@@ -59,9 +59,11 @@ class ReplayResult:
 #: ruling on the record before the hand-over it causes, the hand-over before the charge
 #: it settles and the clocks it ends, those before the snapshot of the clocks left (which
 #: the engine takes after the event), then what fires at that instant, penalties after
-#: their triggers, messages last.
+#: their triggers, messages last. A grant's record comes before what it raises (exceeded,
+#: an audit item).
 _RANK = {"sla.dispute_filed": 0, "sla.dispute_ruled": 0, "sla.fix_declared": 0,
-         "sla.attributed": 1,
+         "sla.attributed": 1, "concession.recorded": 1, "approval.recorded": 1,
+         "audit.item_closed": 1, "authority.exceeded": 2, "audit.item_opened": 2,
          "sla.charge_settled": 2, "sla.met": 3, "sla.cancelled": 3, "sla.clocks_changed": 4,
          "sla.warning": 5, "sla.breached": 6, "penalty.assessed": 7, "penalty.reversed": 7,
          "corrective_action.opened": 7, "corrective_action.reviewed": 7,

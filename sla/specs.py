@@ -313,6 +313,10 @@ class FlagSpec:
     min_contacts: int = 20
     min_peers: int = 5
     min_score: float = 3.5
+    #: a flagged figure is also this multiple of the peers' median or more (material)
+    min_ratio: float = 1.5
+    #: amount per grant is compared only between agents with this many grants or more
+    min_grants: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +335,10 @@ class AuthoritySpec:
     flags: FlagSpec = field(default_factory=FlagSpec)
     timezone: str = "UTC"
     currency: str = "CNY"
+    #: the department whose penalty book takes ``on: authority_exceeded`` rules
+    department: str | None = None
+    #: the calendar approval waits are counted on (working time)
+    calendar: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

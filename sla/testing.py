@@ -24,7 +24,11 @@ __all__ = [
     "csat",
     "disputed",
     "event",
+    "audited",
+    "decided",
     "fixed",
+    "granted",
+    "requested",
     "paused",
     "reopened",
     "resolved",
@@ -122,3 +126,31 @@ def fixed(ticket: str, at: str | datetime, action_id: str, department: str,
     return event("corrective_action.fixed", ticket, at,
                  {"action_id": action_id, "department": department,
                   "what_changed": what_changed, "changed_at": when, "actor": actor}, **kw)
+
+
+def granted(ticket: str, at: str | datetime, agent: str, amount: str, *,
+            kind: str = "credit", approved_by: str | None = None, **extra: Any) -> CloudEvent:
+    """``concession.granted`` in CNY; ``extra``: contact_reason, request_id, event_id."""
+    event_id = extra.pop("event_id", None)
+    data = {"agent": agent, "amount": amount, "currency": "CNY", "kind": kind,
+            "approved_by": approved_by, **extra}
+    return event("concession.granted", ticket, at, data, event_id=event_id)
+
+
+def requested(ticket: str, at: str | datetime, agent: str, amount: str, *,
+              kind: str = "credit", event_id: str | None = None) -> CloudEvent:
+    return event("concession.requested", ticket, at,
+                 {"agent": agent, "amount": amount, "currency": "CNY", "kind": kind},
+                 event_id=event_id)
+
+
+def decided(ticket: str, at: str | datetime, request_id: str, by: str, level: str,
+            decision: str = "approved", **kw: Any) -> CloudEvent:
+    return event("concession.decided", ticket, at, {"request_id": request_id,
+                 "decision": decision, "decided_by": by, "level": level}, **kw)
+
+
+def audited(ticket: str, at: str | datetime, audit_id: str, verdict: str = "compliant",
+            auditor: str = "qa-1", **kw: Any) -> CloudEvent:
+    return event("audit.completed", ticket, at,
+                 {"audit_id": audit_id, "verdict": verdict, "auditor": auditor}, **kw)

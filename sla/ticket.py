@@ -35,6 +35,9 @@ class TicketState:
     ``charged`` the departments that have owed it on this ticket (:mod:`sla.charges`).
     ``disputes`` maps each open dispute's id to (disputing department, filed at).
     ``revision`` counts the ``sla.clocks_changed`` snapshots emitted for the ticket.
+    ``requests`` holds each concession request (by id) until and after its decision, and
+    ``audits`` each audit item opened on the ticket: what :mod:`sla.concessions` needs
+    to judge a decision or a verdict (plain lists, so the stored row stays JSON).
     """
 
     ticket_id: str
@@ -53,6 +56,10 @@ class TicketState:
     charge: tuple[str, datetime] | None = None
     charged: list[str] = field(default_factory=list)
     revision: int = 0  # sla.clocks_changed snapshots emitted so far
+    #: request id -> [agent, amount, currency, kind, reason, requested at, decision id]
+    requests: dict[str, list[Any]] = field(default_factory=dict)
+    #: audit id -> [grant id, agent, reason, amount, currency, opened at, closed]
+    audits: dict[str, list[Any]] = field(default_factory=dict)
 
     def receive(self, event: CloudEvent) -> bool:
         """Queue ``event`` in time order; False (and nothing changes) if seen before."""

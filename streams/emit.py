@@ -55,7 +55,7 @@ class Emitter:
         value = event.to_json().encode()
         headers = {"ce-id": event.id.encode(), "ce-type": event.type.encode()}
         for topic, key_kind in OUTBOUND_ROUTES[event.type]:
-            key = event.subject if key_kind == "ticket" else event.data.department
+            key = event.data.department if key_kind == "department" else event.subject
             await self._send(topic, key.encode(), value, headers)
 
     async def republish(self, outputs: list[str]) -> None:

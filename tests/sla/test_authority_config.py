@@ -145,3 +145,33 @@ def test_a_roster_file_is_read_relative_to_the_policy_and_its_issues_name_it(
                                           encoding="utf-8")
     spec = load_config(tmp_path / "policy.yaml").authority
     assert spec is not None and spec.roster["a-1"].team == "east"
+
+
+def test_the_home_department_gives_the_calendar_of_approval_waits() -> None:
+    spec = parse_config(policy(rest=REST + "  department: logistics\n")).authority
+    assert spec is not None and (spec.department, spec.calendar) == ("logistics", "office")
+    unset = parse_config(policy()).authority
+    assert unset is not None and (unset.department, unset.calendar) == (None, "office")
+
+
+def test_an_unknown_home_department_is_refused_at_its_line() -> None:
+    text = policy(rest=REST + "  department: nobody\n")
+    [issue] = _issues(text)
+    assert (issue.path, (issue.line, issue.column)) == ("authority.department",
+                                                        _where(text, "nobody"))
+
+
+def test_an_authority_exceeded_penalty_needs_the_home_department() -> None:
+    rules = BASE + ("  - {name: beyond, on: authority_exceeded, fine: 100, "
+                    "charge: assignee}\n")
+    text = rules + "authority:\n" + LEVELS + REST
+    [issue] = _issues(text)
+    assert issue.path == "penalties[2].on" and "authority.department" in issue.message
+    assert (issue.line, issue.column) == _where(text, "authority_exceeded")
+    fine = parse_config(text + "  department: logistics\n")
+    assert [r.on for r in fine.penalties][-1] == "authority_exceeded"
+
+
+def test_the_flag_thresholds_are_settable() -> None:
+    spec = parse_config(policy(rest=REST + "  flags: {min_ratio: 2, min_grants: 5}\n")).authority
+    assert spec is not None and (spec.flags.min_ratio, spec.flags.min_grants) == (2.0, 5)
