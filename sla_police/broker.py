@@ -343,7 +343,7 @@ def project_topics() -> tuple[str, ...]:
 
     return (*topics.INBOUND_TOPICS, topics.ATTRIBUTIONS, topics.OUTCOMES, topics.ALERTS,
             topics.PENALTIES, topics.NOTIFICATIONS, topics.DEAD_LETTERS, topics.VOLUMES,
-            topics.CLOCK_STATE, topics.CORRECTIVE_ACTIONS)
+            topics.CLOCK_STATE, topics.CORRECTIVE_ACTIONS, topics.AUTHORITY)
 
 
 def create_topics(

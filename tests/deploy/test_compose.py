@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from models.topics import COMPACTED_TOPICS
+from models.topics import COMPACTED_TOPICS, OUTBOUND_ROUTES
 from sla_police.broker import project_topics
 from sla_police.settings import Settings
 from tests.deploy.conftest import ROOT
@@ -93,6 +93,11 @@ def test_topics_match_the_code_and_the_partition_count_is_shared() -> None:
     assert "--if-not-exists" in SERVICES["init-topics"]["command"][0]
     assert init["COMPACTED"].split() == list(COMPACTED_TOPICS)
     assert "cleanup.policy=compact" in SERVICES["init-topics"]["command"][0]
+
+
+def test_every_topic_an_output_travels_on_is_created() -> None:
+    routed = {topic for routes in OUTBOUND_ROUTES.values() for topic, _ in routes}
+    assert routed <= set(project_topics())
 
 
 def test_kafka_runs_kraft_and_advertises_what_the_workers_use() -> None:
