@@ -35,7 +35,9 @@ from ledger.columns import (
 __all__ = [
     "Attribution",
     "Base",
+    "BlockHistory",
     "Breach",
+    "CallerBlock",
     "ClockSnapshot",
     "ClockOutcome",
     "CsatResponse",
@@ -49,6 +51,7 @@ __all__ = [
     "OpenClock",
     "Penalty",
     "PeriodAction",
+    "QaItem",
     "Reversal",
     "UtcDateTime",
     "Volume",
@@ -394,3 +397,59 @@ class CorrectiveAction(Base):
     after_count: Mapped[int | None] = mapped_column(comment="complaints in the review window")
     after_per_day: Mapped[float | None] = mapped_column(Float)
     worked: Mapped[bool | None]
+
+
+class CallerBlock(Base):
+    """Each caller's active block, one row per caller (what the IVR asks about): set by
+    ``caller.blocked``, deleted by the ``caller.unblocked`` of that block
+    (:mod:`ledger.calls`). A row whose ``until`` has passed is no block: the lookup
+    compares ``until`` with now, so the IVR never waits for the expiry to be recorded."""
+
+    __tablename__ = "caller_blocks"
+
+    caller: Mapped[str] = mapped_column(TicketColumn, primary_key=True)
+    block_id: Mapped[str] = mapped_column(EventIdColumn)
+    period: Mapped[str] = mapped_column(String(16))
+    blocked_at: Mapped[dt.datetime]
+    until: Mapped[dt.datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str]
+    review_at: Mapped[dt.datetime | None]
+
+
+class BlockHistory(Base):
+    """Every ``caller.blocked`` and ``caller.unblocked``, once (keyed by event id)."""
+
+    __tablename__ = "block_history"
+    __table_args__ = (Index(None, "caller", "at"),)
+
+    event_id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    block_id: Mapped[str] = mapped_column(EventIdColumn)
+    caller: Mapped[str] = mapped_column(TicketColumn)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+    period: Mapped[str | None] = mapped_column(String(16))
+    until: Mapped[dt.datetime | None]
+    by: Mapped[str | None]
+    why: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class QaItem(Base):
+    """A call in the QA queue (``qa.item_opened``) and its verdict (``qa.reviewed``)."""
+
+    __tablename__ = "qa_items"
+    __table_args__ = (Index(None, "agent", "week"),)
+
+    qa_id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    call_id: Mapped[str | None] = mapped_column(EventIdColumn)
+    caller: Mapped[str | None] = mapped_column(TicketColumn)
+    agent: Mapped[str | None]
+    team: Mapped[str | None]
+    week: Mapped[str | None] = mapped_column(String(16))
+    selected_by: Mapped[str | None] = mapped_column(String(16))
+    norm: Mapped[str | None] = mapped_column(String(32))
+    ended_at: Mapped[dt.datetime | None]
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    inspector: Mapped[str | None]
+    reviewed_at: Mapped[dt.datetime | None]

@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger import periods
 from ledger.booking import AppliedReversal, book_assessments, book_reversals
+from ledger.calls import record_calls
 from ledger.corrective_actions import record_actions
 from ledger.disputes import record_disputes
 from ledger.errors import LedgerError
@@ -262,6 +263,12 @@ class Ledger:
             with self._writing() as conn:
                 stats.add(self._record_batch(conn, batch))
         return stats
+
+    def record_calls(self, events: Iterable[Any]) -> int:
+        """Record the calls events the ledger keeps (blocks, QA items and verdicts:
+        :mod:`ledger.calls`) in one transaction; return how many were new. Idempotent."""
+        with self._writing() as conn:
+            return record_calls(conn, self._insert, events)
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:

@@ -6,6 +6,7 @@ Everything that crosses a Kafka topic is one of these models. JSON Schemas in
 
 from models._envelope import EARLIEST_TIME, MAX_FUTURE_SKEW, CloudEvent
 from models.authority import AUTHORITY_INBOUND_TYPES, AUTHORITY_OUTBOUND_TYPES
+from models.calls import CALLS_INBOUND_TYPES, CALLS_OUTBOUND_TYPES
 from models.feeds import FEED_TYPES, VolumeReported
 from models.ids import derived_id
 from models.inbound import (
@@ -47,6 +48,8 @@ __all__ = [
     "ALL_TYPES",
     "AUTHORITY_INBOUND_TYPES",
     "AUTHORITY_OUTBOUND_TYPES",
+    "CALLS_INBOUND_TYPES",
+    "CALLS_OUTBOUND_TYPES",
     "EARLIEST_TIME",
     "FEED_TYPES",
     "INBOUND_TYPES",

@@ -252,6 +252,63 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "peer_mad_amount": "10.00", "rate_score": 7.42, "amount_score": 0.34,
         "min_score": 3.5,
     }, source=_OUT, subject="agent-045", time="2026-11-01T00:00:00+08:00"),
+    **{t: _envelope(t, i, d, source=src, subject="caller-7f3e9a", time=at) for t, i, d, src, at in (
+        ("call.ended", "acd-88121", {
+            "call_id": "acd-88121", "caller_ref": "caller-7f3e9a", "agent": "agent-012",
+            "team": "east", "started_at": "2026-11-20T10:09:30+08:00", "duration_seconds": 330,
+            "ended_by": "agent", "disposition": "abusive", "warned": True,
+            "ticket_id": "T-20261120-0001", "csat": 4,
+        }, "acd/call-center", _TIME),
+        ("qa.reviewed", "api-qa-31", {
+            "qa_id": "5a1e-qa", "inspector": "qa-007", "verdict": "compliant",
+            "note": "warning given twice, recording on file",
+        }, "sla-police/api", "2026-11-24T15:00:00+08:00"),
+        ("block.requested", "api-blk-7", {
+            "caller_ref": "caller-7f3e9a", "period": "week", "evidence": ["acd-88121"],
+            "reason": "third abusive call this week after warnings", "requested_by": "lead-004",
+        }, "sla-police/api", "2026-11-20T10:30:00+08:00"),
+        ("block.decided", "api-blk-8", {
+            "request_id": "api-blk-7", "decision": "approved", "decided_by": "lead-009",
+            "role": "contact_center_lead",
+        }, "sla-police/api", "2026-11-20T11:00:00+08:00"),
+        ("block.lifted", "api-blk-9", {
+            "block_id": "b17c-block", "lifted_by": "lead-009", "role": "contact_center_lead",
+            "reason": "the caller's complaint was escalated and settled",
+        }, "sla-police/api", "2026-11-22T09:00:00+08:00"),
+        ("caller.blocked", "b17c-blocked", {
+            "block_id": "b17c-block", "caller": "caller-7f3e9a", "period": "week",
+            "blocked_at": "2026-11-20T11:00:00+08:00", "until": "2026-11-27T11:00:00+08:00",
+            "reason": "third abusive call this week after warnings", "by": "lead-004+lead-009",
+            "requested_by": "lead-004", "approved_by": "lead-009", "evidence": ["acd-88121"],
+        }, _OUT, "2026-11-20T11:00:00+08:00"),
+        ("caller.unblocked", "b17c-unblocked", {
+            "block_id": "b17c-block", "caller": "caller-7f3e9a", "why": "lifted",
+            "at": "2026-11-22T09:00:00+08:00", "lifted_by": "lead-009",
+            "reason": "the caller's complaint was escalated and settled",
+        }, _OUT, "2026-11-22T09:00:00+08:00"),
+        ("qa.item_opened", "5a1e-qa", {
+            "qa_id": "5a1e-qa", "call_id": "acd-88121", "caller": "caller-7f3e9a",
+            "agent": "agent-012", "team": "east", "week": "2026-W47", "selected_by": "sample",
+            "disposition": "abusive", "warned": True, "duration_seconds": 330,
+            "started_at": "2026-11-20T10:09:30+08:00", "ended_at": _TIME,
+        }, _OUT, "2026-11-23T00:00:00+08:00"),
+        ("call.norm_breached", "5a1e-norm", {
+            "call_id": "acd-88122", "caller": "caller-7f3e9a", "agent": "agent-031",
+            "team": "east", "disposition": "other", "warned": False,
+            "norm": "agent_may_not_end", "ended_at": _TIME,
+        }, _OUT, _TIME),
+        ("block.review_due", "c3d1-review", {
+            "block_id": "c3d1-block", "caller": "caller-7f3e9a",
+            "blocked_at": "2026-10-21T11:00:00+08:00", "review": 1,
+            "review_at": "2026-11-20T11:00:00+08:00",
+        }, _OUT, "2026-11-20T11:00:00+08:00"),
+        ("block.refused", "9e4b-refused", {
+            "command_id": "api-blk-8", "command": "block.decided", "caller": "caller-7f3e9a",
+            "why": "self_approval", "reason": "lead-004 requested this block and cannot "
+            "approve it: a second person must", "by": "lead-004",
+            "refused_at": "2026-11-20T11:00:00+08:00",
+        }, _OUT, "2026-11-20T11:00:00+08:00"),
+    )},
 }
 
 

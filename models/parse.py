@@ -14,6 +14,7 @@ from pydantic import Discriminator, TypeAdapter, ValidationError
 
 from models._envelope import MAX_FUTURE_SKEW, CloudEvent
 from models.authority import ROSTER_TYPES
+from models.calls import CALLS_INBOUND_TYPES, CALLS_OUTBOUND_TYPES
 from models.feeds import FEED_TYPES
 from models.inbound import INBOUND_TYPES
 from models.outbound import OUTBOUND_TYPES
@@ -21,7 +22,8 @@ from models.outbound import OUTBOUND_TYPES
 __all__ = ["ALL_TYPES", "KEPT_TYPES", "PUBLISHED_TYPES", "Rejection", "parse_event"]
 
 ALL_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES, **OUTBOUND_TYPES,
-                                          **ROSTER_TYPES}
+                                          **ROSTER_TYPES, **CALLS_INBOUND_TYPES,
+                                          **CALLS_OUTBOUND_TYPES}
 #: What producers publish: ticket events and business feeds (``sla-police publish``).
 PUBLISHED_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES}
 #: What the ledger keeps: every outbound type and the business feeds.
@@ -41,9 +43,10 @@ def _adapter(types: dict[str, type[CloudEvent]]) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[union, Discriminator("type")])
 
 
-#: ``roster``: the agent roster events of the ``agents`` topic.
+#: ``roster``: the agent roster events of the ``agents`` topic; ``calls``: what the calls
+#: stage and its replay read (the ``calls`` topic).
 _KNOWN = {"inbound": INBOUND_TYPES, "publish": PUBLISHED_TYPES, "any": ALL_TYPES,
-          "roster": ROSTER_TYPES}
+          "roster": ROSTER_TYPES, "calls": CALLS_INBOUND_TYPES}
 _ADAPTERS = {mode: _adapter(types) for mode, types in _KNOWN.items()}
 
 
@@ -51,7 +54,7 @@ def parse_event(
     raw: bytes | str | None,
     *,
     now: datetime | None = None,
-    accept: Literal["inbound", "publish", "any", "roster"] = "inbound",
+    accept: Literal["inbound", "publish", "any", "roster", "calls"] = "inbound",
 ) -> CloudEvent | Rejection:
     """Parse one JSON CloudEvent.
 
@@ -59,7 +62,8 @@ def parse_event(
     it are rejected. ``accept="inbound"`` refuses outbound types, which must never
     be published to the inbound topics; ``accept="publish"`` takes the business feeds
     (``volume.reported``) too, which travel on their own topic; ``accept="roster"``
-    takes only ``agent.updated`` (:mod:`models.authority`).
+    takes only ``agent.updated`` (:mod:`models.authority`), ``accept="calls"`` only the
+    calls inputs (:mod:`models.calls`).
     """
     if raw is None or len(raw) == 0:
         return Rejection("empty message: expected a JSON CloudEvent")
@@ -118,6 +122,11 @@ def _unknown_type(tag: object, known: dict[str, type[CloudEvent]]) -> str:
     if isinstance(tag, str) and tag in ROSTER_TYPES:
         return (f"event type {tag!r} is keyed by agent: publish it to the 'agents' topic, "
                 "not to a ticket topic")
+    if isinstance(tag, str) and tag in CALLS_INBOUND_TYPES:
+        return (f"event type {tag!r} is a calls event keyed by caller: publish it to the "
+                "'calls' topic; the ticket stream does not process it")
+    if isinstance(tag, str) and tag in INBOUND_TYPES:
+        return f"event type {tag!r} is a ticket event: publish it to the ticket topics"
     if isinstance(tag, str) and tag in ALL_TYPES:
         return f"event type {tag!r} is published by SLA Police and is not accepted as input"
     return f"unknown event type {tag!r}; expected one of: {', '.join(known)}"

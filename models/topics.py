@@ -15,6 +15,11 @@ __all__ = [
     "ATTRIBUTIONS",
     "AUTHORITY",
     "AUTHORITY_ROUTES",
+    "BLOCK_NOTICES",
+    "CALLER_BLOCKS",
+    "CALLS",
+    "CALL_QUALITY",
+    "CALL_ROUTES",
     "CLOCK_STATE",
     "COMPACTED_TOPICS",
     "CORRECTIVE_ACTIONS",
@@ -40,7 +45,16 @@ OUTCOMES = "sla-outcomes"
 CLOCK_STATE = "sla-clock-state"
 #: Topics of state (the latest record per key is all that matters): production creates them
 #: with ``cleanup.policy=compact``.
-COMPACTED_TOPICS = (CLOCK_STATE,)
+#: Calls: the inbound call records and block commands, keyed by caller (planned topic).
+CALLS = "calls"
+#: Each caller's block (``caller.blocked`` / ``caller.unblocked``), keyed by caller: the IVR
+#: reads the newest record per caller, so it is compacted.
+CALLER_BLOCKS = "caller-blocks"
+#: QA items and norm breaches of agents' hang-ups, keyed by agent (planned topic).
+CALL_QUALITY = "call-quality"
+#: Reviews due of permanent blocks and refused block commands, keyed by caller (planned).
+BLOCK_NOTICES = "block-notices"
+COMPACTED_TOPICS = (CLOCK_STATE, CALLER_BLOCKS)
 ALERTS = "sla-alerts"
 PENALTIES = "penalties"
 NOTIFICATIONS = "notifications"
@@ -106,10 +120,32 @@ AUTHORITY_ROUTES: dict[str, tuple[tuple[str, KeyKind], ...]] = {
 }
 
 
+#: Calls types (:mod:`models.calls`) -> (topic, key kind). The design for the calls stage;
+#: not yet used by the stream (the topics are planned, ``caller-blocks`` is compacted).
+#: ``caller`` keys by the event's subject, ``agent`` by ``data.agent``.
+CALL_ROUTES: dict[str, tuple[tuple[str, Literal["caller", "agent"]], ...]] = {
+    "call.ended": ((CALLS, "caller"),),
+    "qa.reviewed": ((CALLS, "caller"),),
+    "block.requested": ((CALLS, "caller"),),
+    "block.decided": ((CALLS, "caller"),),
+    "block.lifted": ((CALLS, "caller"),),
+    "caller.blocked": ((CALLER_BLOCKS, "caller"),),
+    "caller.unblocked": ((CALLER_BLOCKS, "caller"),),
+    "qa.item_opened": ((CALL_QUALITY, "agent"),),
+    "call.norm_breached": ((CALL_QUALITY, "agent"),),
+    "block.review_due": ((BLOCK_NOTICES, "caller"),),
+    "block.refused": ((BLOCK_NOTICES, "caller"),),
+}
+_CALLS_INBOUND = frozenset(t for t, routes in CALL_ROUTES.items() if routes[0][0] == CALLS)
+
+
 def inbound_topic_for(event_type: str) -> str:
-    """The inbound topic an event type is published to (business volumes: their own)."""
+    """The inbound topic an event type is published to (business volumes and calls: their
+    own)."""
     if event_type == "volume.reported":
         return VOLUMES
+    if event_type in _CALLS_INBOUND:
+        return CALLS
     return COMPLAINTS if event_type == "complaint.received" else TICKET_EVENTS
 
 

@@ -20,6 +20,7 @@ from yaml.nodes import Node
 from sla._config_alerts import parse_language
 from sla._config_authority import read_authority
 from sla._config_calendars import read_calendars, read_departments
+from sla._config_calls import read_calls
 from sla._config_recurrence import read_recurrence
 from sla._config_rules import declared_names, read_attribution, read_penalties, read_slas
 from sla._config_values import parse_currency, parse_duration, parse_timezone
@@ -29,7 +30,7 @@ from sla.specs import DisputeDeadline, SlaConfig
 __all__ = ["ConfigError", "ConfigIssue", "load_config", "parse_config", "parse_duration"]
 
 TOP_KEYS = ("timezone", "currency", "language", "calendars", "departments", "attribution",
-            "slas", "penalties", "disputes", "recurrence", "authority")
+            "slas", "penalties", "disputes", "recurrence", "authority", "calls")
 REQUIRED_KEYS = ("timezone", "currency", "calendars", "departments", "attribution", "slas")
 
 
@@ -114,6 +115,7 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         {name: spec.calendar for name, spec in departments.items() if spec is not None},
         [name for name, spec in calendars.items() if spec is not None])
     _authority_penalties_need_a_department(reader, top.get("penalties"), authority)
+    calls = read_calls(reader, top.get("calls"), timezone or "UTC")
     if reader.issues or timezone is None or currency is None:
         return None
     return SlaConfig(
@@ -127,6 +129,7 @@ def _build(reader: Reader, root: Node, source: str) -> SlaConfig | None:
         dispute_deadline=deadline,
         recurrence=tuple(rule for rule in recurrence if rule is not None),
         authority=authority,
+        calls=calls,
         source=source,
     )
 

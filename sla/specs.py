@@ -13,12 +13,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from sla._specs_calls import AutoBlockRule, BlocksSpec, CallsSpec, QaSpec
+
 __all__ = [
     "AgentSpec",
     "AttributionRule",
     "AuditSpec",
     "AuthoritySpec",
+    "AutoBlockRule",
+    "BlocksSpec",
     "CalendarSpec",
+    "CallsSpec",
     "Cap",
     "DeliverySpec",
     "DepartmentSpec",
@@ -28,6 +33,7 @@ __all__ = [
     "LimitRule",
     "PenaltyRule",
     "PilotSpec",
+    "QaSpec",
     "RecurrenceRule",
     "Repeat",
     "SlaConfig",
@@ -356,4 +362,6 @@ class SlaConfig:
     recurrence: tuple[RecurrenceRule, ...] = ()
     #: Agents' authority to grant concessions (None: the section is absent).
     authority: AuthoritySpec | None = None
+    #: The service floor for calls (None: the section is absent).
+    calls: CallsSpec | None = None
     source: str = "<memory>"

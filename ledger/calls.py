@@ -1,0 +1,120 @@
+"""Caller blocks and the QA queue in the ledger (issue 15).
+
+``caller_blocks`` holds each caller's active block (one row per caller: the newest
+``caller.blocked``, deleted by that block's ``caller.unblocked``), ``block_history`` every
+block event once, ``qa_items`` the QA sample merged with its verdicts. Recording is
+idempotent and order-proof: an unblock recorded before its block keeps the block out of
+``caller_blocks``; an older block never replaces a newer one. :func:`block_of` is the
+IVR's question, "is this caller blocked, until when", one primary-key read that compares
+``until`` with now (an expiry not yet recorded is already no block).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select
+
+from ledger.tables import BlockHistory, CallerBlock, QaItem
+
+__all__ = ["CALLS_KEPT_TYPES", "active_blocks", "block_of", "record_calls"]
+
+CALLS_KEPT_TYPES = frozenset({"caller.blocked", "caller.unblocked", "qa.item_opened",
+                              "qa.reviewed"})
+
+
+def record_calls(conn: Connection, insert: Callable[..., Any], events: Iterable[Any]) -> int:
+    """Merge the calls events among ``events`` in (time, id) order; return how many block
+    events were new plus the QA events merged (those are upserts). Runs in the caller's
+    transaction."""
+    new = 0
+    for event in sorted((e for e in events if e.type in CALLS_KEPT_TYPES),
+                        key=lambda e: (e.time, e.id)):
+        new += _RECORD[event.type](conn, insert, event)
+    return new
+
+
+def _history(conn: Connection, insert: Callable[..., Any], event: Any, **row: Any) -> bool:
+    d = event.data
+    stmt = insert(BlockHistory).values(event_id=event.id, block_id=d.block_id,
+                                       caller=d.caller, **row)
+    inserted = stmt.on_conflict_do_nothing().returning(BlockHistory.event_id)
+    return conn.execute(inserted).first() is not None
+
+
+def _blocked(conn: Connection, insert: Callable[..., Any], event: Any) -> int:
+    d = event.data
+    if not _history(conn, insert, event, kind="blocked", at=d.blocked_at, period=d.period,
+                    until=d.until, by=d.by, why=None, reason=d.reason):
+        return 0
+    ended = conn.execute(select(BlockHistory.event_id).where(
+        BlockHistory.block_id == d.block_id, BlockHistory.kind == "unblocked")).first()
+    current = conn.execute(select(CallerBlock.blocked_at).where(
+        CallerBlock.caller == d.caller)).scalar()
+    if ended is None and (current is None or current <= d.blocked_at):
+        row = {"block_id": d.block_id, "period": d.period, "blocked_at": d.blocked_at,
+               "until": d.until, "reason": d.reason, "by": d.by, "review_at": d.review_at}
+        stmt = insert(CallerBlock).values(caller=d.caller, **row)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["caller"], set_=row))
+    return 1
+
+
+def _unblocked(conn: Connection, insert: Callable[..., Any], event: Any) -> int:
+    d = event.data
+    if not _history(conn, insert, event, kind="unblocked", at=d.at, period=None, until=None,
+                    by=d.lifted_by, why=d.why, reason=d.reason):
+        return 0
+    conn.execute(delete(CallerBlock).where(CallerBlock.caller == d.caller,
+                                           CallerBlock.block_id == d.block_id))
+    return 1
+
+
+def _qa_item(conn: Connection, insert: Callable[..., Any], event: Any) -> int:
+    d = event.data
+    row = {"call_id": d.call_id, "caller": d.caller, "agent": d.agent, "team": d.team,
+           "week": d.week, "selected_by": d.selected_by, "norm": d.norm,
+           "ended_at": d.ended_at}
+    return _merge_qa(conn, insert, d.qa_id, row)
+
+
+def _merge_qa(conn: Connection, insert: Callable[..., Any], qa_id: str,
+              row: dict[str, Any]) -> int:
+    stmt = insert(QaItem).values(qa_id=qa_id, **row)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["qa_id"], set_=row))
+    return 1
+
+
+def _qa_verdict(conn: Connection, insert: Callable[..., Any], event: Any) -> int:
+    d = event.data
+    row = {"verdict": d.verdict, "inspector": d.inspector, "reviewed_at": event.time}
+    return _merge_qa(conn, insert, d.qa_id, row)
+
+
+_RECORD: dict[str, Callable[[Connection, Callable[..., Any], Any], int]] = {
+    "caller.blocked": _blocked, "caller.unblocked": _unblocked,
+    "qa.item_opened": _qa_item, "qa.reviewed": _qa_verdict}
+
+
+def _active(row: CallerBlock, now: datetime) -> bool:
+    return row.until is None or row.until > now
+
+
+def block_of(engine: Engine, caller: str, now: datetime) -> dict[str, Any] | None:
+    """The caller's block active at ``now`` (``until`` None: permanent), or ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(select(CallerBlock).where(CallerBlock.caller == caller)).first()
+    if row is None or not _active(row, now):
+        return None
+    return {"caller": row.caller, "block_id": row.block_id, "period": row.period,
+            "blocked_at": row.blocked_at, "until": row.until, "reason": row.reason,
+            "by": row.by, "review_at": row.review_at}
+
+
+def active_blocks(engine: Engine, now: datetime, limit: int = 500) -> Sequence[Any]:
+    """The blocks active at ``now``, newest first (for the contact-center leads' list)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(CallerBlock).order_by(
+            CallerBlock.blocked_at.desc(), CallerBlock.caller).limit(limit)).all()
+    return [row for row in rows if _active(row, now)]
