@@ -85,6 +85,8 @@ def _summary(console: Console, config: SlaConfig) -> None:
         departments.add_row(dept.id, dept.name, dept.calendar, str(dept.webhook or "-"))
     for table in (calendars, departments, _policies(config), _penalties(config)):
         console.print(table)
+    if config.authority is not None:
+        console.print(_authority(config))
     fallback = config.attribution[-1].department
     console.print(f"{len(config.attribution)} attribution rules (fallback: {fallback}), "
                   f"{len(config.slas)} SLA policies, {len(config.penalties)} penalties, "
@@ -115,6 +117,31 @@ def _penalties(config: SlaConfig) -> Table:
         cap = f"{rule.cap.fine}/{rule.cap.per}" if rule.cap else "-"
         table.add_row(rule.name, on, f"{rule.fine} {config.currency}", str(rule.points),
                       rule.charge, repeat, cap)
+    return table
+
+
+def _authority(config: SlaConfig) -> Table:
+    """Limits per contact reason and level, bottom of the chain first; pilots below."""
+    from rich.markup import escape
+    from rich.table import Column
+
+    spec = config.authority
+    assert spec is not None
+    table = _table("contact reason", *(Column(level, no_wrap=True, justify="right")
+                                       for level in spec.levels),
+                   title=f"Agent authority: one chain {' < '.join(spec.levels)}; limits in "
+                         f"{config.currency} (first rule naming the level wins)")
+    rows = [("", rule) for rule in spec.limits]
+    rows += [(f"{p.name}:", rule) for p in spec.pilots for rule in p.limits]
+    for label, rule in rows:
+        reasons = "|".join(rule.reasons) or "(default)"
+        table.add_row(escape(f"{label} {reasons}".strip()),
+                      *(str(rule.limits.get(level, "-")) for level in spec.levels))
+    pilots = "; ".join(f"{p.name} {p.start}..{p.end} (excl.)" for p in spec.pilots)
+    table.caption = (f"pilots: {pilots or '-'}; audited: every grant >= {spec.audit.threshold}, "
+                     f"{spec.audit.sample_rate:.0%} of the others; roster: "
+                     f"{len(spec.roster)} people; penalties to: {spec.department or '-'}; "
+                     f"approval waits on: {spec.calendar or '-'}")
     return table
 
 

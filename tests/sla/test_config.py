@@ -328,6 +328,16 @@ def test_check_config_accepts_the_example() -> None:
     assert "7 attribution rules (fallback: triage)" in result.output
 
 
+def test_check_config_shows_the_authority_limits_per_reason_and_level() -> None:
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["check-config", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "one chain agent < team_lead < supervisor < manager" in result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    assert ["delivery.*", "100", "300", "-", "-"] in rows
+    assert ["(default)", "50", "200", "1000", "5000"] in rows
+    assert ["pilot-east-week:", "(default)", "300", "-", "-", "-"] in rows
+
+
 def test_check_config_defaults_to_the_settings_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLA_CONFIG", str(EXAMPLE))
     result = CliRunner().invoke(app, ["check-config"])
