@@ -127,7 +127,8 @@ class Penalty(Base):
     assignee: Mapped[str | None]
     charged_to: Mapped[str] = mapped_column(String(16), comment="department or assignee")
     rule: Mapped[str]
-    trigger: Mapped[str] = mapped_column(String(16), comment="breach or complaint")
+    trigger: Mapped[str] = mapped_column(
+        String(32), comment="breach, complaint or authority_exceeded (32 from revision 0008)")
     breach_id: Mapped[str | None] = mapped_column(EventIdColumn, index=True)
     metric: Mapped[str | None] = mapped_column(String(16))
     base_fine: Mapped[Decimal]

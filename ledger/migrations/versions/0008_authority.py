@@ -3,7 +3,9 @@
 Adds ``concessions`` (``concession.recorded``), ``approvals`` (``approval.recorded``),
 ``audit_items`` (``audit.item_opened`` merged with ``audit.item_closed``) and
 ``authority_flags`` (``authority.flagged``), and the nullable ``category`` and ``agent``
-columns of ``attributions`` (a contact of an agent is its complaint's attribution by rule).
+columns of ``attributions`` (a contact of an agent is its complaint's attribution by rule);
+``penalties.trigger`` grows to 32 characters (``authority_exceeded`` did not fit in 16:
+PostgreSQL refused those penalties).
 What ``ledger_events`` already holds is copied in from the payloads (parsed with the
 contract's models, built with this revision's row functions), so an upgraded ledger reports
 on the grants recorded before it.
@@ -102,6 +104,11 @@ def _tables() -> None:
         sa.PrimaryKeyConstraint("flag_id", name=op.f("pk_authority_flags")))
     op.create_index(op.f("ix_authority_flags_period_agent"), "authority_flags",
                     ["period", "agent"])
+    with op.batch_alter_table("penalties") as batch:  # "authority_exceeded" is 18 long
+        batch.alter_column("trigger", type_=sa.String(32), existing_type=sa.String(16),
+                           existing_nullable=False, existing_comment="breach or complaint",
+                           comment="breach, complaint or authority_exceeded (32 from "
+                           "revision 0008)")
     with op.batch_alter_table("attributions") as batch:
         batch.add_column(sa.Column("category", sa.String(), nullable=True,
                                    comment="the contact reason (revision 0008)"))
@@ -165,6 +172,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("penalties") as batch:
+        batch.alter_column("trigger", type_=sa.String(16), existing_type=sa.String(32),
+                           existing_nullable=False, comment="breach or complaint")
     with op.batch_alter_table("attributions") as batch:
         batch.drop_column("agent")
         batch.drop_column("category")
