@@ -24,6 +24,7 @@ from api.page import router as page_router
 from api.page.forms import router as forms_router
 from api.principals import PrincipalRegistry
 from api.routes import (
+    authority,
     corrective_actions,
     disputes,
     meta,
@@ -46,8 +47,9 @@ _DESCRIPTION = """Role-scoped access to the SLA Police ledger, and the dispute w
 
 Every `/api/v1` path needs `Authorization: Bearer slap_...` (tokens are made with
 `sla-police api token create`). Roles: `department` (one department: its own data, files
-disputes), `hr`, `executive` (read only), `contact_center` (rules disputes), `admin`
-(principals). Amounts are decimal strings."""
+disputes), `hr`, `executive` (read only), `contact_center` (rules disputes), `auditor`
+(the audit queue and verdicts, the authority report), `admin` (principals). Amounts are
+decimal strings."""
 
 
 async def _ledger_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -93,7 +95,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(meta.health_router)
     app.include_router(page_router)  # the status page at / (HTML, not in the OpenAPI)
     app.include_router(forms_router)  # its forms and payroll downloads (the session)
-    for module in (meta, worklist, penalties, reports, payroll, tickets, disputes,
-                   corrective_actions):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in (meta.router, worklist.router, penalties.router, reports.router,
+                   authority.reports_router, payroll.router, tickets.router, disputes.router,
+                   corrective_actions.router, authority.audits_router):
+        app.include_router(router, prefix=API_PREFIX)
     return app

@@ -21,6 +21,8 @@ from api.principals import Principal, PrincipalError, PrincipalRegistry, Role
 
 __all__ = [
     "ALL_ROLES",
+    "AUDIT_READERS",
+    "AUTHORITY_READERS",
     "DISPUTE_READERS",
     "WORKLIST_READERS",
     "READERS",
@@ -39,6 +41,10 @@ ALL_ROLES = tuple(Role)
 DISPUTE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)
 #: Roles that read the department worklist: the same (HR's business is pay, not tickets).
 WORKLIST_READERS = DISPUTE_READERS
+#: Roles that read the agent-authority report (agents' concessions: not departments', HR's).
+AUTHORITY_READERS = (Role.CONTACT_CENTER, Role.EXECUTIVE, Role.AUDITOR)
+#: Roles that read the audit queue (the auditor also records verdicts).
+AUDIT_READERS = (Role.AUDITOR, Role.CONTACT_CENTER)
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="token",
                      description="a token from `sla-police api token create` (slap_...)")

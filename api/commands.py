@@ -1,10 +1,11 @@
 """Commands as inbound events: what the API publishes when a principal files a dispute,
-rules on one or declares the fix of a corrective action.
+rules on one, declares the fix of a corrective action or gives an audit verdict.
 
-:func:`file_dispute`, :func:`rule_dispute` and :func:`declare_fix` check a command against
-the ledger (404, 403, 409 and 422 as :class:`fastapi.HTTPException`), build its event and
-publish it; the JSON API's routes and the status page's forms both call them, so the two
-publish the same events. The caller has checked the role.
+:func:`file_dispute`, :func:`rule_dispute`, :func:`declare_fix` and :func:`audit_verdict`
+check a command against the ledger (404, 403, 409 and 422 as
+:class:`fastapi.HTTPException`), build its event and publish it; the JSON API's routes and
+the status page's forms both call them, so the two publish the same events. The caller
+has checked the role.
 
 An event's id is derived from the ``Idempotency-Key`` header when the client sends one
 (UUIDv5 of the principal, the event type and the key), so a retried request publishes the
@@ -14,6 +15,7 @@ request gets a fresh UUIDv4.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -26,15 +28,18 @@ from api.auth import forbidden
 from api.principals import Principal
 from api.routes._common import invalid
 from api.settings import ApiSettings
+from ledger.audits import find_audit
+from ledger.authority_tables import AuditItem
 from ledger.corrective_actions import action_status, find_action
 from ledger.queries import find_dispute, ticket_holders
 from ledger.tables import CorrectiveAction, Dispute
 from models import AttributionDisputed, DisputeRuled
 from models.actions import CorrectiveActionFixed
+from models.authority import AuditCompleted
 from models.ids import derived_id
 
-__all__ = ["check_ruling", "command_id", "declare_fix", "dispute_event", "file_dispute",
-           "rule_dispute", "ruling_event"]
+__all__ = ["audit_verdict", "check_ruling", "command_id", "declare_fix", "dispute_event",
+           "file_dispute", "rule_dispute", "ruling_event"]
 
 
 def command_id(principal: str, event_type: str, idempotency_key: str | None) -> str:
@@ -151,3 +156,35 @@ async def declare_fix(engine: Engine, settings: ApiSettings, principal: Principa
                  "actor": principal.name}})
     await settings.publisher.publish(event)
     return event, action
+
+
+_AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+
+
+async def audit_verdict(engine: Engine, settings: ApiSettings, principal: Principal,
+                        audit_id: str, verdict: str, note: str | None,
+                        key: str | None) -> tuple[AuditCompleted, AuditItem]:
+    """Publish ``principal``'s verdict on ``audit_id`` as ``audit.completed`` on the item's
+    ticket (the auditor is the principal): 404 unless the ledger has the item, 409 when it
+    already has a verdict."""
+    item = await run_in_threadpool(find_audit, engine, audit_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"audit item {audit_id} is not in the ledger (the stream records "
+                            "an item shortly after its grant)")
+    if item.verdict is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"audit item {audit_id} is closed already: {item.verdict} by "
+                            f"{item.auditor}")
+    if not _AGENT_ID.match(principal.name):
+        raise forbidden(f"principal name {principal.name!r} cannot sign a verdict: an auditor "
+                        "id has letters, digits and . _ : - only")
+    data: dict[str, Any] = {"audit_id": audit_id, "verdict": verdict,
+                            "auditor": principal.name}
+    if note is not None:
+        data["note"] = note
+    event = AuditCompleted.model_validate({
+        "id": command_id(principal.name, "audit.completed", key), "source": settings.source,
+        "time": settings.clock(), "subject": item.ticket, "data": data})
+    await settings.publisher.publish(event)
+    return event, item

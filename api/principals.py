@@ -67,6 +67,7 @@ class Role(StrEnum):
     EXECUTIVE = "executive"            #: reads everything, changes nothing
     CONTACT_CENTER = "contact_center"  #: reads everything, rules disputes
     ADMIN = "admin"                    #: manages principals, reads no business data
+    AUDITOR = "auditor"                #: the audit queue and verdicts, the authority report
 
 
 class PrincipalError(ValueError):

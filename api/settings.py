@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from models import CloudEvent
 from sla.clocks import BusinessTime
-from sla.specs import DisputeDeadline, SlaConfig
+from sla.specs import AuthoritySpec, DisputeDeadline, SlaConfig
 
 if TYPE_CHECKING:
     from api.page.closest import ClosestToBreach
@@ -61,6 +61,8 @@ class ApiSettings:
     ``currency`` is the policy's (the scorecard's fines are in it);
     ``scorecard_cache_seconds``: how long the status page keeps a month's scorecard and
     12-month series before scoring it again (:class:`api.page.ScorecardCache`).
+    ``authority`` is the policy's ``authority`` section (None: the authority report
+    answers 404).
     """
 
     database_url: str
@@ -76,16 +78,19 @@ class ApiSettings:
     page_refresh_seconds: int = 15
     currency: str = "CNY"
     scorecard_cache_seconds: int = 300
+    authority: AuthoritySpec | None = None
 
     @classmethod
     def for_policy(cls, config: SlaConfig, **values: Any) -> ApiSettings:
-        """Settings whose departments, timezone, currency, dispute deadline and calendars are
-        policy's; ``values`` give the rest (database_url, principals_path, publisher...)."""
+        """Settings whose departments, timezone, currency, dispute deadline, calendars and
+        authority section are the policy's; ``values`` give the rest (database_url,
+        principals_path, publisher...)."""
         from sla.calendar import build_calendars
 
         return cls(departments=departments_of(config), timezone=config.timezone,
                    currency=config.currency, dispute_deadline=config.dispute_deadline,
-                   calendars=build_calendars(config.calendars), **values)
+                   calendars=build_calendars(config.calendars), authority=config.authority,
+                   **values)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

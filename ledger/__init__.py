@@ -16,7 +16,11 @@ imports :mod:`models` (the events it records) and nothing else of the project:
   CLI and the API); :mod:`ledger.reports` and :mod:`ledger.queries`: the other queries
   (penalty totals, breach counts, clocks met and breached, a ticket, the penalty feed, disputes);
   :mod:`ledger.scorecard`: the monthly department scorecard, and
-  :mod:`ledger.scorecard_chart` its 12-month trend as SVG.
+  :mod:`ledger.scorecard_chart` its 12-month trend as SVG;
+- agent authority: :mod:`ledger.authority_tables` (grants, approvals, audit items, flags),
+  :mod:`ledger.authority_rows` (how their events become rows), :mod:`ledger.authority` (the
+  monthly report, asking the policy through a small protocol), :mod:`ledger.authority_export`
+  (JSON and CSV) and :mod:`ledger.audits` (the audit queue).
 """
 
 from ledger.errors import LedgerError, PeriodError

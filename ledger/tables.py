@@ -5,7 +5,8 @@ event id); the events HR and executives query are also flattened into their own 
 (``breaches``, ``penalties``, ``reversals``, ``dead_letters``, ``disputes``) so plain SQL
 answers "what did logistics pay in November"; ``attributions``, ``clock_outcomes``,
 ``csat_responses`` and ``volumes`` are what the monthly scorecard counts
-(:mod:`ledger.scorecard`). ``ledger_lines`` is the payroll: what each
+(:mod:`ledger.scorecard`); agent authority's tables are in :mod:`ledger.authority_tables`.
+``ledger_lines`` is the payroll: what each
 penalty or reversal booked in which month (:mod:`ledger.booking`); ``period_actions`` is the
 history of closing and reopening months (:mod:`ledger.periods`).
 
@@ -129,7 +130,8 @@ class Penalty(Base):
     assignee: Mapped[str | None]
     charged_to: Mapped[str] = mapped_column(String(16), comment="department or assignee")
     rule: Mapped[str]
-    trigger: Mapped[str] = mapped_column(String(16), comment="breach or complaint")
+    trigger: Mapped[str] = mapped_column(
+        String(32), comment="breach, complaint or authority_exceeded (32 from revision 0008)")
     breach_id: Mapped[str | None] = mapped_column(EventIdColumn, index=True)
     metric: Mapped[str | None] = mapped_column(String(16))
     base_fine: Mapped[Decimal]
@@ -318,6 +320,9 @@ class Attribution(Base):
     previous_department: Mapped[str | None] = mapped_column(DepartmentColumn)
     repeat_of: Mapped[str | None] = mapped_column(TicketColumn, comment="the complaint repeats")
     attributed_at: Mapped[dt.datetime]
+    category: Mapped[str | None] = mapped_column(comment="the contact reason (revision 0008)")
+    agent: Mapped[str | None] = mapped_column(
+        String(128), comment="the agent who took the complaint (revision 0008)")
 
 
 class ClockOutcome(Base):

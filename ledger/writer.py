@@ -8,7 +8,8 @@ redelivered batch (after a crash, or a replay imported twice) changes nothing. A
 in their own table and applied to every penalty that arrives or is reversed in a batch.
 In the same transaction penalties and reversals are booked as payroll lines
 (:mod:`ledger.booking`) against the months closed at that moment, and dispute rows are
-merged (:mod:`ledger.disputes`). Closing and reopening a month (:mod:`ledger.periods`) take
+merged (:mod:`ledger.disputes`), and so are audit items (:mod:`ledger.authority_rows`).
+Closing and reopening a month (:mod:`ledger.periods`) take
 the same write lock, so every event is booked either wholly before or wholly after a close.
 The same code runs on SQLite (a file, the default) and PostgreSQL; ``tests/ledger`` runs
 one contract suite against both. The reports read the same tables (:mod:`ledger.reports`,
@@ -33,6 +34,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger import periods
+from ledger.authority_rows import AUTHORITY_ROWS, record_audits
 from ledger.booking import AppliedReversal, book_assessments, book_reversals
 from ledger.calls import record_calls
 from ledger.corrective_actions import record_actions
@@ -314,7 +316,7 @@ class Ledger:
         by_type: dict[str, list[Any]] = {}
         for item in new:
             by_type.setdefault(item.type, []).append(item)
-        for builders in (ROW_BUILDERS, SCORECARD_ROWS):
+        for builders in (ROW_BUILDERS, SCORECARD_ROWS, AUTHORITY_ROWS):
             for event_type, (table, build) in builders.items():
                 if event_type in by_type:
                     conn.execute(self._insert(table).on_conflict_do_nothing(),
@@ -331,6 +333,7 @@ class Ledger:
                                             recorded_at)
         record_disputes(conn, self._insert, new)
         record_actions(conn, self._insert, new)
+        record_audits(conn, self._insert, new)
         return stats
 
     @staticmethod

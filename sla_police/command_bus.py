@@ -1,5 +1,7 @@
 """The API's command publisher on Kafka: inbound events (disputes, rulings) sent to their
-topic keyed by ticket id, as ``sla-police publish`` sends them.
+topic keyed by ticket id, as ``sla-police publish`` sends them; and the one outbound type a
+command raises (``authority.flagged``, by ``sla-police authority flag``) to its outbound
+topic keyed by its subject (the agent), as the stream would (:func:`command_topic`).
 
 The producer starts on the first command, not with the API, so the API serves reads while
 Kafka is away; a failed start or send raises :class:`api.PublishError` (the API answers
@@ -14,11 +16,18 @@ from typing import Any
 
 from api import PublishError
 from models import CloudEvent
-from models.topics import inbound_topic_for
+from models.topics import OUTBOUND_ROUTES, inbound_topic_for
 
-__all__ = ["KafkaCommandBus", "NoCommandBus"]
+__all__ = ["KafkaCommandBus", "NoCommandBus", "command_topic"]
 
 _SEND_TIMEOUT_MS = 15_000
+
+
+def command_topic(event_type: str) -> str:
+    """Where a command's event goes: an outbound type to its (first) outbound topic, any
+    other to its inbound topic."""
+    routes = OUTBOUND_ROUTES.get(event_type)
+    return routes[0][0] if routes else inbound_topic_for(event_type)
 
 
 class KafkaCommandBus:
@@ -50,7 +59,7 @@ class KafkaCommandBus:
         """Send ``event`` to its inbound topic and wait for the broker's acknowledgement."""
         try:
             producer = await self._started()
-            await producer.send_and_wait(inbound_topic_for(event.type), event.to_json_bytes(),
+            await producer.send_and_wait(command_topic(event.type), event.to_json_bytes(),
                                          key=event.subject.encode("utf-8"))
         except Exception as exc:  # aiokafka raises KafkaError subclasses and OSError
             raise PublishError(f"Kafka at {self.bootstrap}: {type(exc).__name__}") from exc

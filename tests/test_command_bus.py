@@ -9,7 +9,7 @@ import pytest
 
 from api import PublishError
 from sla.testing import disputed
-from sla_police.command_bus import KafkaCommandBus, NoCommandBus
+from sla_police.command_bus import KafkaCommandBus, NoCommandBus, command_topic
 
 EVENT = disputed("T-1", "2026-11-20T10:00:00+08:00", "logistics")
 
@@ -28,3 +28,9 @@ async def test_an_unreachable_broker_is_a_publish_error_each_time() -> None:
         with pytest.raises(PublishError, match=f"127.0.0.1:{port}"):
             await bus.publish(EVENT)
     await bus.close()
+
+
+def test_commands_go_to_their_inbound_topic_and_a_flag_to_the_authority_topic() -> None:
+    assert [command_topic(t) for t in ("dispute.ruled", "audit.completed",
+                                       "complaint.received", "authority.flagged")] == [
+        "ticket-events", "ticket-events", "complaints", "authority"]

@@ -134,6 +134,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "role_executive": "executive",
         "role_contact_center": "contact center",
         "role_admin": "admin",
+        "role_auditor": "auditor",
         "unavailable": "The ledger or the principals file is unavailable; see the API's "
                        "log. This page retries by itself.",
     },
@@ -251,6 +252,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "role_executive": "管理层",
         "role_contact_center": "客服中心",
         "role_admin": "管理员",
+        "role_auditor": "审计员",
         "unavailable": "账本或用户文件暂不可用，请查看 API 日志。本页面会自动重试。",
     },
 }

@@ -2,6 +2,7 @@
 
 from sla_police.commands import (
     api,
+    authority,
     broker,
     config,
     demo,
@@ -15,5 +16,5 @@ from sla_police.commands import (
 )
 
 COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, report,
-                   api, demo)
+                   authority, api, demo)
 __all__ = ["COMMAND_MODULES"]

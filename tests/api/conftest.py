@@ -39,6 +39,8 @@ OPEN_DISPUTE, RULED_DISPUTE = "dispute-open-1", "dispute-ruled-1"
 UPHELD_DISPUTE, UPHELD_REVERSAL = "dispute-upheld-1", "reversal-upheld-1"
 #: An open corrective action of HOME (overdue at NOW), a reviewed one, and an open one of OTHER.
 HOME_ACTION, REVIEWED_ACTION, OTHER_ACTION = "action-home-1", "action-home-2", "action-other-1"
+#: An open audit item (a grant on HOME's ticket) and a closed one (on OTHER's).
+OPEN_AUDIT, CLOSED_AUDIT = "audit-open-1", "audit-closed-1"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,23 @@ def _action_records(home_ticket: str, other_ticket: str) -> list[str]:
     return lines
 
 
+def _audit_records(home_ticket: str, other_ticket: str) -> list[str]:
+    """JSONL of an open audit item on HOME's ticket and a closed one on OTHER's."""
+    lines = []
+    for audit_id, ticket, day in ((OPEN_AUDIT, home_ticket, "20"),
+                                  (CLOSED_AUDIT, other_ticket, "19")):
+        kinds = ["audit.item_opened"] + (["audit.item_closed"] if audit_id == CLOSED_AUDIT
+                                         else [])
+        for kind in kinds:
+            record = example(kind)
+            record.update(id=f"{kind}-{audit_id}", subject=ticket)
+            record["data"].update(audit_id=audit_id, grant_id=f"grant-{audit_id}")
+            if kind == "audit.item_opened":
+                record["data"].update(granted_at=f"2026-11-{day}T10:40:00+08:00")
+            lines.append(json.dumps(record))
+    return lines
+
+
 def _open_clocks() -> list[str]:
     """Outputs of complaints still open at the end (the simulated day ends every ticket):
     two of HOME's, one paused, and one of OTHER's, so the worklist has rows."""
@@ -146,7 +165,8 @@ def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
     _run(["ledger", "import", str(out), "--database-url", url])
     home, other = _tickets(url)
     extra.write_text("\n".join([*_dispute_records(home), *_open_clocks(),
-                                *_action_records(home, other)]) + "\n", encoding="utf-8")
+                                *_action_records(home, other),
+                                *_audit_records(home, other)]) + "\n", encoding="utf-8")
     _run(["ledger", "import", str(extra), "--database-url", url])
     period = next(json.loads(line)["data"]["period"] for line in out.read_text().splitlines()
                   if '"penalty.assessed"' in line)
@@ -192,6 +212,7 @@ PRINCIPALS: dict[str, tuple[Role, str | None]] = {
     "ceo": (Role.EXECUTIVE, None),
     "cc-lead": (Role.CONTACT_CENTER, None),
     "ops-admin": (Role.ADMIN, None),
+    "qa-auditor": (Role.AUDITOR, None),
 }
 
 
@@ -217,7 +238,7 @@ def client(ledger_fixture: Fixture, principals: Principals,
                            clock=lambda: NOW,
                            dispute_deadline=CONFIG.dispute_deadline,
                            calendars=build_calendars(CONFIG.calendars),
-                           currency=CONFIG.currency)
+                           currency=CONFIG.currency, authority=CONFIG.authority)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

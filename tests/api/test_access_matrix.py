@@ -14,6 +14,7 @@ from tests.api.conftest import (
     CONFIG,
     HOME,
     HOME_ACTION,
+    OPEN_AUDIT,
     OPEN_DISPUTE,
     OTHER_ACTION,
     PRINCIPALS,
@@ -103,6 +104,13 @@ CALLS = [
     Call("fix a billing action", "POST", "/api/v1/corrective-actions/{action_id}/fix",
          f"/api/v1/corrective-actions/{OTHER_ACTION}/fix", frozenset({"billing-desk"}),
          {"what_changed": "invoice check", "changed_at": "2026-11-24T09:00:00+08:00"}, 202),
+    Call("authority report", "GET", "/api/v1/reports/authority",
+         "/api/v1/reports/authority?period={period}", frozenset({"ceo", "cc-lead", "qa-auditor"})),
+    Call("audit queue", "GET", "/api/v1/audits", "/api/v1/audits?status=open",
+         frozenset({"qa-auditor", "cc-lead"})),
+    Call("audit verdict", "POST", "/api/v1/audits/{audit_id}/verdict",
+         f"/api/v1/audits/{OPEN_AUDIT}/verdict", frozenset({"qa-auditor"}),
+         {"verdict": "compliant", "note": "approval on file"}, 202),
 ]
 
 

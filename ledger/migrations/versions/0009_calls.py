@@ -4,11 +4,8 @@ Adds ``caller_blocks`` (each caller's active block, what the IVR asks about),
 ``block_history`` (every ``caller.blocked`` / ``caller.unblocked``) and ``qa_items`` (the
 weekly QA sample and its verdicts). They start empty.
 
-Its revision id is ``c015`` rather than a number: another branch may add ``0008`` after
-``0007`` too; whichever merges second re-points its ``down_revision`` at the other.
-
-Revision ID: c015
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-08
 """
 
@@ -19,8 +16,8 @@ from alembic import op
 
 import ledger.tables as ml
 
-revision = "c015"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
