@@ -12,8 +12,9 @@ from sla_police.commands import (
     schemas,
     simulate,
     stream,
+    whatif_authority,
 )
 
 COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, report,
-                   api, demo)
+                   whatif_authority, api, demo)
 __all__ = ["COMMAND_MODULES"]
