@@ -38,7 +38,7 @@ from sla._config_values import parse_date, parse_fraction, parse_money, parse_na
 from sla._config_yaml import Reader, at, join
 from sla.specs import AgentSpec, AuditSpec, AuthoritySpec, FlagSpec, LimitRule, PilotSpec
 
-__all__ = ["AUTHORITY_KEYS", "read_authority"]
+__all__ = ["AUTHORITY_KEYS", "read_authority", "read_limits", "read_pilots"]
 
 AUTHORITY_KEYS = ("levels", "limits", "audit", "pilots", "roster", "flags", "department",
                   "calendar")
@@ -303,16 +303,16 @@ def _count(text: str) -> int:
 # -- pilots and roster ------------------------------------------------------------------
 
 
-def _read_pilots(reader: Reader, node: Node | None,
-                 levels: Collection[str]) -> tuple[PilotSpec, ...] | None:
+def _read_pilots(reader: Reader, node: Node | None, levels: Collection[str],
+                 path: str = "authority.pilots") -> tuple[PilotSpec, ...] | None:
     if node is None:
         return ()
-    items = reader.items(node, "authority.pilots")
+    items = reader.items(node, path)
     if items is None:
         return None
-    pilots = [_read_pilot(reader, item, at("authority.pilots", i), levels)
+    pilots = [_read_pilot(reader, item, at(path, i), levels)
               for i, item in enumerate(items)]
-    _unique_names(reader, items, "authority.pilots")
+    _unique_names(reader, items, path)
     return None if None in pilots else tuple(pilots)  # type: ignore[arg-type]
 
 
@@ -394,3 +394,8 @@ def _roster_entries(reader: Reader, node: Node, path: str,
         elif agent and level and team:
             roster[agent] = AgentSpec(agent, level, team)
     return roster
+
+
+#: For files holding limits or pilots outside a policy (``sla-police whatif-authority``).
+read_limits = _read_limits
+read_pilots = _read_pilots

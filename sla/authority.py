@@ -1,14 +1,16 @@
 """Agent authority, the pure domain: limits, judging grants, audit selection, over-generous
-agents (issue 14; ``docs/semantics.md``, "Agent authority (foundation)").
+agents (issue 14; ``docs/semantics.md``, "Agent authority").
 
 Deterministic and clock-free like :mod:`sla.penalties` and :mod:`sla.recurrence`: every
 time is an argument, every id is :func:`models.derived_id` of what the event is about, so
-replaying the same grants yields the same events. Not wired into the stream yet.
+replaying the same grants yields the same events. The ticket stage applies it through
+:mod:`sla.concessions`; the monthly flags are raised from the ledger (`sla-police authority flag`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from fnmatch import fnmatchcase
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from models import derived_id
+from models import CloudEvent, derived_id
 from models.authority import AuditItemOpened, AuthorityExceeded, AuthorityFlagged
 from sla.specs import AgentSpec, AuthoritySpec, LimitRule
 
@@ -27,6 +29,7 @@ __all__ = [
     "SOURCE",
     "Activity",
     "Grant",
+    "activity_of_outputs",
     "agent_of",
     "audit_draw",
     "audit_item",
@@ -202,6 +205,23 @@ def tally(spec: AuthoritySpec, contacts: Iterable[tuple[str, str, datetime]],
     return result
 
 
+def activity_of_outputs(spec: AuthoritySpec, outputs: Iterable[CloudEvent],
+                        roster: dict[str, AgentSpec] | None = None) -> list[Activity]:
+    """:func:`tally` of replay (or stream) outputs: a contact per first attribution by rule
+    (``sla.attributed`` with reason ``rule``) naming the agent who took it, a grant per
+    ``concession.recorded``. The ledger computes the same from its tables."""
+    contacts, grants = [], []
+    for event in outputs:
+        data = event.data
+        if event.type == "sla.attributed" and data.reason == "rule" and data.agent:
+            contacts.append((data.agent, data.category, event.time))
+        elif event.type == "concession.recorded":
+            grants.append(Grant(data.grant_id, event.subject, data.agent, data.amount,
+                                data.currency, data.kind, data.contact_reason,
+                                data.granted_at, data.approved_by))
+    return tally(spec, contacts, grants, roster)
+
+
 def _robust(values: list[float]) -> tuple[float, float, float]:
     """(median, MAD, the spread scores divide by: scaled MAD, floored)."""
     mid = median(values)
@@ -218,9 +238,13 @@ def flag_over_generous(spec: AuthoritySpec, activity: Iterable[Activity],
     fewer than ``flags.min_peers`` of them nobody is judged. An agent is flagged when their
     grant rate per contact, or their amount per grant (among peers with
     ``flags.min_grants`` grants: one large grant is not a habit), scores ``flags.min_score``
-    or more: ``(figure - median) / (1.4826 * MAD)``, and the figure is ``flags.min_ratio``
-    times the median or more (material: the binomial noise of an ordinary agent's month is
-    not a flag). ``at`` is when the flags are raised.
+    or more: ``(figure - median) / (1.4826 * MAD)`` (for a grant rate, never less than the
+    binomial noise ``sqrt(m * (1 - m) / contacts)`` at the median rate m), and the figure is
+    ``flags.min_ratio`` times the median or more (material: the binomial noise of an
+    ordinary agent's month is not a flag). A grant rate is flagged only with
+    ``flags.min_grants`` grants too: where most peers grant nothing (median 0) one or two
+    grants are not a habit either.
+    ``at`` is when the flags are raised.
     """
     groups: dict[tuple[str, str, str], list[Activity]] = defaultdict(list)
     for row in activity:
@@ -245,11 +269,13 @@ def _flag_group(spec: AuthoritySpec, peers: list[Activity],
         else (0.0, 0.0, 0.0))
     flags = []
     for row in peers:
-        rate_score = (rates[row.agent] - rate_mid) / rate_spread
+        # never narrower than the binomial noise of the agent's own contacts at the median
+        noise = math.sqrt(rate_mid * (1 - rate_mid) / row.contacts) if rate_mid < 1 else 0.0
+        rate_score = (rates[row.agent] - rate_mid) / max(rate_spread, noise)
         amount_score = ((per_grant[row.agent] - amount_mid) / amount_spread
                         if amount_spread and row.agent in per_grant else 0.0)
         ratio = spec.flags.min_ratio
-        far = (rates[row.agent] >= ratio * rate_mid,
+        far = (rates[row.agent] >= ratio * rate_mid and row.grants >= spec.flags.min_grants,
                per_grant.get(row.agent, 0.0) >= ratio * amount_mid)
         metrics = [name for name, score, material in (("grant_rate", rate_score, far[0]),
                                                       ("amount_per_grant", amount_score, far[1]))

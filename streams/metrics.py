@@ -22,6 +22,10 @@ scores of ``sla.csat_recorded`` (:data:`CSAT_SCORE`). ``sla_business_volume_mont
 (:data:`BUSINESS_VOLUME`) is set by the ledger sink from what the ledger holds
 (:func:`set_business_volumes`).
 
+Agent authority (the ``authority`` topic's outputs) is counted by contact-reason **top level**
+(``delivery`` for ``delivery.late``) and fixed sets only: /metrics is public, so no agent,
+approver, auditor, ticket or customer id is ever a label (:func:`observe_authority`).
+
 ``sla_open_clocks`` (:data:`OPEN_CLOCKS`) is written only by
 :class:`streams.open_clocks.OpenClockCounts`, which the ticket stage keeps per partition.
 
@@ -49,10 +53,16 @@ if TYPE_CHECKING:
     from models import CloudEvent
 
 __all__ = [
+    "APPROVALS",
+    "APPROVAL_WAIT",
     "ATTRIBUTIONS",
+    "AUDIT_ITEMS",
+    "AUDIT_VERDICTS",
     "BREACH_EMIT_DELAY",
     "BUSINESS_VOLUME",
     "CLOCK_WORKING_TIME",
+    "CONCESSIONS",
+    "CONCESSION_AMOUNT",
     "CSAT_SCORE",
     "DEADLINE_INDEX_SIZE",
     "DEAD_LETTERS",
@@ -78,6 +88,7 @@ __all__ = [
     "WEBHOOK_DELIVERIES",
     "WORKER_INFO",
     "classify_rejection",
+    "observe_authority",
     "observe_breach_delay",
     "observe_duplicate",
     "observe_input_reread",
@@ -189,6 +200,28 @@ CSAT_SCORE = Histogram(
 BUSINESS_VOLUME = _gauge(
     "sla_business_volume_month", "Business volume the ledger holds for the current month so "
     "far (volume.reported), per department in the unit it reported last.", ("department", "unit"))
+
+
+# -- agent authority: contact reason top level and fixed sets, never a person -------------
+CONCESSIONS = _counter(
+    "sla_concessions_total", "Concessions granted (concession.recorded), by contact reason "
+    "top level, kind and authority (within, or exceeded: authority.exceeded raised).",
+    ("reason", "kind", "authority"))
+CONCESSION_AMOUNT = _counter(
+    "sla_concession_amount_total", "Amount granted in concessions, in currency.",
+    ("reason", "kind", "currency"))
+APPROVALS = _counter(
+    "sla_approvals_total", "Requests for leave to grant, decided (approval.recorded).",
+    ("reason", "decision"))
+APPROVAL_WAIT = Histogram(
+    "sla_approval_wait_working_seconds", "Working seconds from concession.requested to its "
+    "decision, on the authority calendar.", ("decision",), buckets=WORKING_TIME_BUCKETS,
+    registry=REGISTRY)
+AUDIT_ITEMS = _counter(
+    "sla_audit_items_total", "Audit items opened, by how the grant was selected (threshold: "
+    "at or above the audit threshold; sample: drawn below it).", ("selected_by",))
+AUDIT_VERDICTS = _counter(
+    "sla_audit_verdicts_total", "Audit items closed, by verdict.", ("verdict",))
 
 
 def render() -> tuple[bytes, str]:
@@ -303,6 +336,32 @@ def observe_outcome(event: CloudEvent) -> None:
     elif kind == "event.rejected":
         DEAD_LETTERS.labels(topic=data.topic).inc()
         observe_rejection(data.topic, data.reason)
+    elif kind in _AUTHORITY_TYPES:
+        observe_authority(event)
+
+
+_AUTHORITY_TYPES = frozenset({"concession.recorded", "approval.recorded", "audit.item_opened",
+                              "audit.item_closed"})
+
+
+def observe_authority(event: CloudEvent) -> None:
+    """Count one authority outcome (:data:`CONCESSIONS` ... :data:`AUDIT_VERDICTS`); the
+    contact reason is cut to its top level and no person is named."""
+    kind, data = event.type, event.data
+    if kind == "concession.recorded":
+        reason = data.contact_reason.split(".", 1)[0] or "none"
+        authority = "within" if data.within_authority else "exceeded"
+        CONCESSIONS.labels(reason=reason, kind=data.kind, authority=authority).inc()
+        CONCESSION_AMOUNT.labels(reason=reason, kind=data.kind, currency=data.currency).inc(
+            float(data.amount))
+    elif kind == "approval.recorded":
+        reason = data.contact_reason.split(".", 1)[0] or "none"
+        APPROVALS.labels(reason=reason, decision=data.decision).inc()
+        APPROVAL_WAIT.labels(decision=data.decision).observe(data.wait_seconds)
+    elif kind == "audit.item_opened":
+        AUDIT_ITEMS.labels(selected_by=data.selected_by).inc()
+    elif kind == "audit.item_closed":
+        AUDIT_VERDICTS.labels(verdict=data.verdict).inc()
 
 
 def observe_breach_delay(event: CloudEvent, emitted_at: datetime | None = None) -> float | None:

@@ -9,10 +9,11 @@ Edit a panel here, then regenerate::
 ``tests/deploy/test_grafana.py`` fails when the committed JSON differs from this output, and
 ``tests/deploy/test_prometheus_live.py`` runs every query below against a real Prometheus.
 
-Four dashboards: the **SLA board** for executives (compliance, breaches, fines and points per
+Five dashboards: the **SLA board** for executives (compliance, breaches, fines and points per
 department, the last 24 hours) and **Pipeline health** for operators (throughput, rejections,
 latencies), here; the **monthly scorecard** and the **department** board in
-``monthly_boards.py``. Panels and helpers shared by all four are in ``board_blocks.py``; every
+``monthly_boards.py``; **agent authority** (grants, approvals, audits) in
+``authority_board.py``. Panels and helpers shared by all are in ``board_blocks.py``; every
 board links to the others. Metric names come from ``streams/metrics.py``; the ``sla:*``
 series from the recording rules in ``deploy/prometheus/rules/sla-police.rules.yml``.
 """
@@ -28,6 +29,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # board_blocks, monthly_boards
+from authority_board import authority_board  # noqa: E402
 from board_blocks import (  # noqa: E402
     BAD_IF_ANY,
     COMPLIANCE,
@@ -182,7 +184,8 @@ def pipeline_health() -> dash.Dashboard:
 
 # -- output -------------------------------------------------------------------------------
 DASHBOARDS = {"sla-board.json": sla_board, "pipeline-health.json": pipeline_health,
-              "scorecard.json": scorecard_board, "department.json": department_board}
+              "scorecard.json": scorecard_board, "department.json": department_board,
+              "authority.json": authority_board}
 
 
 def render() -> dict[str, str]:

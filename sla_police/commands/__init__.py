@@ -13,8 +13,9 @@ from sla_police.commands import (
     schemas,
     simulate,
     stream,
+    whatif_authority,
 )
 
 COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, report,
-                   authority, api, demo)
+                   authority, whatif_authority, api, demo)
 __all__ = ["COMMAND_MODULES"]

@@ -47,6 +47,11 @@ def simulate(
     duplicate_rate: float = typer.Option(0.005, "--duplicate-rate", help="events sent twice"),
     invalid_rate: float = typer.Option(0.002, "--invalid-rate",
                                        help="invalid lines per event"),
+    concession_rate: float = typer.Option(
+        0.2, "--concession-rate", help="handled tickets the agent settles with a concession "
+        "(or asks to), averaged over contact reasons; 0: no concessions, approvals, audits"),
+    generous_agents: int = typer.Option(3, "--generous-agents", min=0,
+                                        help="seats planted as over-generous (fixed by seed)"),
     timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="contact-center zone"),
     holidays: str = typer.Option("CN", "--holidays",
                                  help="holiday country code for office hours, or 'none'"),
@@ -60,7 +65,8 @@ def simulate(
             calls_per_day=calls_per_day, late_rate=late_rate, pause_rate=pause_rate,
             reopen_rate=reopen_rate, transfer_rate=transfer_rate, dispute_rate=dispute_rate,
             cancel_rate=cancel_rate, out_of_order_rate=out_of_order_rate,
-            duplicate_rate=duplicate_rate, invalid_rate=invalid_rate, timezone=timezone,
+            duplicate_rate=duplicate_rate, invalid_rate=invalid_rate,
+            concession_rate=concession_rate, generous_agents=generous_agents, timezone=timezone,
             holidays=None if holidays.lower() == "none" else holidays.upper(),
         )
     except ValueError as exc:

@@ -5,7 +5,9 @@ handling window, in random order, an optional pause (paused/resumed), transfer (
 acknowledgement by the receiving department) and attribution dispute (ruled on later by
 governance); ticket.resolved; optionally ticket.reopened and resolved again; ticket.closed;
 usually csat.recorded. Cancelled tickets stop early with ticket.cancelled. Times strictly
-increase within a ticket.
+increase within a ticket. The complaint names the seat agent who took it; on handled
+tickets that agent may settle with a concession (:mod:`~sla_police.simulator.concessions`,
+its own random stream).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sla_police.simulator.catalog import (
     employee_id,
     resolve_target,
 )
+from sla_police.simulator.concessions import Desk
 from sla_police.simulator.handling import (
     Clocks,
     Timing,
@@ -79,6 +82,10 @@ class Story:
                                source, payload))
         return at
 
+    def next_id(self, event_type: str) -> str:
+        """The id the next :meth:`add` of ``event_type`` will give its step."""
+        return self.event_id(event_type, self._seen.get(event_type, 0))
+
     def finished(self) -> list[Step]:
         """Steps sorted by time (creation order breaks ties), nudged strictly increasing."""
         ordered = sorted(self.steps, key=lambda s: s.at)
@@ -94,15 +101,17 @@ class Story:
 class Storyteller:
     """Turns tickets into stories; all randomness comes from the given ``rng``."""
 
-    def __init__(self, options: SimulationOptions, rng: random.Random, clocks: Clocks):
-        self._o, self._rng, self._clocks = options, rng, clocks
+    def __init__(self, options: SimulationOptions, rng: random.Random, clocks: Clocks,
+                 desk: Desk) -> None:
+        self._o, self._rng, self._clocks, self._desk = options, rng, clocks, desk
 
     def story(self, ticket: Ticket) -> list[Step]:
         """Every step of ``ticket``, time-ordered."""
         rng, o = self._rng, self._o
         story = Story(ticket, ticket.department, self._employee(ticket.department))
+        seat = self._desk.seat()
         story.add(ticket.received, "complaint.received", CONTACT_CENTER,
-                  **_complaint_data(ticket))
+                  **_complaint_data(ticket), agent=f"agent-{seat:03d}")
         assign_delay = self._assign(story)
         cancelled = rng.random() < o.cancel_rate
         plan = _Plan() if cancelled else self._plan(story.holder)
@@ -119,6 +128,7 @@ class Storyteller:
             self._cancel(story, timing)
         else:
             self._handle(story, timing, plan)
+            self._desk.settle(story, seat)
         return story.finished()
 
     def _plan(self, holder: str) -> _Plan:

@@ -12,6 +12,10 @@ How each rate is meant (and how the tests measure it from the output):
   that they are written after events with a later time.
 * ``duplicate_rate``: chance that an event is written a second time, later (same bytes).
 * ``invalid_rate``: chance that an event is accompanied by one line violating the contract.
+* ``concession_rate``: share of the handled tickets on which the seat agent settles with a
+  concession (or asks leave to), on average over the contact reasons (delivery and billing
+  problems more, logins hardly ever); 0 turns concessions, approvals and audits off.
+* ``generous_agents``: how many seats are planted over-generous (fixed by the seed).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ DEFAULT_START = date(2026, 11, 2)
 
 RATE_FIELDS = (
     "late_rate", "pause_rate", "reopen_rate", "transfer_rate", "dispute_rate",
-    "cancel_rate", "out_of_order_rate", "duplicate_rate", "invalid_rate",
+    "cancel_rate", "out_of_order_rate", "duplicate_rate", "invalid_rate", "concession_rate",
 )
 
 
@@ -51,6 +55,8 @@ class SimulationOptions:
     out_of_order_rate: float = 0.02
     duplicate_rate: float = 0.005
     invalid_rate: float = 0.002
+    concession_rate: float = 0.2
+    generous_agents: int = 3
     timezone: str = "Asia/Shanghai"
     #: country code (``holidays`` package) whose days off close the office; None: weekends only
     holidays: str | None = "CN"
@@ -62,6 +68,8 @@ class SimulationOptions:
             raise ValueError(f"seats must be 1..9999, got {self.seats}")
         if self.calls_per_day < 1:
             raise ValueError(f"calls_per_day must be at least 1, got {self.calls_per_day}")
+        if self.generous_agents < 0:
+            raise ValueError(f"generous_agents must be 0 or more, got {self.generous_agents}")
         for name in RATE_FIELDS:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -7,8 +7,9 @@ is generated. So memory holds one day of tickets plus the not-yet-due tail of ea
 stories, never the whole run. After the last day the remaining tail is drained: every
 ticket that arrived in the window is told to its end.
 
-Randomness: three independent ``random.Random`` streams derived from the seed (traffic,
-stories, wire) so that, e.g., changing the duplicate rate does not reshuffle tickets.
+Randomness: four independent ``random.Random`` streams derived from the seed (traffic,
+stories, authority, wire) so that, e.g., changing the duplicate or the concession rate does
+not reshuffle tickets.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 from models.inbound import INBOUND_TYPES
 from sla_police.simulator.clock import AlwaysClock, agent_clock, extended_clock, office_clock
+from sla_police.simulator.concessions import Desk
 from sla_police.simulator.handling import Clocks
 from sla_police.simulator.lifecycle import Step, Storyteller
 from sla_police.simulator.options import SimulationOptions
@@ -67,7 +69,8 @@ def simulate_records(options: SimulationOptions,
     clocks = Clocks(AlwaysClock(), office, extended_clock(options.tz, options.holidays),
                     agent_clock(options.tz))
     traffic = Traffic(options, _rng(options.seed, "traffic"), office)
-    teller = Storyteller(options, _rng(options.seed, "stories"), clocks)
+    desk = Desk(options, _rng(options.seed, "authority"), clocks)
+    teller = Storyteller(options, _rng(options.seed, "stories"), clocks, desk)
     wire = Perturber(_rng(options.seed, "wire"), options.out_of_order_rate,
                      options.duplicate_rate, options.invalid_rate)
     writer = _EventWriter(options)

@@ -156,8 +156,9 @@ def _run(args: list[str]) -> None:
 def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
     root = tmp_path_factory.mktemp("api-ledger")
     log, out, extra = root / "events.jsonl", root / "out.jsonl", root / "disputes.jsonl"
+    # no simulated concessions: the audit queue holds the two items made below, no others
     options = SimulationOptions(days=1, seed=11, calls_per_day=300, dispute_rate=0.05,
-                                invalid_rate=0.0)
+                                invalid_rate=0.0, concession_rate=0.0)
     log.write_text("".join(line if line.endswith("\n") else line + "\n"
                            for line in simulate(options)), encoding="utf-8")
     url = f"sqlite:///{root / 'ledger.db'}"

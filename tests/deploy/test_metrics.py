@@ -54,6 +54,12 @@ CONTRACT: dict[str, tuple[str, set[str]]] = {
     "sla_clock_working_seconds": ("histogram", {"department", "metric", "priority", "outcome"}),
     "sla_csat_score": ("histogram", {"department"}),
     "sla_business_volume_month": ("gauge", {"department", "unit"}),
+    "sla_concessions": ("counter", {"reason", "kind", "authority"}),
+    "sla_concession_amount": ("counter", {"reason", "kind", "currency"}),
+    "sla_approvals": ("counter", {"reason", "decision"}),
+    "sla_approval_wait_working_seconds": ("histogram", {"decision"}),
+    "sla_audit_items": ("counter", {"selected_by"}),
+    "sla_audit_verdicts": ("counter", {"verdict"}),
 }
 
 
@@ -72,7 +78,8 @@ def test_every_contract_metric_is_registered_with_its_type_and_labels() -> None:
     metrics.set_worker_info("0.0.0-test", "contract")
     for event_type in ("sla.met", "penalty.assessed", "penalty.reversed",
                        "notification.requested", "event.rejected", "sla.attributed",
-                       "sla.csat_recorded"):
+                       "sla.csat_recorded", "concession.recorded", "approval.recorded",
+                       "audit.item_opened", "audit.item_closed"):
         metrics.observe_outcome(outbound(event_type))
     metrics.observe_inbound("complaints", "complaint.received")
     metrics.observe_duplicate("complaints")
@@ -320,3 +327,66 @@ def test_every_metric_is_documented_in_the_operations_guide() -> None:
         assert f"`{exposed}`" in docs, f"{exposed} is missing from docs/operations.md"
     for kind in metrics.REJECTION_KINDS:
         assert f"| `{kind}` |" in docs, f"rejection kind {kind} is not documented"
+
+
+def _authority_outputs() -> list[CloudEvent]:
+    """A simulated morning's authority outputs, replayed with the shipped policy."""
+    from sla.replay import replay_lines
+    from sla_police.simulator import SimulationOptions, simulate
+
+    options = SimulationOptions(days=1, seed=3, calls_per_day=1500)
+    return [e for e in replay_lines(simulate(options), load_config(CONFIG)).outputs
+            if e.type in ("concession.recorded", "approval.recorded", "audit.item_opened",
+                          "audit.item_closed")]
+
+
+def test_authority_outcomes_count_grants_amounts_approvals_waits_audits_and_verdicts() -> None:
+    outputs = _authority_outputs()
+    grants = [e.data for e in outputs if e.type == "concession.recorded"]
+    approvals = [e.data for e in outputs if e.type == "approval.recorded"]
+    assert grants and approvals
+    within = _total("sla_concessions_total", authority="within")
+    delivery = _total("sla_concessions_total", reason="delivery")
+    names = ("sla_concessions_total", "sla_concession_amount_total", "sla_approvals_total",
+             "sla_approval_wait_working_seconds_count", "sla_approval_wait_working_seconds_sum",
+             "sla_audit_items_total", "sla_audit_verdicts_total")
+    before = {name: _total(name) for name in names}
+    for event in outputs:
+        metrics.observe_outcome(event)
+    change = {name: _total(name) - before[name] for name in names}
+    assert change["sla_concessions_total"] == len(grants)
+    assert change["sla_concession_amount_total"] == pytest.approx(
+        float(sum(g.amount for g in grants)))
+    assert change["sla_approvals_total"] == len(approvals)
+    assert change["sla_approval_wait_working_seconds_count"] == len(approvals)
+    assert change["sla_approval_wait_working_seconds_sum"] == sum(a.wait_seconds
+                                                                  for a in approvals)
+    assert change["sla_audit_items_total"] == sum(e.type == "audit.item_opened"
+                                                  for e in outputs)
+    assert change["sla_audit_verdicts_total"] == sum(e.type == "audit.item_closed"
+                                                     for e in outputs)
+    assert _total("sla_concessions_total", authority="within") - within == sum(
+        g.within_authority for g in grants)
+    assert _total("sla_concessions_total", reason="delivery") - delivery == sum(
+        g.contact_reason.startswith("delivery.") for g in grants)
+
+
+def test_no_authority_label_names_a_person_a_ticket_or_a_full_contact_reason() -> None:
+    for event in _authority_outputs():
+        metrics.observe_outcome(event)
+    authority = {name for name in CONTRACT if name.startswith(("sla_concession", "sla_appro",
+                                                               "sla_audit"))}
+    for family in text_string_to_metric_families(metrics.render()[0].decode()):
+        if family.name in authority:
+            for sample in family.samples:
+                for label, text in sample.labels.items():
+                    marks = ("agent-", "lead-", "sup-", "audit-", "T-", "cust-", ".")
+                    assert label == "le" or not any(m in text for m in marks), (
+                        family.name, label, text)
+
+
+def _total(name: str, **match: str) -> float:
+    """Sum of the series of one sample name whose labels include ``match``."""
+    return sum(sample.value for family in text_string_to_metric_families(
+        metrics.render()[0].decode()) for sample in family.samples if sample.name == name
+        and match.items() <= sample.labels.items())
