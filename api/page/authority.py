@@ -127,7 +127,7 @@ def _sub(row: ReasonView | GroupView, measure: str) -> dict[str, Any] | None:
     if measure == "approval_share" and isinstance(row, ReasonView):
         return {"n": row.needed_approval, "of": row.grants}
     if measure == "audit_compliance":
-        return {"n": row.compliant, "of": row.verdicts}
+        return {"n": row.compliant, "of": row.verdicts} if row.verdicts else None
     if measure == "csat_mean":
         return {"n": row.csat_responses}
     if measure == "repeat_rate" and isinstance(row, GroupView):

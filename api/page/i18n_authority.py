@@ -32,9 +32,9 @@ AUTHORITY_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "au_csat_mean": "CSAT",
         "sub_approval_share": "{n} of {of}",
         "sub_audit_compliance": "{n} of {of} verdicts",
-        "sub_csat_mean": "{n} responses",
-        "sub_repeat_rate": "{n} repeats",
-        "sub_wait_p50": "{n} approvals",
+        "sub_csat_mean": "responses: {n}",
+        "sub_repeat_rate": "repeats: {n}",
+        "sub_wait_p50": "approvals: {n}",
         "flags": "Over-generous agents",
         "flags_note": "Agents far above the median of their peers (same level, same contact "
                       "reason), for coaching; the score is robust (median and MAD).",
