@@ -123,18 +123,18 @@ PILOT_ROWS: tuple[tuple[str, str, str | None], ...] = (
 
 
 def _sub(row: ReasonView | GroupView, measure: str) -> dict[str, Any] | None:
-    """The counts under a rate or a mean (an i18n key ``sub_<measure>`` words them)."""
-    if measure == "approval_share" and isinstance(row, ReasonView):
-        return {"n": row.needed_approval, "of": row.grants}
-    if measure == "audit_compliance":
-        return {"n": row.compliant, "of": row.verdicts} if row.verdicts else None
-    if measure == "csat_mean":
-        return {"n": row.csat_responses}
-    if measure == "repeat_rate" and isinstance(row, GroupView):
-        return {"n": row.repeat_contacts}
-    if measure in ("wait_p50", "wait_p90") and isinstance(row, ReasonView):
-        return {"n": row.approvals} if measure == "wait_p50" else None
-    return None
+    """The counts under a rate or a mean (an i18n key ``sub_<measure>`` words them); none
+    when there is nothing to count."""
+    counts: dict[str, dict[str, Any]] = {
+        "audit_compliance": {"n": row.compliant, "of": row.verdicts},
+        "csat_mean": {"n": row.csat_responses}}
+    if isinstance(row, ReasonView):
+        counts["approval_share"] = {"n": row.needed_approval, "of": row.grants}
+        counts["wait_p50"] = {"n": row.approvals}
+    else:
+        counts["repeat_rate"] = {"n": row.repeat_contacts, "of": row.contacts}
+    sub = counts.get(measure)
+    return sub if sub and sub.get("of", sub["n"]) else None
 
 
 def _reason_row(row: ReasonView) -> ReasonRow:
