@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.page import ScorecardCache, ledger_scorecards
 from api.page import router as page_router
+from api.page.authority import ReportCache, ledger_authority
 from api.page.forms import router as forms_router
 from api.principals import PrincipalRegistry
 from api.routes import (
@@ -89,6 +90,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.registry = PrincipalRegistry(settings.principals_path)
     app.state.scorecards = ScorecardCache(  # the status page's scorecard, kept a while
         ledger_scorecards(engine, settings), clock=settings.clock,
+        ttl=timedelta(seconds=settings.scorecard_cache_seconds))
+    app.state.authority_reports = ReportCache(  # the page's authority report, the same
+        ledger_authority(engine, settings), clock=settings.clock,
         ttl=timedelta(seconds=settings.scorecard_cache_seconds))
     app.add_exception_handler(OperationalError, _ledger_unavailable)
     app.add_exception_handler(PublishError, _bus_unavailable)

@@ -3,6 +3,7 @@
 - ``POST /forms/dispute``: a department disputes one of the tickets it holds;
 - ``POST /forms/ruling``: the contact center rules an open dispute;
 - ``POST /forms/fix``: a department declares the fix of one of its corrective actions;
+- ``POST /forms/verdict``: an auditor gives an open audit item its verdict;
 - ``GET /page/payroll/{month}.csv|.xlsx``: HR and executives download the payroll.
 
 Each POST is authenticated by the session cookie (``SameSite=Strict``: no other site's
@@ -23,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
@@ -34,7 +36,9 @@ from api.principals import Principal, PrincipalError, Role
 from api.routes.corrective_actions import FixRequest
 from api.routes.payroll import PAYROLL_READERS, payroll_download
 from api.schemas import DisputeRequest, RulingRequest
+from api.schemas_authority import VerdictRequest
 from api.settings import ApiSettings, PublishError
+from ledger.audits import find_audit
 
 __all__ = ["router"]
 
@@ -150,6 +154,31 @@ async def _fix(principal: Principal, fields: dict[str, str], request: Request) -
     return words["published_fix"].format(id=event.data.action_id)
 
 
+async def _verdict(principal: Principal, fields: dict[str, str], request: Request) -> str:
+    """``audit.completed`` through :func:`api.commands.audit_verdict` (the API's path); an
+    unknown or closed item is said in the page's language."""
+    body = _body(VerdictRequest, {"verdict": fields.get("verdict", ""),
+                                  "note": fields.get("note", "").strip() or None})
+    audit_id = fields.get("audit_id", "").strip()
+    words = MESSAGES[page_language(request)[0]]
+    try:
+        event, item = await commands.audit_verdict(
+            request.app.state.engine, _settings(request), principal, audit_id, body.verdict,
+            body.note, _key(fields))
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise HTTPException(404, words["verdict_unknown"].format(id=audit_id)) from None
+        if exc.status_code == 409:
+            closed = await run_in_threadpool(find_audit, request.app.state.engine, audit_id)
+            if closed is not None and closed.verdict is not None:
+                raise HTTPException(409, words["verdict_closed"].format(
+                    id=audit_id, verdict=words[f"verdict_{closed.verdict}"],
+                    auditor=closed.auditor or "—")) from None
+        raise
+    return words["published_verdict"].format(id=audit_id, ticket=item.ticket,
+                                              verdict=words[f"verdict_{body.verdict}"])
+
+
 @router.post("/forms/dispute")
 async def dispute_form(request: Request) -> Response:
     """A department files a dispute on a ticket it holds (``attribution.disputed``)."""
@@ -166,6 +195,12 @@ async def ruling_form(request: Request) -> Response:
 async def fix_form(request: Request) -> Response:
     """A department declares the fix of its corrective action (``corrective_action.fixed``)."""
     return await _handle(request, (Role.DEPARTMENT,), _fix)
+
+
+@router.post("/forms/verdict")
+async def verdict_form(request: Request) -> Response:
+    """An auditor gives an open audit item its verdict (``audit.completed``)."""
+    return await _handle(request, (Role.AUDITOR,), _verdict)
 
 
 @router.get("/forms/{name}")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from api.page.i18n_authority import AUTHORITY_MESSAGES
+
 __all__ = ["LANGUAGES", "MESSAGES", "choose_language", "from_accept_language"]
 
 LANGUAGES = ("en", "zh")
 DEFAULT = "en"
 
-MESSAGES: Mapping[str, Mapping[str, str]] = {
+_BASE: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "SLA Police status",
         "signin": "Sign in",
@@ -256,6 +258,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "unavailable": "账本或用户文件暂不可用，请查看 API 日志。本页面会自动重试。",
     },
 }
+
+#: Every word of the page: the base sections, then agent authority's.
+MESSAGES: Mapping[str, Mapping[str, str]] = {
+    lang: {**_BASE[lang], **AUTHORITY_MESSAGES[lang]} for lang in LANGUAGES}
 
 
 def from_accept_language(header: str | None) -> str | None:

@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy.exc import OperationalError
 
 from api.auth import READERS
+from api.page.authority import ReportCache, audit_section, authority_section
 from api.page.i18n import MESSAGES, choose_language
 from api.page.scorecard import ScorecardCache, ScorecardSection, chart_titles, scorecard_section
 from api.page.session import (
@@ -154,10 +155,14 @@ def render_status(request: Request, principal: Principal, lang: str, remember: b
     try:
         view = build_status(request.app.state.engine, settings, principal, settings.clock())
         scorecard = _scorecard(request, principal, view.period, lang)
+        cache: ReportCache = request.app.state.authority_reports
+        authority = authority_section(cache, principal, view.period)
+        audits = audit_section(request.app.state.engine, principal)
     except OperationalError:
         return unavailable(request, lang, remember, "the ledger")
     return _render(request, "status.html", lang, remember, status_code, view=view,
-                   scorecard=scorecard, kept=max(1, settings.scorecard_cache_seconds // 60),
+                   scorecard=scorecard, authority=authority, audits=audits,
+                   kept=max(1, settings.scorecard_cache_seconds // 60),
                    refresh=settings.page_refresh_seconds, result=result,
                    previous=previous_period(view.period), departments=list(settings.departments))
 

@@ -44,7 +44,8 @@ from ledger.authority_export import report_dict
 from ledger.authority_tables import AuditItem
 from sla.authority_view import PolicyView
 
-__all__ = ["audits_router", "reports_router"]
+__all__ = ["audit_item", "audits_router", "authority_report_view", "open_audits",
+           "reports_router"]
 
 reports_router = APIRouter(prefix="/reports", tags=["reports"])
 audits_router = APIRouter(prefix="/audits", tags=["audits"])
@@ -63,16 +64,27 @@ def report(
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> AuthorityReport:
-    if settings.authority is None:
+    made = authority_report_view(engine, settings, period)
+    if made is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             "the policy has no authority section: agents' concessions are "
                             "not judged")
+    return made
+
+
+def authority_report_view(engine: Engine, settings: ApiSettings,
+                          period: str) -> AuthorityReport | None:
+    """The authority report of ``period`` as the API answers it (None: the policy has no
+    authority section). The status page shows this very object."""
+    if settings.authority is None:
+        return None
     made = authority_report(engine, period, ZoneInfo(settings.timezone),
                             PolicyView(settings.authority), settings.clock())
     return AuthorityReport.model_validate(report_dict(made))
 
 
-def _item(row: AuditItem) -> AuditItemView:
+def audit_item(row: AuditItem) -> AuditItemView:
+    """An audit item as the queue shows it (open while it has no verdict)."""
     return AuditItemView(
         audit_id=row.audit_id, status="open" if row.verdict is None else "closed",
         ticket=row.ticket, grant_id=row.grant_id, agent=row.agent, level=row.level,
@@ -96,7 +108,12 @@ def list_audits(
     page, next_cursor = keyset_page(
         cursor, lambda after, n: audit_page(engine, status_, after, n), limit,
         lambda row: (row.granted_at, row.audit_id))
-    return AuditPage(items=[_item(row) for row in page], next_cursor=next_cursor)
+    return AuditPage(items=[audit_item(row) for row in page], next_cursor=next_cursor)
+
+
+def open_audits(engine: Engine, limit: int) -> list[AuditItemView]:
+    """The first ``limit`` open items of the queue, oldest grant first (the page's list)."""
+    return [audit_item(row) for row in audit_page(engine, "open", None, limit)]
 
 
 @audits_router.post("/{audit_id}/verdict", status_code=status.HTTP_202_ACCEPTED,

@@ -7,7 +7,8 @@ It signs in through the form, then through a ``#token=`` link; checks that the b
 logged no console error (a Content-Security-Policy violation is one), that the departments
 of the simulated traffic are shown, that the scorecard section draws one SVG trend chart
 per department row (the browser's own layout: each chart has a size), and that a
-department principal sees none of another department's rows, tickets or names. The
+department principal sees none of another department's rows, tickets or names; a
+contact-center manager rules a dispute and an auditor gives a verdict through the forms. The
 screenshots are kept in ``var/test-artifacts/`` (the path is printed).
 """
 
@@ -34,7 +35,15 @@ from api.page import signin_link
 from ledger import clock_outcomes, create_ledger_engine
 from ledger.queries import latest_breaches, latest_penalties
 from sla.calendar import build_calendars
-from tests.api.conftest import CONFIG, HOME, OPEN_DISPUTE, FakePublisher, Fixture, Principals
+from tests.api.conftest import (
+    CONFIG,
+    HOME,
+    OPEN_AUDIT,
+    OPEN_DISPUTE,
+    FakePublisher,
+    Fixture,
+    Principals,
+)
 from tests.api.test_status_page import NAMES, PAGE_NOW
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
@@ -59,7 +68,7 @@ def server(ledger_fixture: Fixture, principals: Principals, bus: FakePublisher) 
         database_url=ledger_fixture.database_url, principals_path=principals.path,
         publisher=bus, departments=NAMES, timezone=CONFIG.timezone,
         clock=lambda: PAGE_NOW, dispute_deadline=CONFIG.dispute_deadline,
-        calendars=build_calendars(CONFIG.calendars),
+        calendars=build_calendars(CONFIG.calendars), authority=CONFIG.authority,
         page_refresh_seconds=600)  # no reload in the middle of the test
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
@@ -219,6 +228,30 @@ def test_the_contact_center_rules_a_dispute_from_the_page(
     assert (event.type, event.data.dispute_id, event.data.outcome, event.data.actor) == (
         "dispute.ruled", OPEN_DISPUTE, "rejected", "cc-lead")
     _save(browser, tmp_path, "status-page-ruling.png")
+    assert _console_errors(browser) == []
+
+
+def test_the_auditor_gives_a_verdict_from_the_page(
+        server: str, browser: webdriver.Chrome, principals: Principals,
+        bus: FakePublisher, tmp_path: Path) -> None:
+    """The auditor's page: agent authority and the audit queue only; the open item's
+    verdict form posts ``audit.completed`` signed by the auditor."""
+    browser.get(signin_link(server, principals.tokens["qa-auditor"]))
+    WebDriverWait(browser, WAIT).until(ready.presence_of_element_located((By.ID, "audits")))
+    assert browser.find_elements(By.ID, "authority") and not browser.find_elements(
+        By.ID, "attainment")
+    form = browser.find_element(By.CSS_SELECTOR, f"form.verdict[data-audit='{OPEN_AUDIT}']")
+    form.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary").click()
+    form.find_element(By.CSS_SELECTOR, "option[value=non_compliant]").click()
+    form.find_element(By.NAME, "note").send_keys("no approval on file")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    result = WebDriverWait(browser, WAIT).until(
+        ready.presence_of_element_located((By.ID, "form-result")))
+    assert result.text.startswith("Published: verdict (non-compliant)"), result.text
+    [event] = bus.events
+    assert (event.type, event.data.audit_id, event.data.verdict, event.data.auditor) == (
+        "audit.completed", OPEN_AUDIT, "non_compliant", "qa-auditor")
+    _save(browser, tmp_path, "status-page-auditor.png")
     assert _console_errors(browser) == []
 
 
