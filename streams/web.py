@@ -106,6 +106,8 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
         "deadlines_indexed": len(pipeline.tickets.index),
         "clocks": partition_clocks(pipeline),
         "held": pipeline.tickets.frontier.held(),
+        "calls_partitions": [] if pipeline.calls is None
+        else sorted(pipeline.calls.calls_partitions),
     }
 
 
