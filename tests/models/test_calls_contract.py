@@ -99,3 +99,14 @@ def test_the_calls_stage_refuses_ticket_events_and_outputs_with_a_reason() -> No
     assert isinstance(ticket, Rejection) and "ticket event" in ticket.reason
     blocked = parse_event(json.dumps(example("caller.blocked")), now=NOW, accept="calls")
     assert isinstance(blocked, Rejection) and "not accepted as input" in blocked.reason
+
+
+def test_a_permanent_block_as_published_parses_back() -> None:
+    """``until`` null is left out of the JSON (as every null is): the IVR, the ledger sink
+    and the stream's outbox must still read the block back, as permanent."""
+    event = example("caller.blocked")
+    event["data"].update(period="permanent", until=None)
+    sent = parse_event(json.dumps(event), now=NOW, accept="any")
+    assert isinstance(sent, CloudEvent) and "until" not in sent.to_json()
+    again = parse_event(sent.to_json(), now=NOW, accept="any")
+    assert isinstance(again, CloudEvent) and again.data.until is None
