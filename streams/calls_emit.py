@@ -23,7 +23,7 @@ import faust
 
 from models import CloudEvent, parse_event
 from models.topics import CALL_ROUTES
-from streams import calls_metrics
+from streams import metrics
 from streams.emit import Emitter
 from streams.topics import WATERMARK
 
@@ -50,7 +50,7 @@ class CallsEmitter:
         """Send outputs on their routes (forwards to the QA topic); count them."""
         for event in events:
             await self._route(event)
-            calls_metrics.observe_call_output(event)
+            metrics.observe_call_output(event)
 
     async def republish(self, outputs: list[str]) -> None:
         """Send again outputs kept in an outbox (same ids: consumers dedupe)."""

@@ -34,7 +34,7 @@ from sla import outcomes
 from sla._specs_calls import CallsSpec
 from sla.calls import CallsEngine
 from sla.replay import share_zone
-from streams import calls_metrics, metrics
+from streams import metrics
 from streams.calls_emit import is_forward
 from streams.calls_store import (
     Cause,
@@ -144,7 +144,9 @@ class CallsStage:
             return
         metrics.observe_inbound(message.topic, parsed.type)
         if parsed.type == "call.ended":
-            calls_metrics.observe_call_ended(parsed.data.ended_by, parsed.data.disposition)
+            metrics.observe_call_ended(parsed.data.ended_by, parsed.data.disposition)
+        elif parsed.type == "qa.reviewed":
+            metrics.observe_qa_verdict(parsed.data.verdict)
         forward = [parsed] if is_forward(parsed) else []
         await self._advance(stored, self.now(message.partition), self._cause(message), forward)
 
@@ -228,7 +230,7 @@ class CallsStage:
             callers.add(caller)
         else:
             callers.discard(caller)
-        calls_metrics.BLOCKS_ACTIVE.set(sum(len(c) for c in self.blocked.values()))
+        metrics.CALLER_BLOCKS_ACTIVE.set(sum(len(c) for c in self.blocked.values()))
 
     def _committed(self, partition: int) -> dict[int, int]:
         """Committed offset per topic index of ``partition`` (prunes its outboxes)."""
@@ -255,7 +257,7 @@ class CallsRecovery:
             stage.frontier.forget((t, partition) for t in (CALLS, stage.clock_topic))
             stage.ticks.pop(partition, None)
             stage.blocked.pop(partition, None)
-        calls_metrics.BLOCKS_ACTIVE.set(sum(len(c) for c in stage.blocked.values()))
+        metrics.CALLER_BLOCKS_ACTIVE.set(sum(len(c) for c in stage.blocked.values()))
 
     async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
         """Index every caller of ``partitions``; return how many outputs were re-sent."""
@@ -283,7 +285,7 @@ class CallsRecovery:
                     if cause in pending:
                         await stage.emitter.republish(outputs)
                         resent += len(outputs)
-        calls_metrics.BLOCKS_ACTIVE.set(sum(len(c) for c in stage.blocked.values()))
+        metrics.CALLER_BLOCKS_ACTIVE.set(sum(len(c) for c in stage.blocked.values()))
         self.callers_seen = seen
         return resent
 

@@ -38,6 +38,7 @@ BOARDS = {
     "sla-scorecard": "SLA Police: monthly scorecard",
     "sla-department": "SLA Police: department",
     "sla-police-pipeline": "SLA Police: Pipeline health",
+    "sla-calls": "SLA Police: calls service floor",
 }
 
 
