@@ -108,6 +108,8 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
         "held": pipeline.tickets.frontier.held(),
         "calls_partitions": [] if pipeline.calls is None
         else sorted(pipeline.calls.calls_partitions),
+        "calls_clocks": {} if pipeline.calls is None else {
+            str(p): t.isoformat() for p, t in sorted(pipeline.calls.stage.ticks.items())},
     }
 
 

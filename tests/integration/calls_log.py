@@ -83,47 +83,49 @@ class _Log:
                   "reason": "a customer after all"}))
 
 
-def _stories(log: _Log) -> None:
+def _stories(log: _Log, start: datetime) -> None:
     day = timedelta(days=1)
-    log.burst(START + 2 * day, "nuisance-1")                       # auto-block for a day
-    log.burst(START + 2 * day + timedelta(hours=2), "nuisance-1")  # during it: nothing
-    log.burst(START + 9 * day, "nuisance-1")                       # later: blocked again
-    log.burst(START + 3 * day, "nuisance-2", count=2)              # two only: no block
-    calls = log.burst(START + 5 * day, "nuisance-3", count=2)      # week block, expires
-    rid = log.request(START + 5 * day + timedelta(hours=1), "nuisance-3",
+    log.burst(start + 2 * day, "nuisance-1")                       # auto-block for a day
+    log.burst(start + 2 * day + timedelta(hours=2), "nuisance-1")  # during it: nothing
+    log.burst(start + 9 * day, "nuisance-1")                       # later: blocked again
+    log.burst(start + 3 * day, "nuisance-2", count=2)              # two only: no block
+    calls = log.burst(start + 5 * day, "nuisance-3", count=2)      # week block, expires
+    rid = log.request(start + 5 * day + timedelta(hours=1), "nuisance-3",
                       [c.data.call_id for c in calls], "week")
-    log.decide(START + 5 * day + timedelta(hours=2), "nuisance-3", rid, by="agent-1")  # self
-    log.decide(START + 5 * day + timedelta(hours=3), "nuisance-3", rid, by="agent-4",
+    log.decide(start + 5 * day + timedelta(hours=2), "nuisance-3", rid, by="agent-1")  # self
+    log.decide(start + 5 * day + timedelta(hours=3), "nuisance-3", rid, by="agent-4",
                role="agent")                                       # role not allowed
-    log.decide(START + 5 * day + timedelta(hours=4), "nuisance-3", rid)  # approved
-    log.decide(START + 5 * day + timedelta(hours=5), "nuisance-3", rid)  # already decided
-    log.decide(START + 5 * day + timedelta(hours=6), "nuisance-3", "req-nope")  # unknown
-    calls = log.burst(START + 4 * day, "nuisance-4", count=1)      # permanent, reviewed
-    rid = log.request(START + 4 * day + timedelta(hours=1), "nuisance-4",
+    log.decide(start + 5 * day + timedelta(hours=4), "nuisance-3", rid)  # approved
+    log.decide(start + 5 * day + timedelta(hours=5), "nuisance-3", rid)  # already decided
+    log.decide(start + 5 * day + timedelta(hours=6), "nuisance-3", "req-nope")  # unknown
+    calls = log.burst(start + 4 * day, "nuisance-4", count=1)      # permanent, reviewed
+    rid = log.request(start + 4 * day + timedelta(hours=1), "nuisance-4",
                       [calls[0].data.call_id], "permanent")
-    log.decide(START + 4 * day + timedelta(hours=2), "nuisance-4", rid, by="lead-3")
+    log.decide(start + 4 * day + timedelta(hours=2), "nuisance-4", rid, by="lead-3")
     block = derived_id("nuisance-4", rid, "block")
-    log.lift(START + 10 * day, "nuisance-4", "blk-nope")           # not blocked
-    log.lift(START + 11 * day, "nuisance-4", block, role="agent")  # role not allowed
-    calls = log.burst(START + 6 * day, "nuisance-5", count=1)      # declined; then lifted
-    rid = log.request(START + 6 * day + timedelta(hours=1), "nuisance-5",
+    log.lift(start + 10 * day, "nuisance-4", "blk-nope")           # not blocked
+    log.lift(start + 11 * day, "nuisance-4", block, role="agent")  # role not allowed
+    calls = log.burst(start + 6 * day, "nuisance-5", count=1)      # declined; then lifted
+    rid = log.request(start + 6 * day + timedelta(hours=1), "nuisance-5",
                       [calls[0].data.call_id], "month")
-    log.decide(START + 6 * day + timedelta(hours=2), "nuisance-5", rid, decision="declined")
-    rid = log.request(START + 7 * day, "nuisance-5", [calls[0].data.call_id], "month")
-    log.decide(START + 7 * day + timedelta(hours=1), "nuisance-5", rid, by="lead-3")
-    log.lift(START + 12 * day, "nuisance-5", derived_id("nuisance-5", rid, "block"))
-    fine = log.call(START + 8 * day, "c-regular", "resolved")      # not worthless evidence
-    log.request(START + 8 * day + timedelta(hours=1), "c-regular", [fine.data.call_id], "day")
+    log.decide(start + 6 * day + timedelta(hours=2), "nuisance-5", rid, decision="declined")
+    rid = log.request(start + 7 * day, "nuisance-5", [calls[0].data.call_id], "month")
+    log.decide(start + 7 * day + timedelta(hours=1), "nuisance-5", rid, by="lead-3")
+    log.lift(start + 12 * day, "nuisance-5", derived_id("nuisance-5", rid, "block"))
+    fine = log.call(start + 8 * day, "c-regular", "resolved")      # not worthless evidence
+    log.request(start + 8 * day + timedelta(hours=1), "c-regular", [fine.data.call_id], "day")
 
 
-def calls_log(seed: int = 7, calls: int = 500, days: int = 40) -> list[bytes]:
-    """The log as JSONL lines in publishing order."""
+def calls_log(seed: int = 7, calls: int = 500, days: int = 40,
+              start: datetime = START) -> list[bytes]:
+    """The log as JSONL lines in publishing order, from ``start`` for about ``days`` days
+    (QA verdicts come up to 8 days after the calls they judge)."""
     log = _Log(seed)
     rng = log.rng
     for _ in range(calls):
-        at = START + timedelta(seconds=rng.randrange(days * 86400))
+        at = start + timedelta(seconds=rng.randrange(days * 86400))
         log.call(at, f"c-{rng.randrange(60)}")
-    _stories(log)
+    _stories(log, start)
     agent_calls = [e for e in log.events if e.type == "call.ended" and e.data.ended_by == "agent"]
     for k, event in enumerate(agent_calls[:: 9]):
         log.events.append(QaReviewed(
@@ -143,8 +145,10 @@ def calls_log(seed: int = 7, calls: int = 500, days: int = 40) -> list[bytes]:
     return lines
 
 
-def expected_calls(lines: list[bytes]) -> tuple[CallsReplayResult, datetime]:
-    """Replay of ``lines`` (the oracle) and its end (the last tick to publish)."""
-    result = replay_calls_lines(lines, calls_spec())
+def expected_calls(lines: list[bytes], until: datetime | None = None
+                   ) -> tuple[CallsReplayResult, datetime]:
+    """Replay of ``lines`` (the oracle) to ``until`` (default: the last event) and its end
+    (the last tick to publish)."""
+    result = replay_calls_lines(lines, calls_spec(), until=until)
     assert result.until is not None
     return result, result.until
