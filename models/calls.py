@@ -116,7 +116,9 @@ class BlockedData(Model):
     caller: CallerRef
     period: Period
     blocked_at: AwareDatetime
-    until: AwareDatetime | None = Field(description="first instant the caller may call again")
+    until: AwareDatetime | None = Field(default=None,
+                                        description="first instant the caller may call again; "
+                                                    "null or absent: permanent")
     reason: str
     by: str = Field(description="'rule:<name>' or '<requester>+<approver>'")
     rule: str | None = None

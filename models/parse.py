@@ -24,8 +24,10 @@ __all__ = ["ALL_TYPES", "KEPT_TYPES", "PUBLISHED_TYPES", "Rejection", "parse_eve
 ALL_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES, **OUTBOUND_TYPES,
                                           **ROSTER_TYPES, **CALLS_INBOUND_TYPES,
                                           **CALLS_OUTBOUND_TYPES}
-#: What producers publish: ticket events and business feeds (``sla-police publish``).
-PUBLISHED_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES}
+#: What producers publish (``sla-police publish``): ticket events, business feeds and the
+#: calls inputs (each to its own topic: :func:`models.topics.inbound_topic_for`).
+PUBLISHED_TYPES: dict[str, type[CloudEvent]] = {**INBOUND_TYPES, **FEED_TYPES,
+                                                **CALLS_INBOUND_TYPES}
 #: What the ledger keeps: every outbound type and the business feeds.
 KEPT_TYPES: dict[str, type[CloudEvent]] = {**OUTBOUND_TYPES, **FEED_TYPES}
 
@@ -61,9 +63,9 @@ def parse_event(
     ``now`` (timezone-aware) is the processing time: events more than a day after
     it are rejected. ``accept="inbound"`` refuses outbound types, which must never
     be published to the inbound topics; ``accept="publish"`` takes the business feeds
-    (``volume.reported``) too, which travel on their own topic; ``accept="roster"``
-    takes only ``agent.updated`` (:mod:`models.authority`), ``accept="calls"`` only the
-    calls inputs (:mod:`models.calls`).
+    (``volume.reported``) and the calls inputs too, which travel on their own topics;
+    ``accept="roster"`` takes only ``agent.updated`` (:mod:`models.authority`),
+    ``accept="calls"`` only the calls inputs (:mod:`models.calls`).
     """
     if raw is None or len(raw) == 0:
         return Rejection("empty message: expected a JSON CloudEvent")

@@ -4,8 +4,10 @@ Every caller gets all of its events and is advanced to ``until`` (:class:`CallsE
 expiries and reviews fire at their exact instants, interleaved with the events by time.
 The agent-ended calls go to the weekly QA sampler (:class:`QaSampler`), which opens the
 items of every week ended by ``until``. Invalid lines become ``event.rejected`` dead
-letters of the ``calls`` topic. Outputs are sorted and deduplicated by id: the same log
-and policy give the same bytes, in any line order. The oracle for a future calls stream.
+letters of the topic :func:`~models.topics.inbound_route` sends them to: ``calls`` when
+their ``type`` is a calls type, ``ticket-events`` (whose stage rejects them) otherwise.
+Outputs are sorted and deduplicated by id: the same log and policy give the same bytes, in
+any line order. The oracle of the calls stream (:mod:`streams.calls_stage`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models import CloudEvent, Rejection, parse_event
-from models.topics import CALLS, inbound_route
+from models.topics import inbound_route
 from sla import outcomes
 from sla._specs_calls import CallsSpec
 from sla.calls import CallerState, CallsEngine
@@ -71,9 +73,9 @@ def replay_calls_lines(lines: Iterable[str | bytes], spec: CallsSpec, *,
     at = min((e.time for e in events), default=None)
     if at is not None:
         for raw, rejection in rejected:
-            key = inbound_route(raw)[1]
+            topic, key = inbound_route(raw)  # where it was published, so who rejects it
             result.outputs.append(outcomes.dead_letter(
-                raw, rejection.reason, topic=CALLS, at=at,
+                raw, rejection.reason, topic=topic, at=at,
                 key=None if key is None else key.decode("utf-8", "replace")))
         result.outputs = _dedupe_sorted(result.outputs)
     return result

@@ -343,7 +343,8 @@ def project_topics() -> tuple[str, ...]:
 
     return (*topics.INBOUND_TOPICS, topics.ATTRIBUTIONS, topics.OUTCOMES, topics.ALERTS,
             topics.PENALTIES, topics.NOTIFICATIONS, topics.DEAD_LETTERS, topics.VOLUMES,
-            topics.CLOCK_STATE, topics.CORRECTIVE_ACTIONS, topics.AUTHORITY)
+            topics.CLOCK_STATE, topics.CORRECTIVE_ACTIONS, topics.AUTHORITY, topics.CALLS,
+            topics.CALLER_BLOCKS, topics.CALL_QUALITY, topics.BLOCK_NOTICES)
 
 
 def create_topics(

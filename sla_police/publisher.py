@@ -146,7 +146,7 @@ async def _send_all(producer: Any, lines: Iterable[str | bytes], report: Publish
 def _route(raw: bytes, number: int, now: datetime, send_invalid: bool,
            report: PublishReport) -> tuple[str, bytes | None] | None:
     """Where a line goes, or None when it is invalid and not to be sent (counted)."""
-    event = parse_event(raw, now=now, accept="publish")  # ticket events and volumes
+    event = parse_event(raw, now=now, accept="publish")  # ticket events, volumes, calls
     if isinstance(event, CloudEvent):
         return inbound_topic_for(event.type), event.subject.encode("utf-8")
     report.invalid += 1

@@ -1,7 +1,8 @@
 """Publishing stream-clock ticks: how a replayer, a test or a demo drives time.
 
 With ``SLA_CLOCK=stream`` a worker's clock stands still until it reads a tick
-(a message with the ``sla-tick`` header) on BOTH inbound topics of a partition.
+(a message with the ``sla-tick`` header) on BOTH inbound topics of a partition (the
+ticket stage) and on ``calls`` (the calls stage, :data:`TICK_TOPICS`).
 A tick at ``T`` promises: every event with time <= T is already published.
 :func:`watermarks` computes the ticks a JSONL log allows, in file order.
 """
@@ -12,10 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from models import Rejection, parse_event
-from models.topics import INBOUND_TOPICS
+from models.topics import CALLS, INBOUND_TOPICS
 from streams.topics import TICK
 
-__all__ = ["publish_tick", "watermarks"]
+__all__ = ["TICK_TOPICS", "publish_tick", "watermarks"]
+
+#: Every topic a stream-clock tick goes to: the ticket stage's inbound topics and ``calls``.
+TICK_TOPICS = (*INBOUND_TOPICS, CALLS)
 
 _EPSILON = timedelta(microseconds=1)
 
@@ -27,6 +31,8 @@ def watermarks(lines: Sequence[bytes]) -> list[datetime | None]:
     times: list[datetime | None] = []
     for line in lines:
         parsed = parse_event(line, accept="inbound")
+        if isinstance(parsed, Rejection):  # a calls event constrains the ticks too
+            parsed = parse_event(line, accept="calls")
         times.append(None if isinstance(parsed, Rejection) else parsed.time)
     out: list[datetime | None] = [None] * len(lines)
     low: datetime | None = None
@@ -38,9 +44,9 @@ def watermarks(lines: Sequence[bytes]) -> list[datetime | None]:
 
 
 async def publish_tick(producer, partitions: int, when: datetime) -> None:
-    """Send a tick at ``when`` to every partition of both inbound topics (aiokafka)."""
+    """Send a tick at ``when`` to every partition of :data:`TICK_TOPICS` (aiokafka)."""
     header = [(TICK, when.isoformat().encode())]
-    for topic in INBOUND_TOPICS:
+    for topic in TICK_TOPICS:
         for partition in range(partitions):
             await producer.send(topic, value=b"", key=None, partition=partition, headers=header)
 

@@ -13,6 +13,7 @@ About 5 ms for the partitions of a worker on loopback.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -30,6 +31,9 @@ class EndOffsetProbe(Service):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.bootstrap = bootstrap
         self._consumer: AIOKafkaConsumer | None = None
+        #: One question at a time: each assigns and seeks the one consumer (the ticket and
+        #: the calls timers both ask; interleaved, one un-assigned the other's partitions).
+        self._lock = asyncio.Lock()
 
     async def on_start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -44,6 +48,10 @@ class EndOffsetProbe(Service):
 
     async def ends(self, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
         """{(topic, partition): next offset to be written} for ``partitions``."""
+        async with self._lock:
+            return await self._ends(partitions)
+
+    async def _ends(self, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
         consumer = self._consumer
         if consumer is None:
             raise RuntimeError("EndOffsetProbe is not started")

@@ -58,8 +58,14 @@ __all__ = [
     "ATTRIBUTIONS",
     "AUDIT_ITEMS",
     "AUDIT_VERDICTS",
+    "BLOCK_REFUSALS",
     "BREACH_EMIT_DELAY",
     "BUSINESS_VOLUME",
+    "CALLER_BLOCKS",
+    "CALLER_BLOCKS_ACTIVE",
+    "CALLER_UNBLOCKS",
+    "CALLS_ENDED",
+    "CALL_NORM_BREACHES",
     "CLOCK_WORKING_TIME",
     "CONCESSIONS",
     "CONCESSION_AMOUNT",
@@ -67,11 +73,11 @@ __all__ = [
     "DEADLINE_INDEX_SIZE",
     "DEAD_LETTERS",
     "EVENTS_DUPLICATE",
-    "EVENTS_LATE",
-    "INPUT_REREAD",
     "EVENTS_IN",
+    "EVENTS_LATE",
     "EVENTS_REJECTED",
     "EVENT_PROCESSING",
+    "INPUT_REREAD",
     "LEDGER_RECORDS",
     "NOTIFICATIONS",
     "OPEN_CLOCKS",
@@ -82,20 +88,26 @@ __all__ = [
     "PENALTY_FINES_REVERSED",
     "PENALTY_POINTS",
     "PENALTY_POINTS_REVERSED",
+    "QA_ITEMS",
+    "QA_VERDICTS",
     "REGISTRY",
     "REJECTION_KINDS",
+    "REVIEWS_DUE",
     "TIMER_TICK",
     "WEBHOOK_DELIVERIES",
     "WORKER_INFO",
     "classify_rejection",
     "observe_authority",
     "observe_breach_delay",
+    "observe_call_ended",
+    "observe_call_output",
     "observe_duplicate",
+    "observe_inbound",
     "observe_input_reread",
     "observe_late",
-    "observe_inbound",
     "observe_ledger_record",
     "observe_outcome",
+    "observe_qa_verdict",
     "observe_rejection",
     "observe_webhook_delivery",
     "observe_working_time",
@@ -420,3 +432,51 @@ def set_business_volumes(volumes: Mapping[str, tuple[str, int]]) -> None:
     BUSINESS_VOLUME.clear()
     for department, (unit, count) in volumes.items():
         BUSINESS_VOLUME.labels(department=department, unit=unit).set(count)
+
+
+# -- calls (issue 15): no caller, agent, call or block id in any label: /metrics is public --
+CALLS_ENDED = _counter("sla_calls_ended_total", "Calls ended (call.ended accepted), by who "
+                       "hung up and the disposition.", ("ended_by", "disposition"))
+CALL_NORM_BREACHES = _counter("sla_call_norm_breaches_total", "Agent hang-ups outside the "
+                              "norms (call.norm_breached).", ("norm",))
+CALLER_BLOCKS = _counter("sla_caller_blocks_total", "Callers blocked: kind=auto (by the rule "
+                         "named) or four_eyes (rule empty).", ("kind", "rule", "period"))
+CALLER_UNBLOCKS = _counter("sla_caller_unblocks_total", "Blocks ended: expired or lifted.",
+                           ("why",))
+CALLER_BLOCKS_ACTIVE = _gauge("sla_caller_blocks_active", "Callers with an active block on "
+                              "the calls partitions this worker owns (sum over workers).")
+BLOCK_REFUSALS = _counter("sla_block_refusals_total", "Block commands refused "
+                          "(block.refused), by the kind of refusal.", ("why",))
+REVIEWS_DUE = _counter("sla_block_reviews_due_total", "Permanent blocks up for review.")
+QA_ITEMS = _counter("sla_qa_items_total", "Calls put in the QA queue, by selection.",
+                    ("selected_by",))
+QA_VERDICTS = _counter("sla_qa_verdicts_total", "QA verdicts (qa.reviewed accepted).",
+                       ("verdict",))
+
+
+def observe_call_ended(ended_by: str, disposition: str) -> None:
+    """Count one ``call.ended`` accepted by the calls stage."""
+    CALLS_ENDED.labels(ended_by=ended_by, disposition=disposition).inc()
+
+
+def observe_qa_verdict(verdict: str) -> None:
+    """Count one ``qa.reviewed`` accepted by the calls stage."""
+    QA_VERDICTS.labels(verdict=verdict).inc()
+
+
+def observe_call_output(event: CloudEvent) -> None:
+    """Count one output of the calls stages; other types are ignored."""
+    kind, data = event.type, event.data
+    if kind == "call.norm_breached":
+        CALL_NORM_BREACHES.labels(norm=data.norm).inc()
+    elif kind == "caller.blocked":
+        CALLER_BLOCKS.labels(kind="auto" if data.rule else "four_eyes", rule=data.rule or "",
+                             period=data.period).inc()
+    elif kind == "caller.unblocked":
+        CALLER_UNBLOCKS.labels(why=data.why).inc()
+    elif kind == "block.refused":
+        BLOCK_REFUSALS.labels(why=data.why).inc()
+    elif kind == "block.review_due":
+        REVIEWS_DUE.inc()
+    elif kind == "qa.item_opened":
+        QA_ITEMS.labels(selected_by=data.selected_by).inc()

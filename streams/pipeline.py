@@ -23,6 +23,7 @@ from sla.engine import SlaEngine
 from sla.specs import SlaConfig
 from streams import metrics
 from streams._faust import seek_back
+from streams.calls_pipeline import CallsPipeline, add_calls_stage
 from streams.config import StreamSettings
 from streams.emit import Emitter
 from streams.end_offset_probe import EndOffsetProbe
@@ -72,6 +73,7 @@ class Pipeline:
         if settings.clock == "wall":
             app.add_dependency(self.end_offsets)  # started and stopped with the app
         self.last_sweep = time.monotonic()
+        self.calls: CallsPipeline | None = None  # the calls stages, added by build_pipeline
 
     # -- message handling -------------------------------------------------------------
 
@@ -261,4 +263,5 @@ def build_pipeline(app: faust.App, settings: StreamSettings, config: SlaConfig) 
 
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     app.timer(settings.timer_interval)(pipeline.wake_due_partitions)
+    pipeline.calls = add_calls_stage(app, pipeline, config)  # streams/calls_pipeline.py
     return pipeline

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from models.topics import DEAD_LETTERS, INBOUND_TOPICS, OUTBOUND_ROUTES, inbound_route
+from models.topics import (
+    CALL_ROUTES,
+    CALLS,
+    DEAD_LETTERS,
+    INBOUND_TOPICS,
+    OUTBOUND_ROUTES,
+    inbound_route,
+)
 from streams.clock import publish_tick, watermarks
 from streams.offsets import committed_offsets
 from streams.recovery import exact_end_offsets
@@ -46,6 +53,7 @@ __all__ = [
 ]
 
 OUTBOUND_TOPICS = sorted({t for routes in OUTBOUND_ROUTES.values() for t, _ in routes}
+                         | {t for routes in CALL_ROUTES.values() for t, _ in routes} - {CALLS}
                          | {DEAD_LETTERS})
 
 
@@ -223,7 +231,8 @@ async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
 
 def pipeline_inputs(app_id: str) -> list[str]:
     """Every topic a worker group consumes: the inbound topics and its internal ones."""
-    return [*INBOUND_TOPICS, f"{app_id}-clock", f"{app_id}-penalty-triggers"]
+    return [*INBOUND_TOPICS, f"{app_id}-clock", f"{app_id}-penalty-triggers", CALLS,
+            f"{app_id}-calls-clock", f"{app_id}-calls-qa"]
 
 
 def settle(bootstrap: str, app_id: str, *, timeout: float = 120.0, rounds: int = 2) -> None:

@@ -106,6 +106,10 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
         "deadlines_indexed": len(pipeline.tickets.index),
         "clocks": partition_clocks(pipeline),
         "held": pipeline.tickets.frontier.held(),
+        "calls_partitions": [] if pipeline.calls is None
+        else sorted(pipeline.calls.calls_partitions),
+        "calls_clocks": {} if pipeline.calls is None else {
+            str(p): t.isoformat() for p, t in sorted(pipeline.calls.stage.ticks.items())},
     }
 
 

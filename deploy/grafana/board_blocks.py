@@ -39,6 +39,7 @@ BOARDS = {
     "sla-department": "SLA Police: department",
     "sla-police-pipeline": "SLA Police: Pipeline health",
     "sla-authority": "SLA Police: agent authority",
+    "sla-calls": "SLA Police: calls service floor",
 }
 
 

@@ -9,12 +9,13 @@ Edit a panel here, then regenerate::
 ``tests/deploy/test_grafana.py`` fails when the committed JSON differs from this output, and
 ``tests/deploy/test_prometheus_live.py`` runs every query below against a real Prometheus.
 
-Five dashboards: the **SLA board** for executives (compliance, breaches, fines and points per
+Seven dashboards: the **SLA board** for executives (compliance, breaches, fines and points per
 department, the last 24 hours) and **Pipeline health** for operators (throughput, rejections,
 latencies), here; the **monthly scorecard** and the **department** board in
 ``monthly_boards.py``; **agent authority** (grants, approvals, audits) in
-``authority_board.py``. Panels and helpers shared by all are in ``board_blocks.py``; every
-board links to the others. Metric names come from ``streams/metrics.py``; the ``sla:*``
+``authority_board.py``; the **calls service floor** in ``calls_board.py``. Panels and
+helpers shared by all are in ``board_blocks.py``; every board links to the others. Metric
+names come from ``streams/metrics.py``; the ``sla:*``
 series from the recording rules in ``deploy/prometheus/rules/sla-police.rules.yml``.
 """
 
@@ -45,6 +46,7 @@ from board_blocks import (  # noqa: E402
     thresholds,
     top_panel,
 )
+from calls_board import calls_board  # noqa: E402
 from monthly_boards import department_board, scorecard_board  # noqa: E402
 
 __all__ = ["DASHBOARDS", "DATASOURCE_UID", "OUT_DIR", "main", "pipeline_health", "render",
@@ -185,7 +187,7 @@ def pipeline_health() -> dash.Dashboard:
 # -- output -------------------------------------------------------------------------------
 DASHBOARDS = {"sla-board.json": sla_board, "pipeline-health.json": pipeline_health,
               "scorecard.json": scorecard_board, "department.json": department_board,
-              "authority.json": authority_board}
+              "authority.json": authority_board, "calls.json": calls_board}
 
 
 def render() -> dict[str, str]:

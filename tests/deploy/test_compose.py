@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from models.topics import COMPACTED_TOPICS, OUTBOUND_ROUTES
+from models.topics import CALL_ROUTES, COMPACTED_TOPICS, OUTBOUND_ROUTES
 from sla_police.broker import project_topics
 from sla_police.settings import Settings
 from tests.deploy.conftest import ROOT
@@ -97,6 +97,7 @@ def test_topics_match_the_code_and_the_partition_count_is_shared() -> None:
 
 def test_every_topic_an_output_travels_on_is_created() -> None:
     routed = {topic for routes in OUTBOUND_ROUTES.values() for topic, _ in routes}
+    routed |= {topic for routes in CALL_ROUTES.values() for topic, _ in routes}  # calls too
     assert routed <= set(project_topics())
 
 

@@ -60,7 +60,19 @@ CONTRACT: dict[str, tuple[str, set[str]]] = {
     "sla_approval_wait_working_seconds": ("histogram", {"decision"}),
     "sla_audit_items": ("counter", {"selected_by"}),
     "sla_audit_verdicts": ("counter", {"verdict"}),
+    "sla_calls_ended": ("counter", {"ended_by", "disposition"}),
+    "sla_call_norm_breaches": ("counter", {"norm"}),
+    "sla_caller_blocks": ("counter", {"kind", "rule", "period"}),
+    "sla_caller_unblocks": ("counter", {"why"}),
+    "sla_caller_blocks_active": ("gauge", set()),
+    "sla_block_refusals": ("counter", {"why"}),
+    "sla_block_reviews_due": ("counter", set()),
+    "sla_qa_items": ("counter", {"selected_by"}),
+    "sla_qa_verdicts": ("counter", {"verdict"}),
 }
+#: The calls outputs whose examples feed the calls counters.
+CALLS_OUTPUTS = ("call.norm_breached", "caller.blocked", "caller.unblocked", "block.refused",
+                 "block.review_due", "qa.item_opened")
 
 
 def value(name: str, **labels: str) -> float:
@@ -89,6 +101,10 @@ def test_every_contract_metric_is_registered_with_its_type_and_labels() -> None:
     metrics.observe_ledger_record("sla.met", inserted=True)
     metrics.observe_webhook_delivery("logistics", "delivered")
     metrics.set_business_volumes({"logistics": ("parcels", 182450)})
+    for event_type in CALLS_OUTPUTS:
+        metrics.observe_call_output(outbound(event_type))
+    metrics.observe_call_ended("agent", "nuisance")
+    metrics.observe_qa_verdict("compliant")
     text = metrics.render()[0].decode()
     families = {f.name: f for f in text_string_to_metric_families(text)
                 if not f.name.endswith("_created")}  # creation times, one per labelled series
@@ -304,6 +320,24 @@ def test_breach_delay_ignores_other_events_and_clamps_early_emits() -> None:
     data = breach.data.model_copy(update={"due_at": datetime.now(UTC) - timedelta(seconds=2)})
     late = breach.model_copy(update={"data": data})
     assert 2 <= metrics.observe_breach_delay(late) < 60  # default emit time: the wall clock
+
+
+def test_calls_outputs_count_by_fixed_labels_and_never_by_person_or_caller() -> None:
+    blocked = outbound("caller.blocked")
+    kind = "auto" if blocked.data.rule else "four_eyes"
+    labels = {"kind": kind, "rule": blocked.data.rule or "", "period": blocked.data.period}
+    before = value("sla_caller_blocks_total", **labels)
+    metrics.observe_call_output(blocked)
+    metrics.observe_call_output(outbound("sla.met"))  # not a calls output: ignored
+    assert value("sla_caller_blocks_total", **labels) == before + 1
+    for event_type in CALLS_OUTPUTS:
+        metrics.observe_call_output(outbound(event_type))
+    text = metrics.render()[0].decode()
+    for event_type in CALLS_OUTPUTS:  # ids and people of the examples never become labels
+        data = example(event_type)["data"]
+        for field in ("caller", "agent", "call_id", "block_id", "by", "qa_id"):
+            if data.get(field):
+                assert f'"{data[field]}"' not in text, (event_type, field)
 
 
 def test_worker_info_ledger_and_webhook_helpers() -> None:
