@@ -24,6 +24,8 @@ from api.page import router as page_router
 from api.page.forms import router as forms_router
 from api.principals import PrincipalRegistry
 from api.routes import (
+    blocks,
+    calls_report,
     corrective_actions,
     disputes,
     meta,
@@ -46,8 +48,9 @@ _DESCRIPTION = """Role-scoped access to the SLA Police ledger, and the dispute w
 
 Every `/api/v1` path needs `Authorization: Bearer slap_...` (tokens are made with
 `sla-police api token create`). Roles: `department` (one department: its own data, files
-disputes), `hr`, `executive` (read only), `contact_center` (rules disputes), `admin`
-(principals). Amounts are decimal strings."""
+disputes), `hr`, `executive` (read only), `contact_center` (rules disputes, requests caller
+blocks), `contact_center_lead` (the same, and decides and lifts blocks), `ivr` (asks whether
+a caller is blocked, nothing else), `admin` (principals). Amounts are decimal strings."""
 
 
 async def _ledger_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -93,7 +96,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(meta.health_router)
     app.include_router(page_router)  # the status page at / (HTML, not in the OpenAPI)
     app.include_router(forms_router)  # its forms and payroll downloads (the session)
-    for module in (meta, worklist, penalties, reports, payroll, tickets, disputes,
-                   corrective_actions):
+    for module in (meta, worklist, penalties, reports, calls_report, payroll, tickets,
+                   disputes, corrective_actions, blocks):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

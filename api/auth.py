@@ -21,6 +21,10 @@ from api.principals import Principal, PrincipalError, PrincipalRegistry, Role
 
 __all__ = [
     "ALL_ROLES",
+    "BLOCK_LOOKUP",
+    "CALLS_READERS",
+    "CONTACT_CENTER",
+    "PEOPLE",
     "DISPUTE_READERS",
     "WORKLIST_READERS",
     "READERS",
@@ -32,11 +36,20 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Roles that read business data (admin manages tokens only).
-READERS = (Role.DEPARTMENT, Role.HR, Role.EXECUTIVE, Role.CONTACT_CENTER)
+#: The contact center: its staff and its lead (who also decides and lifts blocks).
+CONTACT_CENTER = (Role.CONTACT_CENTER, Role.CONTACT_CENTER_LEAD)
+#: Roles that read business data (admin manages tokens only, the IVR asks about blocks).
+READERS = (Role.DEPARTMENT, Role.HR, Role.EXECUTIVE, *CONTACT_CENTER)
 ALL_ROLES = tuple(Role)
+#: Every role held by people (not the IVR, a machine that may only look up blocks).
+PEOPLE = tuple(role for role in Role if role is not Role.IVR)
 #: Roles that read disputes: the contact center and executives all, a department its own.
-DISPUTE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)
+DISPUTE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, *CONTACT_CENTER)
+#: Who asks "is this caller blocked, until when": the IVR, on every call, and the contact
+#: center.
+BLOCK_LOOKUP = (Role.IVR, *CONTACT_CENTER)
+#: Who reads the calls report (before and after a change of the calls policy).
+CALLS_READERS = (Role.EXECUTIVE, *CONTACT_CENTER)
 #: Roles that read the department worklist: the same (HR's business is pay, not tickets).
 WORKLIST_READERS = DISPUTE_READERS
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from models import CloudEvent
 from sla.clocks import BusinessTime
-from sla.specs import DisputeDeadline, SlaConfig
+from sla.specs import CallsSpec, DisputeDeadline, SlaConfig
 
 if TYPE_CHECKING:
     from api.page.closest import ClosestToBreach
@@ -60,7 +60,9 @@ class ApiSettings:
     ``page_refresh_seconds`` is how often the status page reloads itself.
     ``currency`` is the policy's (the scorecard's fines are in it);
     ``scorecard_cache_seconds``: how long the status page keeps a month's scorecard and
-    12-month series before scoring it again (:class:`api.page.ScorecardCache`).
+    12-month series before scoring it again (:class:`api.page.ScorecardCache`);
+    ``calls`` is the policy's ``calls`` section (None: absent; block requests and the calls
+    report then answer 404, the IVR's lookup still works).
     """
 
     database_url: str
@@ -76,16 +78,18 @@ class ApiSettings:
     page_refresh_seconds: int = 15
     currency: str = "CNY"
     scorecard_cache_seconds: int = 300
+    calls: CallsSpec | None = None
 
     @classmethod
     def for_policy(cls, config: SlaConfig, **values: Any) -> ApiSettings:
-        """Settings whose departments, timezone, currency, dispute deadline and calendars are
-        policy's; ``values`` give the rest (database_url, principals_path, publisher...)."""
+        """Settings whose departments, timezone, currency, dispute deadline, calendars and
+        calls section are the policy's; ``values`` give the rest (database_url,
+        principals_path, publisher...)."""
         from sla.calendar import build_calendars
 
         return cls(departments=departments_of(config), timezone=config.timezone,
                    currency=config.currency, dispute_deadline=config.dispute_deadline,
-                   calendars=build_calendars(config.calendars), **values)
+                   calendars=build_calendars(config.calendars), calls=config.calls, **values)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Engine, and_, delete, not_, or_, select
 from ledger.call_records import REQUEST_TYPES, record_call, record_request_event
 from ledger.tables import BlockHistory, CallerBlock, QaItem
 
-__all__ = ["CALLS_KEPT_TYPES", "BlockFilter", "active_blocks", "block_of", "record_calls"]
+__all__ = ["CALLS_KEPT_TYPES", "BlockFilter", "active_block", "active_blocks", "block_of",
+           "record_calls"]
 
 #: What :func:`record_calls` keeps; other events handed to it are ignored. The inbound ones
 #: (``call.ended``, ``qa.reviewed``, ``block.requested``, ``block.decided``) come from the
@@ -114,6 +115,17 @@ def block_of(engine: Engine, caller: str, now: datetime) -> dict[str, Any] | Non
     """The caller's block active at ``now`` (``until`` None: permanent), or ``None``."""
     with engine.connect() as conn:
         row = conn.execute(select(CallerBlock).where(CallerBlock.caller == caller)).first()
+    return _block(row, now)
+
+
+def active_block(engine: Engine, block_id: str, now: datetime) -> dict[str, Any] | None:
+    """The block ``block_id`` if it is a caller's block active at ``now``, else ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(select(CallerBlock).where(CallerBlock.block_id == block_id)).first()
+    return _block(row, now)
+
+
+def _block(row: Any, now: datetime) -> dict[str, Any] | None:
     if row is None or not _active(row, now):
         return None
     return {"caller": row.caller, "block_id": row.block_id, "period": row.period,

@@ -412,7 +412,7 @@ class CallerBlock(Base):
 
     __tablename__ = "caller_blocks"
     #: The leads' list pages through active blocks newest first (revision c016).
-    __table_args__ = (Index(None, "blocked_at", "caller"),)
+    __table_args__ = (Index(None, "blocked_at", "caller"), Index(None, "block_id"))
 
     caller: Mapped[str] = mapped_column(TicketColumn, primary_key=True)
     block_id: Mapped[str] = mapped_column(EventIdColumn)

@@ -1,9 +1,9 @@
 """Calls, second step: call records, block requests, the complaint's customer.
 
 Adds ``call_records`` (one row per ``call.ended``, keyed by call id: what the before/after
-report counts), an index for the leads' list of active blocks, ``block_requests`` (each
-``block.requested`` merged with its decision or refusal: what the API checks a decision
-against) and ``attributions.customer_ref`` (the
+report counts), indexes on ``caller_blocks`` for the leads' list of active blocks and for
+a lift by block id, ``block_requests`` (each ``block.requested`` merged with its decision
+or refusal: what the API checks a decision against) and ``attributions.customer_ref`` (the
 complaint's pseudonymous customer, so the report finds blocked callers who complained
 through another channel; empty for rows recorded before this revision).
 
@@ -79,6 +79,7 @@ def upgrade() -> None:
                     ["status", "requested_at"])
     op.create_index(op.f("ix_caller_blocks_blocked_at_caller"), "caller_blocks",
                     ["blocked_at", "caller"])
+    op.create_index(op.f("ix_caller_blocks_block_id"), "caller_blocks", ["block_id"])
     with op.batch_alter_table("attributions") as batch:
         batch.add_column(sa.Column("customer_ref", sa.String(100), nullable=True,
                                    comment="the complaint's pseudonymous customer (= a "
@@ -92,6 +93,7 @@ def downgrade() -> None:
                   table_name="attributions")
     with op.batch_alter_table("attributions") as batch:
         batch.drop_column("customer_ref")
+    op.drop_index(op.f("ix_caller_blocks_block_id"), table_name="caller_blocks")
     op.drop_index(op.f("ix_caller_blocks_blocked_at_caller"), table_name="caller_blocks")
     op.drop_index(op.f("ix_block_requests_status_requested_at"), table_name="block_requests")
     op.drop_table("block_requests")
