@@ -11,9 +11,10 @@ from sla_police.commands import (
     report,
     schemas,
     simulate,
+    simulate_calls,
     stream,
 )
 
-COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, report,
-                   api, demo)
+COMMAND_MODULES = (stream, broker, simulate, simulate_calls, publish, schemas, config, replay,
+                   ledger, report, api, demo)
 __all__ = ["COMMAND_MODULES"]

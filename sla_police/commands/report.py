@@ -33,10 +33,13 @@ _SHOWN = (("rank", "rank", "count"), ("complaints", "complaints", "count"),
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``report`` group and its ``scorecard`` command."""
+    """Add the ``report`` group and its ``scorecard`` and ``calls`` commands."""
+    from sla_police.commands.report_calls import calls_command
+
     group = typer.Typer(help="Reports for executives and departments, from the ledger.",
                         no_args_is_help=True)
     group.command("scorecard")(scorecard_command)
+    group.command("calls")(calls_command)
     app.add_typer(group, name="report")
 
 
