@@ -5,7 +5,9 @@ report counts), indexes on ``caller_blocks`` for the leads' list of active block
 a lift by block id, ``block_requests`` (each ``block.requested`` merged with its decision
 or refusal: what the API checks a decision against) and ``attributions.customer_ref`` (the
 complaint's pseudonymous customer, so the report finds blocked callers who complained
-through another channel; empty for rows recorded before this revision).
+through another channel), filled from the kept payloads of the ``sla.attributed`` already
+recorded that carry one (those emitted before this change carry none: their rows stay
+empty).
 
 Its revision id is ``c016`` after ``c015`` (the head in main when it was written); a branch
 adding ``0008`` re-points whichever merges second.
@@ -16,6 +18,8 @@ Create Date: 2026-12-09
 """
 
 from __future__ import annotations
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,6 +33,7 @@ depends_on = None
 
 ID = sa.String(200)
 CALLER = sa.String(128)
+_BACKFILL_BATCH = 5000
 
 
 def _time(name: str, nullable: bool = True) -> sa.Column:
@@ -86,6 +91,31 @@ def upgrade() -> None:
                                            "caller ref); c016"))
     op.create_index(op.f("ix_attributions_customer_ref_attributed_at"), "attributions",
                     ["customer_ref", "attributed_at"])
+    _backfill_customers()
+
+
+def _backfill_customers() -> None:
+    """``attributions.customer_ref`` from the recorded payloads, in pages of ids."""
+    conn = op.get_bind()
+    events = sa.table("ledger_events", sa.column("id"), sa.column("type"),
+                      sa.column("payload"))
+    attributions = sa.table("attributions", sa.column("id"), sa.column("customer_ref"))
+    query = (sa.select(events.c.id, events.c.payload)
+             .where(events.c.type == "sla.attributed",
+                    events.c.payload.contains('"customer_ref"', autoescape=True))
+             .order_by(events.c.id).limit(_BACKFILL_BATCH))
+    update = (attributions.update().where(attributions.c.id == sa.bindparam("event_id"))
+              .values(customer_ref=sa.bindparam("ref")))
+    last = None
+    while True:
+        page = conn.execute(query if last is None else query.where(events.c.id > last)).all()
+        if not page:
+            return
+        values = [{"event_id": event_id, "ref": ref} for event_id, payload in page
+                  if (ref := json.loads(payload)["data"].get("customer_ref")) is not None]
+        if values:
+            conn.execute(update, values)
+        last = page[-1][0]
 
 
 def downgrade() -> None:
