@@ -26,6 +26,8 @@ from api.page.forms import router as forms_router
 from api.principals import PrincipalRegistry
 from api.routes import (
     authority,
+    blocks,
+    calls_report,
     corrective_actions,
     disputes,
     meta,
@@ -48,9 +50,10 @@ _DESCRIPTION = """Role-scoped access to the SLA Police ledger, and the dispute w
 
 Every `/api/v1` path needs `Authorization: Bearer slap_...` (tokens are made with
 `sla-police api token create`). Roles: `department` (one department: its own data, files
-disputes), `hr`, `executive` (read only), `contact_center` (rules disputes), `auditor`
-(the audit queue and verdicts, the authority report), `admin` (principals). Amounts are
-decimal strings."""
+disputes), `hr`, `executive` (read only), `contact_center` (rules disputes, requests caller
+blocks), `contact_center_lead` (the same, and decides and lifts blocks), `auditor` (the audit
+queue and verdicts, the authority report), `ivr` (asks whether a caller is blocked, nothing
+else), `admin` (principals). Amounts are decimal strings."""
 
 
 async def _ledger_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -100,7 +103,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(page_router)  # the status page at / (HTML, not in the OpenAPI)
     app.include_router(forms_router)  # its forms and payroll downloads (the session)
     for router in (meta.router, worklist.router, penalties.router, reports.router,
-                   authority.reports_router, payroll.router, tickets.router, disputes.router,
-                   corrective_actions.router, authority.audits_router):
+                   authority.reports_router, calls_report.router, payroll.router,
+                   tickets.router, disputes.router, corrective_actions.router,
+                   authority.audits_router, blocks.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -23,6 +23,10 @@ __all__ = [
     "ALL_ROLES",
     "AUDIT_READERS",
     "AUTHORITY_READERS",
+    "BLOCK_LOOKUP",
+    "CALLS_READERS",
+    "CONTACT_CENTER",
+    "PEOPLE",
     "DISPUTE_READERS",
     "WORKLIST_READERS",
     "READERS",
@@ -34,17 +38,26 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Roles that read business data (admin manages tokens only).
-READERS = (Role.DEPARTMENT, Role.HR, Role.EXECUTIVE, Role.CONTACT_CENTER)
+#: The contact center: its staff and its lead (who also decides and lifts blocks).
+CONTACT_CENTER = (Role.CONTACT_CENTER, Role.CONTACT_CENTER_LEAD)
+#: Roles that read business data (admin manages tokens only, the IVR asks about blocks).
+READERS = (Role.DEPARTMENT, Role.HR, Role.EXECUTIVE, *CONTACT_CENTER)
 ALL_ROLES = tuple(Role)
+#: Every role held by people (not the IVR, a machine that may only look up blocks).
+PEOPLE = tuple(role for role in Role if role is not Role.IVR)
 #: Roles that read disputes: the contact center and executives all, a department its own.
-DISPUTE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, Role.CONTACT_CENTER)
+DISPUTE_READERS = (Role.DEPARTMENT, Role.EXECUTIVE, *CONTACT_CENTER)
+#: Who asks "is this caller blocked, until when": the IVR, on every call, and the contact
+#: center.
+BLOCK_LOOKUP = (Role.IVR, *CONTACT_CENTER)
+#: Who reads the calls report (before and after a change of the calls policy).
+CALLS_READERS = (Role.EXECUTIVE, *CONTACT_CENTER)
 #: Roles that read the department worklist: the same (HR's business is pay, not tickets).
 WORKLIST_READERS = DISPUTE_READERS
 #: Roles that read the agent-authority report (agents' concessions: not departments', HR's).
-AUTHORITY_READERS = (Role.CONTACT_CENTER, Role.EXECUTIVE, Role.AUDITOR)
+AUTHORITY_READERS = (*CONTACT_CENTER, Role.EXECUTIVE, Role.AUDITOR)
 #: Roles that read the audit queue (the auditor also records verdicts).
-AUDIT_READERS = (Role.AUDITOR, Role.CONTACT_CENTER)
+AUDIT_READERS = (Role.AUDITOR, *CONTACT_CENTER)
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="token",
                      description="a token from `sla-police api token create` (slap_...)")

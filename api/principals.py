@@ -65,7 +65,10 @@ class Role(StrEnum):
     DEPARTMENT = "department"          #: one department: reads and disputes its own
     HR = "hr"                          #: penalties and reports of every department
     EXECUTIVE = "executive"            #: reads everything, changes nothing
-    CONTACT_CENTER = "contact_center"  #: reads everything, rules disputes
+    CONTACT_CENTER = "contact_center"  #: reads everything, rules disputes, requests blocks
+    #: the contact center's lead: what the contact center does, and decides and lifts blocks
+    CONTACT_CENTER_LEAD = "contact_center_lead"
+    IVR = "ivr"                        #: asks whether a caller is blocked, nothing else
     ADMIN = "admin"                    #: manages principals, reads no business data
     AUDITOR = "auditor"                #: the audit queue and verdicts, the authority report
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from models import CloudEvent
 from sla.clocks import BusinessTime
-from sla.specs import AuthoritySpec, DisputeDeadline, SlaConfig
+from sla.specs import AuthoritySpec, CallsSpec, DisputeDeadline, SlaConfig
 
 if TYPE_CHECKING:
     from api.page.closest import ClosestToBreach
@@ -62,7 +62,8 @@ class ApiSettings:
     ``scorecard_cache_seconds``: how long the status page keeps a month's scorecard and
     12-month series before scoring it again (:class:`api.page.ScorecardCache`).
     ``authority`` is the policy's ``authority`` section (None: the authority report
-    answers 404).
+    answers 404); ``calls`` is the policy's ``calls`` section (None: absent; block requests
+    and the calls report then answer 404, the IVR's lookup still works).
     """
 
     database_url: str
@@ -79,18 +80,19 @@ class ApiSettings:
     currency: str = "CNY"
     scorecard_cache_seconds: int = 300
     authority: AuthoritySpec | None = None
+    calls: CallsSpec | None = None
 
     @classmethod
     def for_policy(cls, config: SlaConfig, **values: Any) -> ApiSettings:
         """Settings whose departments, timezone, currency, dispute deadline, calendars and
-        authority section are the policy's; ``values`` give the rest (database_url,
+        authority and calls sections are the policy's; ``values`` give the rest (database_url,
         principals_path, publisher...)."""
         from sla.calendar import build_calendars
 
         return cls(departments=departments_of(config), timezone=config.timezone,
                    currency=config.currency, dispute_deadline=config.dispute_deadline,
                    calendars=build_calendars(config.calendars), authority=config.authority,
-                   **values)
+                   calls=config.calls, **values)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "departments", MappingProxyType(dict(self.departments)))

@@ -12,7 +12,7 @@ import sys
 
 BENCHES = [["bench.bench_calendar"], ["bench.bench_replay"], ["bench.bench_ledger"],
            ["bench.bench_stream_throughput"], ["bench.bench_breach_latency"],
-           ["bench.bench_api"], ["bench.bench_scale"]]
+           ["bench.bench_api"], ["bench.bench_ivr"], ["bench.bench_scale"]]
 
 if __name__ == "__main__":
     for name, *args in BENCHES:

@@ -77,7 +77,8 @@ def _attribution_row(event: Any) -> dict[str, Any]:
     return {"id": event.id, "ticket": event.subject, "department": data.department,
             "reason": data.reason, "previous_department": data.previous_department,
             "repeat_of": data.repeat_of, "attributed_at": data.attributed_at,
-            "category": data.category, "agent": data.agent}
+            "category": data.category, "agent": data.agent,
+            "customer_ref": data.customer_ref}
 
 
 def _outcome_row(outcome: str, ended: str) -> Callable[[Any], dict[str, Any]]:

@@ -37,7 +37,9 @@ __all__ = [
     "Attribution",
     "Base",
     "BlockHistory",
+    "BlockRequest",
     "Breach",
+    "CallRecord",
     "CallerBlock",
     "ClockSnapshot",
     "ClockOutcome",
@@ -311,7 +313,8 @@ class Attribution(Base):
     complaints, owners, transfers and repeats)."""
 
     __tablename__ = "attributions"
-    __table_args__ = (Index(None, "attributed_at"), Index(None, "reason", "attributed_at"))
+    __table_args__ = (Index(None, "attributed_at"), Index(None, "reason", "attributed_at"),
+                      Index(None, "customer_ref", "attributed_at"))
 
     id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
     ticket: Mapped[str] = mapped_column(TicketColumn, index=True)
@@ -323,6 +326,8 @@ class Attribution(Base):
     category: Mapped[str | None] = mapped_column(comment="the contact reason (revision 0008)")
     agent: Mapped[str | None] = mapped_column(
         String(128), comment="the agent who took the complaint (revision 0008)")
+    customer_ref: Mapped[str | None] = mapped_column(
+        String(100), comment="the complaint's pseudonymous customer (= a caller ref); 0010")
 
 
 class ClockOutcome(Base):
@@ -411,6 +416,8 @@ class CallerBlock(Base):
     compares ``until`` with now, so the IVR never waits for the expiry to be recorded."""
 
     __tablename__ = "caller_blocks"
+    #: The leads' list pages through active blocks newest first (revision 0010).
+    __table_args__ = (Index(None, "blocked_at", "caller"), Index(None, "block_id"))
 
     caller: Mapped[str] = mapped_column(TicketColumn, primary_key=True)
     block_id: Mapped[str] = mapped_column(EventIdColumn)
@@ -458,3 +465,47 @@ class QaItem(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))
     inspector: Mapped[str | None]
     reviewed_at: Mapped[dt.datetime | None]
+
+
+class CallRecord(Base):
+    """One row per ``call.ended`` (keyed by call id: a repeated call id changes nothing):
+    what the before/after report of the calls policy counts (:mod:`ledger.call_records`)."""
+
+    __tablename__ = "call_records"
+    __table_args__ = (Index(None, "ended_at"), Index(None, "caller", "ended_at"))
+
+    call_id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    event_id: Mapped[str] = mapped_column(EventIdColumn, comment="the call.ended event")
+    caller: Mapped[str] = mapped_column(TicketColumn, comment="pseudonymous caller reference")
+    agent: Mapped[str]
+    team: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime] = mapped_column(comment="the event's time")
+    duration_seconds: Mapped[int]
+    ended_by: Mapped[str] = mapped_column(String(16), comment="agent, customer or system")
+    disposition: Mapped[str] = mapped_column(String(32))
+    warned: Mapped[bool]
+    csat: Mapped[int | None]
+    ticket_id: Mapped[str | None] = mapped_column(TicketColumn)
+
+
+class BlockRequest(Base):
+    """One row per ``block.requested``, merged with its ``block.decided`` (or the
+    ``block.refused`` of either) in any order: what the API checks a decision against."""
+
+    __tablename__ = "block_requests"
+    __table_args__ = (Index(None, "status", "requested_at"),)
+
+    request_id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
+    caller: Mapped[str | None] = mapped_column(TicketColumn)
+    period: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text, comment="JSON list of call ids")
+    requested_by: Mapped[str | None]
+    requested_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(
+        String(16), comment="pending, approved, declined or refused")
+    decision_id: Mapped[str | None] = mapped_column(EventIdColumn)
+    decided_by: Mapped[str | None]
+    decided_at: Mapped[dt.datetime | None]
+    refusal: Mapped[str | None] = mapped_column(Text, comment="why the request was refused")

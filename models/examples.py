@@ -84,7 +84,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "sla.attributed": _envelope("sla.attributed", "9d1c6d1e-attr", {
         "department": "logistics", "reason": "rule", "rule": "attribution[0]",
         "category": "delivery.late", "priority": "P3",
-        "attributed_at": _TIME, "caused_by": "crm-1",
+        "attributed_at": _TIME, "caused_by": "crm-1", "customer_ref": "cust-8f3a2c",
     }, source=_OUT),
     "sla.warning": _envelope("sla.warning", "2f0e-warn", {
         **_CLOCK, "elapsed_seconds": 46080, "threshold": 0.8,

@@ -57,6 +57,11 @@ class AttributedData(Model):
         default=None, description="the earlier ticket the complaint repeats, if it says so")
     agent: str | None = Field(
         default=None, description="the contact-center agent who took the complaint")
+    customer_ref: str | None = Field(
+        default=None, max_length=100,
+        description="the complaint's pseudonymous customer reference (the same pseudonym as "
+                    "a caller's on the calls topic): lets the calls report find blocked "
+                    "callers who complained through another channel")
 
 
 class ClockData(Model):

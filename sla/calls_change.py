@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from models import CloudEvent
 
-__all__ = ["BlockSpan", "CallRecord", "ChangeReport", "Figures", "Records", "judge_change",
-           "records_from"]
+__all__ = ["BlockSpan", "CallRecord", "ChangeReport", "Figures", "Records", "block_spans",
+           "judge_change", "records_from"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +167,14 @@ def records_from(inputs: Iterable[CloudEvent], outputs: Iterable[CloudEvent],
             ends[d.block_id] = d.at
         elif event.type == "qa.item_opened":
             items[d.qa_id] = d.ended_at
-    blocks = _spans(starts, ends)
+    blocks = block_spans(starts, ends)
     return Records(calls, blocks, items, verdicts, frozenset(complained))
 
 
-def _spans(starts: Mapping[str, tuple[str, datetime]],
-           ends: Mapping[str, datetime]) -> list[BlockSpan]:
-    """Block spans; a block replaced by the caller's next one ends when that one starts."""
+def block_spans(starts: Mapping[str, tuple[str, datetime]],
+                ends: Mapping[str, datetime]) -> list[BlockSpan]:
+    """Block spans from block id -> (caller, start) and block id -> end (``caller.unblocked``);
+    a block replaced by the caller's next one ends when that one starts."""
     by_caller: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for block_id, (caller, start) in starts.items():
         by_caller[caller].append((start, block_id))

@@ -133,6 +133,7 @@ def attributed(state: TicketState, cause: CloudEvent, at: datetime, reason: str,
         "dispute_id": cause.data.__dict__.get("dispute_id"),
         "repeat_of": complaint.get("repeat_of"),
         "agent": complaint.get("agent"),
+        "customer_ref": complaint.get("customer_ref"),
     }
     return _event(SlaAttributed, derived_id(state.ticket_id, "attributed", cause.id),
                   state.ticket_id, at, data)

@@ -2,7 +2,8 @@
 
 Each demo run writes a fresh principals file under the data directory (its own file, so a
 real ``principals.yaml`` is never touched) with one principal per kind of user: an
-executive, HR, the contact center and one department of the simulated traffic. Their
+executive, HR, the contact center, its lead (who decides and lifts caller blocks), the IVR
+(which only asks whether a caller is blocked) and one department of the simulated traffic. Their
 tokens exist only in the console the demo prints them to; the file keeps their hashes,
 and the next demo run replaces them.
 """
@@ -48,6 +49,7 @@ def write_demo_principals(path: Path, policy_departments: Iterable[str],
     department = demo_department(policy_departments)
     wanted = [("demo-executive", Role.EXECUTIVE, None), ("demo-hr", Role.HR, None),
               ("demo-contact-center", Role.CONTACT_CENTER, None),
+              ("demo-cc-lead", Role.CONTACT_CENTER_LEAD, None), ("demo-ivr", Role.IVR, None),
               (f"demo-{department}", Role.DEPARTMENT, department)]
     made = [DemoPrincipal(name, role, dept, new_token()) for name, role, dept in wanted]
     write_principals(path, [Principal(p.name, p.role, p.department, hash_token(p.token),

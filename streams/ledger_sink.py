@@ -212,9 +212,8 @@ class LedgerSink:
     async def record_calls(self, events: list[CloudEvent]) -> int:
         """Hand calls events to the writer; a batch the database refuses (not transiently)
         is recorded one event at a time, so only the event at fault is skipped (logged).
-
-        TODO(branch callapi): ``record_calls`` keeps ``call.ended`` rows (``call_records``)
-        there; here they are handed over already and ignored by the current ledger.
+        The inbound ``call.ended``, ``block.requested`` and ``block.decided`` are among them:
+        the ledger keeps call records and block requests from them.
         """
         try:
             return await self._call(self.writer.record_calls, events)

@@ -29,6 +29,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from api import commands
+from api.auth import CONTACT_CENTER
 from api.page.i18n import MESSAGES
 from api.page.routes import page_language, read_form, render_status, unavailable
 from api.page.session import same_origin, session_principal
@@ -188,7 +189,7 @@ async def dispute_form(request: Request) -> Response:
 @router.post("/forms/ruling")
 async def ruling_form(request: Request) -> Response:
     """The contact center rules an open dispute (``dispute.ruled``)."""
-    return await _handle(request, (Role.CONTACT_CENTER,), _ruling)
+    return await _handle(request, CONTACT_CENTER, _ruling)
 
 
 @router.post("/forms/fix")

@@ -40,7 +40,7 @@ from api.page.session import (
     start_session,
 )
 from api.page.view import build_status
-from api.principals import Principal, PrincipalError, PrincipalRegistry
+from api.principals import Principal, PrincipalError, PrincipalRegistry, Role
 from api.settings import ApiSettings
 from ledger.scorecard import previous_period
 
@@ -216,6 +216,8 @@ async def signin(request: Request) -> Response:
         return unavailable(request, lang, remember, "the principals file")
     if principal is None:
         return _render(request, "signin.html", lang, remember, 401, error="signin_unknown")
+    if principal.role is Role.IVR:
+        return _render(request, "signin.html", lang, remember, 403, error="signin_ivr")
     log.info("status page: principal %s signed in", principal.name)
     response = RedirectResponse("/", status_code=303)
     start_session(response, request, token)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from api.principals import Principal, PrincipalRegistry
+from api.principals import Principal, PrincipalRegistry, Role
 
 __all__ = [
     "LANG_COOKIE",
@@ -65,7 +65,8 @@ def session_principal(request: Request) -> Principal | None:
     if not token:
         return None
     registry: PrincipalRegistry = request.app.state.registry
-    return registry.authenticate(token)
+    principal = registry.authenticate(token)
+    return None if principal is None or principal.role is Role.IVR else principal
 
 
 def same_origin(request: Request) -> bool:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from sqlalchemy import Engine
 
 from api import commands
-from api.auth import DISPUTE_READERS, allow, forbidden, scoped_department
+from api.auth import CONTACT_CENTER, DISPUTE_READERS, allow, forbidden, scoped_department
 from api.principals import Principal, Role
 from api.routes._common import (
     AUTH_ERRORS,
@@ -122,7 +122,7 @@ async def rule_dispute(
     body: RulingRequest,
     dispute_id: str = _DISPUTE_ID,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
-    principal: Principal = Depends(allow(Role.CONTACT_CENTER)),
+    principal: Principal = Depends(allow(*CONTACT_CENTER)),
     engine: Engine = Depends(engine_of),
     settings: ApiSettings = Depends(settings_of),
 ) -> RulingPublished:

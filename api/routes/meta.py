@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.auth import ALL_ROLES, allow
+from api.auth import PEOPLE, allow
 from api.principals import Principal, PrincipalRegistry, Role
 from api.routes._common import AUTH_ERRORS, engine_of
 from api.schemas import Health, Me, PrincipalInfo
@@ -33,7 +33,7 @@ def health(engine: Engine = Depends(engine_of)) -> Health | JSONResponse:
 
 
 @router.get("/me", response_model=Me, responses=AUTH_ERRORS, summary="Who the token is")
-def me(principal: Principal = Depends(allow(*ALL_ROLES))) -> Me:
+def me(principal: Principal = Depends(allow(*PEOPLE))) -> Me:
     return Me(name=principal.name, role=principal.role.value, department=principal.department)
 
 

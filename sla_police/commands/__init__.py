@@ -12,10 +12,11 @@ from sla_police.commands import (
     report,
     schemas,
     simulate,
+    simulate_calls,
     stream,
     whatif_authority,
 )
 
-COMMAND_MODULES = (stream, broker, simulate, publish, schemas, config, replay, ledger, report,
-                   authority, whatif_authority, api, demo)
+COMMAND_MODULES = (stream, broker, simulate, simulate_calls, publish, schemas, config, replay,
+                   ledger, report, authority, whatif_authority, api, demo)
 __all__ = ["COMMAND_MODULES"]

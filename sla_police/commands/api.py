@@ -102,8 +102,10 @@ def build_app(settings: Any) -> Any:
 def create_token(
     name: str = typer.Option(..., "--name", help="who holds the token, e.g. logistics-desk"),
     role: str = typer.Option(..., "--role",
-                             help="department, hr, executive, contact_center, auditor "
-                                  "or admin"),
+                             help="department, hr, executive, contact_center, "
+                                  "contact_center_lead (decides and lifts caller blocks), "
+                                  "auditor (audit queue and verdicts), ivr (asks whether a "
+                                  "caller is blocked, nothing else) or admin"),
     department: str | None = typer.Option(None, "--department",
                                           help="the department (department role only)"),
     principals: Path | None = _PRINCIPALS,

@@ -41,6 +41,10 @@ UPHELD_DISPUTE, UPHELD_REVERSAL = "dispute-upheld-1", "reversal-upheld-1"
 HOME_ACTION, REVIEWED_ACTION, OTHER_ACTION = "action-home-1", "action-home-2", "action-other-1"
 #: An open audit item (a grant on HOME's ticket) and a closed one (on OTHER's).
 OPEN_AUDIT, CLOSED_AUDIT = "audit-open-1", "audit-closed-1"
+#: Calls: a caller blocked by the burst rule (active at NOW), one never blocked, a block
+#: request of the contact center waiting for a lead, and one of a lead (``cc-head``).
+BURST_CALLER, FREE_CALLER, ABUSIVE_CALLER = "c-burst", "c-free", "c-abusive"
+PENDING_REQUEST, OWN_REQUEST = "req-pending-1", "req-own-1"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Fixture:
     home_ticket: str       #: a ticket HOME holds now
     other_ticket: str      #: a ticket OTHER holds now and HOME never held
     period: str            #: a month with penalties
+    burst_block: str       #: the id of BURST_CALLER's active block
 
 
 class FakePublisher:
@@ -152,6 +157,46 @@ def _run(args: list[str]) -> None:
     assert result.exit_code == 0, result.output
 
 
+def _calls_records() -> list[CloudEvent]:
+    """A burst that the shipped policy's rule blocks two hours before NOW, an abusive call
+    and two block requests on it (one by the contact center, one by a lead), replayed to NOW:
+    the inputs and the outputs, as the ledger sink records them."""
+    from datetime import timedelta
+
+    from models.calls import BlockRequested, CallEnded
+    from sla.calls_replay import replay_calls
+
+    def call(n: int, caller: str, at: datetime, disposition: str) -> CloudEvent:
+        return CallEnded(id=f"acd-{caller}-{n}", source="acd", time=at, subject=caller, data={
+            "call_id": f"call-{caller}-{n}", "caller_ref": caller, "agent": "a-1",
+            "team": "east", "started_at": at - timedelta(minutes=3), "duration_seconds": 180,
+            "ended_by": "agent", "disposition": disposition, "warned": True})
+
+    start = NOW - timedelta(hours=2)
+    events = [call(n, BURST_CALLER, start + timedelta(minutes=n), "nuisance") for n in range(3)]
+    events += [call(0, FREE_CALLER, start, "resolved"),
+               call(0, ABUSIVE_CALLER, start, "abusive")]
+    for request_id, by in ((PENDING_REQUEST, "cc-lead"), (OWN_REQUEST, "cc-head")):
+        events.append(BlockRequested(
+            id=request_id, source="sla-police/api", time=start + timedelta(minutes=30),
+            subject=ABUSIVE_CALLER, data={
+                "caller_ref": ABUSIVE_CALLER, "period": "week", "reason": "abusive again",
+                "evidence": [f"call-{ABUSIVE_CALLER}-0"], "requested_by": by}))
+    assert CONFIG.calls is not None
+    result = replay_calls(events, CONFIG.calls, until=NOW)
+    return [*result.inputs, *result.outputs]
+
+
+def burst_block_id(url: str) -> str:
+    """The id of BURST_CALLER's block."""
+    from ledger.calls import block_of
+
+    with open_ledger(url) as ledger:
+        found = block_of(ledger.engine, BURST_CALLER, NOW)
+    assert found is not None
+    return found["block_id"]
+
+
 @pytest.fixture(scope="session")
 def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
     root = tmp_path_factory.mktemp("api-ledger")
@@ -169,9 +214,11 @@ def ledger_fixture(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
                                 *_action_records(home, other),
                                 *_audit_records(home, other)]) + "\n", encoding="utf-8")
     _run(["ledger", "import", str(extra), "--database-url", url])
+    with open_ledger(url) as ledger:
+        ledger.record_calls(_calls_records())
     period = next(json.loads(line)["data"]["period"] for line in out.read_text().splitlines()
                   if '"penalty.assessed"' in line)
-    return Fixture(url, log, home, other, period)
+    return Fixture(url, log, home, other, period, burst_block_id(url))
 
 
 def _tickets(url: str) -> tuple[str, str]:
@@ -212,6 +259,9 @@ PRINCIPALS: dict[str, tuple[Role, str | None]] = {
     "hr-payroll": (Role.HR, None),
     "ceo": (Role.EXECUTIVE, None),
     "cc-lead": (Role.CONTACT_CENTER, None),
+    "cc-head": (Role.CONTACT_CENTER_LEAD, None),
+    "cc-head-2": (Role.CONTACT_CENTER_LEAD, None),
+    "ivr-1": (Role.IVR, None),
     "ops-admin": (Role.ADMIN, None),
     "qa-auditor": (Role.AUDITOR, None),
 }
@@ -239,7 +289,8 @@ def client(ledger_fixture: Fixture, principals: Principals,
                            clock=lambda: NOW,
                            dispute_deadline=CONFIG.dispute_deadline,
                            calendars=build_calendars(CONFIG.calendars),
-                           currency=CONFIG.currency, authority=CONFIG.authority)
+                           currency=CONFIG.currency, authority=CONFIG.authority,
+                           calls=CONFIG.calls)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -268,4 +319,7 @@ CALLS_FOR_LEAK_CHECK = (
     f"/api/v1/disputes/{UPHELD_DISPUTE}",
     "/api/v1/me",
     "/api/v1/principals",
+    "/api/v1/blocks",
+    f"/api/v1/callers/{BURST_CALLER}/block",
+    "/api/v1/reports/calls?change=2026-11-25&window=30d",
 )

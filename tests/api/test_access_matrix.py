@@ -11,12 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import (
+    BURST_CALLER,
     CONFIG,
+    FREE_CALLER,
     HOME,
     HOME_ACTION,
     OPEN_AUDIT,
     OPEN_DISPUTE,
     OTHER_ACTION,
+    PENDING_REQUEST,
     PRINCIPALS,
     UPHELD_DISPUTE,
     FakePublisher,
@@ -25,8 +28,12 @@ from tests.api.conftest import (
     bearer,
 )
 
-READERS = {"logistics-desk", "billing-desk", "hr-payroll", "ceo", "cc-lead"}
-EVERYONE = set(PRINCIPALS)
+#: The contact center: its staff and its leads (who decide and lift blocks).
+CONTACT_CENTER = {"cc-lead", "cc-head", "cc-head-2"}
+LEADS = {"cc-head", "cc-head-2"}
+READERS = {"logistics-desk", "billing-desk", "hr-payroll", "ceo", *CONTACT_CENTER}
+#: Every principal but the IVR, which may only ask whether a caller is blocked.
+EVERYONE = set(PRINCIPALS) - {"ivr-1"}
 #: Who reads disputes: both departments (their own), executives and the contact center.
 QUEUE_READERS = READERS - {"hr-payroll"}
 
@@ -91,7 +98,7 @@ CALLS = [
     Call("dispute upheld from logistics to billing", "GET", "/api/v1/disputes/{dispute_id}",
          f"/api/v1/disputes/{UPHELD_DISPUTE}", frozenset(QUEUE_READERS)),
     Call("rule a dispute", "POST", "/api/v1/disputes/{dispute_id}/ruling",
-         f"/api/v1/disputes/{OPEN_DISPUTE}/ruling", frozenset({"cc-lead"}),
+         f"/api/v1/disputes/{OPEN_DISPUTE}/ruling", frozenset(CONTACT_CENTER),
          {"outcome": "upheld", "to_department": "stores", "reason": "store lost it"}, 202),
     Call("corrective actions", "GET", "/api/v1/corrective-actions",
          "/api/v1/corrective-actions", frozenset(QUEUE_READERS)),
@@ -105,18 +112,38 @@ CALLS = [
          f"/api/v1/corrective-actions/{OTHER_ACTION}/fix", frozenset({"billing-desk"}),
          {"what_changed": "invoice check", "changed_at": "2026-11-24T09:00:00+08:00"}, 202),
     Call("authority report", "GET", "/api/v1/reports/authority",
-         "/api/v1/reports/authority?period={period}", frozenset({"ceo", "cc-lead", "qa-auditor"})),
+         "/api/v1/reports/authority?period={period}",
+         frozenset({"ceo", *CONTACT_CENTER, "qa-auditor"})),
     Call("audit queue", "GET", "/api/v1/audits", "/api/v1/audits?status=open",
-         frozenset({"qa-auditor", "cc-lead"})),
+         frozenset({"qa-auditor", *CONTACT_CENTER})),
     Call("audit verdict", "POST", "/api/v1/audits/{audit_id}/verdict",
          f"/api/v1/audits/{OPEN_AUDIT}/verdict", frozenset({"qa-auditor"}),
          {"verdict": "compliant", "note": "approval on file"}, 202),
+    Call("a blocked caller", "GET", "/api/v1/callers/{caller}/block",
+         f"/api/v1/callers/{BURST_CALLER}/block", frozenset({"ivr-1", *CONTACT_CENTER})),
+    Call("a free caller", "GET", "/api/v1/callers/{caller}/block",
+         f"/api/v1/callers/{FREE_CALLER}/block", frozenset({"ivr-1", *CONTACT_CENTER})),
+    Call("active blocks", "GET", "/api/v1/blocks", "/api/v1/blocks?by=rule&period=day",
+         frozenset(CONTACT_CENTER)),
+    Call("request a block", "POST", "/api/v1/blocks", "/api/v1/blocks",
+         frozenset(CONTACT_CENTER), {"caller": "c-abusive", "period": "week",
+                                     "reason": "abusive again",
+                                     "evidence": ["call-c-abusive-0"]}, 202),
+    Call("approve a block", "POST", "/api/v1/blocks/{request_id}/decision",
+         f"/api/v1/blocks/{PENDING_REQUEST}/decision", frozenset(LEADS),
+         {"decision": "approved"}, 202),
+    Call("lift a block", "POST", "/api/v1/blocks/{block_id}/lift",
+         "/api/v1/blocks/{block}/lift", frozenset(LEADS), {"reason": "called to apologise"},
+         202),
+    Call("calls report", "GET", "/api/v1/reports/calls",
+         "/api/v1/reports/calls?change=2026-11-20&window=30d",
+         frozenset({"ceo", *CONTACT_CENTER})),
 ]
 
 
 def _url(call: Call, fixture: Fixture) -> str:
     return call.url.format(home=fixture.home_ticket, other=fixture.other_ticket,
-                           period=fixture.period)
+                           period=fixture.period, block=fixture.burst_block)
 
 
 @pytest.mark.parametrize("name", sorted(PRINCIPALS))

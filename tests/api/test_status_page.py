@@ -238,3 +238,19 @@ def test_the_static_files_are_served_and_nothing_else(page: TestClient) -> None:
     assert "form.submit()" in page.get("/page/static/signin.js").text
     assert page.get("/page/static/../app.py").status_code == 404
     assert page.get("/page/static/secrets.txt").status_code == 404
+
+
+def test_the_ivr_has_no_status_page(principals, ledger_fixture) -> None:
+    """The IVR's token only asks whether a caller is blocked: signing in with it is refused."""
+    from tests.api.conftest import FakePublisher
+
+    settings = ApiSettings(database_url=ledger_fixture.database_url,
+                           principals_path=principals.path, publisher=FakePublisher(),
+                           departments=departments_of(CONFIG))
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        response = client.post("/signin", data={"token": principals.tokens["ivr-1"]},
+                               headers={"Origin": "http://testserver"},
+                               follow_redirects=False)
+        assert response.status_code == 403 and "ivr role" in response.text
+        client.cookies.set(SESSION_COOKIE, principals.tokens["ivr-1"])
+        assert client.get("/", follow_redirects=False).status_code == 303

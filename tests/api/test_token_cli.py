@@ -79,3 +79,13 @@ def test_the_principals_file_comes_from_sla_principals(tmp_path: Path,
     monkeypatch.setenv("SLA_PRINCIPALS", str(path))
     assert _cli("create", "--name", "a", "--role", "admin").exit_code == 0
     assert [p.name for p in read_principals(path)] == ["a"]
+
+
+@pytest.mark.parametrize("role", ["contact_center_lead", "ivr"])
+def test_the_calls_roles_get_tokens(role: str, tmp_path: Path) -> None:
+    path = tmp_path / "principals.yaml"
+    created = _cli("create", "--name", f"the-{role}", "--role", role, "--principals", str(path))
+    assert created.exit_code == 0, created.output
+    [principal] = read_principals(path)
+    assert principal.role == Role(role) and principal.department is None
+    assert "contact_center_lead" in _cli("create", "--help").stdout

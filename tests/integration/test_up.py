@@ -96,7 +96,8 @@ def _printed_tokens(printed: str, base: str) -> dict[str, tuple[str, str | None,
               if m}
     assert {name: role for name, (role, _d, _t) in tokens.items()} == {
         "demo-executive": "executive", "demo-hr": "hr",
-        "demo-contact-center": "contact_center", "demo-logistics": "department"}
+        "demo-contact-center": "contact_center", "demo-cc-lead": "contact_center_lead",
+        "demo-ivr": "ivr", "demo-logistics": "department"}
     assert f"{base}/signin#token={tokens['demo-executive'][2]}" in printed
     return tokens
 

@@ -90,7 +90,8 @@ def test_every_example_outbound_event_is_recorded(ledger: Ledger) -> None:
         "disputes": 1, "attributions": 1, "clock_outcomes": 3, "csat_responses": 1,
         "volumes": 0, "clock_snapshots": 1, "open_clocks": 1,  # snapshots are state
         "corrective_actions": 1, "concessions": 1, "approvals": 1, "audit_items": 1,
-        "authority_flags": 1, "caller_blocks": 0, "block_history": 0, "qa_items": 0}
+        "authority_flags": 1, "caller_blocks": 0, "block_history": 0, "qa_items": 0,
+        "call_records": 0, "block_requests": 0}
     with ledger.engine.connect() as conn:
         payloads = dict(conn.execute(select(LedgerEvent.id, LedgerEvent.payload)).all())
         breach_row = conn.execute(select(Breach)).one()
