@@ -1,9 +1,10 @@
 """``sla-police up --demo``: simulated traffic in accelerated time, and a live feed.
 
 The worker runs with the stream clock; this module plays a simulated day into
-it, advancing virtual time ``speed`` times faster than the wall clock (a working
-day in a few minutes), and prints breaches and penalties as they appear on the
-outbound topics, with an SLA board every so often.
+it (tickets with their concessions, and the day's calls), advancing virtual time
+``speed`` times faster than the wall clock (a working day in a few minutes), and
+prints breaches, penalties, grants beyond authority and caller blocks as they appear
+on the outbound topics, with an SLA board every so often.
 """
 
 from __future__ import annotations
@@ -41,10 +42,30 @@ def attach_demo(app: faust.App, settings: Settings, console: Console, *, speed: 
 
 
 def _day(settings: Settings) -> list[bytes]:
+    """The simulated day's ticket events and, on the same day, its calls (after the calls
+    policy change, so bursts of nuisance calls trip the automatic block), in time order."""
     from sla_police.simulator import SimulationOptions, simulate
+    from sla_police.simulator.calls import CallsOptions, simulate_calls
 
     options = SimulationOptions(days=1, seed=1, calls_per_day=3000)
-    return [line.rstrip("\n").encode() for line in simulate(options)]
+    lines = [line.rstrip("\n").encode() for line in simulate(options)]
+    calls = CallsOptions(days=1, seed=1, start=options.start,
+                         change=options.start - timedelta(days=1))
+    timed = [(event.time, event.to_json().encode()) for event in simulate_calls(calls)]
+    return _merge(lines, timed)
+
+
+def _merge(lines: list[bytes], timed: list[tuple[datetime, bytes]]) -> list[bytes]:
+    """``lines`` (a simulated log, in its own order: late and invalid lines included) with
+    the ``timed`` lines inserted before the first line of a later time."""
+    out, i = [], 0
+    for line in lines:
+        at = getattr(parse_event(line), "time", None)
+        while at is not None and i < len(timed) and timed[i][0] <= at:
+            out.append(timed[i][1])
+            i += 1
+        out.append(line)
+    return out + [line for _, line in timed[i:]]
 
 
 async def _play(settings: Settings, console: Console, speed: float) -> None:
@@ -89,7 +110,7 @@ async def _pace(producer, lines, times, marks, start, speed, partitions, tick, r
 async def _feed(settings: Settings, console: Console) -> None:
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer("sla-alerts", "penalties",
+    consumer = AIOKafkaConsumer("sla-alerts", "penalties", "caller-blocks",
                                 bootstrap_servers=settings.kafka_bootstrap,
                                 auto_offset_reset="latest", enable_auto_commit=False)
     await consumer.start()
@@ -97,7 +118,8 @@ async def _feed(settings: Settings, console: Console) -> None:
     try:
         async for message in consumer:
             event = json.loads(message.value)
-            board.add(event)
+            if message.topic != "caller-blocks":
+                board.add(event)
             line = _describe(event)
             if line:
                 console.print(line, highlight=False)
@@ -165,6 +187,15 @@ def _describe(event: dict) -> str | None:
         who = f" -> {data['assignee']}" if data.get("charged_to") == "assignee" else ""
         return (f"[yellow]{at}  PENALTY[/]  {data['department']:<10} {event['subject']} "
                 f"{data['fine']} {data['currency']}, {data['points']} pt ({data['rule']}){who}")
+    if kind == "penalty.assessed" and data["trigger"] == "authority_exceeded":
+        return (f"[magenta]{at}  AUTHORITY[/] {data['department']:<9} {event['subject']} "
+                f"grant beyond {data['assignee']}'s authority: {data['fine']} "
+                f"{data['currency']} ({data['rule']})")
+    if kind == "caller.blocked":
+        until = data.get("until")
+        ends = datetime.fromisoformat(until).strftime("%a %H:%M") if until else "review"
+        return (f"[cyan]{at}  BLOCKED[/]  a caller, until {ends}, by {data['by']} "
+                f"({data['reason']})")  # the caller's reference stays off the console
     if kind == "penalty.reversed" and data.get("dispute_id"):
         return (f"[green]{at}  REVERSED[/] {data['department']:<10} {event['subject']} "
                 f"{data['fine']} {data['currency']} ({data['reason']})")
