@@ -70,10 +70,12 @@ def calls_client(tmp_path, principals: Principals,
         ledger.record_calls([*result.inputs, *result.outputs])
     clients: list[TestClient] = []
 
-    def make(clock: datetime = NOW, spec=SPEC) -> TestClient:
+    def make(clock: datetime | None = NOW, spec=SPEC) -> TestClient:
+        """``clock=None``: the API's own clock (the wall clock), for time-machine."""
+        timing = {} if clock is None else {"clock": lambda: clock}
         settings = ApiSettings(database_url=url, principals_path=principals.path,
                                publisher=publisher, departments=departments_of(CONFIG),
-                               timezone=CONFIG.timezone, clock=lambda: clock, calls=spec)
+                               timezone=CONFIG.timezone, calls=spec, **timing)
         client = TestClient(create_app(settings))
         clients.append(client.__enter__())
         return client
@@ -107,6 +109,19 @@ def test_the_ivr_hears_of_a_block_right_after_it_and_not_right_after_its_expiry(
     assert answers[until - timedelta(seconds=1)]["blocked"] is True
     assert answers[until] == {"caller": "c-1", "blocked": False, "until": None,
                               "permanent": False, "reason": None, "block_id": None}
+
+
+def test_on_the_wall_clock_the_block_ends_at_until_exactly(
+        calls_client: Client, principals: Principals) -> None:
+    """The API's own clock, moved by time-machine: the production path of the lookup."""
+    import time_machine
+
+    until = START + timedelta(minutes=2, days=1)
+    client, ivr = calls_client(clock=None), bearer(principals, "ivr-1")
+    with time_machine.travel(until - timedelta(microseconds=1), tick=False):
+        assert client.get("/api/v1/callers/c-1/block", headers=ivr).json()["blocked"] is True
+    with time_machine.travel(until, tick=False):
+        assert client.get("/api/v1/callers/c-1/block", headers=ivr).json()["blocked"] is False
 
 
 def test_a_caller_never_blocked_is_not_blocked(calls_client: Client,
