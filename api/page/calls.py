@@ -168,11 +168,14 @@ def ledger_calls_report(engine: Engine, settings: ApiSettings) -> Callable[[str]
 
 
 def _sub(f: CallsFigures, measure: str) -> dict[str, Any] | None:
+    """The counts under a mean or a share (an i18n key ``csub_<measure>`` words them);
+    none when there is nothing to count."""
     counts: dict[str, dict[str, Any]] = {
         "csat": {"n": f.csat_count},
         "agent_share": {"agent": f.agent_hangups, "customer": f.customer_hangups},
         "qa_compliance": {"n": f.qa_compliant, "of": f.qa_reviewed}}
-    return counts.get(measure)
+    sub = counts.get(measure)
+    return sub if sub and any(sub.values()) else None
 
 
 def _verdict(before: Any, after: Any, better: str | None) -> str:

@@ -40,8 +40,7 @@ CALLS_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "requests_more": "More requests wait.",
         "requested_by": "Requested by",
         "requested_at": "Requested",
-        "evidence_calls": "Evidence",
-        "evidence_count": "{n} calls",
+        "evidence_calls": "Evidence (calls)",
         "decide": "Decide",
         "decision_approved": "approve",
         "decision_declined": "decline",
@@ -71,7 +70,7 @@ CALLS_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "calls_show": "Show",
         "calls_bad_change": "Enter the change date as YYYY-MM-DD (1900 to 2999).",
         "calls_bad_window": "Enter the window in whole days, 1d to 366d (e.g. 30d).",
-        "calls_caption": "Change on {change}, {days} days before and after; the policy's "
+        "calls_caption": "Change on {change}, {days}-day windows before and after; the policy's "
                          "band for the agent share of hang-ups: {low} to {high}.",
         "calls_before": "Before",
         "calls_after": "After",
@@ -116,8 +115,7 @@ CALLS_MESSAGES: Mapping[str, Mapping[str, str]] = {
         "requests_more": "还有更多待审批的申请。",
         "requested_by": "申请人",
         "requested_at": "申请时间",
-        "evidence_calls": "证据",
-        "evidence_count": "{n} 通来电",
+        "evidence_calls": "证据（来电数）",
         "decide": "审批",
         "decision_approved": "批准",
         "decision_declined": "拒绝",

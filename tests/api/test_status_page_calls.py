@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -89,7 +90,7 @@ def test_the_contact_center_sees_blocks_and_requests_and_only_leads_get_forms(
     block = mine.split(f'data-block="{ledger_fixture.burst_block}"', 1)[1].split("</tr>")[0]
     assert "rule burst" in block and "day" in block
     request = mine.split(f'data-request="{PENDING_REQUEST}"', 1)[1].split("</tr>")[0]
-    assert "cc-lead" in request and "1 calls" in request and "abusive again" in request
+    assert "cc-lead" in request and 'data-evidence="1"' in request and "abusive again" in request
     assert "Blocks active now: 1 (1 by rule, 0 approved by people; 0 permanent)" in mine
     assert "Requests waiting for a decision: 2." in mine
     assert ('action="/forms/block-decision"' in mine) == forms
@@ -106,6 +107,15 @@ def test_an_executive_reads_counts_and_no_caller_reference(
     assert "data-block=" not in mine and "data-request=" not in mine and "<form" in mine
     assert not [ref for ref in CALLERS if ref in html]
     assert ledger_fixture.burst_block not in html and PENDING_REQUEST not in html
+
+
+def test_after_its_expiry_a_block_leaves_the_page(
+        ledger_fixture: Fixture, principals: Principals) -> None:
+    with page_client(ledger_fixture, principals, clock=lambda: NOW + timedelta(days=2),
+                     calls=CONFIG.calls) as client:
+        sign_in(client, principals, "cc-head")
+        mine = section(client.get("/?lang=en").text)
+    assert "data-block=" not in mine and "Blocks active now: 0 (0 by rule" in mine
 
 
 @pytest.mark.parametrize("who", ["hr-payroll", "logistics-desk", "qa-auditor"])
