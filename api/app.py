@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from api.page import ScorecardCache, ledger_scorecards
 from api.page import router as page_router
 from api.page.authority import ReportCache, ledger_authority
+from api.page.calls import ledger_calls_report
 from api.page.forms import router as forms_router
 from api.principals import PrincipalRegistry
 from api.routes import (
@@ -96,6 +97,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         ttl=timedelta(seconds=settings.scorecard_cache_seconds))
     app.state.authority_reports = ReportCache(  # the page's authority report, the same
         ledger_authority(engine, settings), clock=settings.clock,
+        ttl=timedelta(seconds=settings.scorecard_cache_seconds))
+    app.state.calls_reports = ReportCache(  # the page's calls report (?calls_change=...)
+        ledger_calls_report(engine, settings), clock=settings.clock,
         ttl=timedelta(seconds=settings.scorecard_cache_seconds))
     app.add_exception_handler(OperationalError, _ledger_unavailable)
     app.add_exception_handler(PublishError, _bus_unavailable)

@@ -2,13 +2,15 @@
 people, on the same ledger queries and role rules as the JSON API.
 
 - :mod:`api.page.routes`: ``/``, ``/signin``, ``/signout`` and the two static files;
-- :mod:`api.page.forms`: the forms (disputes, rulings, fixes, audit verdicts) and payroll
-  downloads;
+- :mod:`api.page.forms`: the forms (disputes, rulings, fixes, audit verdicts, block
+  decisions and lifts) and payroll downloads;
 - :mod:`api.page.session`: the session and language cookies;
 - :mod:`api.page.view`: what a principal's page shows, from the ledger;
 - :mod:`api.page.closest`: the plug for the "closest to breach" section;
 - :mod:`api.page.scorecard`: the scorecard section and its cache;
 - :mod:`api.page.authority`: the agent-authority and audit-queue sections (issue 14);
+- :mod:`api.page.calls`: the calls section: blocks, block requests, the calls report
+  (issue 15);
 - :mod:`api.page.i18n`: English and Chinese.
 
 :func:`signin_link` is the URL ``make run`` prints: the token rides in the fragment, which

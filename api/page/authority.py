@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 
@@ -53,6 +53,7 @@ __all__ = [
 AUDITS = 50  #: open audit items shown, oldest first
 #: ``month -> the month's report`` (None: the policy has no authority section).
 Compute = Callable[[str], AuthorityReport | None]
+T = TypeVar("T")
 
 
 def figure(value: Any, kind: str) -> str:
@@ -198,28 +199,33 @@ class AuditSection:
     can_rule: bool
 
 
-class ReportCache:
-    """Each month's report, computed at most once per ``ttl`` by ``clock`` (the app's).
+class ReportCache(Generic[T]):
+    """Each key's report (a month's, or the calls report's ``change/window``), computed at
+    most once per ``ttl`` by ``clock`` (the app's).
 
     An entry older than ``ttl``, or stamped in the clock's future (the clock was set back),
-    is computed again; one computation at a time, as :class:`api.page.ScorecardCache`.
+    is computed again; one computation at a time, as :class:`api.page.ScorecardCache`. At
+    most ``size`` entries are kept (the oldest goes first): keys that come from a query
+    string cannot fill the memory.
     """
 
-    def __init__(self, compute: Compute, *, clock: Callable[[], datetime],
-                 ttl: timedelta = timedelta(minutes=5)) -> None:
-        self._compute, self._clock, self._ttl = compute, clock, ttl
-        self._entries: dict[str, tuple[AuthorityReport | None, datetime]] = {}
+    def __init__(self, compute: Callable[[str], T], *, clock: Callable[[], datetime],
+                 ttl: timedelta = timedelta(minutes=5), size: int = 16) -> None:
+        self._compute, self._clock, self._ttl, self._size = compute, clock, ttl, size
+        self._entries: dict[str, tuple[T, datetime]] = {}
         self._lock = threading.Lock()
 
-    def get(self, month: str) -> tuple[AuthorityReport | None, datetime]:
-        """``month``'s report and when it was computed."""
+    def get(self, key: str) -> tuple[T, datetime]:
+        """``key``'s report and when it was computed."""
         with self._lock:
             now = self._clock()
-            self._entries = {m: e for m, e in self._entries.items()
+            self._entries = {k: e for k, e in self._entries.items()
                              if timedelta(0) <= now - e[1] < self._ttl}
-            if month not in self._entries:
-                self._entries[month] = (self._compute(month), now)
-            return self._entries[month]
+            if key not in self._entries:
+                while len(self._entries) >= self._size:
+                    del self._entries[min(self._entries, key=lambda k: self._entries[k][1])]
+                self._entries[key] = (self._compute(key), now)
+            return self._entries[key]
 
 
 def ledger_authority(engine: Engine, settings: ApiSettings) -> Compute:
@@ -227,7 +233,7 @@ def ledger_authority(engine: Engine, settings: ApiSettings) -> Compute:
     return lambda month: authority_report_view(engine, settings, month)
 
 
-def authority_section(cache: ReportCache, principal: Principal,
+def authority_section(cache: ReportCache[AuthorityReport | None], principal: Principal,
                       period: str) -> AuthoritySection | None:
     """The section of ``period`` for ``principal`` (None: not for its role)."""
     if principal.role not in AUTHORITY_READERS:

@@ -4,6 +4,8 @@
 - ``POST /forms/ruling``: the contact center rules an open dispute;
 - ``POST /forms/fix``: a department declares the fix of one of its corrective actions;
 - ``POST /forms/verdict``: an auditor gives an open audit item its verdict;
+- ``POST /forms/block-decision``, ``POST /forms/block-lift``: a contact-center lead decides
+  a block request (never their own) or lifts an active block;
 - ``GET /page/payroll/{month}.csv|.xlsx``: HR and executives download the payroll.
 
 Each POST is authenticated by the session cookie (``SameSite=Strict``: no other site's
@@ -18,7 +20,7 @@ session, GET only) so that the JSON API keeps reading bearer tokens alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from api import commands
+from api import block_commands, commands
 from api.auth import CONTACT_CENTER
 from api.page.i18n import MESSAGES
 from api.page.routes import page_language, read_form, render_status, unavailable
@@ -38,8 +40,10 @@ from api.routes.corrective_actions import FixRequest
 from api.routes.payroll import PAYROLL_READERS, payroll_download
 from api.schemas import DisputeRequest, RulingRequest
 from api.schemas_authority import VerdictRequest
+from api.schemas_calls import DecisionBody, LiftBody
 from api.settings import ApiSettings, PublishError
 from ledger.audits import find_audit
+from ledger.call_records import find_request
 
 __all__ = ["router"]
 
@@ -180,6 +184,60 @@ async def _verdict(principal: Principal, fields: dict[str, str], request: Reques
                                               verdict=words[f"verdict_{body.verdict}"])
 
 
+def _calls_configured(request: Request, words: Mapping[str, str]) -> None:
+    """404 in the page's words when the policy has no calls section."""
+    if _settings(request).calls is None:
+        raise HTTPException(404, words["calls_not_configured"])
+
+
+async def _decision(principal: Principal, fields: dict[str, str], request: Request) -> str:
+    """``block.decided`` through :func:`api.block_commands.decide_block` (the API's path);
+    an unknown request, the lead's own (four eyes) or a decided one is said in the page's
+    language."""
+    words = MESSAGES[page_language(request)[0]]
+    _calls_configured(request, words)
+    body = _body(DecisionBody, {"decision": fields.get("decision", ""),
+                                "note": fields.get("note", "").strip() or None})
+    request_id = fields.get("request_id", "").strip()
+    try:
+        event, _found = await block_commands.decide_block(
+            request.app.state.engine, _settings(request), principal, request_id,
+            body.decision, body.note, _key(fields))
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise HTTPException(404, words["block_request_unknown"].format(
+                id=request_id)) from None
+        found = await run_in_threadpool(find_request, request.app.state.engine, request_id)
+        if exc.status_code != 409 or found is None:
+            raise
+        if found.requested_by == principal.name:
+            raise HTTPException(409, words["block_self"].format(id=request_id)) from None
+        status = words[f"request_{found.status}"].format(by=found.decided_by or "—",
+                                                        why=found.refusal or "—")
+        raise HTTPException(409, words["block_decided"].format(
+            id=request_id, status=status)) from None
+    return words["published_decision"].format(
+        id=request_id, decision=words[f"decided_{body.decision}"], caller=event.subject)
+
+
+async def _lift(principal: Principal, fields: dict[str, str], request: Request) -> str:
+    """``block.lifted`` through :func:`api.block_commands.lift_block`; a block that is not
+    active (any more) is said in the page's language."""
+    words = MESSAGES[page_language(request)[0]]
+    _calls_configured(request, words)
+    body = _body(LiftBody, {"reason": fields.get("reason", "")})
+    block_id = fields.get("block_id", "").strip()
+    try:
+        event = await block_commands.lift_block(
+            request.app.state.engine, _settings(request), principal, block_id, body.reason,
+            _key(fields))
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise HTTPException(404, words["block_unknown"].format(id=block_id)) from None
+        raise
+    return words["published_lift"].format(id=block_id, caller=event.subject)
+
+
 @router.post("/forms/dispute")
 async def dispute_form(request: Request) -> Response:
     """A department files a dispute on a ticket it holds (``attribution.disputed``)."""
@@ -202,6 +260,18 @@ async def fix_form(request: Request) -> Response:
 async def verdict_form(request: Request) -> Response:
     """An auditor gives an open audit item its verdict (``audit.completed``)."""
     return await _handle(request, (Role.AUDITOR,), _verdict)
+
+
+@router.post("/forms/block-decision")
+async def block_decision_form(request: Request) -> Response:
+    """A contact-center lead approves or declines a block request (``block.decided``)."""
+    return await _handle(request, (Role.CONTACT_CENTER_LEAD,), _decision)
+
+
+@router.post("/forms/block-lift")
+async def block_lift_form(request: Request) -> Response:
+    """A contact-center lead lifts an active block (``block.lifted``)."""
+    return await _handle(request, (Role.CONTACT_CENTER_LEAD,), _lift)
 
 
 @router.get("/forms/{name}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from api.page.i18n_authority import AUTHORITY_MESSAGES
+from api.page.i18n_calls import CALLS_MESSAGES
 
 __all__ = ["LANGUAGES", "MESSAGES", "choose_language", "from_accept_language"]
 
@@ -266,9 +267,10 @@ _BASE: Mapping[str, Mapping[str, str]] = {
     },
 }
 
-#: Every word of the page: the base sections, then agent authority's.
+#: Every word of the page: the base sections, then agent authority's, then the calls'.
 MESSAGES: Mapping[str, Mapping[str, str]] = {
-    lang: {**_BASE[lang], **AUTHORITY_MESSAGES[lang]} for lang in LANGUAGES}
+    lang: {**_BASE[lang], **AUTHORITY_MESSAGES[lang], **CALLS_MESSAGES[lang]}
+    for lang in LANGUAGES}
 
 
 def from_accept_language(header: str | None) -> str | None:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.auth import READERS
 from api.page.authority import ReportCache, audit_section, authority_section
+from api.page.calls import calls_section
 from api.page.i18n import MESSAGES, choose_language
 from api.page.scorecard import ScorecardCache, ScorecardSection, chart_titles, scorecard_section
 from api.page.session import (
@@ -158,10 +159,12 @@ def render_status(request: Request, principal: Principal, lang: str, remember: b
         cache: ReportCache = request.app.state.authority_reports
         authority = authority_section(cache, principal, view.period)
         audits = audit_section(request.app.state.engine, principal)
+        calls = calls_section(request.app.state.engine, settings, principal, view.now,
+                              request.app.state.calls_reports, request.query_params)
     except OperationalError:
         return unavailable(request, lang, remember, "the ledger")
     return _render(request, "status.html", lang, remember, status_code, view=view,
-                   scorecard=scorecard, authority=authority, audits=audits,
+                   scorecard=scorecard, authority=authority, audits=audits, calls=calls,
                    kept=max(1, settings.scorecard_cache_seconds // 60),
                    refresh=settings.page_refresh_seconds, result=result,
                    previous=previous_period(view.period), departments=list(settings.departments))

@@ -19,8 +19,10 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -36,10 +38,13 @@ from ledger import clock_outcomes, create_ledger_engine
 from ledger.queries import latest_breaches, latest_penalties
 from sla.calendar import build_calendars
 from tests.api.conftest import (
+    ABUSIVE_CALLER,
     CONFIG,
     HOME,
+    NOW,
     OPEN_AUDIT,
     OPEN_DISPUTE,
+    PENDING_REQUEST,
     FakePublisher,
     Fixture,
     Principals,
@@ -61,15 +66,9 @@ def bus() -> FakePublisher:
     return FakePublisher()
 
 
-@pytest.fixture
-def server(ledger_fixture: Fixture, principals: Principals, bus: FakePublisher) -> Iterator[str]:
+@contextmanager
+def _serve(settings: ApiSettings) -> Iterator[str]:
     """The API app served by uvicorn on 127.0.0.1:<free port>; yields its base URL."""
-    settings = ApiSettings(
-        database_url=ledger_fixture.database_url, principals_path=principals.path,
-        publisher=bus, departments=NAMES, timezone=CONFIG.timezone,
-        clock=lambda: PAGE_NOW, dispute_deadline=CONFIG.dispute_deadline,
-        calendars=build_calendars(CONFIG.calendars), authority=CONFIG.authority,
-        page_refresh_seconds=600)  # no reload in the middle of the test
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                        log_level="warning", lifespan="on"))
@@ -81,9 +80,39 @@ def server(ledger_fixture: Fixture, principals: Principals, bus: FakePublisher) 
             break
         started.wait(0.1)
     assert uv.started, "uvicorn did not start serving the API"
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(WAIT)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(WAIT)
+
+
+def _settings(fixture: Fixture, principals: Principals, bus: FakePublisher,
+              **overrides: Any) -> ApiSettings:
+    options: dict[str, Any] = dict(
+        database_url=fixture.database_url, principals_path=principals.path,
+        publisher=bus, departments=NAMES, timezone=CONFIG.timezone,
+        clock=lambda: PAGE_NOW, dispute_deadline=CONFIG.dispute_deadline,
+        calendars=build_calendars(CONFIG.calendars), authority=CONFIG.authority,
+        page_refresh_seconds=600)  # no reload in the middle of the test
+    return ApiSettings(**(options | overrides))
+
+
+@pytest.fixture
+def server(ledger_fixture: Fixture, principals: Principals, bus: FakePublisher) -> Iterator[str]:
+    """The API on the test ledger at PAGE_NOW (the simulated day); yields its base URL."""
+    with _serve(_settings(ledger_fixture, principals, bus)) as base:
+        yield base
+
+
+@pytest.fixture
+def calls_server(ledger_fixture: Fixture, principals: Principals,
+                 bus: FakePublisher) -> Iterator[str]:
+    """The same at the calls' NOW, with the policy's calls section: a caller blocked by
+    rule, two block requests waiting."""
+    with _serve(_settings(ledger_fixture, principals, bus, clock=lambda: NOW,
+                          calls=CONFIG.calls)) as base:
+        yield base
 
 
 @pytest.fixture
@@ -252,6 +281,39 @@ def test_the_auditor_gives_a_verdict_from_the_page(
     assert (event.type, event.data.audit_id, event.data.verdict, event.data.auditor) == (
         "audit.completed", OPEN_AUDIT, "non_compliant", "qa-auditor")
     _save(browser, tmp_path, "status-page-auditor.png")
+    assert _console_errors(browser) == []
+
+
+def test_a_lead_decides_a_block_request_from_the_page(
+        calls_server: str, browser: webdriver.Chrome, principals: Principals,
+        bus: FakePublisher, tmp_path: Path) -> None:
+    """The lead's calls section: the waiting request's decision form posts
+    ``block.decided`` signed by the lead; the before/after report draws its table."""
+    server = calls_server
+    browser.get(signin_link(server, principals.tokens["cc-head-2"]))
+    _on_status_page(browser, server)
+    section = browser.find_element(By.ID, "calls")
+    assert section.find_elements(By.CSS_SELECTOR, "form.lift")
+    form = section.find_element(By.CSS_SELECTOR,
+                                f"form.decision[data-request='{PENDING_REQUEST}']")
+    form.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "summary").click()
+    form.find_element(By.CSS_SELECTOR, "option[value=declined]").click()
+    form.find_element(By.NAME, "note").send_keys("one abusive call is not a pattern")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    result = WebDriverWait(browser, WAIT).until(
+        ready.presence_of_element_located((By.ID, "form-result")))
+    assert result.text == (f"Published: block request {PENDING_REQUEST} declined "
+                           f"(caller {ABUSIVE_CALLER})."), result.text
+    [event] = bus.events
+    assert (event.type, event.data.request_id, event.data.decision, event.data.decided_by) == (
+        "block.decided", PENDING_REQUEST, "declined", "cc-head-2")
+    browser.get(f"{server}/?calls_change=2026-11-25&calls_window=1d")
+    _on_status_page(browser, server)
+    report = browser.find_element(By.CSS_SELECTOR, "table.calls-report")
+    calls = report.find_element(By.CSS_SELECTOR, "tr[data-measure=calls] td[data-side=after]")
+    assert calls.text == "5", calls.text
+    browser.execute_script("document.getElementById('calls').scrollIntoView()")
+    _save(browser, tmp_path, "status-page-calls.png")
     assert _console_errors(browser) == []
 
 

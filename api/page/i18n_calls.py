@@ -1,0 +1,161 @@
+"""The words of the status page's "Calls" section (:mod:`api.page.calls`) and of its block
+forms in English and Chinese; :mod:`api.page.i18n` merges them into its ``MESSAGES``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["CALLS_MESSAGES"]
+
+CALLS_MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "calls": "Calls",
+        "calls_off": "The policy has no calls section: caller blocks and hang-up norms are "
+                     "not configured.",
+        "calls_counts": "Blocks active now: {blocks} ({by_rule} by rule, {by_people} "
+                        "approved by people; {permanent} permanent). Requests waiting for a "
+                        "decision: {waiting}.",
+        "calls_counts_only": "Counts only: caller references are for the contact center.",
+        "blocks_active": "Blocks active now",
+        "blocks_note": "Newest first, at most {n}; every block: GET /api/v1/blocks.",
+        "blocks_more": "More blocks are active: GET /api/v1/blocks.",
+        "caller": "Caller",
+        "period": "Period",
+        "period_day": "day",
+        "period_week": "week",
+        "period_month": "month",
+        "period_permanent": "permanent",
+        "blocked_at": "Blocked",
+        "until": "Until",
+        "permanent_review": "permanent · review {when}",
+        "blocked_by": "By",
+        "by_rule": "rule {rule}",
+        "by_people": "{requester}, approved by {approver}",
+        "lift_block": "Lift",
+        "block_requests": "Block requests waiting for a decision",
+        "requests_note": "Oldest first; a second contact-center lead decides each, never "
+                         "the one who asked.",
+        "requests_note_read": "Oldest first; a contact-center lead other than the requester "
+                              "decides each.",
+        "requests_more": "More requests wait.",
+        "requested_by": "Requested by",
+        "requested_at": "Requested",
+        "evidence_calls": "Evidence (calls)",
+        "decide": "Decide",
+        "decision_approved": "approve",
+        "decision_declined": "decline",
+        "decided_approved": "approved",
+        "decided_declined": "declined",
+        "published_decision": "Published: block request {id} {decision} (caller {caller}).",
+        "published_lift": "Published: lift of block {id} (caller {caller}).",
+        "block_self": "you requested block {id} yourself and cannot decide it: four eyes, "
+                      "a second contact-center lead must.",
+        "block_decided": "block request {id} is not pending: {status}.",
+        "request_approved": "approved by {by}",
+        "request_declined": "declined by {by}",
+        "request_refused": "refused: {why}",
+        "block_request_unknown": "block request {id} is not in the ledger (the stream "
+                                 "records a request shortly after it is made).",
+        "block_unknown": "block {id} is not an active block (expired, lifted, replaced, or "
+                         "not recorded yet).",
+        "calls_not_configured": "the policy has no calls section: blocks are not "
+                                "configured.",
+        "calls_report": "Before and after a policy change",
+        "calls_report_note": "The day the calls policy changed and a window of whole days "
+                             "(1d to 366d): the window before against the window after. "
+                             "Every figure: GET /api/v1/reports/calls or sla-police "
+                             "report calls.",
+        "calls_change_label": "Change date",
+        "calls_window_label": "Window",
+        "calls_show": "Show",
+        "calls_bad_change": "Enter the change date as YYYY-MM-DD (1900 to 2999).",
+        "calls_bad_window": "Enter the window in whole days, 1d to 366d (e.g. 30d).",
+        "calls_caption": "Change on {change}, {days}-day windows before and after; the policy's "
+                         "band for the agent share of hang-ups: {low} to {high}.",
+        "calls_before": "Before",
+        "calls_after": "After",
+        "cr_calls": "Calls",
+        "cr_csat": "CSAT",
+        "cr_agent_share": "Agent share of hang-ups",
+        "cr_minutes_released": "Agent minutes released",
+        "cr_qa_compliance": "QA compliance",
+        "cr_blocked_callers": "Callers blocked",
+        "cr_blocked_who_complained": "Blocked callers who complained elsewhere",
+        "csub_csat": "responses: {n}",
+        "csub_agent_share": "agent {agent} / customer {customer}",
+        "csub_qa_compliance": "{n} of {of} reviewed",
+        "in_band": "in band",
+        "out_of_band": "outside the band",
+    },
+    "zh": {
+        "calls": "来电",
+        "calls_off": "策略中没有来电（calls）配置：未设置来电封禁和挂断规范。",
+        "calls_counts": "当前生效的封禁：{blocks} 个（规则自动 {by_rule} 个，人工审批 "
+                        "{by_people} 个；永久 {permanent} 个）。待审批的封禁申请：{waiting} 个。",
+        "calls_counts_only": "仅显示数量：来电者编号只对客服中心可见。",
+        "blocks_active": "当前生效的封禁",
+        "blocks_note": "按时间从新到旧，最多 {n} 个；全部封禁见 GET /api/v1/blocks。",
+        "blocks_more": "还有更多生效的封禁：GET /api/v1/blocks。",
+        "caller": "来电者",
+        "period": "期限",
+        "period_day": "一天",
+        "period_week": "一周",
+        "period_month": "一个月",
+        "period_permanent": "永久",
+        "blocked_at": "封禁时间",
+        "until": "截止",
+        "permanent_review": "永久 · 复核 {when}",
+        "blocked_by": "依据",
+        "by_rule": "规则 {rule}",
+        "by_people": "{requester} 申请，{approver} 批准",
+        "lift_block": "解除",
+        "block_requests": "待审批的封禁申请",
+        "requests_note": "按时间从早到晚；每项由另一位客服中心主管审批，申请人不能自己审批。",
+        "requests_note_read": "按时间从早到晚；每项由申请人以外的客服中心主管审批。",
+        "requests_more": "还有更多待审批的申请。",
+        "requested_by": "申请人",
+        "requested_at": "申请时间",
+        "evidence_calls": "证据（来电数）",
+        "decide": "审批",
+        "decision_approved": "批准",
+        "decision_declined": "拒绝",
+        "decided_approved": "已批准",
+        "decided_declined": "已拒绝",
+        "published_decision": "已提交：封禁申请 {id} {decision}（来电者 {caller}）。",
+        "published_lift": "已提交：解除封禁 {id}（来电者 {caller}）。",
+        "block_self": "封禁申请 {id} 是你本人提交的，你不能审批：四眼原则，须由另一位客服中心"
+                      "主管审批。",
+        "block_decided": "封禁申请 {id} 已不在待审批状态：{status}。",
+        "request_approved": "已由 {by} 批准",
+        "request_declined": "已由 {by} 拒绝",
+        "request_refused": "已被拒收：{why}",
+        "block_request_unknown": "账本中没有封禁申请 {id}（申请提交后，数据流稍后才会记录）。",
+        "block_unknown": "封禁 {id} 当前未生效（已到期、已解除、已被替换或尚未记录）。",
+        "calls_not_configured": "策略中没有来电（calls）配置：未设置封禁。",
+        "calls_report": "策略调整前后对比",
+        "calls_report_note": "输入来电策略调整的日期和窗口（整天数，1d 至 366d）：对比调整前"
+                             "与调整后各一个窗口。全部数据见 GET /api/v1/reports/calls 或 "
+                             "sla-police report calls。",
+        "calls_change_label": "调整日期",
+        "calls_window_label": "窗口",
+        "calls_show": "查看",
+        "calls_bad_change": "请按 YYYY-MM-DD 输入调整日期（1900 至 2999 年）。",
+        "calls_bad_window": "请以整天数输入窗口，1d 至 366d（例如 30d）。",
+        "calls_caption": "{change} 调整，前后各 {days} 天；策略规定的坐席挂断占比区间："
+                         "{low} 至 {high}。",
+        "calls_before": "调整前",
+        "calls_after": "调整后",
+        "cr_calls": "来电",
+        "cr_csat": "满意度",
+        "cr_agent_share": "坐席挂断占比",
+        "cr_minutes_released": "释放的坐席分钟数",
+        "cr_qa_compliance": "质检合规率",
+        "cr_blocked_callers": "被封禁的来电者",
+        "cr_blocked_who_complained": "被封禁后通过其他渠道投诉的来电者",
+        "csub_csat": "{n} 份评价",
+        "csub_agent_share": "坐席 {agent} / 客户 {customer}",
+        "csub_qa_compliance": "{of} 项质检中 {n} 项",
+        "in_band": "在区间内",
+        "out_of_band": "超出区间",
+    },
+}
