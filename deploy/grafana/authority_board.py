@@ -73,7 +73,7 @@ def _audits_row(ids: count[int], board: dash.Dashboard) -> None:
         "sum by (selected_by) (increase(sla_audit_items_total[7d]))", "{{selected_by}}")],
         width=8))
     board.with_panel(stat_panel(ids, "Audit compliance, last 7 d", [(
-        'sum(increase(sla_audit_verdicts_total{verdict="compliant"}[7d])) / '
+        '(sum(increase(sla_audit_verdicts_total{verdict="compliant"}[7d])) or vector(0)) / '
         "sum(increase(sla_audit_verdicts_total[7d]))", "compliant")], unit="percentunit",
         width=8, thresholds=thresholds((None, "red"), (0.9, "orange"), (0.98, "green"))))
     board.with_panel(stat_panel(ids, "Non-compliant verdicts, last 7 d", [(

@@ -67,7 +67,7 @@ def _blocks_row(ids: count[int], board: dash.Dashboard) -> None:
 
 def _qa_row(ids: count[int], board: dash.Dashboard) -> None:
     board.with_row(row_header(ids, "Quality assurance"))
-    compliant = 'sum(increase(sla_qa_verdicts_total{verdict="compliant"}[30d]))'
+    compliant = '(sum(increase(sla_qa_verdicts_total{verdict="compliant"}[30d])) or vector(0))'
     board.with_panel(stat_panel(ids, "QA compliance, last 30 days", [(
         f"{compliant} / sum(increase(sla_qa_verdicts_total[30d]))", "compliant")],
         unit="percentunit", width=8,

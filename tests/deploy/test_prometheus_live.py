@@ -56,7 +56,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from models import CloudEvent
+from models import CloudEvent, derived_id
+from models.calls import CALLS_INBOUND_TYPES
 from models.feeds import VolumeReported
 from models.topics import inbound_route
 from sla.config import load_config
@@ -64,10 +65,14 @@ from sla.replay import replay
 from sla.testing import (
     acknowledged,
     assigned,
+    audited,
     cancelled,
     complaint,
     csat,
+    decided,
     disputed,
+    granted,
+    requested,
     resolved,
     ruled,
     transferred,
@@ -90,9 +95,13 @@ MAY_STAY_ZERO: frozenset[str] = frozenset({
 })
 #: Identifiers of people and tickets in the traffic; none may reach /metrics or /health.
 CUSTOMER, AGENT, NEW_AGENT = "cust-5517", "agent-0427", "agent-0911"
+#: Callers and the people of the calls traffic; none may reach /metrics or /health either.
+CALLERS, LEADS = ("caller-burst", "caller-abuse", "caller-old"), ("lead-7", "lead-8")
 #: The label names the metrics may carry: departments, metrics, rules, kinds, never people.
 LABELS = {"topic", "type", "reason", "department", "metric", "rule", "currency", "severity",
-          "result", "version", "app_id", "le", "priority", "outcome", "unit"}
+          "result", "version", "app_id", "le", "priority", "outcome", "unit",
+          "kind", "authority", "decision", "selected_by", "verdict",  # agent authority
+          "ended_by", "disposition", "norm", "why", "period"}  # calls: fixed sets only
 #: Business volume reported per wave: (department, unit, count); wave 2 corrects wave 1's
 #: report of the same day (the newer one wins) and adds another.
 VOLUMES = {1: [("logistics", "parcels", 1000), ("billing", "invoices", 400)],
@@ -135,6 +144,82 @@ def _opening(w: str, at: datetime) -> list[CloudEvent]:
         cancelled(f"{w}-DROP", soon),
         complaint(f"{w}-WAIT", at, priority="P1", customer_ref=CUSTOMER),  # hours to go
         csat(f"{w}-MET", scored, 5), csat(f"{w}-GIVE", scored, 2),  # after the assignment
+    ]
+
+
+def concessions(w: str, at: datetime) -> list[CloudEvent]:
+    """Wave ``w``'s concessions on its tickets: one within the agent's limit, one beyond it
+    (exceeded, fined), one asked for and approved, and a supervisor's large grant, audited
+    and given a verdict."""
+    soon = at + timedelta(milliseconds=200)
+    audit_id = derived_id(f"{w}-g-big", "audit.item_opened")
+    return [granted(f"{w}-MET", soon, AGENT, "40", event_id=f"{w}-g-small"),
+            granted(f"{w}-GIVE", soon, AGENT, "150", event_id=f"{w}-g-beyond"),
+            requested(f"{w}-WAIT", soon, AGENT, "250", event_id=f"{w}-r"),
+            decided(f"{w}-WAIT", soon + timedelta(milliseconds=20), f"{w}-r", "sup-01",
+                    "supervisor", event_id=f"{w}-d"),
+            granted(f"{w}-WAIT", soon + timedelta(milliseconds=40), AGENT, "250",
+                    approved_by="sup-01", request_id=f"{w}-r", event_id=f"{w}-g-asked"),
+            granted(f"{w}-WAIT", soon + timedelta(milliseconds=60), "sup-02", "600",
+                    event_id=f"{w}-g-big"),
+            audited(f"{w}-WAIT", soon + timedelta(milliseconds=80), audit_id,
+                    event_id=f"{w}-v")]
+
+
+def _call_event(event_type: str, caller: str, at: datetime, event_id: str,
+                data: dict) -> CloudEvent:
+    return CALLS_INBOUND_TYPES[event_type].model_validate({
+        "specversion": "1.0", "id": event_id, "source": "acd/test", "type": event_type,
+        "time": at.isoformat(), "subject": caller, "data": data})
+
+
+def _call(w: str, n: int, caller: str, at: datetime, ended_by: str, disposition: str,
+          warned: bool = False) -> CloudEvent:
+    call_id = f"{w}-call-{n}"
+    return _call_event("call.ended", caller, at, call_id, {
+        "call_id": call_id, "caller_ref": caller, "agent": AGENT, "team": "east",
+        "started_at": (at - timedelta(minutes=3)).isoformat(), "duration_seconds": 180,
+        "ended_by": ended_by, "disposition": disposition, "warned": warned, "csat": 4})
+
+
+def calls(w: str, at: datetime) -> list[CloudEvent]:
+    """Wave ``w``'s calls: ordinary ones ended by either side, a hang-up breaking the
+    warning norm, a burst of three nuisance calls (the automatic block), an abusive caller
+    whose block request is self-approved (refused), approved by another lead and lifted, a
+    QA verdict, and a month-old permanent block (its review is due at once; its calls'
+    week ended long ago, so that week's QA sample is drawn)."""
+    burst, abuse, old = CALLERS
+    past = at - timedelta(days=31)
+    lead = {"role": "contact_center_lead"}
+    ms = [at + timedelta(milliseconds=10 * k) for k in range(12)]
+    return [
+        _call(w, 1, abuse, ms[0], "customer", "resolved"),
+        _call(w, 2, abuse, ms[1], "agent", "no_further_need"),
+        _call(w, 3, abuse, ms[2], "agent", "nuisance"),  # no warning: a norm breach
+        *(_call(w, 4 + k, f"{burst}-{w}", ms[3 + k], "agent", "nuisance", True)
+          for k in range(3)),
+        _call(w, 7, abuse, ms[6], "agent", "abusive", True),
+        _call_event("block.requested", abuse, ms[7], f"{w}-req", {
+            "caller_ref": abuse, "period": "week", "evidence": [f"{w}-call-7"],
+            "reason": "abusive after a warning", "requested_by": LEADS[0]}),
+        _call_event("block.decided", abuse, ms[8], f"{w}-self", {
+            "request_id": f"{w}-req", "decision": "approved", "decided_by": LEADS[0], **lead}),
+        _call_event("block.decided", abuse, ms[9], f"{w}-four-eyes", {
+            "request_id": f"{w}-req", "decision": "approved", "decided_by": LEADS[1], **lead}),
+        _call_event("block.lifted", abuse, ms[10], f"{w}-lift", {
+            "block_id": derived_id(abuse, f"{w}-req", "block"), "lifted_by": LEADS[1],
+            "reason": "apologised", **lead}),
+        _call_event("qa.reviewed", abuse, ms[11], f"{w}-qa", {
+            "qa_id": derived_id(f"{w}-call-3", "qa.item_opened"), "inspector": "qa-1",
+            "verdict": "non_compliant"}),
+        _call(w, 8, f"{old}-{w}", past, "agent", "abusive", True),
+        _call_event("block.requested", f"{old}-{w}", past + timedelta(minutes=1),
+                    f"{w}-old-req", {"caller_ref": f"{old}-{w}", "period": "permanent",
+                                     "evidence": [f"{w}-call-8"], "reason": "threats",
+                                     "requested_by": LEADS[0]}),
+        _call_event("block.decided", f"{old}-{w}", past + timedelta(minutes=2),
+                    f"{w}-old-dec", {"request_id": f"{w}-old-req", "decision": "approved",
+                                     "decided_by": LEADS[1], **lead}),
     ]
 
 
@@ -370,6 +455,7 @@ class Run:
     prometheus: str
     zone: ZoneInfo
     events: list[CloudEvent] = field(default_factory=list)
+    calls: list[CloudEvent] = field(default_factory=list)
     dashboard_failures: list[str] = field(default_factory=list)
     rule_failures: list[str] = field(default_factory=list)
     metrics_text: str = ""
@@ -381,12 +467,22 @@ def wave(run: Run, bootstrap: str, n: int, tmp: Path) -> None:
     w, worker = f"W{n}", run.worker
     opening = _opening(w, datetime.now(UTC))
     volumes = volume_reports(n, datetime.now(run.zone).date())
-    publish(bootstrap, opening + [opening[0]] + volumes, _invalid_lines(w))  # MET twice
-    run.events += opening
+    authority, their_calls = concessions(w, opening[0].time), calls(w, opening[0].time)
+    publish(bootstrap, opening + [opening[0]] + authority + volumes + their_calls,
+            _invalid_lines(w))  # MET twice
+    run.events += opening + authority
+    run.calls += their_calls
     wait(lambda: exposed_volumes(worker) == expected_volumes(n),
          f"wave {n}: the volumes recorded and read back", tmp)
     wait(lambda: value(worker, "sla_penalties_total", department="logistics",
                        rule="late-resolution") >= n, f"wave {n}: the late resolution fined", tmp)
+    wait(lambda: value(worker, "sla_audit_verdicts_total") >= n
+         and value(worker, "sla_penalties_total", department="triage",
+                   rule="grant-beyond-authority") >= n
+         and value(worker, "sla_caller_unblocks_total", why="lifted") >= n
+         and value(worker, "sla_block_reviews_due_total") >= n
+         and value(worker, "sla_qa_items_total") >= 1,  # wave 2's old call: week drawn
+         f"wave {n}: the concessions judged and the calls handled", tmp)
     late = opening[3]
     # An acknowledgement timed before the breach it would have prevented, published only
     # now (a CRM sending late): the breach stands and the event counts as late.
@@ -512,9 +608,10 @@ def test_business_volume_is_the_newest_report_of_the_month(run: Run) -> None:
 def test_metrics_and_health_carry_no_ticket_customer_or_employee_id(run: Run) -> None:
     tickets = {event.subject for event in run.events} | {"W1-KEY", "W2-KEY", "someone-else"}
     for text in (run.metrics_text, run.health_text):
-        for identifier in tickets | {CUSTOMER, AGENT, NEW_AGENT}:
+        callers = {event.subject for event in run.calls}
+        for identifier in tickets | callers | {CUSTOMER, AGENT, NEW_AGENT, *LEADS}:
             assert identifier not in text
-        for event in run.events:
+        for event in run.events + run.calls:
             assert event.id not in text
     names = {label for family in text_string_to_metric_families(run.metrics_text)
              for sample in family.samples for label in sample.labels}
