@@ -70,6 +70,22 @@ class BlockPage(_Body):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
 
 
+class PendingRequest(_Body):
+    """A block request waiting for a lead's decision."""
+
+    request_id: str
+    caller: str
+    period: Period
+    reason: str
+    evidence: list[str] = Field(description="call ids of the caller's worthless calls")
+    requested_by: str
+    requested_at: datetime
+
+
+class PendingRequests(_Body):
+    items: list[PendingRequest] = Field(description="oldest first")
+
+
 class BlockRequestBody(_Body):
     """A request to bar a caller for a period, with the worthless calls behind it; a
     contact-center lead other than the requester decides it."""

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 
-from ledger.tables import BlockRequest, CallRecord
+from ledger.tables import BlockRequest, CallerBlock, CallRecord
 
-__all__ = ["REQUEST_TYPES", "RequestView", "find_request", "record_call", "record_request_event"]
+__all__ = ["REQUEST_TYPES", "RequestView", "block_counts", "find_request", "pending_requests",
+           "record_call", "record_request_event"]
 
 #: The calls event types that change ``block_requests``.
 REQUEST_TYPES = frozenset({"block.requested", "block.decided", "block.refused"})
@@ -128,6 +129,13 @@ class RequestView:
     refusal: str | None
 
 
+def _view(row: Any) -> RequestView:
+    return RequestView(row.request_id, row.caller, row.period, row.reason,
+                       tuple(json.loads(row.evidence or "[]")), row.requested_by,
+                       row.requested_at, row.status, row.decided_by, row.decided_at,
+                       row.refusal)
+
+
 def find_request(engine: Engine, request_id: str) -> RequestView | None:
     """The request ``request_id`` (None when the ledger has not recorded it)."""
     with engine.connect() as conn:
@@ -135,7 +143,31 @@ def find_request(engine: Engine, request_id: str) -> RequestView | None:
             BlockRequest.request_id == request_id)).first()
     if row is None or row.requested_at is None:
         return None
-    return RequestView(row.request_id, row.caller, row.period, row.reason,
-                       tuple(json.loads(row.evidence or "[]")), row.requested_by,
-                       row.requested_at, row.status, row.decided_by, row.decided_at,
-                       row.refusal)
+    return _view(row)
+
+
+def pending_requests(engine: Engine, limit: int) -> list[RequestView]:
+    """The requests waiting for a decision, oldest first (a refused self-approval leaves
+    its request waiting; a decision recorded before its request is not one)."""
+    stmt = select(BlockRequest).where(
+        BlockRequest.status == "pending", BlockRequest.requested_at.is_not(None)).order_by(
+        BlockRequest.requested_at, BlockRequest.request_id).limit(limit)
+    with engine.connect() as conn:
+        return [_view(row) for row in conn.execute(stmt).all()]
+
+
+def block_counts(engine: Engine, now: datetime) -> dict[str, int]:
+    """Blocks active at ``now`` (all, by rule, by people, permanent) and requests waiting
+    for a decision: what an executive may see of blocks, no caller in it."""
+    active = or_(CallerBlock.until.is_(None), CallerBlock.until > now)
+    rule = CallerBlock.by.startswith("rule:", autoescape=True)
+    with engine.connect() as conn:
+        blocks = conn.execute(select(func.count()).where(active)).scalar_one()
+        by_rule = conn.execute(select(func.count()).where(active, rule)).scalar_one()
+        permanent = conn.execute(select(func.count()).where(
+            CallerBlock.until.is_(None))).scalar_one()
+        waiting = conn.execute(select(func.count()).where(
+            BlockRequest.status == "pending", BlockRequest.requested_at.is_not(None))
+        ).scalar_one()
+    return {"blocks": blocks, "by_rule": by_rule, "by_people": blocks - by_rule,
+            "permanent": permanent, "waiting": waiting}

@@ -19,13 +19,12 @@ The ledger has no query for the pending requests or the counts (its module is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine
 
 from api.auth import CALLS_READERS, CONTACT_CENTER
 from api.calls_report import calls_change, parse_window, report_body
@@ -33,8 +32,8 @@ from api.page.authority import ReportCache
 from api.principals import Principal, Role
 from api.schemas_calls import CallsFigures, CallsReport
 from api.settings import ApiSettings
+from ledger.call_records import block_counts, pending_requests
 from ledger.calls import active_blocks
-from ledger.tables import BlockRequest, CallerBlock
 
 __all__ = [
     "BLOCKS",
@@ -195,25 +194,6 @@ def report_rows(report: CallsReport) -> list[ReportRow]:
     return rows
 
 
-def _active(now: datetime) -> Any:
-    return or_(CallerBlock.until.is_(None), CallerBlock.until > now)
-
-
-def _counts(engine: Engine, now: datetime) -> dict[str, int]:
-    """Blocks active now (all, by rule, permanent) and requests waiting for a decision."""
-    rule = CallerBlock.by.startswith("rule:", autoescape=True)
-    with engine.connect() as conn:
-        blocks = conn.execute(select(func.count()).where(_active(now))).scalar_one()
-        by_rule = conn.execute(select(func.count()).where(_active(now), rule)).scalar_one()
-        permanent = conn.execute(select(func.count()).where(
-            CallerBlock.until.is_(None))).scalar_one()
-        waiting = conn.execute(select(func.count()).where(
-            BlockRequest.status == "pending", BlockRequest.requested_at.is_not(None))
-        ).scalar_one()
-    return {"blocks": blocks, "by_rule": by_rule, "by_people": blocks - by_rule,
-            "permanent": permanent, "waiting": waiting}
-
-
 def _block_line(row: Any) -> BlockLine:
     rule = row.by[len("rule:"):] if row.by.startswith("rule:") else None
     requester, _, approver = ("", "", "") if rule is not None else row.by.partition("+")
@@ -222,16 +202,10 @@ def _block_line(row: Any) -> BlockLine:
 
 
 def _pending(engine: Engine, limit: int) -> list[RequestLine]:
-    """The requests waiting for a decision, oldest first (a refused self-approval leaves
-    its request waiting)."""
-    stmt = select(BlockRequest).where(
-        BlockRequest.status == "pending", BlockRequest.requested_at.is_not(None)).order_by(
-        BlockRequest.requested_at, BlockRequest.request_id).limit(limit)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
+    """The requests waiting for a decision, oldest first."""
     return [RequestLine(r.request_id, r.caller or "", r.period or "", r.reason or "",
-                        len(json.loads(r.evidence or "[]")), r.requested_by or "",
-                        r.requested_at) for r in rows if r.requested_at is not None]
+                        len(r.evidence), r.requested_by or "", r.requested_at)
+            for r in pending_requests(engine, limit) if r.requested_at is not None]
 
 
 def calls_section(engine: Engine, settings: ApiSettings, principal: Principal,
@@ -246,7 +220,7 @@ def calls_section(engine: Engine, settings: ApiSettings, principal: Principal,
     change, window = query.get("calls_change", ""), query.get("calls_window", "")
     key, error = report_key(change[:32], window[:8])
     report, computed_at = cache.get(key) if key else (None, None)
-    section = CallsSection(True, _counts(engine, now), change=change[:32],
+    section = CallsSection(True, block_counts(engine, now), change=change[:32],
                            window=window[:8] or "30d", error=error, report=report,
                            rows=report_rows(report) if report else (),
                            computed_at=computed_at)

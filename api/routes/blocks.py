@@ -1,5 +1,6 @@
 """Caller blocks (issue 15): the IVR's ``GET /api/v1/callers/{caller}/block`` and the
-contact center's ``GET /api/v1/blocks``, ``POST /api/v1/blocks`` (request),
+contact center's ``GET /api/v1/blocks``, ``GET /api/v1/block-requests`` (waiting for a
+decision), ``POST /api/v1/blocks`` (request),
 ``POST /api/v1/blocks/{request_id}/decision`` and ``POST /api/v1/blocks/{block_id}/lift``
 (the lead's).
 
@@ -41,8 +42,11 @@ from api.schemas_calls import (
     DecisionBody,
     DecisionPublished,
     LiftBody,
+    PendingRequest,
+    PendingRequests,
 )
 from api.settings import ApiSettings
+from ledger.call_records import pending_requests
 from ledger.calls import BlockFilter, active_blocks, block_of
 
 __all__ = ["router"]
@@ -98,6 +102,20 @@ def list_blocks(
         block_id=row.block_id, caller=row.caller, period=row.period, blocked_at=row.blocked_at,
         until=row.until, reason=row.reason, by=row.by, review_at=row.review_at)
         for row in page], next_cursor=next_cursor)
+
+
+@router.get("/block-requests", response_model=PendingRequests, responses=AUTH_ERRORS,
+            summary="The block requests waiting for a lead's decision, oldest first")
+def list_pending_requests(
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    _who: Principal = Depends(allow(*CONTACT_CENTER)),
+    engine: Engine = Depends(engine_of),
+) -> PendingRequests:
+    return PendingRequests(items=[PendingRequest(
+        request_id=r.request_id, caller=r.caller or "", period=r.period or "day",
+        reason=r.reason or "", evidence=list(r.evidence), requested_by=r.requested_by or "",
+        requested_at=r.requested_at) for r in pending_requests(engine, limit)
+        if r.requested_at is not None and r.period])
 
 
 @router.post("/blocks", status_code=status.HTTP_202_ACCEPTED,

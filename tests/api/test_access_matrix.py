@@ -125,6 +125,8 @@ CALLS = [
          f"/api/v1/callers/{FREE_CALLER}/block", frozenset({"ivr-1", *CONTACT_CENTER})),
     Call("active blocks", "GET", "/api/v1/blocks", "/api/v1/blocks?by=rule&period=day",
          frozenset(CONTACT_CENTER)),
+    Call("block requests waiting", "GET", "/api/v1/block-requests", "/api/v1/block-requests",
+         frozenset(CONTACT_CENTER)),
     Call("request a block", "POST", "/api/v1/blocks", "/api/v1/blocks",
          frozenset(CONTACT_CENTER), {"caller": "c-abusive", "period": "week",
                                      "reason": "abusive again",

@@ -192,6 +192,17 @@ def test_a_malformed_request_is_422(body: dict, field: str, calls_client: Client
     assert publisher.events == []
 
 
+def test_the_requests_waiting_are_listed_oldest_first_without_the_decided_one(
+        calls_client: Client, principals: Principals) -> None:
+    response = calls_client().get("/api/v1/block-requests",
+                                  headers=bearer(principals, "cc-head"))
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [(i["request_id"], i["requested_by"]) for i in items] == [
+        ("req-cc", "cc-lead"), ("req-head", "cc-head")]  # req-done was declined
+    assert items[0]["caller"] == "c-9" and items[0]["evidence"] == EVIDENCE
+
+
 def test_a_second_lead_approves_and_the_domain_blocks_the_caller(
         calls_client: Client, principals: Principals, publisher: FakePublisher) -> None:
     response = _post(calls_client(), principals, "/api/v1/blocks/req-head/decision",
