@@ -49,7 +49,8 @@ def write_demo_principals(path: Path, policy_departments: Iterable[str],
     department = demo_department(policy_departments)
     wanted = [("demo-executive", Role.EXECUTIVE, None), ("demo-hr", Role.HR, None),
               ("demo-contact-center", Role.CONTACT_CENTER, None),
-              ("demo-cc-lead", Role.CONTACT_CENTER_LEAD, None), ("demo-ivr", Role.IVR, None),
+              ("demo-cc-lead", Role.CONTACT_CENTER_LEAD, None),
+              ("demo-auditor", Role.AUDITOR, None), ("demo-ivr", Role.IVR, None),
               (f"demo-{department}", Role.DEPARTMENT, department)]
     made = [DemoPrincipal(name, role, dept, new_token()) for name, role, dept in wanted]
     write_principals(path, [Principal(p.name, p.role, p.department, hash_token(p.token),

@@ -20,7 +20,8 @@ def test_demo_principals_are_one_of_each_user_and_their_tokens_authenticate(
     made = write_demo_principals(path, load_config(CONFIG_PATH).departments, NOW)
     assert {(p.role, p.department) for p in made} == {
         (Role.EXECUTIVE, None), (Role.HR, None), (Role.CONTACT_CENTER, None),
-        (Role.CONTACT_CENTER_LEAD, None), (Role.IVR, None), (Role.DEPARTMENT, "logistics")}
+        (Role.CONTACT_CENTER_LEAD, None), (Role.AUDITOR, None), (Role.IVR, None),
+        (Role.DEPARTMENT, "logistics")}
     registry = PrincipalRegistry(path)
     for p in made:
         found = registry.authenticate(p.token)
@@ -37,7 +38,7 @@ def test_each_demo_run_replaces_the_tokens_of_the_last(tmp_path: Path) -> None:
     registry = PrincipalRegistry(path)
     assert all(registry.authenticate(p.token) is None for p in first)
     assert all(registry.authenticate(p.token) is not None for p in second)
-    assert len(read_principals(path)) == 6
+    assert len(read_principals(path)) == 7
 
 
 def test_the_demo_department_is_one_of_the_simulated_traffic_the_policy_knows() -> None:
