@@ -39,7 +39,7 @@ __all__ = [
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_-]*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _WORD = re.compile(r"[a-z][a-z0-9_]*")
@@ -75,10 +75,10 @@ def _time_of_day(text: str, whole: str) -> int:
     match = _TIME.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"expected a span like 09:00-18:00; got {whole!r}")
-    hours, minutes = int(match[1]), int(match[2])
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+    if minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and (minutes or seconds)):
         raise ValueError(f"expected times between 00:00 and 24:00; got {whole!r}")
-    return hours * 3600 + minutes * 60
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def parse_span(text: str) -> Span:

@@ -161,7 +161,8 @@ def _period(period: timedelta) -> str:
 
 def _spans(spans: tuple[Span, ...]) -> str:
     def hhmm(seconds: int) -> str:
-        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+        text = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+        return f"{text}:{seconds % 60:02d}" if seconds % 60 else text
 
     return ",".join(f"{hhmm(s.start)}-{hhmm(s.end)}" for s in spans) or "closed"
 

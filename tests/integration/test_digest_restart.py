@@ -5,8 +5,8 @@ real worker subprocesses on the wall clock and a real Standard Webhooks receiver
 HTTP server that verifies every signature with ``standardwebhooks`` and the worker's secret):
 
 1. Logistics gets a webhook and ``delivery`` with quiet hours holding every severity
-   (``urgent: []``) on a calendar of its own that is closed now and opens at the start of a
-   minute 1.5 to 2.5 minutes ahead (:func:`opening`). Everything it is told waits for that
+   (``urgent: []``) on a calendar of its own that is closed now and opens a minute ahead, to
+   the second (:func:`opening`). Everything it is told waits for that
    opening. (A ``daily`` mode would not do: a daily digest is due at the next local
    midnight, :func:`sla.delivery.due_at`, so it would wait until tomorrow.)
 2. Traffic with an SLA of seconds on the 24x7 calendar warns, breaches, fines, disputes and
@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPARTMENT = "logistics"
 SECRET = "whsec_" + base64.b64encode(b"digest-restart-test-secret-32byt").decode()
 HELD_CHANGELOG = "sla-police-test-sla-notifier-held-changelog"  # WorkerProcess's app id
-OPEN_AFTER = timedelta(seconds=90)  # the calendar opens at the first minute after this
+OPEN_AFTER = timedelta(seconds=60)  # the calendar opens this long after the test starts
 DEADLINE = 60.0  # seconds any wait on the worker may take
 HORIZON = timedelta(seconds=10)  # replay up to the last event + this: every clock decided
 ZONES = ("UTC", "Asia/Shanghai")  # 8 hours apart: one of them is far from midnight
@@ -68,7 +68,7 @@ ZONES = ("UTC", "Asia/Shanghai")  # 8 hours apart: one of them is far from midni
 # -- the policy -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Opening:
-    """When the department's calendar opens (a whole minute), and in which zone."""
+    """When the department's calendar opens (a whole second), and in which zone."""
 
     at: datetime
     zone: str
@@ -77,14 +77,14 @@ class Opening:
         """The calendar's week: open from the opening to midnight that day, closed else."""
         local = self.at.astimezone(ZoneInfo(self.zone))
         day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-        return {day: [f"{local:%H:%M}-24:00"]}
+        return {day: [f"{local:%H:%M:%S}-24:00"]}
 
 
 def opening(now: datetime) -> Opening:
-    """The first whole minute at least :data:`OPEN_AFTER` after ``now``, in the first zone
+    """The first whole second at least :data:`OPEN_AFTER` after ``now``, in the first zone
     of :data:`ZONES` where it falls on the same local day as ``now`` (so the calendar, open
     that one day from then on, is closed from now until then; no day edge in between)."""
-    at = (now + OPEN_AFTER + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    at = (now + OPEN_AFTER + timedelta(seconds=1)).replace(microsecond=0)
     for zone in ZONES:
         tz = ZoneInfo(zone)
         if at.astimezone(tz).date() == now.astimezone(tz).date():
@@ -255,7 +255,7 @@ def test_a_held_digest_survives_a_sigkill(bootstrap: str, tmp_path: Path) -> Non
             first.kill()
             second.stop()
     print(f"\nheld {len(held)} notifications, SIGKILL {(opens.at - killed_at).total_seconds():.0f}"
-          f" s before the opening at {opens.at:%H:%M} UTC ({opens.zone} calendar); first "
+          f" s before the opening at {opens.at:%H:%M:%S} UTC ({opens.zone} calendar); first "
           f"delivery {_first_after(got, opens):.1f} s after it, {len(got.posts)} posts")
     _assert_premises(margin, late, expected, notified, held, opens)
     _assert_digest(got, expected, opens)
@@ -330,7 +330,7 @@ def test_the_calendar_is_shut_from_now_until_the_opening(now: str, tmp_path: Pat
 
     start = datetime.fromisoformat(now)
     opens = opening(start)
-    assert OPEN_AFTER <= opens.at - start <= OPEN_AFTER + timedelta(minutes=1)
+    assert OPEN_AFTER <= opens.at - start <= OPEN_AFTER + timedelta(seconds=1)
     config = load_config(digest_policy(tmp_path, "http://127.0.0.1:1/hook", opens))
     calendar = build_calendars(config.calendars)["digest"]
     delivery = config.departments[DEPARTMENT].delivery

@@ -179,6 +179,12 @@ def test_hours_keys_lists_and_yaml_oddities() -> None:
     assert config.penalties[0].on == "breach"  # the YAML 1.1 boolean key `on`
 
 
+def test_a_span_may_name_seconds() -> None:
+    text = _edit('["09:00-12:00", "13:30-18:00"]', '["09:00:30-12:00", "13:30-17:59:59"]')
+    week = parse_config(text).calendars["office"].week
+    assert week[0] == (Span(32430, 43200), Span(48600, 64799))
+
+
 def test_merge_keys_and_anchors() -> None:
     text = _edit("  always: {hours: 24x7}\n",
                  "  always: {hours: 24x7}\n  late: {<<: *office, timezone: UTC, closed: []}\n")
@@ -211,6 +217,8 @@ BROKEN = [
      'fri: ["09:00-10:00"]',
      "calendars.office.hours.fri", "fri is listed twice (also at line 6)"),
     ("bad span", '"13:30-18:00"', '"13:30-25:00"', '"13:30-25:00"',
+     "calendars.office.hours.mon-fri[1]", "expected times between 00:00 and 24:00"),
+    ("bad seconds", '"13:30-18:00"', '"13:30:60-18:00"', '"13:30:60',
      "calendars.office.hours.mon-fri[1]", "expected times between 00:00 and 24:00"),
     ("bad timezone", "timezone: Asia/Shanghai\n", "timezone: Asia/Shangai\n", "Asia/Shangai",
      "timezone", "did you mean 'Asia/Shanghai'?"),
