@@ -34,6 +34,7 @@ from api.routes import (
     meta,
     payroll,
     penalties,
+    qa,
     reports,
     tickets,
     worklist,
@@ -109,6 +110,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for router in (meta.router, worklist.router, penalties.router, reports.router,
                    authority.reports_router, calls_report.router, payroll.router,
                    tickets.router, disputes.router, corrective_actions.router,
-                   authority.audits_router, blocks.router):
+                   authority.audits_router, blocks.router, qa.queue_router,
+                   qa.reports_router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -28,6 +28,8 @@ __all__ = [
     "CONTACT_CENTER",
     "PEOPLE",
     "DISPUTE_READERS",
+    "QA_READERS",
+    "QA_REPORT_READERS",
     "WORKLIST_READERS",
     "READERS",
     "allow",
@@ -58,6 +60,11 @@ WORKLIST_READERS = DISPUTE_READERS
 AUTHORITY_READERS = (*CONTACT_CENTER, Role.EXECUTIVE, Role.AUDITOR)
 #: Roles that read the audit queue (the auditor also records verdicts).
 AUDIT_READERS = (Role.AUDITOR, *CONTACT_CENTER)
+#: Roles that read the QA queue of calls (the auditor, the quality inspector, also gives
+#: the verdicts; the contact center and its lead only read).
+QA_READERS = (Role.AUDITOR, *CONTACT_CENTER)
+#: Roles that read QA compliance per agent and team: the queue's readers and executives.
+QA_REPORT_READERS = (*QA_READERS, Role.EXECUTIVE)
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="token",
                      description="a token from `sla-police api token create` (slap_...)")

@@ -70,7 +70,8 @@ class Role(StrEnum):
     CONTACT_CENTER_LEAD = "contact_center_lead"
     IVR = "ivr"                        #: asks whether a caller is blocked, nothing else
     ADMIN = "admin"                    #: manages principals, reads no business data
-    AUDITOR = "auditor"                #: the audit queue and verdicts, the authority report
+    #: quality auditors: the audit queue and QA queue, verdicts; the authority and QA reports
+    AUDITOR = "auditor"
 
 
 class PrincipalError(ValueError):

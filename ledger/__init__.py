@@ -20,7 +20,10 @@ imports :mod:`models` (the events it records) and nothing else of the project:
 - agent authority: :mod:`ledger.authority_tables` (grants, approvals, audit items, flags),
   :mod:`ledger.authority_rows` (how their events become rows), :mod:`ledger.authority` (the
   monthly report, asking the policy through a small protocol), :mod:`ledger.authority_export`
-  (JSON and CSV) and :mod:`ledger.audits` (the audit queue).
+  (JSON and CSV) and :mod:`ledger.audits` (the audit queue);
+- calls: :mod:`ledger.calls` (blocks, the QA items), :mod:`ledger.call_records` (calls,
+  block requests), :mod:`ledger.calls_report` (the before/after report's rows) and
+  :mod:`ledger.qa` (the QA queue, QA compliance per agent and team).
 """
 
 from ledger.errors import LedgerError, PeriodError

@@ -97,7 +97,8 @@ def _merge_qa(conn: Connection, insert: Callable[..., Any], qa_id: str,
 
 def _qa_verdict(conn: Connection, insert: Callable[..., Any], event: Any) -> int:
     d = event.data
-    row = {"verdict": d.verdict, "inspector": d.inspector, "reviewed_at": event.time}
+    row = {"verdict": d.verdict, "inspector": d.inspector, "reviewed_at": event.time,
+           "note": d.note}
     return _merge_qa(conn, insert, d.qa_id, row)
 
 

@@ -451,7 +451,9 @@ class QaItem(Base):
     """A call in the QA queue (``qa.item_opened``) and its verdict (``qa.reviewed``)."""
 
     __tablename__ = "qa_items"
-    __table_args__ = (Index(None, "agent", "week"),)
+    #: The API's queue pages by (ended_at, qa_id), the QA report reads spans of ended_at
+    #: (revision 0011).
+    __table_args__ = (Index(None, "agent", "week"), Index(None, "ended_at", "qa_id"))
 
     qa_id: Mapped[str] = mapped_column(EventIdColumn, primary_key=True)
     call_id: Mapped[str | None] = mapped_column(EventIdColumn)
@@ -465,6 +467,8 @@ class QaItem(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))
     inspector: Mapped[str | None]
     reviewed_at: Mapped[dt.datetime | None]
+    note: Mapped[str | None] = mapped_column(
+        Text, comment="the inspector's note (qa.reviewed); 0011")
 
 
 class CallRecord(Base):

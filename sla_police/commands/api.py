@@ -104,7 +104,7 @@ def create_token(
     role: str = typer.Option(..., "--role",
                              help="department, hr, executive, contact_center, "
                                   "contact_center_lead (decides and lifts caller blocks), "
-                                  "auditor (audit queue and verdicts), ivr (asks whether a "
+                                  "auditor (audit and QA queues, verdicts), ivr (asks whether a "
                                   "caller is blocked, nothing else) or admin"),
     department: str | None = typer.Option(None, "--department",
                                           help="the department (department role only)"),

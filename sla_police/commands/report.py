@@ -34,15 +34,17 @@ _SHOWN = (("rank", "rank", "count"), ("complaints", "complaints", "count"),
 
 def register(app: typer.Typer) -> None:
     """Add the ``report`` group: ``scorecard``, ``authority``
-    (:mod:`sla_police.commands.authority`) and ``calls``."""
+    (:mod:`sla_police.commands.authority`), ``calls`` and ``qa``."""
     from sla_police.commands.authority import report_command
     from sla_police.commands.report_calls import calls_command
+    from sla_police.commands.report_qa import qa_command
 
     group = typer.Typer(help="Reports for executives and departments, from the ledger.",
                         no_args_is_help=True)
     group.command("scorecard")(scorecard_command)
     group.command("authority")(report_command)
     group.command("calls")(calls_command)
+    group.command("qa")(qa_command)
     app.add_typer(group, name="report")
 
 

@@ -45,6 +45,10 @@ OPEN_AUDIT, CLOSED_AUDIT = "audit-open-1", "audit-closed-1"
 #: request of the contact center waiting for a lead, and one of a lead (``cc-head``).
 BURST_CALLER, FREE_CALLER, ABUSIVE_CALLER = "c-burst", "c-free", "c-abusive"
 PENDING_REQUEST, OWN_REQUEST = "req-pending-1", "req-own-1"
+#: The QA queue: a norm breach of this week on FREE_CALLER's recorded call (open), and two
+#: items of last week's sample on calls not recorded (one reviewed by ``qa-007``).
+QA_BREACH, QA_SAMPLE, QA_REVIEWED = "qa-breach-1", "qa-sample-1", "qa-reviewed-1"
+OLD_CALLER = "c-old"
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,36 @@ def _calls_records() -> list[CloudEvent]:
                 "evidence": [f"call-{ABUSIVE_CALLER}-0"], "requested_by": by}))
     assert CONFIG.calls is not None
     result = replay_calls(events, CONFIG.calls, until=NOW)
-    return [*result.inputs, *result.outputs]
+    return [*result.inputs, *result.outputs, *_qa_records(start)]
+
+
+def _qa_records(start: datetime) -> list[CloudEvent]:
+    """``qa.item_opened`` of QA_BREACH (FREE_CALLER's call at ``start``), QA_SAMPLE and
+    QA_REVIEWED (last week), and the ``qa.reviewed`` of QA_REVIEWED."""
+    from datetime import timedelta
+
+    from models.calls import QaItemOpened, QaReviewed
+
+    def item(qa_id: str, call: str, caller: str, agent: str, team: str, ended: datetime,
+             selected_by: str, norm: str | None) -> CloudEvent:
+        week = f"{ended.isocalendar()[0]}-W{ended.isocalendar()[1]:02d}"
+        return QaItemOpened(id=f"opened-{qa_id}", source="sla-police", time=ended,
+                            subject=caller, data={
+            "qa_id": qa_id, "call_id": call, "caller": caller, "agent": agent, "team": team,
+            "week": week, "selected_by": selected_by, "norm": norm, "disposition": "resolved",
+            "warned": False, "duration_seconds": 180,
+            "started_at": ended - timedelta(minutes=3), "ended_at": ended})
+
+    last_week = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
+    return [
+        item(QA_BREACH, f"call-{FREE_CALLER}-0", FREE_CALLER, "a-1", "east", start,
+             "norm_breach", "agent_may_not_end"),
+        item(QA_SAMPLE, "call-old-1", OLD_CALLER, "a-1", "east", last_week, "sample", None),
+        item(QA_REVIEWED, "call-old-2", OLD_CALLER, "a-2", "west",
+             last_week + timedelta(days=1), "sample", None),
+        QaReviewed(id="reviewed-qa-1", source="sla-police/api", time=NOW - timedelta(days=1),
+                   subject=OLD_CALLER, data={"qa_id": QA_REVIEWED, "inspector": "qa-007",
+                                             "verdict": "compliant", "note": "polite close"})]
 
 
 def burst_block_id(url: str) -> str:
@@ -321,5 +354,7 @@ CALLS_FOR_LEAK_CHECK = (
     "/api/v1/principals",
     "/api/v1/blocks",
     f"/api/v1/callers/{BURST_CALLER}/block",
+    "/api/v1/qa-items",
+    "/api/v1/reports/qa?from=2026-11-01&to=2026-11-30",
     "/api/v1/reports/calls?change=2026-11-25&window=30d",
 )
