@@ -31,7 +31,13 @@ _DOCUMENT_APP = create_app(ApiSettings("sqlite://", Path("unused"), FakePublishe
 schema = schemathesis.openapi.from_asgi("/openapi.json", _DOCUMENT_APP)
 
 
-@pytest.mark.parametrize("name", sorted(PRINCIPALS))
+#: One principal of each role: the role decides what an endpoint answers (the access matrix
+#: checks every principal; a second desk or lead would fuzz the same code again).
+FUZZED = sorted({role: name for name, (role, _) in sorted(PRINCIPALS.items(),
+                                                           reverse=True)}.values())
+
+
+@pytest.mark.parametrize("name", FUZZED)
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
