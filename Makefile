@@ -19,9 +19,10 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/sla-police up --demo
 
+# Two processes: the live tier (brokers, workers) in one, in order; the rest beside it.
 test: $(STAMP) prometheus compose chromium
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP) prometheus compose chromium
 	$(BIN)/pytest -m "not integration"

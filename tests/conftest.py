@@ -9,6 +9,16 @@ import pytest
 from sla_police.testing import running_broker
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (``make test``: ``-n 2 --dist loadgroup``), every test of the live
+    tier runs in one worker, one after the other as without xdist: they start brokers,
+    workers and Prometheus and must not compete with each other; the other tests share the
+    second worker (and the first once the live tier is done)."""
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(pytest.mark.xdist_group("live"))
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap address of one embedded broker shared by the whole test session.
