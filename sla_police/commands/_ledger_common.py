@@ -3,8 +3,9 @@ database error into one clear line."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 
@@ -13,7 +14,10 @@ from sla_police.commands._common import fail, load_config_or_exit
 if TYPE_CHECKING:
     from ledger import Ledger
 
-__all__ = ["CONFIG", "DATABASE_URL", "database_error", "open_ledger", "policy_timezone"]
+__all__ = ["CONFIG", "DATABASE_URL", "database_error", "open_ledger", "policy_timezone",
+           "with_current_ledger"]
+
+T = TypeVar("T")
 
 DATABASE_URL = typer.Option(
     None, "--database-url", show_default=False,
@@ -59,3 +63,22 @@ def database_error(ledger: Ledger, exc: Exception) -> NoReturn:
     """Exit with the database's own reason, on one line."""
     reason = getattr(exc, "orig", None) or exc
     fail(f"ledger {ledger.url}: {' '.join(str(reason).split())}", code=1)
+
+
+def with_current_ledger(database_url: str | None, timezone: str, work: Callable[[Ledger], T]) -> T:
+    """``work(ledger)`` on the ledger at ``database_url`` once it is at the current revision;
+    a ledger that is not, or a database error, is one clear line and an exit (the reports'
+    shared path)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger import LedgerError
+
+    ledger = open_ledger(database_url, timezone)
+    with ledger:
+        try:
+            ledger.require_current()
+            return work(ledger)
+        except LedgerError as exc:
+            fail(str(exc), code=1)
+        except SQLAlchemyError as exc:
+            database_error(ledger, exc)

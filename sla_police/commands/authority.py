@@ -18,7 +18,7 @@ from typing import Any
 import typer
 
 from sla_police.commands._common import fail, load_config_or_exit, write_bytes
-from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, database_error, open_ledger
+from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, with_current_ledger
 
 __all__ = ["register", "report_command"]
 
@@ -120,19 +120,7 @@ def _policy(config: Path | None) -> tuple[Any, Any]:
 
 def _with_ledger(database_url: str | None, policy: Any, work: Any) -> Any:
     """``work(ledger)`` on the current ledger, or one line saying why not."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ledger import LedgerError
-
-    ledger = open_ledger(database_url, policy.timezone)
-    with ledger:
-        try:
-            ledger.require_current()
-            return work(ledger)
-        except LedgerError as exc:
-            fail(str(exc), code=1)
-        except SQLAlchemyError as exc:
-            database_error(ledger, exc)
+    return with_current_ledger(database_url, policy.timezone, work)
 
 
 def _report(ledger: Any, view: Any, period: str) -> Any:

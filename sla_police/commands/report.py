@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from sla_police.commands._common import fail, load_config_or_exit, wide_console, write_bytes
-from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, database_error, open_ledger
+from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, with_current_ledger
 
 __all__ = ["register"]
 
@@ -93,21 +93,11 @@ def _check_options(month: str, fmt: str, out: Path | None) -> None:
 
 def _scorecard(database_url: str | None, policy: Any, month: str) -> Any:
     """The month's scorecard from the ledger, or one line saying why not."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ledger import LedgerError
     from ledger.scorecard import scorecard
 
-    ledger = open_ledger(database_url, policy.timezone)
-    with ledger:
-        try:
-            ledger.require_current()
-            return scorecard(ledger.engine, month, zone=ledger.zone, currency=policy.currency,
-                             departments=policy.departments, as_of=datetime.now(UTC))
-        except LedgerError as exc:
-            fail(str(exc), code=1)
-        except SQLAlchemyError as exc:
-            database_error(ledger, exc)
+    return with_current_ledger(database_url, policy.timezone, lambda ledger: scorecard(
+        ledger.engine, month, zone=ledger.zone, currency=policy.currency,
+        departments=policy.departments, as_of=datetime.now(UTC)))
 
 
 def _print(card: Any) -> None:

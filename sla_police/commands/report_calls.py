@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from sla_police.commands._common import fail, load_config_or_exit, wide_console, write_bytes
-from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, database_error, open_ledger
+from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, with_current_ledger
 
 __all__ = ["FIGURES", "calls_command", "calls_csv"]
 
@@ -90,20 +90,10 @@ def _check_options(change: str, window: str, fmt: str, out: Path | None) -> tupl
 
 def _report(database_url: str | None, policy: Any, day: date, span: Any) -> Any:
     """The report from the ledger, or one line saying why not."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from api.calls_report import calls_change, report_body
-    from ledger import LedgerError
 
-    ledger = open_ledger(database_url, policy.timezone)
-    with ledger:
-        try:
-            ledger.require_current()
-            return report_body(calls_change(ledger.engine, policy.calls, day, span))
-        except LedgerError as exc:
-            fail(str(exc), code=1)
-        except SQLAlchemyError as exc:
-            database_error(ledger, exc)
+    return with_current_ledger(database_url, policy.timezone, lambda ledger: report_body(
+        calls_change(ledger.engine, policy.calls, day, span)))
 
 
 def _text(value: Any, kind: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import typer
 
 from sla_police.commands._common import fail, load_config_or_exit, wide_console, write_bytes
-from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, database_error, open_ledger
+from sla_police.commands._ledger_common import CONFIG, DATABASE_URL, with_current_ledger
 
 __all__ = ["qa_command", "qa_csv"]
 
@@ -78,21 +78,11 @@ def _check_options(first: str, last: str, fmt: str, out: Path | None) -> tuple[d
 
 def _report(database_url: str | None, policy: Any, first: date, last: date) -> Any:
     """The report from the ledger, or one line saying why not."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from api.qa_commands import qa_report, qa_timezone
-    from ledger import LedgerError
 
-    ledger = open_ledger(database_url, policy.timezone)
-    with ledger:
-        try:
-            ledger.require_current()
-            return qa_report(ledger.engine, qa_timezone(policy.calls, policy.timezone),
-                             first, last)
-        except LedgerError as exc:
-            fail(str(exc), code=1)
-        except SQLAlchemyError as exc:
-            database_error(ledger, exc)
+    zone = qa_timezone(policy.calls, policy.timezone)
+    return with_current_ledger(database_url, policy.timezone,
+                               lambda ledger: qa_report(ledger.engine, zone, first, last))
 
 
 def _rows(report: Any) -> list[Any]:
