@@ -10,18 +10,47 @@ layers keep using :func:`logging.getLogger` and know nothing of it.
 
 What is logged is ours to keep clean: event ids, ticket ids, topics and offsets, never a
 secret (the webhook secret, database passwords: URLs are logged with the password hidden)
-and never a payload (a complaint carries a ``customer_ref``).
+and never a payload (a complaint carries a ``customer_ref``). A caller's pseudonym is the
+customer's too: in any record, an API path ``/callers/<ref>`` and a ``caller=<ref>`` query
+are written with the reference replaced (:class:`CallerRedaction`; uvicorn's access log
+names every path the IVR asks about).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "get_logger"]
+__all__ = ["CallerRedaction", "configure_logging", "get_logger", "redact_callers"]
+
+_CALLER_PATH = re.compile(r"(/callers/)[^/?#\s\"]+")
+_CALLER_QUERY = re.compile(r"([?&]caller=)[^&#\s\"]+")
+REDACTED = "<caller>"
+
+
+def redact_callers(text: str) -> str:
+    """``text`` with every ``/callers/<ref>`` path segment and ``caller=<ref>`` query value
+    replaced by ``<caller>``."""
+    if "caller" not in text:
+        return text
+    return _CALLER_QUERY.sub(rf"\g<1>{REDACTED}", _CALLER_PATH.sub(rf"\g<1>{REDACTED}", text))
+
+
+class CallerRedaction(logging.Filter):
+    """Rewrites a record's message and string arguments with :func:`redact_callers`, on the
+    handler, so every logger's records pass through it (uvicorn's access log included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_callers(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_callers(a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
 
 #: Processors for every record, ours and the libraries'.
 _SHARED: list[Any] = [
@@ -37,6 +66,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     unless ``stream`` is a terminal. Replaces any handler already on the root logger."""
     stream = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(stream)
+    handler.addFilter(CallerRedaction())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED, processors=_renderers(_is_terminal(stream))))
     root = logging.getLogger()

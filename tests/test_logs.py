@@ -86,3 +86,17 @@ def test_the_libraries_info_only_with_debug() -> None:
     configure_logging("DEBUG", stream)
     logging.getLogger("kafka.conn").info("connected to 127.0.0.1:9092")
     assert records(stream)[-1]["logger"] == "kafka.conn"
+
+
+def test_a_callers_reference_never_reaches_the_log() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    access = logging.getLogger("uvicorn.access")  # how uvicorn logs every request
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                "/api/v1/callers/c-7f3e9a/block", "1.1", 200)
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                "/api/v1/blocks?period=day&caller=c-7f3e9a", "1.1", 200)
+    logging.getLogger("api").error("ledger query failed on /api/v1/callers/c-7f3e9a/block")
+    text = stream.getvalue()
+    assert "c-7f3e9a" not in text
+    assert text.count("/api/v1/callers/<caller>/block") == 2 and "caller=<caller>" in text

@@ -75,13 +75,17 @@ def test_the_server_logs_requests_but_never_a_token(
                              json={"reason": "not ours"}, headers=headers, timeout=10)
         bad = httpx.get(f"{base}/api/v1/me", headers={"Authorization": "Bearer slap_wrong"},
                         timeout=10)
+        lookup = httpx.get(f"{base}/api/v1/callers/c-secret-7f3e/block",
+                           headers=bearer(principals, "ivr-1"), timeout=10)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
     assert (me.status_code, dispute.status_code, bad.status_code) == (200, 503, 401)
+    assert lookup.status_code == 200 and lookup.json()["caller"] == "c-secret-7f3e"
     assert "SLA_KAFKA_BOOTSTRAP" in dispute.json()["detail"]
     text = log.read_text()
     assert "/api/v1/me" in text and "/disputes" in text  # the access log names paths
     for token in principals.tokens.values():
         assert token not in text and token[len("slap_"):][:12] not in text
     assert "slap_wrong" not in text and "Authorization" not in text
+    assert "/api/v1/callers/<caller>/block" in text and "c-secret-7f3e" not in text
