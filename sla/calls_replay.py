@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models import CloudEvent, Rejection, parse_event
-from models.topics import inbound_route
+from models.topics import CALLS, inbound_route
 from sla import outcomes
 from sla._specs_calls import CallsSpec
 from sla.calls import CallerState, CallsEngine
 from sla.calls_qa import AgentWeeks, QaSampler
 from sla.replay import share_zone, time_key
 
-__all__ = ["CallsReplayResult", "calls_order_key", "replay_calls", "replay_calls_lines"]
+__all__ = ["CallsReplayResult", "calls_order_key", "is_calls_line", "replay_calls",
+           "replay_calls_lines"]
 
 #: Cause before effect among outputs of one instant: a block ends (or comes up for review)
 #: before anything an event of that instant does; a finding before a refusal before a
@@ -52,6 +53,13 @@ class CallsReplayResult:
 
     def jsonl(self) -> str:
         return "".join(e.to_json() + "\n" for e in self.outputs)
+
+
+def is_calls_line(raw: bytes | str) -> bool:
+    """True for a line a producer publishes to the ``calls`` topic (valid or not): what this
+    replay reads out of a log that also holds ticket events (see
+    :func:`models.topics.inbound_route`)."""
+    return inbound_route(raw)[0] == CALLS
 
 
 def replay_calls_lines(lines: Iterable[str | bytes], spec: CallsSpec, *,

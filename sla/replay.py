@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from models import CloudEvent, Rejection, parse_event
-from models.topics import VOLUMES, inbound_route
+from models.topics import CALLS, VOLUMES, inbound_route
 from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
@@ -102,12 +102,15 @@ def rejected_origin(raw: bytes | str) -> tuple[str, str | None]:
 
 
 def is_feed_line(raw: bytes | str) -> bool:
-    """True for a line a producer publishes to the ``volumes`` topic (valid or not): no
-    ticket worker reads it, so replay skips it instead of dead-lettering it; the ledger
-    keeps the valid ones (``sla-police ledger import``)."""
-    return inbound_route(raw)[0] == VOLUMES
+    """True for a line a producer publishes to the ``volumes`` or the ``calls`` topic (valid
+    or not): no ticket worker reads it, so ticket replay skips it instead of dead-lettering
+    it. The ledger keeps the volumes (``sla-police ledger import``); the calls have their
+    own replay (:func:`sla.calls_replay.replay_calls_lines`, which ``sla-police replay``
+    runs beside this one)."""
+    return inbound_route(raw)[0] in _OTHER_STAGES
 
 
+_OTHER_STAGES = (VOLUMES, CALLS)
 _ZONES: dict[timedelta | None, tzinfo] = {}
 
 

@@ -38,8 +38,9 @@ def replay_command(
     """Replay a log through the SLA engine in a virtual clock; print a per-department summary.
 
     Deadlines fire at their exact due times, interleaved with events by time; open
-    clocks fire up to --until. Deterministic: the same log and config always write
-    the same bytes, whatever --workers is.
+    clocks fire up to --until. Calls lines (the calls topic's) go through the calls
+    replay, up to the same instant, when the policy has a calls section. Deterministic:
+    the same log and config always write the same bytes, whatever --workers is.
     """
     import time
 
@@ -52,11 +53,13 @@ def replay_command(
     limit = _parse_until(until)
     handle = open_output(out) if out is not None else None  # refused before the work
     started = time.perf_counter()
-    result = _replay(list(read_log(events, console)), cfg, limit, workers, console)
+    lines = list(read_log(events, console))
+    result = _replay(lines, cfg, limit, workers, console)
+    calls = _replay_calls(lines, cfg, limit or result.until)
     seconds = time.perf_counter() - started
     if handle is not None:
         with writing(out), handle:
-            handle.writelines(line + "\n" for line in result.lines)
+            handle.writelines(line + "\n" for line in _merged(result.lines, calls))
     wide_console().print(summary_table(result.figures, cfg.currency,
                                            title=f"Replay of {events.name} until {result.until}"))
     console.print(f"{result.events:,} events ({result.duplicates:,} duplicate ids ignored, "
@@ -64,6 +67,36 @@ def replay_command(
                   f"{len(result.lines):,} outbound events"
                   + (f" written to {out}" if out else "")
                   + f" in {seconds:.1f} s ({result.events / max(seconds, 1e-9):,.0f} events/s)")
+    if calls is not None:
+        console.print(f"{calls.events:,} calls events ({calls.invalid:,} invalid) -> "
+                      f"{len(calls.outputs):,} calls outputs")
+
+
+def _replay_calls(lines: list[bytes], cfg, until: datetime | None):
+    """The calls replay of the log's calls lines (None: the policy has no calls section or
+    the log no calls line)."""
+    from sla.calls_replay import is_calls_line, replay_calls_lines
+
+    calls = [line for line in lines if is_calls_line(line)]
+    if cfg.calls is None or not calls:
+        return None
+    return replay_calls_lines(calls, cfg.calls, until=until)
+
+
+def _merged(ticket_lines: list[str], calls) -> list[str]:
+    """The ticket replay's lines and the calls replay's outputs in one time order (each
+    keeps its own order among equal times: tickets first)."""
+    if calls is None or not calls.outputs:
+        return ticket_lines
+    import heapq
+    import json
+
+    from sla.replay import time_key
+
+    def when(line: str) -> str:
+        return time_key(datetime.fromisoformat(json.loads(line)["time"]))
+
+    return list(heapq.merge(ticket_lines, [e.to_json() for e in calls.outputs], key=when))
 
 
 def _replay(lines: list[bytes], cfg, until: datetime | None, workers: int, console):

@@ -4,6 +4,7 @@ difference equal to counts made by hand on a small log."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,34 @@ def test_replay_cli_writes_jsonl_and_prints_the_summary(log: Path, tmp_path: Pat
         assert department in result.output
     expected = replay_lines(log.read_bytes().splitlines(), CONFIG).jsonl()
     assert out.read_text(encoding="utf-8") == expected
+
+
+def test_a_log_with_calls_replays_them_with_the_calls_replay_not_as_dead_letters(
+        log: Path, tmp_path: Path) -> None:
+    """A log as ``sla-police publish`` sends it: ticket lines and calls lines (the demo's
+    day). Ticket replay skips the calls lines; the calls replay gives their outputs; the
+    file holds both, in time order."""
+    from sla.calls_replay import replay_calls
+    from sla_police.simulator.calls import CallsOptions, simulate_calls
+
+    calls = list(simulate_calls(CallsOptions(days=2, seed=3, start=date(2026, 11, 2),
+                                             change=date(2026, 11, 1), calls_per_day=150)))
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(log.read_text(encoding="utf-8")
+                     + "".join(e.to_json() + "\n" for e in calls), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["replay", str(mixed), "-c", str(CONFIG_PATH),
+                                      "-o", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    tickets = replay_lines(log.read_bytes().splitlines(), CONFIG)
+    expected_calls = replay_calls(calls, CONFIG.calls, until=tickets.until).outputs
+    written = out.read_text(encoding="utf-8").splitlines()
+    assert sorted(written) == sorted(tickets.jsonl().splitlines()
+                                     + [e.to_json() for e in expected_calls])
+    assert expected_calls and "calls event" not in out.read_text(encoding="utf-8")
+    instants = [datetime.fromisoformat(line.split('"time":"', 1)[1].split('"', 1)[0])
+                for line in written]
+    assert instants == sorted(instants)
 
 
 def test_whatif_against_itself_reports_zero_difference(log: Path) -> None:
