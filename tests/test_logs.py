@@ -88,10 +88,16 @@ def test_the_libraries_info_only_with_debug() -> None:
     assert records(stream)[-1]["logger"] == "kafka.conn"
 
 
-def test_a_callers_reference_never_reaches_the_log() -> None:
+def test_a_callers_reference_never_reaches_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
     configure_logging("INFO", stream)
     access = logging.getLogger("uvicorn.access")  # how uvicorn logs every request
+    # as `sla-police api` leaves them (log_config=None): an in-process uvicorn of another
+    # test may have applied uvicorn's own logging config (no propagation) in this process
+    for logger in (logging.getLogger("uvicorn"), access):
+        for attribute, value in (("propagate", True), ("disabled", False),
+                                 ("level", logging.INFO)):
+            monkeypatch.setattr(logger, attribute, value)
     access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
                 "/api/v1/callers/c-7f3e9a/block", "1.1", 200)
     access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
