@@ -19,7 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/sla-police up --demo
 
-# Two processes: the live tier (brokers, workers) in one, in order; the rest beside it.
+# Two processes: the live tier (brokers, workers) in one, the rest in the other, each in order.
 test: $(STAMP) prometheus compose chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -10,13 +10,14 @@ from sla_police.testing import running_broker
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist (``make test``: ``-n 2 --dist loadgroup``), every test of the live
-    tier runs in one worker, one after the other as without xdist: they start brokers,
-    workers and Prometheus and must not compete with each other; the other tests share the
-    second worker (and the first once the live tier is done)."""
+    """With pytest-xdist (``make test``: ``-n 2 --dist loadgroup``), two groups: the live
+    tier (``integration``: brokers, workers, Prometheus, which must not compete with each
+    other) and the rest. Each group runs in one worker in collection order, as a plain
+    ``pytest`` run orders them, so which test runs after which never depends on xdist's
+    scheduling (a test that leaves state behind cannot pass or fail by the luck of it)."""
     for item in items:
-        if item.get_closest_marker("integration") is not None:
-            item.add_marker(pytest.mark.xdist_group("live"))
+        live = item.get_closest_marker("integration") is not None
+        item.add_marker(pytest.mark.xdist_group("live" if live else "pure"))
 
 
 @pytest.fixture(scope="session")
