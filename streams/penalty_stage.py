@@ -11,7 +11,11 @@ arrives behind the watermarks (a worker catching up on a backlog), and draining
 those one by one wrote a book, an outbox row and its deletion per trigger. With
 the wall clock each ticket partition sends a watermark whenever it fires
 deadlines and at least once a second, so a trigger waits about a second at most;
-with the stream clock, watermarks follow the ticks.
+with the stream clock, watermarks follow the ticks. The pipeline reads the
+triggers topic in batches and drains each partition once per batch, after its
+last watermark (:meth:`PenaltyStage.drain_released`): a trigger buffered and
+applied within one batch then costs no changelog record for its pending row, and
+each touched book is written once per batch.
 
 All state sits in one table, so its changelog keeps the writes of one drain in
 order: ``rec|<dept>|<ticket>`` (penalty records) first, then the drain's outbox
@@ -99,13 +103,22 @@ class PenaltyStage:
         self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
         self.marks: dict[int, dict[int, datetime]] = {}
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
+        self.released: dict[int, faust.EventT] = {}  # partition -> last message releasing
 
     async def process(self, event: faust.EventT) -> None:
+        """One message on its own: :meth:`receive` it, then drain what it released
+        (a drain failure is raised, for the caller to dead-letter the message)."""
+        self.receive(event)
+        for partition, releasing in self.take_released().items():
+            await self.drain(partition, releasing.message.offset)
+
+    def receive(self, event: faust.EventT) -> None:
         """Buffer a trigger, or apply a watermark once every trigger before it in the
         partition has been buffered: after a rebalance the framework can deliver a
         partition's messages out of order (``streams/frontier.py``), and a watermark
         applied too early would drain past a trigger still to come, which the book would
-        then refuse as already passed."""
+        then refuse as already passed. What a watermark released is drained by
+        :meth:`drain_released`, once per batch of messages."""
         message = event.message
         tp = (message.topic, message.partition)
         if WATERMARK in event.headers:
@@ -116,7 +129,15 @@ class PenaltyStage:
         for header in self.frontier.release(tp):
             source, when = header.split("|", 1)
             self._mark(message.partition, int(source), when)
-            await self._drain(message.partition, message.offset)
+            self.released[message.partition] = event
+
+    def take_released(self) -> dict[int, faust.EventT]:
+        """The partitions whose watermarks moved since the last call, each with the last
+        message that moved them: drain each once (:meth:`drain`), so every key a drain
+        writes (records, outbox, books, pending rows) is written once per batch of
+        messages, in the order the crash rule needs."""
+        released, self.released = self.released, {}
+        return released
 
     def _mark(self, partition: int, source: int, when_text: str) -> None:
         when = datetime.fromisoformat(when_text)
@@ -138,7 +159,7 @@ class PenaltyStage:
         marks = self.marks.get(partition, {})
         return min(marks.values()) if len(marks) >= self.sources else None
 
-    async def _drain(self, partition: int, offset: int) -> None:
+    async def drain(self, partition: int, offset: int) -> None:
         """Apply every pending trigger the low watermark has released, in order.
 
         Each touched book is written once per drain, after its triggers' records and
@@ -223,6 +244,7 @@ class PenaltyStage:
     def drop(self, partitions: set[int]) -> None:
         self.books.forget(partitions)
         for partition in partitions:
+            self.released.pop(partition, None)
             self.pending.pop(partition, None)
             self.marks.pop(partition, None)
             self.outbox.pop(partition, None)

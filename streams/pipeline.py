@@ -30,7 +30,7 @@ from streams.end_offset_probe import EndOffsetProbe
 from streams.offsets import KnownCommitted, committed_offsets
 from streams.penalty_stage import PenaltyStage, state_partition
 from streams.recovery import actives_ready
-from streams.table_writes import ChangelogWriter
+from streams.table_writes import ChangelogWriter, writing_partition
 from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
 from streams.ticket_store import decode_prefix
 from streams.topics import WAKE, Checkpoint, Topics, define_topics
@@ -42,6 +42,8 @@ SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
 WAKE_RESEND = 0.2  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
 STALL_AFTER = 10.0  # seconds an input partition may stand short of its end: re-read
+BATCH = 500  # messages an agent takes at most at once (``stream.take_events``)
+BATCH_WITHIN = 0.05  # seconds an agent waits for a batch to fill before taking it
 
 
 class Pipeline:
@@ -63,7 +65,8 @@ class Pipeline:
         self.penalties = PenaltyStage(
             config, self.emitter, sources=self.topics.partitions, commits=commits,
             topic_name=self.topics.triggers.get_topic_name(), frontier=self.tickets.frontier,
-            state=self.writer.table(app.Table("penalty-state", **raw), state_partition))
+            state=self.writer.table(app.Table("penalty-state", **raw), state_partition,
+                                    short_lived=True))
         self.recovery = TicketRecovery(self.tickets)
         self.frontier = self.tickets.frontier  # every input partition's processed offsets
         self.ticket_partitions: set[int] = set()
@@ -77,12 +80,42 @@ class Pipeline:
 
     # -- message handling -------------------------------------------------------------
 
+    async def process_batch(self, stage: Any, events: list[faust.EventT]) -> None:
+        """Process a batch of messages (``stream.take_events``) one by one, drain what the
+        department stage released once per partition, then hand the batch's changelog
+        records to the producer: one per key changed (:mod:`streams.table_writes`).
+
+        Faust acks the batch's messages only once this returns, and flushes the producer
+        before it commits them, so an input is never committed before its records are
+        on the broker; a crash mid-batch commits none of the batch.
+        """
+        try:
+            for event in events:
+                writing_partition(event.message.partition)
+                await self.guarded(stage, event)
+            if stage is self.penalties:
+                await self._drain_released()
+        finally:  # what reached the store goes to its changelog, even after an error
+            writing_partition(None)
+            await self.writer.send()
+
+    async def _drain_released(self) -> None:
+        for partition, event in self.penalties.take_released().items():
+            writing_partition(partition)
+            try:
+                await self.penalties.drain(partition, event.message.offset)
+            except Exception as exc:  # as guarded: dead-letter the message that released it
+                logger.error("failed to drain triggers of partition %d released at %s: %s",
+                             partition, event.message.offset, traceback.format_exc())
+                await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
+
     async def guarded(self, stage: Any, event: faust.EventT) -> None:
         """Process one message; an unexpected error dead-letters it, never the agent.
 
         A message this worker already processed since it got the partition (delivered
         again by a re-read of skipped input) only counts as seen: processing it twice
-        would, for instance, publish its dead letter twice.
+        would, for instance, publish its dead letter twice. The department stage only
+        receives the message here; :meth:`process_batch` drains.
         """
         message = event.message
         tp = (message.topic, message.partition)
@@ -93,14 +126,15 @@ class Pipeline:
             else:
                 await self.ensure_penalties_ready(message.partition)
             repeat = self.frontier.processed(tp, message.offset)
-            if not repeat:
+            if not repeat and stage is self.penalties:
+                stage.receive(event)
+            elif not repeat:
                 await stage.process(event)
         except Exception as exc:  # a bug must not stop the stream: record it and move on
             logger.error("failed on %s[%s]@%s: %s", *tp, message.offset,
                          traceback.format_exc())
             await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
-        finally:  # what reached the store goes to its changelog, even after an error
-            await self.writer.send()
+        finally:
             if repeat or message.topic == self.tickets.clock_topic:  # else the stage did
                 self.frontier.seen(tp, message.offset)
             await self._read_skipped_again(tp, message.offset)
@@ -253,13 +287,13 @@ def build_pipeline(app: faust.App, settings: StreamSettings, config: SlaConfig) 
 
     @app.agent(pipeline.topics.ticket_input, name="sla-tickets", concurrency=1)
     async def ticket_agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await pipeline.guarded(pipeline.tickets, event)
+        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+            await pipeline.process_batch(pipeline.tickets, events)
 
     @app.agent(pipeline.topics.triggers, name="sla-penalties", concurrency=1)
     async def penalty_agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await pipeline.guarded(pipeline.penalties, event)
+        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+            await pipeline.process_batch(pipeline.penalties, events)
 
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     app.timer(settings.timer_interval)(pipeline.wake_due_partitions)

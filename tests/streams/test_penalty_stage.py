@@ -212,3 +212,21 @@ async def test_a_watermark_delivered_before_an_earlier_trigger_waits_for_it() ->
     await rig.feed(*skipped)  # the re-read
     assert rig.penalties() == EXPECTED
     assert rig.stage.frontier.held() == {}
+
+
+async def test_a_batch_is_drained_once_per_partition_in_replay_order() -> None:
+    """The pipeline receives a batch message by message and drains once at its end."""
+    rig = Rig()
+    first, rest = triggers()[:2], triggers()[2:]
+    batch = [*[rig.trigger(t) for t in first], *rig.watermarks(),
+             *[rig.trigger(t) for t in rest], rig.watermark(0)]
+    for event in batch:
+        rig.stage.receive(event)
+    assert rig.emitter.published == []
+    released = rig.stage.take_released()
+    assert {p: e.message.offset for p, e in released.items()} == {0: batch[-1].offset}
+    await rig.stage.drain(0, batch[-1].offset)
+    assert rig.penalties() == EXPECTED
+    assert rig.stage.take_released() == {}
+    books = [key for key, _ in rig.state.writes if key.startswith(b"book|")]
+    assert books == [b"book|logistics"]  # one drain: the book is written once
