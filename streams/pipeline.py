@@ -81,9 +81,9 @@ class Pipeline:
     # -- message handling -------------------------------------------------------------
 
     async def process_batch(self, stage: Any, events: list[faust.EventT]) -> None:
-        """Process a batch of messages (``stream.take_events``) one by one, drain what the
-        department stage released once per partition, then hand the batch's changelog
-        records to the producer: one per key changed (:mod:`streams.table_writes`).
+        """Process a batch of messages (``stream.take_events``) one by one, settle the
+        department stage once per partition, then hand the batch's changelog records to
+        the producer: one per key changed (:mod:`streams.table_writes`).
 
         Faust acks the batch's messages only once this returns, and flushes the producer
         before it commits them, so an input is never committed before its records are
@@ -94,20 +94,22 @@ class Pipeline:
                 writing_partition(event.message.partition)
                 await self.guarded(stage, event)
             if stage is self.penalties:
-                await self._drain_released()
+                await self._settle_penalties()
         finally:  # what reached the store goes to its changelog, even after an error
             writing_partition(None)
             await self.writer.send()
 
-    async def _drain_released(self) -> None:
-        for partition, event in self.penalties.take_released().items():
+    async def _settle_penalties(self) -> None:
+        """Settle each triggers partition the batch touched (its triggers kept in one row,
+        one drain if watermarks moved); a failure dead-letters its last message."""
+        for partition, (last, released) in self.penalties.take_touched().items():
             writing_partition(partition)
             try:
-                await self.penalties.drain(partition, event.message.offset)
-            except Exception as exc:  # as guarded: dead-letter the message that released it
-                logger.error("failed to drain triggers of partition %d released at %s: %s",
-                             partition, event.message.offset, traceback.format_exc())
-                await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
+                await self.penalties.settle(partition, last.message.offset, released)
+            except Exception as exc:  # as guarded: record it and move on
+                logger.error("failed to settle triggers partition %d at offset %s: %s",
+                             partition, last.message.offset, traceback.format_exc())
+                await self._dead_letter(last, f"internal error: {type(exc).__name__}: {exc}")
 
     async def guarded(self, stage: Any, event: faust.EventT) -> None:
         """Process one message; an unexpected error dead-letters it, never the agent.

@@ -36,7 +36,7 @@ of their last writes; the input of the whole batch is not committed, so it is
 processed again. The stages keep their cross-key rules (the department stage writes
 a drain's records, outbox, book, then deletes its pending rows) by writing each of
 those keys once per batch, in that order (one drain per partition and batch:
-:meth:`streams.penalty_stage.PenaltyStage.take_released`).
+:meth:`streams.penalty_stage.PenaltyStage.settle`).
 
 **Which partition.** A record goes to the partition of the message being processed.
 Inside a batch that is not Faust's ``current_event()`` (the take buffer's task has
