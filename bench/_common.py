@@ -99,8 +99,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def bench_session(name: str) -> Iterator[tuple[contextlib.ExitStack, str, Path]]:
-    """An embedded broker with the project topics, a scratch directory and an ExitStack.
+def bench_session(name: str, partitions: int = PARTITIONS
+                  ) -> Iterator[tuple[contextlib.ExitStack, str, Path]]:
+    """An embedded broker with the project topics (``partitions`` each), a scratch
+    directory and an ExitStack.
 
     Yields ``(stack, bootstrap, scratch)``. Push every process started to ``stack``
     (``stack.callback(worker.stop)``): they are stopped in reverse order, the broker last,
@@ -115,7 +117,7 @@ def bench_session(name: str) -> Iterator[tuple[contextlib.ExitStack, str, Path]]
         with contextlib.ExitStack() as stack:
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             broker = stack.enter_context(EmbeddedBroker(log_path=scratch / "tansu.log"))
-            ensure_inbound_topics(broker.bootstrap, PARTITIONS)
+            ensure_inbound_topics(broker.bootstrap, partitions)
             stack.callback(_note_broker, broker)
             yield stack, broker.bootstrap, scratch
     finally:

@@ -21,7 +21,17 @@ breaches and penalties are emitted. The wall clock is production mode: the simul
 are weeks old, so every clock is already overdue when read and each ticket emits its whole
 breach history at once (about 3 outputs per event instead of 0.8).
 
-    .venv/bin/python -m bench.bench_stream_throughput [--events N] [--clocks stream,wall]
+``wall-now`` is the wall clock at steady state, events arriving in time: the same events,
+their times moved to the present (the simulated day compressed into about the time the
+worker takes to read it, starting when it is expected to start), published without ticks
+on a broker of their own, where the aiokafka and Faust readers run again for the ratio.
+Deadlines (the shipped policy's minutes and hours) then lie ahead when an event is read.
+
+``--partitions N`` creates the topics with N partitions (the worker, the Faust app and the
+ticks follow): how the worker's rate grows with partitions (issue 16, target 5).
+
+    .venv/bin/python -m bench.bench_stream_throughput [--events N] [--partitions N]
+        [--clocks stream,wall,wall-now]
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._common import (
@@ -102,13 +113,42 @@ def make_backlog(events: int) -> list[bytes]:
     return lines[:events]
 
 
-def publish_backlog(bootstrap: str, lines: list[bytes]) -> None:
+def publish_backlog(bootstrap: str, lines: list[bytes], partitions: int) -> None:
     """Publish the events with stream-clock ticks; the last tick is at the latest event."""
     from streams.testing import publish_log
 
     until = max(parse_event(line, accept="inbound").time for line in lines)  # type: ignore
-    asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS,
+    asyncio.run(publish_log(bootstrap, lines, until, partitions=partitions,
                             tick_every=TICK_EVERY))
+
+
+def moved_to_now(lines: list[bytes], start: datetime, span: float) -> list[bytes]:
+    """The events with their times mapped linearly onto ``start`` .. ``start + span``
+    seconds (in order, as :func:`tests.integration.wall_clock.wall_log` moves a day)."""
+    objects = [json.loads(line) for line in lines]
+    times = [datetime.fromisoformat(obj["time"]) for obj in objects]
+    first, last = min(times), max(times)
+    scale = span / max((last - first).total_seconds(), 1.0)
+    for obj, when in zip(objects, times, strict=True):
+        obj["time"] = (start + (when - first) * scale).isoformat()
+    return [json.dumps(obj, ensure_ascii=False).encode() for obj in objects]
+
+
+async def publish_plain(bootstrap: str, lines: list[bytes]) -> None:
+    """Publish the events on their inbound topics, keyed by ticket, without ticks."""
+    from aiokafka import AIOKafkaProducer
+
+    from models.topics import inbound_route
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        for line in lines:
+            topic, key = inbound_route(line)
+            await producer.send(topic, value=line, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
 
 
 # -- (c) raw aiokafka ---------------------------------------------------------------------
@@ -142,7 +182,7 @@ async def aiokafka_passthrough(bootstrap: str, idle: float = 3.0) -> Run:
 
 
 # -- (b) empty Faust agent ----------------------------------------------------------------
-def faust_child(bootstrap: str, data_dir: str, port: int) -> None:
+def faust_child(bootstrap: str, data_dir: str, port: int, partitions: int) -> None:
     """The passthrough Faust app (run in a subprocess): count at /count."""
     import faust
 
@@ -151,11 +191,12 @@ def faust_child(bootstrap: str, data_dir: str, port: int) -> None:
 
     settings = StreamSettings(kafka_bootstrap=bootstrap, data_dir=Path(data_dir),
                               web_port=port, table_store="memory://",
+                              topic_partitions=partitions,
                               app_id="bench-faust-passthrough", log_level="WARNING")
     app = create_app(settings)
     raw = {"key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(COMPLAINTS, TICKET_EVENTS, **raw)
-    sink = app.topic(SINK, partitions=PARTITIONS, **raw)
+    sink = app.topic(SINK, partitions=partitions, **raw)
     seen = {"count": 0, "first": 0.0, "last": 0.0}
 
     @app.agent(source, concurrency=1)
@@ -174,7 +215,8 @@ def faust_child(bootstrap: str, data_dir: str, port: int) -> None:
                  redirect_stdouts=False).execute_from_commandline()
 
 
-def faust_passthrough(stack, bootstrap: str, scratch: Path, messages: int) -> Run:
+def faust_passthrough(stack, bootstrap: str, scratch: Path, messages: int,
+                      partitions: int) -> Run:
     """Run the passthrough app in a subprocess until it has forwarded ``messages``."""
     from streams.testing import free_port
 
@@ -183,7 +225,8 @@ def faust_passthrough(stack, bootstrap: str, scratch: Path, messages: int) -> Ru
     log = (data / "child.log").open("wb")
     started = time.time()
     child = subprocess.Popen([sys.executable, "-m", "bench.bench_stream_throughput",
-                              "--faust-child", bootstrap, str(data), str(port)],
+                              "--faust-child", bootstrap, str(data), str(port),
+                              str(partitions)],
                              stdout=log, stderr=subprocess.STDOUT)
     stack.callback(_stop, child)
 
@@ -219,12 +262,15 @@ def _stop(child: subprocess.Popen) -> None:
 
 # -- (a) the SLA Police worker ------------------------------------------------------------
 def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
-             messages: int) -> Run:
-    """Start a worker on the backlog; time it from its first event accepted until done."""
+             messages: int, partitions: int = PARTITIONS) -> Run:
+    """Start a worker on the backlog; time it from its first event accepted until done
+    (``clock`` wall-now: a wall-clock worker)."""
     from streams.testing import WorkerProcess
 
-    worker = WorkerProcess(bootstrap, scratch / f"pipeline-{clock}", clock=clock,
-                           app_id=f"bench-pipeline-{clock}", store="memory://")
+    worker = WorkerProcess(bootstrap, scratch / f"pipeline-{clock}",
+                           clock=clock.removesuffix("-now"), app_id=f"bench-pipeline-{clock}",
+                           store="memory://",
+                           extra_env={"SLA_TOPIC_PARTITIONS": str(partitions)})
     sizes = asyncio.run(topic_sizes(bootstrap))
     started = time.perf_counter()
     worker.start()
@@ -306,27 +352,51 @@ def main() -> None:
     """Publish the backlog once, then time the three readers one after the other."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="inbound events (20,000)")
+    parser.add_argument("--partitions", type=int, default=PARTITIONS,
+                        help=f"partitions of every topic ({PARTITIONS})")
     parser.add_argument("--clocks", default="stream,wall",
-                        help="clock modes of the SLA Police worker, comma-separated")
-    parser.add_argument("--faust-child", nargs=3, help=argparse.SUPPRESS)
+                        help="clock modes of the SLA Police worker, comma-separated: "
+                             "stream, wall (weeks-old events), wall-now (steady state)")
+    parser.add_argument("--faust-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.faust_child:
-        bootstrap, data_dir, port = args.faust_child
-        faust_child(bootstrap, data_dir, int(port))
+        bootstrap, data_dir, port, partitions = args.faust_child
+        faust_child(bootstrap, data_dir, int(port), int(partitions))
         return
     print(f"stream throughput benchmark on {machine_summary()}")
     lines = make_backlog(args.events)
-    with bench_session("throughput") as (stack, bootstrap, scratch):
-        create_topics(bootstrap, [SINK], PARTITIONS)  # else the first send waits for it
-        publish_backlog(bootstrap, lines)
+    clocks = args.clocks.split(",")
+    backlog = [clock for clock in clocks if clock in ("stream", "wall")]
+    if backlog:
+        session(lines, backlog, args.partitions, steady=False)
+    if "wall-now" in clocks:
+        session(lines, ["wall-now"], args.partitions, steady=True)
+
+
+def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: bool) -> None:
+    """One broker, one backlog; aiokafka, then (steady: after the worker) Faust, then the
+    worker per clock mode; the ratios of this session's rates."""
+    with bench_session("throughput", partitions) as (stack, bootstrap, scratch):
+        create_topics(bootstrap, [SINK], partitions)  # else the first send waits for it
+        if steady:  # the worker starts reading about 10 s after publishing, at ~1,000/s
+            start = datetime.now(UTC) + timedelta(seconds=10)
+            lines = moved_to_now(lines, start, span=len(lines) / 1000)
+            asyncio.run(publish_plain(bootstrap, lines))
+            print(f"  steady state: event times moved to {start:%H:%M:%S} .. "
+                  f"+{len(lines) / 1000:.0f} s UTC, published without ticks")
+        else:
+            publish_backlog(bootstrap, lines, partitions)
+        runs = [pipeline(stack, bootstrap, scratch, "wall-now", len(lines), len(lines),
+                         partitions)] if steady else []
         raw = asyncio.run(aiokafka_passthrough(bootstrap))
         print(f"  backlog: {len(lines):,} events + {raw.messages - len(lines):,} clock ticks "
-              f"= {raw.messages:,} messages on {PARTITIONS} partitions")
+              f"= {raw.messages:,} messages on {partitions} partitions")
         raw.show()
-        faust = faust_passthrough(stack, bootstrap, scratch, raw.messages)
+        faust = faust_passthrough(stack, bootstrap, scratch, raw.messages, partitions)
         faust.show()
-        for clock in args.clocks.split(","):
-            ours = pipeline(stack, bootstrap, scratch, clock, len(lines), raw.messages)
+        runs += [pipeline(stack, bootstrap, scratch, clock, len(lines), raw.messages,
+                          partitions) for clock in clocks if not steady]
+        for clock, ours in zip(clocks, runs, strict=True):
             ours.show()
             print(f"  ratio pipeline({clock})/faust: {ours.rate / faust.rate:.2f}")
         print(f"  ratio faust/aiokafka: {faust.rate / raw.rate:.3f} "

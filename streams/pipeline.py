@@ -22,7 +22,7 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
 from streams import metrics
-from streams._faust import seek_back
+from streams._faust import processing, seek_back
 from streams.calls_pipeline import CallsPipeline, add_calls_stage
 from streams.config import StreamSettings
 from streams.emit import Emitter
@@ -30,7 +30,7 @@ from streams.end_offset_probe import EndOffsetProbe
 from streams.offsets import KnownCommitted, committed_offsets
 from streams.penalty_stage import PenaltyStage, state_partition
 from streams.recovery import actives_ready
-from streams.table_writes import ChangelogWriter, writing_partition
+from streams.table_writes import ChangelogWriter
 from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
 from streams.ticket_store import decode_prefix
 from streams.topics import WAKE, Checkpoint, Topics, define_topics
@@ -42,8 +42,6 @@ SWEEP_INTERVAL = 300.0  # seconds between safety-net sweeps of the ticket table
 WAKE_RESEND = 0.2  # seconds before a wake-up that was not answered is sent again
 WATERMARK_EVERY = 1.0  # seconds: wall-clock watermarks even when nothing is due
 STALL_AFTER = 10.0  # seconds an input partition may stand short of its end: re-read
-BATCH = 500  # messages an agent takes at most at once (``stream.take_events``)
-BATCH_WITHIN = 0.05  # seconds an agent waits for a batch to fill before taking it
 
 
 class Pipeline:
@@ -91,19 +89,19 @@ class Pipeline:
         """
         try:
             for event in events:
-                writing_partition(event.message.partition)
+                processing(event)  # Faust's current event: the tables' partition
                 await self.guarded(stage, event)
             if stage is self.penalties:
                 await self._settle_penalties()
         finally:  # what reached the store goes to its changelog, even after an error
-            writing_partition(None)
+            processing(None)
             await self.writer.send()
 
     async def _settle_penalties(self) -> None:
         """Settle each triggers partition the batch touched (its triggers kept in one row,
         one drain if watermarks moved); a failure dead-letters its last message."""
         for partition, (last, released) in self.penalties.take_touched().items():
-            writing_partition(partition)
+            processing(last)
             try:
                 await self.penalties.settle(partition, last.message.offset, released)
             except Exception as exc:  # as guarded: record it and move on
@@ -289,12 +287,12 @@ def build_pipeline(app: faust.App, settings: StreamSettings, config: SlaConfig) 
 
     @app.agent(pipeline.topics.ticket_input, name="sla-tickets", concurrency=1)
     async def ticket_agent(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within):
             await pipeline.process_batch(pipeline.tickets, events)
 
     @app.agent(pipeline.topics.triggers, name="sla-penalties", concurrency=1)
     async def penalty_agent(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH, within=BATCH_WITHIN):
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within):
             await pipeline.process_batch(pipeline.penalties, events)
 
     app.on_partitions_revoked.connect(pipeline.on_revoked)

@@ -38,16 +38,15 @@ a drain's records, outbox, book, then deletes its pending rows) by writing each 
 those keys once per batch, in that order (one drain per partition and batch:
 :meth:`streams.penalty_stage.PenaltyStage.settle`).
 
-**Which partition.** A record goes to the partition of the message being processed.
-Inside a batch that is not Faust's ``current_event()`` (the take buffer's task has
-moved on to later messages), so the pipeline names it with :func:`writing_partition`,
-a context variable: each agent's task sees its own.
+**Which partition.** A record goes to the partition of the message being processed:
+Faust's ``current_event()``, which Faust's RocksDB store also needs to pick the
+partition's database. Inside a batch no event is current unless the pipeline names it
+for each message (``streams._faust.processing``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
 from typing import Any
 
 import faust
@@ -57,16 +56,7 @@ from faust.types import TP
 from streams._faust import partition_rows
 from streams.interfaces import PartitionOf
 
-__all__ = ["ChangelogWriter", "DirectTable", "writing_partition"]
-
-#: The partition whose message the current task is processing (set per message by the
-#: pipeline); None: ask Faust's ``current_event()`` (agents iterating one event at a time).
-_partition: ContextVar[int | None] = ContextVar("sla_writing_partition", default=None)
-
-
-def writing_partition(partition: int | None) -> None:
-    """Name the partition of the message this task processes now (None: Faust's)."""
-    _partition.set(partition)
+__all__ = ["ChangelogWriter", "DirectTable"]
 
 
 class _Queued:
@@ -164,9 +154,6 @@ class DirectTable:
 
 
 def _event_partition() -> int:
-    named = _partition.get()
-    if named is not None:
-        return named
     event = current_event()
     if event is None:
         raise RuntimeError("table written outside of stream processing: no partition")

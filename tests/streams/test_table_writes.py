@@ -11,7 +11,9 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from streams.table_writes import ChangelogWriter, writing_partition
+from streams._faust import processing
+from streams.fakes import FakeEvent
+from streams.table_writes import ChangelogWriter
 
 
 class _Store(dict):
@@ -45,7 +47,8 @@ def _writer() -> tuple[ChangelogWriter, _Producer]:
 async def test_a_key_written_often_in_a_batch_is_sent_once_at_its_last_write() -> None:
     writer, producer = _writer()
     tickets = writer.table(_faust_table("tickets"), lambda k, v: None)
-    writing_partition(2)
+    current = FakeEvent("topic", 2, 0)
+    processing(current)
     tickets[b"a"] = b"a1"
     tickets[b"b"] = b"b1"
     tickets[b"a"] = b"a2"
@@ -59,7 +62,8 @@ async def test_a_key_written_often_in_a_batch_is_sent_once_at_its_last_write() -
 async def test_a_short_lived_row_written_and_deleted_before_the_send_costs_nothing() -> None:
     writer, producer = _writer()
     state = writer.table(_faust_table("state"), lambda k, v: None, short_lived=True)
-    writing_partition(0)
+    current = FakeEvent("topic", 0, 0)
+    processing(current)
     state[b"old"] = b"1"
     await writer.send()
     producer.sent.clear()
@@ -74,19 +78,21 @@ async def test_a_short_lived_row_written_and_deleted_before_the_send_costs_nothi
 async def test_without_short_lived_a_deletion_is_always_a_tombstone() -> None:
     writer, producer = _writer()
     tickets = writer.table(_faust_table("tickets"), lambda k, v: None)
-    writing_partition(1)
+    current = FakeEvent("topic", 1, 0)
+    processing(current)
     tickets[b"a"] = b"1"
     del tickets[b"a"]
     await writer.send()
     assert producer.sent == [("tickets-changelog", b"a", None, 1)]
 
 
-async def test_each_task_writes_to_the_partition_it_named() -> None:
+async def test_each_task_writes_to_the_partition_of_its_current_event() -> None:
     writer, producer = _writer()
     tickets = writer.table(_faust_table("tickets"), lambda k, v: None)
 
     async def agent(partition: int, key: bytes) -> None:
-        writing_partition(partition)
+        current = FakeEvent("topic", partition, 0)
+        processing(current)  # Faust's current event, as the pipeline sets it per message
         await asyncio.sleep(0)  # the other task names its partition meanwhile
         tickets[key] = key
 
