@@ -91,6 +91,10 @@ class Run:
     def rate(self) -> float:
         return self.messages / self.seconds
 
+    @property
+    def cpu_per_message(self) -> float:
+        return self.cpu / self.messages
+
     def show(self) -> None:
         print(f"  {self.label:<34} {self.messages:>7,} msgs {self.seconds:7.2f} s "
               f"{self.rate:>9,.0f} msg/s  {self.cpu / self.messages * 1e6:6.0f} CPU us/msg  "
@@ -398,7 +402,9 @@ def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: b
                           partitions) for clock in clocks if not steady]
         for clock, ours in zip(clocks, runs, strict=True):
             ours.show()
-            print(f"  ratio pipeline({clock})/faust: {ours.rate / faust.rate:.2f}")
+            by_cpu = faust.cpu_per_message / ours.cpu_per_message
+            print(f"  ratio pipeline({clock})/faust: {ours.rate / faust.rate:.2f}; by CPU per "
+                  f"message (steadier on a shared machine): {by_cpu:.2f}")
         print(f"  ratio faust/aiokafka: {faust.rate / raw.rate:.3f} "
               f"(aiokafka is {raw.rate / faust.rate:.0f}x faster)")
 
