@@ -21,11 +21,11 @@ breaches and penalties are emitted. The wall clock is production mode: the simul
 are weeks old, so every clock is already overdue when read and each ticket emits its whole
 breach history at once (about 3 outputs per event instead of 0.8).
 
-``wall-now`` is the wall clock at steady state, events arriving in time: the same events,
-their times moved to the present (the simulated day compressed into about the time the
-worker takes to read it, starting when it is expected to start), published without ticks
-on a broker of their own, where the aiokafka and Faust readers run again for the ratio.
-Deadlines (the shipped policy's minutes and hours) then lie ahead when an event is read.
+``wall-now`` is the wall clock at steady state, events arriving in time: on a broker of
+their own, once the worker is ready, the same events are published without ticks, their
+times moved to the present (the simulated day compressed into 1 s per 1,000 events, from
+2 s ahead); the aiokafka and Faust readers then read them too, for the ratio. Deadlines
+(the shipped policy's minutes and hours) lie ahead when an event is read.
 
 ``--partitions N`` creates the topics with N partitions (the worker, the Faust app and the
 ticks follow): how the worker's rate grows with partitions (issue 16, target 5).
@@ -43,6 +43,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -266,9 +267,11 @@ def _stop(child: subprocess.Popen) -> None:
 
 # -- (a) the SLA Police worker ------------------------------------------------------------
 def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
-             messages: int, partitions: int = PARTITIONS) -> Run:
+             messages: int, partitions: int = PARTITIONS,
+             publish: Callable[[], None] | None = None) -> Run:
     """Start a worker on the backlog; time it from its first event accepted until done
-    (``clock`` wall-now: a wall-clock worker)."""
+    (``clock`` wall-now: a wall-clock worker). With ``publish``, the events are published
+    by it once the worker is ready (every partition assigned)."""
     from streams.calls_pipeline import calls_internal_names
     from streams.testing import WorkerProcess
 
@@ -286,6 +289,9 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
     started = time.perf_counter()
     worker.start()
     stack.callback(worker.stop)
+    if publish is not None:
+        worker.wait_ready(timeout=120, partitions=partitions)
+        publish()
     inputs = [COMPLAINTS, TICKET_EVENTS, *internal_names(worker.app_id)]
     (t_first, c_first, cpu_first), t_done, samples = _poll(worker, events, started, inputs)
     cpu = cpu_seconds(worker.process.pid) - cpu_first  # type: ignore[union-attr]
@@ -385,20 +391,23 @@ def main() -> None:
 
 
 def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: bool) -> None:
-    """One broker, one backlog; aiokafka, then (steady: after the worker) Faust, then the
-    worker per clock mode; the ratios of this session's rates."""
+    """One broker, one backlog, read by aiokafka, Faust, then the worker per clock mode
+    (steady: the worker first, the events published once it is ready); the ratios of this
+    session's rates."""
     with bench_session("throughput", partitions) as (stack, bootstrap, scratch):
         create_topics(bootstrap, [SINK], partitions)  # else the first send waits for it
-        if steady:  # the worker starts reading about 10 s after publishing, at ~1,000/s
-            start = datetime.now(UTC) + timedelta(seconds=10)
-            lines = moved_to_now(lines, start, span=len(lines) / 1000)
-            asyncio.run(publish_plain(bootstrap, lines))
+
+        def publish_now() -> None:
+            start = datetime.now(UTC) + timedelta(seconds=2)
+            asyncio.run(publish_plain(bootstrap, moved_to_now(lines, start, len(lines) / 1000)))
             print(f"  steady state: event times moved to {start:%H:%M:%S} .. "
-                  f"+{len(lines) / 1000:.0f} s UTC, published without ticks")
-        else:
-            publish_backlog(bootstrap, lines, partitions)
+                  f"+{len(lines) / 1000:.0f} s UTC, published without ticks once the worker "
+                  f"was ready")
+
         runs = [pipeline(stack, bootstrap, scratch, "wall-now", len(lines), len(lines),
-                         partitions)] if steady else []
+                         partitions, publish_now)] if steady else []
+        if not steady:
+            publish_backlog(bootstrap, lines, partitions)
         raw = asyncio.run(aiokafka_passthrough(bootstrap))
         print(f"  backlog: {len(lines):,} events + {raw.messages - len(lines):,} clock ticks "
               f"= {raw.messages:,} messages on {partitions} partitions")
