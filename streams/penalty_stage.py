@@ -164,9 +164,9 @@ class PenaltyStage:
         """Apply every pending trigger the low watermark has released, in order.
 
         Each touched book is written once per drain, after its triggers' records and
-        before their pending rows are deleted: a crash anywhere in between leaves the
-        pending rows, and re-applying them against the old book recomputes the same
-        penalties (see :meth:`PenaltyEngine.apply`).
+        before the trigger rows whose last trigger this drain applied are deleted: a crash
+        anywhere in between leaves those rows, and re-applying them against the old book
+        recomputes the same penalties (see :meth:`PenaltyEngine.apply`).
         """
         low = self.low_watermark(partition)
         if low is None or not self.pending.get(partition):
