@@ -38,7 +38,9 @@ __all__ = [
     "group_lag",
     "load_average",
     "machine_summary",
+    "moved_to_now",
     "publish_fast",
+    "publish_plain",
     "rss_mib",
     "scrape",
     "topic_sizes",
@@ -257,3 +259,32 @@ async def publish_fast(bootstrap: str, messages: Iterable[tuple[str, bytes | Non
     finally:
         await producer.stop()
     return sent
+
+
+def moved_to_now(lines: list[bytes], start: datetime, span: float) -> list[bytes]:
+    """The events with their times mapped linearly onto ``start`` .. ``start + span``
+    seconds (in order, as :func:`tests.integration.wall_clock.wall_log` moves a day)."""
+    objects = [json.loads(line) for line in lines]
+    times = [datetime.fromisoformat(obj["time"]) for obj in objects]
+    first, last = min(times), max(times)
+    scale = span / max((last - first).total_seconds(), 1.0)
+    for obj, when in zip(objects, times, strict=True):
+        obj["time"] = (start + (when - first) * scale).isoformat()
+    return [json.dumps(obj, ensure_ascii=False).encode() for obj in objects]
+
+
+async def publish_plain(bootstrap: str, lines: list[bytes]) -> None:
+    """Publish the events on their inbound topics, keyed by ticket, without ticks."""
+    from aiokafka import AIOKafkaProducer
+
+    from models.topics import inbound_route
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        for line in lines:
+            topic, key = inbound_route(line)
+            await producer.send(topic, value=line, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()

@@ -57,6 +57,8 @@ from bench._common import (
     group_lag,
     load_average,
     machine_summary,
+    moved_to_now,
+    publish_plain,
     scrape,
     topic_sizes,
     total,
@@ -125,35 +127,6 @@ def publish_backlog(bootstrap: str, lines: list[bytes], partitions: int) -> None
     until = max(parse_event(line, accept="inbound").time for line in lines)  # type: ignore
     asyncio.run(publish_log(bootstrap, lines, until, partitions=partitions,
                             tick_every=TICK_EVERY))
-
-
-def moved_to_now(lines: list[bytes], start: datetime, span: float) -> list[bytes]:
-    """The events with their times mapped linearly onto ``start`` .. ``start + span``
-    seconds (in order, as :func:`tests.integration.wall_clock.wall_log` moves a day)."""
-    objects = [json.loads(line) for line in lines]
-    times = [datetime.fromisoformat(obj["time"]) for obj in objects]
-    first, last = min(times), max(times)
-    scale = span / max((last - first).total_seconds(), 1.0)
-    for obj, when in zip(objects, times, strict=True):
-        obj["time"] = (start + (when - first) * scale).isoformat()
-    return [json.dumps(obj, ensure_ascii=False).encode() for obj in objects]
-
-
-async def publish_plain(bootstrap: str, lines: list[bytes]) -> None:
-    """Publish the events on their inbound topics, keyed by ticket, without ticks."""
-    from aiokafka import AIOKafkaProducer
-
-    from models.topics import inbound_route
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
-    await producer.start()
-    try:
-        for line in lines:
-            topic, key = inbound_route(line)
-            await producer.send(topic, value=line, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 # -- (c) raw aiokafka ---------------------------------------------------------------------
@@ -296,6 +269,9 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
     (t_first, c_first, cpu_first), t_done, samples = _poll(worker, events, started, inputs)
     cpu = cpu_seconds(worker.process.pid) - cpu_first  # type: ignore[union-attr]
     worker.stop()
+    if c_first >= events:  # a batch of it all between two polls: nothing left to time
+        raise RuntimeError(f"the worker had taken all {events:,} events at its first poll: "
+                           f"too few to time, use more --events")
     scale = events / (events - c_first)  # the rate after the first poll, for all events
     seconds = (t_done - t_first) * scale
     written = _written(sizes, asyncio.run(topic_sizes(bootstrap)), worker.app_id)
