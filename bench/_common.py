@@ -38,7 +38,9 @@ __all__ = [
     "group_lag",
     "load_average",
     "machine_summary",
+    "moved_to_now",
     "publish_fast",
+    "publish_plain",
     "rss_mib",
     "scrape",
     "topic_sizes",
@@ -99,8 +101,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def bench_session(name: str) -> Iterator[tuple[contextlib.ExitStack, str, Path]]:
-    """An embedded broker with the project topics, a scratch directory and an ExitStack.
+def bench_session(name: str, partitions: int = PARTITIONS
+                  ) -> Iterator[tuple[contextlib.ExitStack, str, Path]]:
+    """An embedded broker with the project topics (``partitions`` each), a scratch
+    directory and an ExitStack.
 
     Yields ``(stack, bootstrap, scratch)``. Push every process started to ``stack``
     (``stack.callback(worker.stop)``): they are stopped in reverse order, the broker last,
@@ -115,7 +119,7 @@ def bench_session(name: str) -> Iterator[tuple[contextlib.ExitStack, str, Path]]
         with contextlib.ExitStack() as stack:
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             broker = stack.enter_context(EmbeddedBroker(log_path=scratch / "tansu.log"))
-            ensure_inbound_topics(broker.bootstrap, PARTITIONS)
+            ensure_inbound_topics(broker.bootstrap, partitions)
             stack.callback(_note_broker, broker)
             yield stack, broker.bootstrap, scratch
     finally:
@@ -255,3 +259,32 @@ async def publish_fast(bootstrap: str, messages: Iterable[tuple[str, bytes | Non
     finally:
         await producer.stop()
     return sent
+
+
+def moved_to_now(lines: list[bytes], start: datetime, span: float) -> list[bytes]:
+    """The events with their times mapped linearly onto ``start`` .. ``start + span``
+    seconds (in order, as :func:`tests.integration.wall_clock.wall_log` moves a day)."""
+    objects = [json.loads(line) for line in lines]
+    times = [datetime.fromisoformat(obj["time"]) for obj in objects]
+    first, last = min(times), max(times)
+    scale = span / max((last - first).total_seconds(), 1.0)
+    for obj, when in zip(objects, times, strict=True):
+        obj["time"] = (start + (when - first) * scale).isoformat()
+    return [json.dumps(obj, ensure_ascii=False).encode() for obj in objects]
+
+
+async def publish_plain(bootstrap: str, lines: list[bytes]) -> None:
+    """Publish the events on their inbound topics, keyed by ticket, without ticks."""
+    from aiokafka import AIOKafkaProducer
+
+    from models.topics import inbound_route
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        for line in lines:
+            topic, key = inbound_route(line)
+            await producer.send(topic, value=line, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         "only with clock ticks published on the inbound topics (replays, tests, demos)",
     )
     timer_interval: float = Field(default=0.1, gt=0, le=5, description="deadline timer, seconds")
+    batch_size: int = Field(default=1000, ge=1, le=100_000,
+                            description="messages a stage agent takes at most at once")
+    batch_within: float = Field(default=0.1, gt=0, le=5,
+                                description="seconds an agent waits for a batch to fill")
     ledger_enabled: bool = Field(default=True, description="workers record outcomes in the ledger")
     principals: Path = Field(
         default=Path(""),

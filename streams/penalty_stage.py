@@ -11,14 +11,17 @@ arrives behind the watermarks (a worker catching up on a backlog), and draining
 those one by one wrote a book, an outbox row and its deletion per trigger. With
 the wall clock each ticket partition sends a watermark whenever it fires
 deadlines and at least once a second, so a trigger waits about a second at most;
-with the stream clock, watermarks follow the ticks.
+with the stream clock, watermarks follow the ticks. The pipeline reads the
+triggers topic in batches and settles each partition once per batch
+(:meth:`PenaltyStage.settle`): the batch's triggers are kept in one row
+(:mod:`streams.penalty_pending`), then one drain writes each touched book once.
 
 All state sits in one table, so its changelog keeps the writes of one drain in
 order: ``rec|<dept>|<ticket>`` (penalty records) first, then the drain's outbox
 rows, then each touched ``book|<dept>`` once (windowed totals, last applied
-trigger), then the deletion of the ``pending|...`` rows. A crash before a book
-write replays the pending triggers against the old book and recomputes the same
-penalties.
+trigger), then the deletion of the ``triggers|...`` rows whose triggers have all
+been applied. A crash before a book write replays the pending triggers against the
+old book and recomputes the same penalties.
 
 The outbox: ``out|<partition>|<offset>|<chunk>`` rows hold the outputs of each
 drain whose cause (the triggers-topic offset of the message that released it) is
@@ -30,7 +33,6 @@ never left the producer; rows are deleted once their cause is committed.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 from collections.abc import Iterator, MutableMapping
@@ -46,6 +48,7 @@ from sla.specs import SlaConfig
 from streams.frontier import OffsetFrontier
 from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
 from streams.penalty_books import BookStore
+from streams.penalty_pending import PendingTriggers, Trigger
 from streams.topics import WATERMARK
 
 __all__ = ["OUTBOX_CHUNK", "PenaltyStage"]
@@ -96,27 +99,55 @@ class PenaltyStage:
         self.sources, self.topic_name = sources, topic_name
         self.state = state
         self.books = BookStore(self.state, lambda department: _Records(self.state, department))
-        self.pending: dict[int, list[tuple[float, str, str, str]]] = {}
+        self.triggers = PendingTriggers(self.state)
+        self.pending = self.triggers.heaps  # partition -> heap of triggers waiting
         self.marks: dict[int, dict[int, datetime]] = {}
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
+        self.touched: dict[int, tuple[faust.EventT, bool]] = {}  # see take_touched
 
     async def process(self, event: faust.EventT) -> None:
+        """One message on its own: :meth:`receive` it, then :meth:`settle` its partition
+        (a failure is raised, for the caller to dead-letter the message)."""
+        self.receive(event)
+        for partition, (last, released) in self.take_touched().items():
+            await self.settle(partition, last.message.offset, released)
+
+    def receive(self, event: faust.EventT) -> None:
         """Buffer a trigger, or apply a watermark once every trigger before it in the
         partition has been buffered: after a rebalance the framework can deliver a
         partition's messages out of order (``streams/frontier.py``), and a watermark
         applied too early would drain past a trigger still to come, which the book would
-        then refuse as already passed."""
+        then refuse as already passed. Nothing is written for a trigger and nothing is
+        drained here: :meth:`settle` does both, once per partition and batch."""
         message = event.message
         tp = (message.topic, message.partition)
         if WATERMARK in event.headers:
             self.frontier.hold(tp, message.offset, event.headers[WATERMARK].decode())
         elif event.key:
-            self._buffer(message.partition, event.key.decode(), event.value.decode())
+            self.triggers.add(message.partition, message.offset, event.key.decode(),
+                              event.value.decode())
         self.frontier.seen(tp, message.offset)
+        released = self.touched.get(message.partition, (event, False))[1]
         for header in self.frontier.release(tp):
             source, when = header.split("|", 1)
             self._mark(message.partition, int(source), when)
-            await self._drain(message.partition, message.offset)
+            released = True
+        self.touched[message.partition] = (event, released)
+
+    def take_touched(self) -> dict[int, tuple[faust.EventT, bool]]:
+        """The partitions received since the last call, each with its last message and
+        whether a watermark moved: :meth:`settle` each once, so every key (trigger rows,
+        records, outbox, books) is written once per batch, in the order the crash rule
+        needs."""
+        touched, self.touched = self.touched, {}
+        return touched
+
+    async def settle(self, partition: int, offset: int, released: bool) -> None:
+        """Keep the triggers received since the last call in one row; if watermarks moved,
+        drain (``offset``, the partition's last message received, is the outbox's cause)."""
+        self.triggers.keep(partition)
+        if released:
+            await self.drain(partition, offset)
 
     def _mark(self, partition: int, source: int, when_text: str) -> None:
         when = datetime.fromisoformat(when_text)
@@ -125,41 +156,31 @@ class PenaltyStage:
             marks[source] = when
             self.state[f"mark|{partition}|{source}".encode()] = when_text.encode()
 
-    def _buffer(self, partition: int, department: str, raw: str) -> None:
-        event = parse_event(raw, accept="any")
-        key = f"pending|{partition}|{department}|{event.id}"
-        if self.state.get(key.encode()) is not None:
-            return  # redelivered while still pending
-        self.state[key.encode()] = raw.encode()
-        heapq.heappush(self.pending.setdefault(partition, []),
-                       (event.time.timestamp(), event.id, department, raw))
-
     def low_watermark(self, partition: int) -> datetime | None:
         marks = self.marks.get(partition, {})
         return min(marks.values()) if len(marks) >= self.sources else None
 
-    async def _drain(self, partition: int, offset: int) -> None:
+    async def drain(self, partition: int, offset: int) -> None:
         """Apply every pending trigger the low watermark has released, in order.
 
         Each touched book is written once per drain, after its triggers' records and
-        before their pending rows are deleted: a crash anywhere in between leaves the
-        pending rows, and re-applying them against the old book recomputes the same
-        penalties (see :meth:`PenaltyEngine.apply`).
+        before the trigger rows whose last trigger this drain applied are deleted: a crash
+        anywhere in between leaves those rows, and re-applying them against the old book
+        recomputes the same penalties (see :meth:`PenaltyEngine.apply`).
         """
         low = self.low_watermark(partition)
-        heap = self.pending.get(partition)
-        if low is None or not heap:
+        if low is None or not self.pending.get(partition):
             return
         limit = low.timestamp()
         books: dict[str, PenaltyBook] = {}
-        popped: list[tuple[float, str, str, str]] = []
+        popped: list[Trigger] = []
         try:
-            applied, emitted = self._apply_released(partition, heap, limit, books, popped)
+            emitted = self._apply_released(partition, limit, books, popped)
         except BaseException:
             if popped:  # the trigger that failed: skipped, or it would block every drain
                 logger.error("penalty trigger skipped, it could not be applied: %s",
                              popped.pop()[3])
-            self._undo(heap, popped)
+            self._undo(partition, popped)
             raise
         try:
             self._prune_outbox(partition)
@@ -167,35 +188,30 @@ class PenaltyStage:
             for book in books.values():
                 self.books.save(book, partition)
         except BaseException:
-            self._undo(heap, popped)
+            self._undo(partition, popped)
             raise
-        for key in applied:
-            del self.state[key]
+        self.triggers.applied(partition, popped)
         await self.emitter.publish(emitted)
 
-    def _undo(self, heap: list, popped: list) -> None:
+    def _undo(self, partition: int, popped: list[Trigger]) -> None:
         """As after a crash: books are read again from the table, and the triggers
-        (whose pending rows are still there) wait for the next drain."""
+        (whose rows are still there) wait for the next drain."""
         self.books.forget()
-        for item in popped:
-            heapq.heappush(heap, item)
+        self.triggers.put_back(partition, popped)
 
-    def _apply_released(self, partition: int, heap: list, limit: float,
-                        books: dict[str, PenaltyBook], popped: list
-                        ) -> tuple[list[bytes], list[CloudEvent]]:
-        """Pop and apply the triggers at or before ``limit``: (pending keys, outputs)."""
-        applied: list[bytes] = []
+    def _apply_released(self, partition: int, limit: float, books: dict[str, PenaltyBook],
+                        popped: list[Trigger]) -> list[CloudEvent]:
+        """Pop and apply the triggers at or before ``limit``; return the outputs."""
         emitted: list[CloudEvent] = []
-        while heap and heap[0][0] <= limit:
-            popped.append(heapq.heappop(heap))
-            _stamp, event_id, department, raw = popped[-1]
+        for trigger in self.triggers.pop_released(partition, limit):
+            popped.append(trigger)
+            _stamp, _event_id, department, raw, _row = trigger
             if department not in books:
                 books[department] = self.books.load(department, partition)
             outputs = self.engine.apply(books[department], parse_event(raw, accept="any"))
             emitted.extend(outputs)  # apply() is idempotent: see its docstring
             emitted.extend(n for e in outputs for n in notifications_for(e, self.engine.config))
-            applied.append(f"pending|{partition}|{department}|{event_id}".encode())
-        return applied, emitted
+        return emitted
 
     def _keep_outbox(self, partition: int, offset: int, outputs: list[str]) -> None:
         rows = self.outbox.setdefault(partition, [])
@@ -223,7 +239,8 @@ class PenaltyStage:
     def drop(self, partitions: set[int]) -> None:
         self.books.forget(partitions)
         for partition in partitions:
-            self.pending.pop(partition, None)
+            self.touched.pop(partition, None)
+            self.triggers.drop(partition)
             self.marks.pop(partition, None)
             self.outbox.pop(partition, None)
 
@@ -237,11 +254,8 @@ class PenaltyStage:
                 source = int(rest.split("|")[1])
                 self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(
                     value.decode())
-            elif kind == "pending":
-                department = rest.split("|", 2)[1]
-                event = parse_event(value, accept="any")
-                heapq.heappush(self.pending.setdefault(partition, []),
-                               (event.time.timestamp(), event.id, department, value.decode()))
+            elif kind in ("triggers", "pending"):  # pending: one trigger, the earlier layout
+                self.triggers.load(partition, key, value)
             elif kind == "out":
                 cause = int(rest.split("|")[1])
                 self.outbox.setdefault(partition, []).append((cause, key))
@@ -253,10 +267,10 @@ class PenaltyStage:
 
 
 def state_partition(key: bytes, value: bytes) -> int | None:
-    """Partition of a ``penalty-state`` row: in the key (marks, pending, outbox) or the
+    """Partition of a ``penalty-state`` row: in the key (marks, triggers, outbox) or the
     book's value; ``rec|`` rows have none (they are looked up by key, never scanned)."""
     kind, _, rest = key.partition(b"|")
-    if kind in (b"mark", b"pending", b"out"):
+    if kind in (b"mark", b"triggers", b"pending", b"out"):
         return int(rest.split(b"|", 1)[0])
     if kind == b"book":
         return json.loads(value)["partition"]

@@ -22,7 +22,7 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.specs import SlaConfig
 from streams import metrics
-from streams._faust import seek_back
+from streams._faust import processing, seek_back
 from streams.calls_pipeline import CallsPipeline, add_calls_stage
 from streams.config import StreamSettings
 from streams.emit import Emitter
@@ -63,7 +63,8 @@ class Pipeline:
         self.penalties = PenaltyStage(
             config, self.emitter, sources=self.topics.partitions, commits=commits,
             topic_name=self.topics.triggers.get_topic_name(), frontier=self.tickets.frontier,
-            state=self.writer.table(app.Table("penalty-state", **raw), state_partition))
+            state=self.writer.table(app.Table("penalty-state", **raw), state_partition,
+                                    short_lived=True))
         self.recovery = TicketRecovery(self.tickets)
         self.frontier = self.tickets.frontier  # every input partition's processed offsets
         self.ticket_partitions: set[int] = set()
@@ -77,12 +78,44 @@ class Pipeline:
 
     # -- message handling -------------------------------------------------------------
 
+    async def process_batch(self, stage: Any, events: list[faust.EventT]) -> None:
+        """Process a batch of messages (``stream.take_events``) one by one, settle the
+        department stage once per partition, then hand the batch's changelog records to
+        the producer: one per key changed (:mod:`streams.table_writes`).
+
+        Faust acks the batch's messages only once this returns, and flushes the producer
+        before it commits them, so an input is never committed before its records are
+        on the broker; a crash mid-batch commits none of the batch.
+        """
+        try:
+            for event in events:
+                processing(event)  # Faust's current event: the tables' partition
+                await self.guarded(stage, event)
+            if stage is self.penalties:
+                await self._settle_penalties()
+        finally:  # what reached the store goes to its changelog, even after an error
+            processing(None)
+            await self.writer.send()
+
+    async def _settle_penalties(self) -> None:
+        """Settle each triggers partition the batch touched (its triggers kept in one row,
+        one drain if watermarks moved); a failure dead-letters its last message."""
+        for partition, (last, released) in self.penalties.take_touched().items():
+            processing(last)
+            try:
+                await self.penalties.settle(partition, last.message.offset, released)
+            except Exception as exc:  # as guarded: record it and move on
+                logger.error("failed to settle triggers partition %d at offset %s: %s",
+                             partition, last.message.offset, traceback.format_exc())
+                await self._dead_letter(last, f"internal error: {type(exc).__name__}: {exc}")
+
     async def guarded(self, stage: Any, event: faust.EventT) -> None:
         """Process one message; an unexpected error dead-letters it, never the agent.
 
         A message this worker already processed since it got the partition (delivered
         again by a re-read of skipped input) only counts as seen: processing it twice
-        would, for instance, publish its dead letter twice.
+        would, for instance, publish its dead letter twice. The department stage only
+        receives the message here; :meth:`process_batch` drains.
         """
         message = event.message
         tp = (message.topic, message.partition)
@@ -93,14 +126,15 @@ class Pipeline:
             else:
                 await self.ensure_penalties_ready(message.partition)
             repeat = self.frontier.processed(tp, message.offset)
-            if not repeat:
+            if not repeat and stage is self.penalties:
+                stage.receive(event)
+            elif not repeat:
                 await stage.process(event)
         except Exception as exc:  # a bug must not stop the stream: record it and move on
             logger.error("failed on %s[%s]@%s: %s", *tp, message.offset,
                          traceback.format_exc())
             await self._dead_letter(event, f"internal error: {type(exc).__name__}: {exc}")
-        finally:  # what reached the store goes to its changelog, even after an error
-            await self.writer.send()
+        finally:
             if repeat or message.topic == self.tickets.clock_topic:  # else the stage did
                 self.frontier.seen(tp, message.offset)
             await self._read_skipped_again(tp, message.offset)
@@ -253,13 +287,13 @@ def build_pipeline(app: faust.App, settings: StreamSettings, config: SlaConfig) 
 
     @app.agent(pipeline.topics.ticket_input, name="sla-tickets", concurrency=1)
     async def ticket_agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await pipeline.guarded(pipeline.tickets, event)
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within):
+            await pipeline.process_batch(pipeline.tickets, events)
 
     @app.agent(pipeline.topics.triggers, name="sla-penalties", concurrency=1)
     async def penalty_agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await pipeline.guarded(pipeline.penalties, event)
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within):
+            await pipeline.process_batch(pipeline.penalties, events)
 
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     app.timer(settings.timer_interval)(pipeline.wake_due_partitions)

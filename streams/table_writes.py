@@ -22,8 +22,26 @@ the stages write a changelog record for nearly every message they read.
   worker reads only the changelog written after it.
 
 Every write of a table must go through one writer (mixing in ``table[key] = value``
-could reorder records). The pipeline sends the queue after every message, even one
-that failed, so the changelog never lags the store.
+could reorder records). The pipeline sends the queue after every batch of messages
+(``stream.take_events``), even one with a failed message, so the changelog never
+lags the store by more than a batch, and always before the batch's offsets are acked.
+
+**One record per key and batch.** The queue keeps only a key's last value, at the
+position of its last write: a ticket touched by five messages of a batch costs one
+record, not five. A key first written in the batch (absent from the store before)
+and deleted again before the send costs nothing (a penalty trigger buffered and
+applied in the same batch). Recovery after a crash mid-send then sees each key
+either as before the batch or as after it, never in between, and keys in the order
+of their last writes; the input of the whole batch is not committed, so it is
+processed again. The stages keep their cross-key rules (the department stage writes
+a drain's records, outbox, book, then deletes its pending rows) by writing each of
+those keys once per batch, in that order (one drain per partition and batch:
+:meth:`streams.penalty_stage.PenaltyStage.settle`).
+
+**Which partition.** A record goes to the partition of the message being processed:
+Faust's ``current_event()``, which Faust's RocksDB store also needs to pick the
+partition's database. Inside a batch no event is current unless the pipeline names it
+for each message (``streams._faust.processing``).
 """
 
 from __future__ import annotations
@@ -41,25 +59,54 @@ from streams.interfaces import PartitionOf
 __all__ = ["ChangelogWriter", "DirectTable"]
 
 
+class _Queued:
+    """A key's pending changelog record: its last value (None: a deletion), its
+    partition, and whether the key was absent from the store before this send's first
+    write of it (then a deletion cancels the record instead of sending a tombstone)."""
+
+    __slots__ = ("fresh", "partition", "value")
+
+    def __init__(self, value: bytes | None, partition: int, fresh: bool) -> None:
+        self.value, self.partition, self.fresh = value, partition, fresh
+
+
 class ChangelogWriter:
-    """Queues the changelog records of :class:`DirectTable` writes; sends them in order."""
+    """Queues the changelog records of :class:`DirectTable` writes, one per key (its last
+    value, at its last write's place); sends them in that order."""
 
     def __init__(self, app: faust.App) -> None:
         self.app = app
-        self.queued: list[tuple[DirectTable, bytes, bytes | None, int]] = []
+        self.queued: dict[tuple[DirectTable, bytes], _Queued] = {}
 
-    def table(self, table: faust.Table, partition_of: PartitionOf) -> DirectTable:
+    def table(self, table: faust.Table, partition_of: PartitionOf, *,
+              short_lived: bool = False) -> DirectTable:
         """Write ``table`` through this writer (all of its writes, from now on);
         ``partition_of`` tells a row's partition from its layout (for :meth:`DirectTable.rows`
-        on Faust's memory store)."""
-        return DirectTable(self, table, partition_of)
+        on Faust's memory store). ``short_lived``: rows are often deleted soon after they
+        are written, so a first write looks the key up (one more store read) to let a
+        deletion before the send cancel both records."""
+        return DirectTable(self, table, partition_of, short_lived=short_lived)
+
+    def queue(self, table: DirectTable, key: bytes, value: bytes | None, fresh: bool) -> None:
+        """Queue ``key``'s record (``fresh``: the key was not in the store before)."""
+        earlier = self.queued.pop((table, key), None)
+        if earlier is not None:
+            fresh = earlier.fresh
+            if value is None and fresh:
+                return  # written and deleted since the last send: nothing to record
+        self.queued[(table, key)] = _Queued(value, _event_partition(), fresh)
+
+    def holds(self, table: DirectTable, key: bytes) -> bool:
+        """True if ``key`` has a record waiting to be sent."""
+        return (table, key) in self.queued
 
     async def send(self) -> int:
-        """Hand every queued record to the producer, in write order; return how many."""
-        queued, self.queued = self.queued, []
+        """Hand every queued record to the producer, in order; return how many."""
+        queued, self.queued = self.queued, {}
         send = self.app.producer.send
-        for table, key, value, partition in queued:
-            pending = await send(table.topic_name, key, value, partition, None, None)
+        for (table, key), record in queued.items():
+            pending = await send(table.topic_name, key, record.value, record.partition,
+                                 None, None)
             pending.add_done_callback(table.persisted)
         return len(queued)
 
@@ -69,8 +116,9 @@ class DirectTable:
     production :class:`streams.interfaces.KeyValueStore`."""
 
     def __init__(self, writer: ChangelogWriter, table: faust.Table,
-                 partition_of: PartitionOf) -> None:
+                 partition_of: PartitionOf, *, short_lived: bool = False) -> None:
         self.writer, self.table, self.partition_of = writer, table, partition_of
+        self.short_lived = short_lived
         self._topic_name: str | None = None
 
     @property
@@ -83,12 +131,14 @@ class DirectTable:
         return self.table.data.get(key)
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
+        fresh = (self.short_lived and not self.writer.holds(self, key)
+                 and self.table.data.get(key) is None)
         self.table.data[key] = value
-        self.writer.queued.append((self, key, value, _event_partition()))
+        self.writer.queue(self, key, value, fresh)
 
     def __delitem__(self, key: bytes) -> None:
         del self.table.data[key]
-        self.writer.queued.append((self, key, None, _event_partition()))
+        self.writer.queue(self, key, None, False)
 
     def rows(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
         """``(partition, key, value)`` of every row of ``partitions`` (``partition_rows``)."""

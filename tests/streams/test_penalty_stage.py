@@ -9,6 +9,7 @@ of the complaints that caused the triggers. Triggers partition 0, four ticket pa
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ async def test_triggers_wait_for_every_source_then_drain_in_time_order() -> None
 
     await rig.feed(rig.watermark(SOURCES - 1))
     assert len(EXPECTED) == 3 and rig.penalties() == EXPECTED
-    assert not [key for key in rig.state.data if key.startswith(b"pending|")]
+    assert not [key for key in rig.state.data if key.startswith(b"triggers|")]
 
 
 async def test_a_trigger_behind_the_watermarks_waits_for_the_next_one() -> None:
@@ -126,7 +127,7 @@ async def test_a_failed_drain_puts_its_triggers_back() -> None:
         await rig.feed(rig.watermark(SOURCES - 1))
     assert rig.emitter.published == []
     assert len(rig.stage.pending[0]) == len(triggers()) == 6
-    assert len([key for key in rig.state.data if key.startswith(b"pending|")]) == 6
+    assert len([key for key in rig.state.data if key.startswith(b"triggers|")]) == 6
 
     await rig.feed(rig.watermark(0))
     assert rig.penalties() == EXPECTED
@@ -212,3 +213,60 @@ async def test_a_watermark_delivered_before_an_earlier_trigger_waits_for_it() ->
     await rig.feed(*skipped)  # the re-read
     assert rig.penalties() == EXPECTED
     assert rig.stage.frontier.held() == {}
+
+
+async def test_a_batch_is_settled_once_per_partition_in_replay_order() -> None:
+    """The pipeline receives a batch message by message and settles once at its end: the
+    late trigger is applied in time order, the book is written once, and the batch's
+    triggers, all applied, leave no row and no record of one."""
+    rig = Rig()
+    first, rest = triggers()[:2], triggers()[2:]
+    batch = [*[rig.trigger(t) for t in first], *rig.watermarks(),
+             *[rig.trigger(t) for t in rest], rig.watermark(0)]
+    await feed_batch(rig, batch)
+    assert rig.penalties() == EXPECTED
+    assert rig.stage.take_touched() == {}
+    keys = [key for key, _ in rig.state.writes]
+    assert [k for k in keys if k.startswith(b"book|")] == [b"book|logistics"]
+    assert [k for k in keys if k.startswith(b"triggers|")] == [b"triggers|0|0|0"] * 2
+    assert rig.state.data.get(b"triggers|0|0|0") is None
+
+
+async def feed_batch(rig: Rig, batch: list[FakeEvent]) -> None:
+    for event in batch:
+        rig.stage.receive(event)
+    for partition, (last, released) in rig.stage.take_touched().items():
+        await rig.stage.settle(partition, last.message.offset, released)
+
+
+async def test_a_row_stays_until_its_last_trigger_is_applied_and_reloads_once() -> None:
+    """One row for a batch of six triggers; the first drain applies four; a rebuild then
+    buffers all six again, and the two applied ones are not fined twice."""
+    rig = Rig()
+    *early, late = triggers()
+    await feed_batch(rig, [rig.trigger(t) for t in [*early, late]])
+    assert [k for k in rig.state.data if k.startswith(b"triggers|")] == [b"triggers|0|0|0"]
+    before_late = (late.time - timedelta(seconds=1)).isoformat()
+    await feed_batch(rig, rig.watermarks(before_late))  # releases all but the late one
+    assert len(rig.penalties()) == 2
+    assert rig.state.data.get(b"triggers|0|0|0") is not None
+
+    new = Rig(rig.state)
+    await new.stage.rebuild({0}, {0: rig.offset})
+    assert len(new.stage.pending[0]) == 6
+    new.offset = rig.offset
+    await feed_batch(new, rig.watermarks("2026-11-04T00:00:00+08:00"))
+    assert rig.penalties() + new.penalties() == EXPECTED
+    assert not [k for k in new.state.data if k.startswith(b"triggers|")]
+
+
+async def test_pending_rows_of_the_earlier_layout_are_reloaded() -> None:
+    state = DictStore(state_partition)
+    for trigger in triggers():
+        department = trigger.data.department
+        state[f"pending|0|{department}|{trigger.id}".encode()] = trigger.to_json().encode()
+    rig = Rig(state)
+    await rig.stage.rebuild({0}, {0: 0})
+    await rig.feed(*rig.watermarks())
+    assert rig.penalties() == EXPECTED
+    assert not [k for k in state.data if k.startswith((b"pending|", b"triggers|"))]

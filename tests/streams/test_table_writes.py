@@ -1,0 +1,102 @@
+"""The changelog writer sends one record per key and batch, to the partition named.
+
+A crash mid-send must leave each key either as before the batch or as after it (the
+batch's input is processed again), so the queue keeps a key's last value at the place
+of its last write; a short-lived key written and deleted before the send costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from streams._faust import processing
+from streams.fakes import FakeEvent
+from streams.table_writes import ChangelogWriter
+
+
+class _Store(dict):
+    def set_persisted_offset(self, tp: Any, offset: int) -> None:
+        self.persisted = (tp, offset)
+
+
+class _Producer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes | None, int]] = []
+
+    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int,
+                   _timestamp: Any, _headers: Any) -> asyncio.Future:
+        self.sent.append((topic, key, value, partition))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(SimpleNamespace(topic=topic, partition=partition,
+                                        offset=len(self.sent) - 1))
+        return done
+
+
+def _faust_table(name: str) -> Any:
+    topic = SimpleNamespace(get_topic_name=lambda: f"{name}-changelog")
+    return SimpleNamespace(data=_Store(), changelog_topic=topic)
+
+
+def _writer() -> tuple[ChangelogWriter, _Producer]:
+    producer = _Producer()
+    return ChangelogWriter(SimpleNamespace(producer=producer)), producer  # type: ignore[arg-type]
+
+
+async def test_a_key_written_often_in_a_batch_is_sent_once_at_its_last_write() -> None:
+    writer, producer = _writer()
+    tickets = writer.table(_faust_table("tickets"), lambda k, v: None)
+    current = FakeEvent("topic", 2, 0)
+    processing(current)
+    tickets[b"a"] = b"a1"
+    tickets[b"b"] = b"b1"
+    tickets[b"a"] = b"a2"
+    assert tickets.get(b"a") == b"a2"  # the store is written at once
+    assert await writer.send() == 2
+    assert producer.sent == [("tickets-changelog", b"b", b"b1", 2),
+                             ("tickets-changelog", b"a", b"a2", 2)]
+    assert await writer.send() == 0
+
+
+async def test_a_short_lived_row_written_and_deleted_before_the_send_costs_nothing() -> None:
+    writer, producer = _writer()
+    state = writer.table(_faust_table("state"), lambda k, v: None, short_lived=True)
+    current = FakeEvent("topic", 0, 0)
+    processing(current)
+    state[b"old"] = b"1"
+    await writer.send()
+    producer.sent.clear()
+    state[b"new"] = b"x"
+    del state[b"new"]
+    state[b"old"] = b"2"
+    del state[b"old"]  # it was on the changelog before: a tombstone
+    await writer.send()
+    assert producer.sent == [("state-changelog", b"old", None, 0)]
+
+
+async def test_without_short_lived_a_deletion_is_always_a_tombstone() -> None:
+    writer, producer = _writer()
+    tickets = writer.table(_faust_table("tickets"), lambda k, v: None)
+    current = FakeEvent("topic", 1, 0)
+    processing(current)
+    tickets[b"a"] = b"1"
+    del tickets[b"a"]
+    await writer.send()
+    assert producer.sent == [("tickets-changelog", b"a", None, 1)]
+
+
+async def test_each_task_writes_to_the_partition_of_its_current_event() -> None:
+    writer, producer = _writer()
+    tickets = writer.table(_faust_table("tickets"), lambda k, v: None)
+
+    async def agent(partition: int, key: bytes) -> None:
+        current = FakeEvent("topic", partition, 0)
+        processing(current)  # Faust's current event, as the pipeline sets it per message
+        await asyncio.sleep(0)  # the other task names its partition meanwhile
+        tickets[key] = key
+
+    await asyncio.gather(agent(1, b"one"), agent(3, b"three"))
+    await writer.send()
+    assert sorted((key, partition) for _, key, _, partition in producer.sent) == [
+        (b"one", 1), (b"three", 3)]
