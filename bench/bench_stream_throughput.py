@@ -249,9 +249,8 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
     from streams.testing import WorkerProcess
 
     app_id = f"bench-pipeline-{clock}"
-    # the worker's own topics, made here with the partitions asked for: with 8 or 16, a
-    # worker left to make them crashed sending to partition 4 of {app_id}-calls-clock
-    # ("Unrecognized partition"; not root-caused, see bench/RESULTS.md section 1)
+    # the worker's own topics, made here with the partitions asked for (the worker makes
+    # them too since sla_police.worker.ensure_worker_topics; kept for older workers)
     create_topics(bootstrap, [*internal_names(app_id), *calls_internal_names(app_id)],
                   partitions)
     worker = WorkerProcess(bootstrap, scratch / f"pipeline-{clock}",

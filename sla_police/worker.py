@@ -28,6 +28,7 @@ from streams.web import Access, Authorizer, add_views
 
 __all__ = [
     "create_worker_app",
+    "ensure_worker_topics",
     "operator_authorizer",
     "run_faust",
     "run_worker",
@@ -93,14 +94,31 @@ def operator_authorizer(principals: Path) -> Authorizer:
 def run_worker(settings: Settings, **app_options: object) -> None:
     """Run a worker in the foreground until SIGINT/SIGTERM, logging to stderr
     (:mod:`sla_police.logs`)."""
-    from sla_police.broker import ensure_inbound_topics
-
     configure_logging(settings.log_level)
-    ensure_inbound_topics(settings.kafka_bootstrap or "", settings.topic_partitions)
+    ensure_worker_topics(settings)
     app, _pipeline = create_worker_app(settings, **app_options)
     logger.info("worker starting", app_id=settings.app_id, version=__version__,
                 clock=settings.clock, partitions=settings.topic_partitions)
     run_faust(app, settings.log_level)
+
+
+def ensure_worker_topics(settings: Settings) -> None:
+    """Create the project's topics and this app's internal input topics (wake-ups, penalty
+    triggers, calls wake-ups, QA), all with ``settings.topic_partitions`` partitions.
+
+    The internal ones are co-partitioned with the inbound topics the agents read them
+    with; left to Faust, the clock topics were created on first subscription with the
+    broker's default partition count (4 on Tansu), and a worker of 8 partitions crashed at
+    its first wake-up of partition 4 ("Unrecognized partition"). A topic that exists with
+    another count is refused with the names (:func:`sla_police.broker.create_topics`).
+    """
+    from sla_police.broker import create_topics, project_topics
+    from streams.calls_pipeline import calls_internal_names
+    from streams.topics import internal_names
+
+    own = (*internal_names(settings.app_id), *calls_internal_names(settings.app_id))
+    create_topics(settings.kafka_bootstrap or "", (*project_topics(), *own),
+                  settings.topic_partitions)
 
 
 def run_faust(app: faust.App, level: str) -> None:

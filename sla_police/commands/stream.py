@@ -45,6 +45,7 @@ def worker(
     SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port
     (ticket state needs an admin or contact_center token of SLA_PRINCIPALS).
     """
+    from sla_police.broker import BrokerError
     from sla_police.commands._common import load_config_or_exit
     from sla_police.worker import run_worker
 
@@ -54,7 +55,10 @@ def worker(
         fail("SLA_KAFKA_BOOTSTRAP is not set: point it at Kafka, or use `sla-police up`, "
              "which starts the embedded broker too")
     load_config_or_exit(settings.config)
-    run_worker(settings)
+    try:
+        run_worker(settings)
+    except BrokerError as exc:  # unreachable cluster, a topic with another partition count
+        fail(str(exc))
 
 
 def up(
