@@ -9,6 +9,7 @@ hash (:func:`bounded_buckets`); only a single ticket larger than the cap stays l
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import zlib
@@ -29,8 +30,16 @@ def bucket_count(size: int, cap: int, workers: int) -> int:
 
 
 def _bucket_of(line: bytes, buckets: int, salt: int) -> int:
+    """crc32 of the subject (cheap; what the sharded replay uses) for the first split; a
+    keyed BLAKE2 for the splits of an overflowing bucket, since the tickets crc32 put
+    together would stay together under any crc32 (it is linear)."""
     match = _SUBJECT.search(line)
-    return zlib.crc32(match.group(1), salt) % buckets if match else 0
+    if match is None:
+        return 0
+    if not salt:
+        return zlib.crc32(match.group(1)) % buckets
+    digest = hashlib.blake2b(match.group(1), digest_size=8, salt=salt.to_bytes(16, "big"))
+    return int.from_bytes(digest.digest(), "big") % buckets
 
 
 def spill(source: Path, directory: Path, buckets: int, *, prefix: str = "bucket",
@@ -62,7 +71,7 @@ def bounded_buckets(path: Path, cap: int, *, salt: int = 1) -> Iterator[Path]:
         yield path
         return
     parts = spill(path, path.parent, max(2, math.ceil(size / cap)),
-                  prefix=f"{path.stem}.{salt}", salt=salt)
+                  prefix=f"{path.stem}s", salt=salt)
     path.unlink()
     for part in parts:
         yield from bounded_buckets(part, cap, salt=salt + 1)
