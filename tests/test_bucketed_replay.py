@@ -134,3 +134,35 @@ def test_run_writer_holds_at_most_its_cap_and_the_merge_is_sorted(tmp_path: Path
     assert len(paths) == 7
     merged = [line.split(b"\t", 1)[0].decode() for line in merged_lines(paths)]
     assert merged == sorted(keys)
+
+
+@pytest.mark.parametrize("cuts", [1, 2, 3, 7])
+def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int) -> None:
+    """Parts merged by key range, copied in order, equal one merge with repeated ids
+    dropped, also when one id has two keys side by side across a cut."""
+    from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range
+    from sla_police.bucketed_replay.runs import split_keys
+
+    def key(n: int, event_id: str) -> str:
+        return f"{n:016x}7{event_id}"
+
+    writers = [RunWriter(tmp_path, f"w{n}", cap=5) for n in range(3)]
+    expected_keys = []
+    for n in range(60):
+        event_id = f"id-{n // 2:04d}"  # each id twice, under two keys side by side
+        writers[n % 3].add(key(n, event_id), f'{{"n":{n}}}'.encode())
+        expected_keys.append((key(n, event_id), n))
+    runs = [path for writer in writers for path in writer.close()]
+    single, last = [], None
+    for line in merged_lines(runs):
+        event_id = line[17:line.index(b"\t")]
+        if event_id != last:
+            single.append(line[line.index(b"\t") + 1:])
+            last = event_id
+    keys = split_keys(runs, cuts)
+    bounds: list[bytes | None] = [None, *keys, None]
+    parts = [merge_range(runs, bounds[n], bounds[n + 1], tmp_path / f"part-{n}")
+             for n in range(len(bounds) - 1)]
+    out = io.BytesIO()
+    assert copy_parts(parts, out) == len(single) == 30
+    assert out.getvalue() == b"".join(single)

@@ -11,8 +11,10 @@ whole log, every parsed event and every outcome in memory. This one works from f
    event of the log and invalid lines dead-lettered;
 3. ``workers`` processes apply the triggers of their departments, merged in time order
    from the runs (:mod:`.penalty_stage`), writing sorted runs of penalties;
-4. the parent merges every run (:mod:`.runs`), drops repeated ids as the sharded replay
-   does, merges in the calls replay's outputs by time, and writes the result.
+4. ``workers`` processes merge every run, one key range each (:mod:`.merge_stage`),
+   dropping repeated ids as the sharded replay does, and the parent copies the parts to
+   the output in order (when the log has calls lines, the parent merges alone, the calls
+   replay's outputs in by time).
 
 Memory therefore grows with the bucket size, the open tickets and the penalty books, not
 with the log; the bytes written equal :func:`sla.replay.replay_lines` (tests check it).
@@ -38,8 +40,9 @@ from sla.parallel import merge_figures
 from sla.replay import ORDER_ID_AT, gc_paused, shared_time, time_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures
+from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range
 from sla_police.bucketed_replay.penalty_stage import balanced_groups, run_penalties
-from sla_police.bucketed_replay.runs import merged_lines
+from sla_police.bucketed_replay.runs import merged_lines, split_keys
 from sla_police.bucketed_replay.spill import bucket_count, spill
 from sla_police.bucketed_replay.ticket_stage import TicketReport, TicketWorker
 
@@ -105,12 +108,26 @@ def _replay(log: Path, config: SlaConfig, out: IO[bytes] | None, until: datetime
     note("merging")
     runs = [path for report in reports for path in report.outputs]
     runs += [path for paths_, _ in done for path in paths_]
-    written = _write(merged_lines(runs), out, calls)
+    if calls is not None and calls.outputs:
+        written = _write(merged_lines(runs), out, calls)
+    else:
+        written = _merge_on(runs, out, work, workers)
     figures = merge_figures([r.figures for r in reports] + [figures for _, figures in done])
     return BucketedReplay(figures=figures, events=sum(r.events for r in reports),
                           duplicates=sum(r.duplicates for r in reports),
                           invalid=sum(r.invalid for r in reports), until=until, lines=written,
                           open_tickets=sum(r.kept for r in reports), calls=calls)
+
+
+def _merge_on(runs: list[Path], out: IO[bytes] | None, work: Path, workers: int) -> int:
+    """The runs merged by ``workers`` processes, one key range each, copied to ``out``."""
+    cuts: list[bytes | None] = [None, *split_keys(runs, workers), None]
+    merges = [_start(_merge_child, runs, cuts[n], cuts[n + 1], work / f"part-{n}")
+              for n in range(len(cuts) - 1)]
+    parts = [_receive(conn, "done") for _, conn in merges]
+    for process, _ in merges:
+        process.join()
+    return copy_parts(parts, out)
 
 
 def _replay_calls(paths: list[Path], config: SlaConfig, until: datetime | None):
@@ -176,6 +193,11 @@ def _ticket_child(conn: Any, config: SlaConfig, work: Path, name: str,
 def _penalty_child(conn: Any, trigger_runs: list[Path], departments: list[str],
                    config: SlaConfig, work: Path, name: str) -> None:
     conn.send(("done", run_penalties(trigger_runs, departments, config, work, name)))
+
+
+def _merge_child(conn: Any, runs: list[Path], low: bytes | None, high: bytes | None,
+                 target: Path) -> None:
+    conn.send(("done", merge_range(runs, low, high, target)))
 
 
 def _start(work: Callable[..., None], *args: Any) -> tuple[Any, Any]:

@@ -14,8 +14,9 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["RunWriter", "merged_lines", "read_run"]
+__all__ = ["RunWriter", "key_of", "merged_lines", "range_lines", "read_run", "split_keys"]
 
 #: Bytes read ahead per run file during a merge: large enough to keep the merge in C.
 _READ_AHEAD = 1 << 18
@@ -70,3 +71,66 @@ def merged_lines(paths: Iterable[Path]) -> Iterator[bytes]:
     if len(runs) == 1:
         return runs[0]
     return heapq.merge(*runs) if runs else itertools.chain()
+
+
+def key_of(line: bytes) -> bytes:
+    return line[:line.index(b"\t")]
+
+
+def split_keys(paths: list[Path], parts: int, samples: int = 16) -> list[bytes]:
+    """``parts - 1`` keys that cut the lines of ``paths`` into about equal parts (by
+    bytes, from ``samples`` lines read at even offsets of each run)."""
+    weighted: list[tuple[bytes, int]] = []
+    for path in paths:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            for n in range(samples):
+                handle.seek(_line_start(handle, size * n // samples))
+                line = handle.readline()
+                if line:
+                    weighted.append((key_of(line), size // samples))
+    weighted.sort()
+    total = sum(weight for _, weight in weighted)
+    keys, seen, part = [], 0, 1
+    for key, weight in weighted:
+        seen += weight
+        while part < parts and seen >= total * part / parts:
+            keys.append(key)
+            part += 1
+    return keys
+
+
+def range_lines(path: Path, low: bytes | None, high: bytes | None) -> Iterator[bytes]:
+    """The lines of one run whose keys are at least ``low`` and below ``high`` (None:
+    unbounded), found by binary search on the file's offsets."""
+    size = path.stat().st_size
+    with path.open("rb", buffering=_READ_AHEAD) as handle:
+        start = 0 if low is None else _first_at_or_after(handle, size, low)
+        handle.seek(start)
+        for line in handle:
+            if high is not None and key_of(line) >= high:
+                return
+            yield line
+
+
+def _line_start(handle: Any, position: int) -> int:
+    """Offset of the first line starting at or after ``position``."""
+    if position <= 0:
+        return 0
+    handle.seek(position - 1)
+    handle.readline()
+    return handle.tell()
+
+
+def _first_at_or_after(handle: Any, size: int, key: bytes) -> int:
+    """Offset of the first line whose key is at least ``key`` (``size``: none is)."""
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        handle.seek(_line_start(handle, middle))
+        line = handle.readline()
+        if not line or key_of(line) >= key:
+            high = middle
+        else:
+            low = middle + 1
+    return _line_start(handle, low)
