@@ -71,15 +71,19 @@ class BucketedReplay:
 def replay_log(log: Path, config: SlaConfig, out: IO[bytes] | None, *,
                until: datetime | None = None, workers: int = 2,
                bucket_bytes: int = DEFAULT_BUCKET_BYTES, temp_dir: Path | None = None,
-               note: Callable[[str], None] | None = None) -> BucketedReplay:
-    """Replay the JSONL file ``log``, writing the outputs to ``out`` (None: figures only)."""
+               note: Callable[[str], None] | None = None,
+               figures_only: bool = False) -> BucketedReplay:
+    """Replay the JSONL file ``log``, writing the outputs to ``out`` (None: nothing
+    written, only counted; ``figures_only``: not even merged, ``lines`` is 0)."""
     note = note or (lambda _: None)
     with tempfile.TemporaryDirectory(prefix="sla-replay-", dir=temp_dir) as name, gc_paused():
-        return _replay(log, config, out, until, workers, bucket_bytes, Path(name), note)
+        return _replay(log, config, out, until, workers, bucket_bytes, Path(name), note,
+                       figures_only)
 
 
 def _replay(log: Path, config: SlaConfig, out: IO[bytes] | None, until: datetime | None,
-            workers: int, cap: int, work: Path, note: Callable[[str], None]) -> BucketedReplay:
+            workers: int, cap: int, work: Path, note: Callable[[str], None],
+            figures_only: bool) -> BucketedReplay:
     buckets = bucket_count(log.stat().st_size, cap, workers)
     note(f"spilling into {buckets} buckets")
     paths = spill(log, work, buckets)
@@ -108,7 +112,9 @@ def _replay(log: Path, config: SlaConfig, out: IO[bytes] | None, until: datetime
     note("merging")
     runs = [path for report in reports for path in report.outputs]
     runs += [path for paths_, _ in done for path in paths_]
-    if calls is not None and calls.outputs:
+    if figures_only:
+        written = 0
+    elif calls is not None and calls.outputs:
         written = _write(merged_lines(runs), out, calls)
     else:
         written = _merge_on(runs, out, work, workers)

@@ -9,7 +9,9 @@ cut (two lines of one id with different keys, side by side) is dropped by the pa
 
 from __future__ import annotations
 
+import errno
 import heapq
+import io
 import os
 import shutil
 from dataclasses import dataclass
@@ -61,18 +63,22 @@ def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
 
 def _copy(path: Path, start: int, out: IO[bytes]) -> None:
     """``path`` from ``start`` to the end, appended to ``out`` (in the kernel when ``out``
-    is a file)."""
+    is a file that takes ``sendfile``; /dev/full, for one, refuses it with EINVAL)."""
     with path.open("rb") as handle:
+        size = path.stat().st_size
         try:
             descriptor = out.fileno()
-        except (AttributeError, OSError):  # an in-memory buffer
-            handle.seek(start)
-            shutil.copyfileobj(handle, out, 1 << 20)
+            out.flush()
+            while start < size:
+                start += os.sendfile(descriptor, handle.fileno(), start, size - start)
             return
-        out.flush()
-        size = path.stat().st_size
-        while start < size:
-            start += os.sendfile(descriptor, handle.fileno(), start, size - start)
+        except (AttributeError, io.UnsupportedOperation):  # an in-memory buffer
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS):
+                raise
+        handle.seek(start)
+        shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def copy_parts(parts: list[MergedPart], out: IO[bytes] | None) -> int:

@@ -11,7 +11,6 @@ from sla_police.commands._common import (
     load_config_or_exit,
     open_output,
     parse_time_option,
-    read_log,
     wide_console,
     writing,
 )
@@ -82,15 +81,15 @@ def replay_command(
                       f"{len(calls.outputs):,} calls outputs")
 
 
-def _replay(lines: list[bytes], cfg, until: datetime | None, workers: int, console):
+def _figures(events: Path, cfg, until: datetime | None, workers: int, console):
+    """Figures of the bucketed replay of ``events`` (nothing written, nothing merged)."""
     import os
 
-    from sla.parallel import replay_sharded
+    from sla_police.bucketed_replay import replay_log
 
-    workers = workers or os.cpu_count() or 1
     with console.status("replaying") as status:
-        return replay_sharded(lines, cfg, until=until, workers=workers,
-                              on_phase=lambda text: status.update(text))
+        return replay_log(events, cfg, None, until=until, workers=workers or os.cpu_count() or 1,
+                          note=status.update, figures_only=True).figures
 
 
 def whatif_command(
@@ -111,9 +110,8 @@ def whatif_command(
 
     console = Console(stderr=True)
     current_cfg, proposed_cfg = load_config_or_exit(config), load_config_or_exit(against)
-    lines = list(read_log(events, console))
     limit = _parse_until(until)
-    current = _replay(lines, current_cfg, limit, workers, console).figures
-    proposed = _replay(lines, proposed_cfg, limit, workers, console).figures
+    current = _figures(events, current_cfg, limit, workers, console)
+    proposed = _figures(events, proposed_cfg, limit, workers, console)
     wide_console().print(whatif_table(current, proposed, current_cfg.currency,
                                           title=f"What if {against.name} replaced {config.name}?"))
