@@ -4,7 +4,7 @@ Runs the CLI (``sla-police replay LOG --out FILE``, one process per core) as a s
 on each log and prints, per log: wall time from start to exit (interpreter start included),
 events/s, the CPU seconds of the whole process tree, and its peak memory: the sum of the
 tree's proportional set sizes (PSS: pages the forked workers share counted once), polled
-from /proc every 0.1 s, and the largest single process's peak RSS (``ru_maxrss``).
+from /proc every 0.5 s, and the largest single process's peak RSS (``ru_maxrss``).
 Logs: simulated weeks of ~0.1M and ~1M lines (as ``bench.bench_replay`` makes them), the
 first 10M lines of a simulated year at the default traffic, and the whole year (6,000
 calls a day, ~13.7M lines), generated once and cached in var/bench/ (the year takes
@@ -104,7 +104,7 @@ def run_cli(log: Path, out: Path, workers: int, bucket_mb: int) -> dict[str, flo
     peak = 0
     while process.poll() is None:
         peak = max(peak, _pss_bytes(_tree(process.pid)))
-        time.sleep(0.1)
+        time.sleep(0.5)
     wall = time.perf_counter() - started
     stderr = process.stderr.read().decode() if process.stderr else ""
     if process.returncode:
