@@ -133,6 +133,8 @@ def _merge_on(runs: list[Path], out: IO[bytes] | None, work: Path, workers: int)
     parts = [_receive(conn, "done") for _, conn in merges]
     for process, _ in merges:
         process.join()
+    for run in runs:  # the disk holds the parts and the output, not the runs too
+        run.unlink()
     return copy_parts(parts, out)
 
 

@@ -35,6 +35,10 @@ def replay_command(
     workers: int = typer.Option(0, help="processes to shard over (0: one per core)", min=0),
     bucket_mb: int = typer.Option(32, "--bucket-mb", min=1,
                                   help="log megabytes replayed at once per process (memory)"),
+    temp_dir: Path = typer.Option(None, "--temp-dir", file_okay=False, exists=True,
+                                  help="where the log is spilled and sorted (room for the "
+                                       "log and twice the output; default: the system's "
+                                       "temporary directory)"),
 ) -> None:
     """Replay a log through the SLA engine in a virtual clock; print a per-department summary.
 
@@ -61,7 +65,7 @@ def replay_command(
     started = time.perf_counter()
     with console.status("replaying") as status:
         run = partial(replay_log, events, cfg, until=limit, workers=workers or os.cpu_count() or 1,
-                      bucket_bytes=bucket_mb << 20, note=status.update)
+                      bucket_bytes=bucket_mb << 20, temp_dir=temp_dir, note=status.update)
         if handle is None:
             result = run(None)
         else:
