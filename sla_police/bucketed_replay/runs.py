@@ -4,8 +4,8 @@ A run file holds one item per line, ``key TAB payload``, sorted by line. Keys ar
 order keys (:func:`sla.replay.order_key` and friends) and payloads compact JSON, which
 holds no raw tab or newline; a tab sorts before every character a key holds, so sorting
 whole lines sorts by key first (a shorter key before a longer one it starts). Writers
-keep at most ``cap`` items in memory: past that they sort what they hold into a new
-file, so a stage's memory is bounded whatever it emits.
+keep at most ``cap`` bytes of lines in memory: past that they sort what they hold into a
+new file, so a stage's memory is bounded whatever it emits.
 """
 
 from __future__ import annotations
@@ -19,27 +19,27 @@ from typing import Any
 __all__ = ["RunWriter", "key_of", "merged_lines", "range_lines", "read_run", "split_keys"]
 
 #: Bytes read ahead per run file during a merge: large enough to keep the merge in C.
-_READ_AHEAD = 1 << 18
+_READ_AHEAD = 1 << 16
 
 
 class RunWriter:
     """Collects ``key TAB payload`` lines and writes them as sorted run files under
-    ``directory`` (named ``prefix-N.run``), at most ``cap`` lines held at once."""
+    ``directory`` (named ``prefix-N.run``), at most about ``cap`` bytes held at once."""
 
-    def __init__(self, directory: Path, prefix: str, cap: int = 250_000) -> None:
+    def __init__(self, directory: Path, prefix: str, cap: int = 48 << 20) -> None:
         self.directory, self.prefix, self.cap = directory, prefix, cap
         self.paths: list[Path] = []
         self._lines: list[bytes] = []
+        self._bytes = 0
 
     def add(self, key: str, payload: bytes) -> None:
-        self._lines.append(b"%s\t%s\n" % (key.encode(), payload))
-        if len(self._lines) >= self.cap:
-            self.flush()
+        self.add_lines([b"%s\t%s\n" % (key.encode(), payload)])
 
-    def add_lines(self, lines: Iterable[bytes]) -> None:
+    def add_lines(self, lines: list[bytes]) -> None:
         """Lines already formatted as ``key TAB payload NEWLINE``."""
         self._lines.extend(lines)
-        if len(self._lines) >= self.cap:
+        self._bytes += sum(map(len, lines))
+        if self._bytes >= self.cap:
             self.flush()
 
     def flush(self) -> None:
@@ -51,7 +51,7 @@ class RunWriter:
         with path.open("wb") as handle:
             handle.writelines(self._lines)
         self.paths.append(path)
-        self._lines = []
+        self._lines, self._bytes = [], 0
 
     def close(self) -> list[Path]:
         self.flush()
