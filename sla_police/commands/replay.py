@@ -85,6 +85,18 @@ def replay_command(
                       f"{len(calls.outputs):,} calls outputs")
 
 
+def _replay(lines: list[bytes], cfg, until: datetime | None, workers: int, console):
+    """The sharded in-memory replay of ``lines`` (``whatif-authority`` reads its lines)."""
+    import os
+
+    from sla.parallel import replay_sharded
+
+    workers = workers or os.cpu_count() or 1
+    with console.status("replaying") as status:
+        return replay_sharded(lines, cfg, until=until, workers=workers,
+                              on_phase=lambda text: status.update(text))
+
+
 def _figures(events: Path, cfg, until: datetime | None, workers: int, console):
     """Figures of the bucketed replay of ``events`` (nothing written, nothing merged)."""
     import os
