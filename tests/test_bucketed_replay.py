@@ -166,3 +166,25 @@ def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int) -> Non
     out = io.BytesIO()
     assert copy_parts(parts, out) == len(single) == 30
     assert out.getvalue() == b"".join(single)
+
+
+def test_a_retired_ticket_has_no_trigger_after_its_retirement_line(log: Path,
+                                                                   tmp_path: Path) -> None:
+    """The penalty stage forgets a ticket's records at its retirement line: sound only if
+    none of its triggers sorts after that line."""
+    from sla_police.bucketed_replay.ticket_stage import RETIRED, TicketWorker
+
+    paths = spill(log, tmp_path, 4)
+    worker = TicketWorker(CONFIG, tmp_path, "t", until=None, cap=1 << 30)
+    worker.run_buckets(paths)
+    report = worker.finish(worker.report.last, worker.report.first)
+    retired: set[str] = set()
+    retirements = 0
+    for line in merged_lines(report.trigger_runs):
+        payload = line.split(b"\t", 2)[2]
+        if payload.startswith(RETIRED):
+            retired.add(payload[len(RETIRED):].strip().decode())
+            retirements += 1
+        else:
+            assert payload.split(b'"subject":"', 1)[1].split(b'"', 1)[0].decode() not in retired
+    assert retirements == len(retired) > 100

@@ -4,7 +4,8 @@ Each worker merges every trigger run (sorted by time, then id: the order the str
 department stage and :func:`sla.replay.run_penalties` apply them in), keeps the triggers
 of its own departments, applies them to one book per department and writes the penalties
 (and their notifications) as sorted runs, as :mod:`sla.parallel`'s department shards do.
-Only the books are held: memory grows with them, not with the triggers.
+Only the books are held, and a ticket's records only until the ticket stage says, in the
+trigger runs, that it will produce nothing more: memory grows with the open tickets.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sla.replay import order_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 from sla_police.bucketed_replay.runs import RunWriter, merged_lines
+from sla_police.bucketed_replay.ticket_stage import RETIRED
 
 __all__ = ["balanced_groups", "run_penalties"]
 
@@ -53,6 +55,9 @@ def run_penalties(trigger_runs: list[Path], departments: list[str], config: SlaC
         wanted = [d for d in targets.decode().split(",") if d in mine]
         if not wanted:
             continue
+        if raw.startswith(RETIRED):  # no trigger of this ticket comes later
+            _forget(books, wanted, raw[len(RETIRED):].rstrip(b"\n").decode())
+            continue
         event = _parse_output(raw)
         for department in penalties.departments_for(event):
             if department in mine:
@@ -64,6 +69,15 @@ def run_penalties(trigger_runs: list[Path], departments: list[str], config: SlaC
             out = []
     figures = _write(out, config, writer, figures)
     return writer.close(), figures
+
+
+def _forget(books: dict[str, PenaltyBook], departments: list[str], ticket: str) -> None:
+    """Drop a retired ticket's penalty records: they only serve its own later triggers
+    (a redelivery, a reversal), and it has none, so the books stop growing with history."""
+    for department in departments:
+        book = books.get(department)
+        if book is not None:
+            book.by_ticket.pop(ticket, None)
 
 
 def _write(out: list[CloudEvent], config: SlaConfig, writer: RunWriter,

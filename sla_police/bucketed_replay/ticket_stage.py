@@ -33,7 +33,11 @@ from sla.ticket import TicketState
 from sla_police.bucketed_replay.runs import RunWriter
 from sla_police.bucketed_replay.spill import bounded_buckets
 
-__all__ = ["TicketWorker", "TicketReport"]
+__all__ = ["RETIRED", "TicketWorker", "TicketReport"]
+
+#: Starts the payload of a retirement line in a trigger run ("~" after the key sorts it
+#: after the trigger whose key it extends: a tab sorts before "~").
+RETIRED = b"retired "
 
 #: Dead letters built before they are written out (they are rare: 0.2 % of a simulated log).
 _LETTERS_AT_ONCE = 50_000
@@ -105,12 +109,17 @@ class TicketWorker:
         del events
         now = self.until or report.last  # this bucket's last event is <= report.last
         out: list[CloudEvent] = []
+        retired: list[bytes] = []
         if now is not None:
             for subject, state in tickets.items():
-                out.extend(engine.advance(state, now))
+                produced = engine.advance(state, now)
+                out.extend(produced)
                 if self.until is None and (state.pending or state.next_fire() is not None):
                     self.kept[subject] = state
+                else:
+                    retired.extend(_retirement(subject, produced))
         self._emit(out)
+        self.triggers.add_lines(retired)
 
     def finish(self, until: datetime | None, first: datetime | None) -> TicketReport:
         """Advance the kept tickets to ``until``, dead-letter the invalid lines at
@@ -168,6 +177,19 @@ class TicketWorker:
                     self._emit([], letters)
                     letters = []
         self._emit([], letters)
+
+
+def _retirement(subject: str, produced: list[CloudEvent]) -> list[bytes]:
+    """For a ticket that will produce nothing more: a trigger-run line sorted right after
+    its last trigger, telling the penalty stage it may forget the ticket's records in the
+    books its triggers reached (:data:`RETIRED` then the ticket id, instead of JSON)."""
+    triggers = [e for e in produced if PenaltyEngine.is_trigger(e)]
+    if not triggers:
+        return []
+    last = max(f"{time_key(e.time)}{e.id}" for e in triggers)
+    books = sorted({d for e in triggers for d in PenaltyEngine.departments_for(e)})
+    return [b"%s~\t%s\t%s%s\n" % (last.encode(), ",".join(books).encode(), RETIRED,
+                                  subject.encode())]
 
 
 def _parse(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[bytes, str]],
