@@ -38,7 +38,7 @@ from sla.replay import (
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 
-__all__ = ["ShardedReplay", "replay_sharded"]
+__all__ = ["ShardedReplay", "merge_figures", "replay_sharded"]
 
 _SUBJECT = re.compile(rb'"subject"\s*:\s*"([^"\\]*)"')
 #: A sorted run: order keys, and the UTF-8 JSON texts in that order. Bytes pickle
@@ -232,7 +232,7 @@ def _replay_sharded(lines: Sequence[bytes], config: SlaConfig, until: datetime |
         if event_id != last_id:
             out.append(text)
             last_id = event_id
-    figures = _merge_figures([r[1] for r in results] + [figures for _, figures in done])
+    figures = merge_figures([r[1] for r in results] + [figures for _, figures in done])
     return ShardedReplay(lines=out, figures=figures, events=sum(r[2] for r in results),
                          duplicates=sum(r[3] for r in results),
                          invalid=sum(r[4] for r in results), until=until)
@@ -268,7 +268,8 @@ def _balanced_groups(triggers: list[tuple[list[str], str, bytes]],
     return groups
 
 
-def _merge_figures(parts: list[dict[str, DepartmentFigures]]) -> dict[str, DepartmentFigures]:
+def merge_figures(parts: list[dict[str, DepartmentFigures]]) -> dict[str, DepartmentFigures]:
+    """Figures per department summed over ``parts`` (one per shard), sorted by department."""
     total: dict[str, DepartmentFigures] = {}
     for part in parts:
         for department, figures in part.items():

@@ -11,7 +11,6 @@ from sla_police.commands._common import (
     load_config_or_exit,
     open_output,
     parse_time_option,
-    read_log,
     wide_console,
     writing,
 )
@@ -34,72 +33,60 @@ def replay_command(
     until: str = typer.Option(None, help="fire open clocks up to this time (default: last event)"),
     out: Path = typer.Option(None, "--out", "-o", help="write outbound events here as JSONL"),
     workers: int = typer.Option(0, help="processes to shard over (0: one per core)", min=0),
+    bucket_mb: int = typer.Option(32, "--bucket-mb", min=1,
+                                  help="log megabytes replayed at once per process (memory)"),
+    temp_dir: Path = typer.Option(None, "--temp-dir", file_okay=False, exists=True,
+                                  help="where the log is spilled and sorted (room for the "
+                                       "log and twice the output; default: the system's "
+                                       "temporary directory)"),
 ) -> None:
     """Replay a log through the SLA engine in a virtual clock; print a per-department summary.
 
     Deadlines fire at their exact due times, interleaved with events by time; open
     clocks fire up to --until. Calls lines (the calls topic's) go through the calls
     replay, up to the same instant, when the policy has a calls section. Deterministic:
-    the same log and config always write the same bytes, whatever --workers is.
+    the same log and config always write the same bytes, whatever --workers is. The log
+    is replayed from temporary bucket files and the output streamed to --out, so memory
+    grows with the open tickets and --bucket-mb, not with the log.
     """
+    import os
     import time
+    from functools import partial
 
     from rich.console import Console
 
+    from sla_police.bucketed_replay import replay_log
     from sla_police.commands._tables import summary_table
 
     console = Console(stderr=True)
     cfg = load_config_or_exit(config)
     limit = _parse_until(until)
-    handle = open_output(out) if out is not None else None  # refused before the work
+    handle = open_output(out, binary=True) if out is not None else None  # refused before the work
     started = time.perf_counter()
-    lines = list(read_log(events, console))
-    result = _replay(lines, cfg, limit, workers, console)
-    calls = _replay_calls(lines, cfg, limit or result.until)
+    with console.status("replaying") as status:
+        run = partial(replay_log, events, cfg, until=limit, workers=workers or os.cpu_count() or 1,
+                      bucket_bytes=bucket_mb << 20, temp_dir=temp_dir, note=status.update)
+        if handle is None:
+            result = run(None)
+        else:
+            with writing(out), handle:
+                result = run(handle)
     seconds = time.perf_counter() - started
-    if handle is not None:
-        with writing(out), handle:
-            handle.writelines(line + "\n" for line in _merged(result.lines, calls))
     wide_console().print(summary_table(result.figures, cfg.currency,
                                            title=f"Replay of {events.name} until {result.until}"))
     console.print(f"{result.events:,} events ({result.duplicates:,} duplicate ids ignored, "
                   f"{result.invalid:,} invalid lines dead-lettered) -> "
-                  f"{len(result.lines):,} outbound events"
+                  f"{result.lines:,} outbound events"
                   + (f" written to {out}" if out else "")
                   + f" in {seconds:.1f} s ({result.events / max(seconds, 1e-9):,.0f} events/s)")
+    calls = result.calls
     if calls is not None:
         console.print(f"{calls.events:,} calls events ({calls.invalid:,} invalid) -> "
                       f"{len(calls.outputs):,} calls outputs")
 
 
-def _replay_calls(lines: list[bytes], cfg, until: datetime | None):
-    """The calls replay of the log's calls lines (None: the policy has no calls section or
-    the log no calls line)."""
-    from sla.calls_replay import is_calls_line, replay_calls_lines
-
-    calls = [line for line in lines if is_calls_line(line)]
-    if cfg.calls is None or not calls:
-        return None
-    return replay_calls_lines(calls, cfg.calls, until=until)
-
-
-def _merged(ticket_lines: list[str], calls) -> list[str]:
-    """The ticket replay's lines and the calls replay's outputs in one time order (each
-    keeps its own order among equal times: tickets first)."""
-    if calls is None or not calls.outputs:
-        return ticket_lines
-    import heapq
-    import json
-
-    from sla.replay import time_key
-
-    def when(line: str) -> str:
-        return time_key(datetime.fromisoformat(json.loads(line)["time"]))
-
-    return list(heapq.merge(ticket_lines, [e.to_json() for e in calls.outputs], key=when))
-
-
 def _replay(lines: list[bytes], cfg, until: datetime | None, workers: int, console):
+    """The sharded in-memory replay of ``lines`` (``whatif-authority`` reads its lines)."""
     import os
 
     from sla.parallel import replay_sharded
@@ -108,6 +95,17 @@ def _replay(lines: list[bytes], cfg, until: datetime | None, workers: int, conso
     with console.status("replaying") as status:
         return replay_sharded(lines, cfg, until=until, workers=workers,
                               on_phase=lambda text: status.update(text))
+
+
+def _figures(events: Path, cfg, until: datetime | None, workers: int, console):
+    """Figures of the bucketed replay of ``events`` (nothing written, nothing merged)."""
+    import os
+
+    from sla_police.bucketed_replay import replay_log
+
+    with console.status("replaying") as status:
+        return replay_log(events, cfg, None, until=until, workers=workers or os.cpu_count() or 1,
+                          note=status.update, figures_only=True).figures
 
 
 def whatif_command(
@@ -128,9 +126,8 @@ def whatif_command(
 
     console = Console(stderr=True)
     current_cfg, proposed_cfg = load_config_or_exit(config), load_config_or_exit(against)
-    lines = list(read_log(events, console))
     limit = _parse_until(until)
-    current = _replay(lines, current_cfg, limit, workers, console).figures
-    proposed = _replay(lines, proposed_cfg, limit, workers, console).figures
+    current = _figures(events, current_cfg, limit, workers, console)
+    proposed = _figures(events, proposed_cfg, limit, workers, console)
     wide_console().print(whatif_table(current, proposed, current_cfg.currency,
                                           title=f"What if {against.name} replaced {config.name}?"))

@@ -60,3 +60,19 @@ def test_replay_skips_volumes_valid_or_not_sharded_or_not() -> None:
     assert result.invalid == sharded.invalid == 0
     assert {e.type for e in result.outputs} == {"sla.attributed", "sla.clocks_changed"}
     assert "".join(line + "\n" for line in sharded.lines) == result.jsonl()
+
+
+def test_the_bucketed_replay_skips_volumes_too(tmp_path) -> None:
+    import io
+
+    from sla_police.bucketed_replay import replay_log
+
+    lines = [raw(), raw(count=-5), json.dumps(example("complaint.received")).encode()]
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n"
+                             for line in lines))
+    policy = load_config(CONFIG)
+    out = io.BytesIO()
+    bucketed = replay_log(log, policy, out, workers=2)
+    assert bucketed.invalid == 0
+    assert out.getvalue() == replay_lines(lines, policy).jsonl().encode()

@@ -1,0 +1,59 @@
+"""Where the bucketed replay's CPU goes: CPU seconds per stage, per event, one process.
+
+Runs each stage of ``sla-police replay`` (:mod:`sla_police.bucketed_replay`) in this
+process, one after the other, on a cached simulated week (``bench.bench_replay``'s), and
+prints ``time.process_time`` per stage and per event: CPU, so less sensitive to a shared
+machine than wall time. No profiler (it would inflate the Python-level stages).
+
+    .venv/bin/python -m bench.bench_replay_stages [--events 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench.bench_replay import CONFIG, make_log
+from sla.config import load_config
+from sla_police.bucketed_replay.merge_stage import merge_range
+from sla_police.bucketed_replay.penalty_stage import run_penalties
+from sla_police.bucketed_replay.spill import spill
+from sla_police.bucketed_replay.ticket_stage import TicketWorker
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    log, config = make_log(args.events), load_config(CONFIG)
+    gc.disable()  # as in the replay's processes
+    print(f"stages of the bucketed replay of {log}, one process; load "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    with tempfile.TemporaryDirectory(prefix="bench-stages-") as name:
+        work, clock = Path(name), time.process_time
+        started = clock()
+        buckets = spill(log, work, 4)
+        spilled = clock()
+        worker = TicketWorker(config, work, "t", until=None, cap=1 << 30)
+        worker.run_buckets(buckets)
+        report = worker.finish(worker.report.last, worker.report.first)
+        ticketed = clock()
+        runs, _ = run_penalties(report.trigger_runs, list(config.departments), config, work, "p")
+        penalised = clock()
+        part = merge_range(report.outputs + runs, None, None, work / "out")
+        merged = clock()
+    events = report.events
+    print(f"{events:,} events, {part.lines:,} output lines")
+    for stage, seconds in [("spill", spilled - started), ("ticket stage", ticketed - spilled),
+                           ("penalty stage", penalised - ticketed),
+                           ("merge", merged - penalised), ("total", merged - started)]:
+        print(f"  {stage:<14} {seconds:7.2f} s CPU  {seconds / events * 1e6:6.1f} µs/event")
+    print("load at the end " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()

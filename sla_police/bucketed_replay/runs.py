@@ -1,0 +1,136 @@
+"""Sorted run files: what each stage of the bucketed replay writes, and their k-way merge.
+
+A run file holds one item per line, ``key TAB payload``, sorted by line. Keys are ASCII
+order keys (:func:`sla.replay.order_key` and friends) and payloads compact JSON, which
+holds no raw tab or newline; a tab sorts before every character a key holds, so sorting
+whole lines sorts by key first (a shorter key before a longer one it starts). Writers
+keep at most ``cap`` bytes of lines in memory: past that they sort what they hold into a
+new file, so a stage's memory is bounded whatever it emits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RunWriter", "key_of", "merged_lines", "range_lines", "read_run", "split_keys"]
+
+#: Bytes read ahead per run file during a merge: large enough to keep the merge in C.
+_READ_AHEAD = 1 << 16
+
+
+class RunWriter:
+    """Collects ``key TAB payload`` lines and writes them as sorted run files under
+    ``directory`` (named ``prefix-N.run``), at most about ``cap`` bytes held at once."""
+
+    def __init__(self, directory: Path, prefix: str, cap: int = 48 << 20) -> None:
+        self.directory, self.prefix, self.cap = directory, prefix, cap
+        self.paths: list[Path] = []
+        self._lines: list[bytes] = []
+        self._bytes = 0
+
+    def add(self, key: str, payload: bytes) -> None:
+        self.add_lines([b"%s\t%s\n" % (key.encode(), payload)])
+
+    def add_lines(self, lines: list[bytes]) -> None:
+        """Lines already formatted as ``key TAB payload NEWLINE``."""
+        self._lines.extend(lines)
+        self._bytes += sum(map(len, lines))
+        if self._bytes >= self.cap:
+            self.flush()
+
+    def flush(self) -> None:
+        """Sort what is held into a new run file (nothing when nothing is held)."""
+        if not self._lines:
+            return
+        self._lines.sort()
+        path = self.directory / f"{self.prefix}-{len(self.paths)}.run"
+        with path.open("wb") as handle:
+            handle.writelines(self._lines)
+        self.paths.append(path)
+        self._lines, self._bytes = [], 0
+
+    def close(self) -> list[Path]:
+        self.flush()
+        return self.paths
+
+
+def read_run(path: Path) -> Iterator[bytes]:
+    """The lines of one run file, in order (each with its newline)."""
+    with path.open("rb", buffering=_READ_AHEAD) as handle:
+        yield from handle
+
+
+def merged_lines(paths: Iterable[Path]) -> Iterator[bytes]:
+    """The lines of sorted run files in one sorted stream (a k-way merge, ties in the
+    order of ``paths``)."""
+    runs = [read_run(path) for path in paths]
+    if len(runs) == 1:
+        return runs[0]
+    return heapq.merge(*runs) if runs else itertools.chain()
+
+
+def key_of(line: bytes) -> bytes:
+    return line[:line.index(b"\t")]
+
+
+def split_keys(paths: list[Path], parts: int, samples: int = 16) -> list[bytes]:
+    """``parts - 1`` keys that cut the lines of ``paths`` into about equal parts (by
+    bytes, from ``samples`` lines read at even offsets of each run)."""
+    weighted: list[tuple[bytes, int]] = []
+    for path in paths:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            for n in range(samples):
+                handle.seek(_line_start(handle, size * n // samples))
+                line = handle.readline()
+                if line:
+                    weighted.append((key_of(line), size // samples))
+    weighted.sort()
+    total = sum(weight for _, weight in weighted)
+    keys, seen, part = [], 0, 1
+    for key, weight in weighted:
+        seen += weight
+        while part < parts and seen >= total * part / parts:
+            keys.append(key)
+            part += 1
+    return keys
+
+
+def range_lines(path: Path, low: bytes | None, high: bytes | None) -> Iterator[bytes]:
+    """The lines of one run whose keys are at least ``low`` and below ``high`` (None:
+    unbounded), found by binary search on the file's offsets."""
+    size = path.stat().st_size
+    with path.open("rb", buffering=_READ_AHEAD) as handle:
+        start = 0 if low is None else _first_at_or_after(handle, size, low)
+        handle.seek(start)
+        for line in handle:
+            if high is not None and key_of(line) >= high:
+                return
+            yield line
+
+
+def _line_start(handle: Any, position: int) -> int:
+    """Offset of the first line starting at or after ``position``."""
+    if position <= 0:
+        return 0
+    handle.seek(position - 1)
+    handle.readline()
+    return handle.tell()
+
+
+def _first_at_or_after(handle: Any, size: int, key: bytes) -> int:
+    """Offset of the first line whose key is at least ``key`` (``size``: none is)."""
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        handle.seek(_line_start(handle, middle))
+        line = handle.readline()
+        if not line or key_of(line) >= key:
+            high = middle
+        else:
+            low = middle + 1
+    return _line_start(handle, low)
