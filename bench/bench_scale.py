@@ -33,6 +33,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench._common import (
+    BENCH_DIR,
     PARTITIONS,
     Histogram,
     bench_session,
@@ -60,6 +63,7 @@ from streams.deadlines import DeadlineIndex
 __all__ = ["main"]
 
 APP_ID = "bench-scale"
+LOGS = BENCH_DIR / "logs"
 DUE = 5  # entries due per timed pop_due
 
 
@@ -102,11 +106,13 @@ def _us(values: list[float]) -> str:
 
 
 # -- part 2: a worker holding N tickets ----------------------------------------------------
-def start_worker(bootstrap: str, data: Path, port: int | None = None):
+def start_worker(bootstrap: str, data: Path, port: int | None = None,
+                 log_level: str = "WARNING"):
     from streams.testing import WorkerProcess, free_port
 
     return WorkerProcess(bootstrap, data, app_id=APP_ID, clock="wall", store="rocksdb://",
-                         port=port or free_port()).start()
+                         port=port or free_port(),
+                         extra_env={"SLA_LOG_LEVEL": log_level}).start()
 
 
 def complaints(first: int, last: int):
@@ -162,18 +168,27 @@ def _du(path: Path) -> float:
 
 
 # -- part 3: restart -----------------------------------------------------------------------
-def restart(stack, bootstrap: str, worker, size: int, data: Path):
-    """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket."""
+def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | None = None):
+    """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket.
+
+    The new worker logs at INFO (its log, ``worker.log`` in ``data``, then shows when each
+    partition was rebuilt); with ``py_spy``, that py-spy records it until every deadline is
+    indexed (``restart-<size>-<time>.svg`` beside the log, kept in ``var/bench/logs``).
+    """
     started = time.perf_counter()
     worker.stop(timeout=120)
     stopped = time.perf_counter()
-    fresh = start_worker(bootstrap, data, worker.port)
+    fresh = start_worker(bootstrap, data, worker.port, log_level="INFO")
     stack.callback(fresh.stop)
+    spy = _record(py_spy, fresh.process.pid, size) if py_spy else None
     at_ready = fresh.wait_ready(timeout=size / 1000 + 300, partitions=PARTITIONS)
     ready, indexed_then = time.perf_counter(), at_ready["deadlines_indexed"]
     wait_until(lambda: _serving(fresh, size), timeout=size / 1000 + 120,
                what="every partition rebuilt and every deadline indexed")
     indexed = time.perf_counter()
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+        spy.wait(timeout=60)
     time.sleep(3)
     rss, _ = rss_mib(fresh.process.pid)
     print(f"  restart with {size:,} tickets: stop {stopped - started:.1f} s; from start: "
@@ -184,6 +199,16 @@ def restart(stack, bootstrap: str, worker, size: int, data: Path):
     return fresh
 
 
+def _record(py_spy: str, pid: int, size: int) -> subprocess.Popen:
+    """Start ``py-spy record`` on ``pid`` (100 Hz, idle samples too: waits show)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    out = LOGS / f"restart-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
+    print(f"    py-spy profile of the restart: {out}", flush=True)
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "100", "--idle",
+                             "--format", "raw", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _serving(worker, size: int) -> bool:
     """All partitions rebuilt (``rebuilt_partitions``, where /health has it) and indexed."""
     health = worker.health() or {}
@@ -191,7 +216,8 @@ def _serving(worker, size: int) -> bool:
     return len(rebuilt) == PARTITIONS and health.get("deadlines_indexed", 0) >= size
 
 
-def worker_bench(sizes: list[int], window: float) -> None:
+def worker_bench(sizes: list[int], window: float, restarts: int = 1,
+                 py_spy: str | None = None) -> None:
     """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
@@ -204,8 +230,18 @@ def worker_bench(sizes: list[int], window: float) -> None:
         for size in sizes:
             feed(bootstrap, worker, held, size, counted_before=held)
             measure(worker, size, window, data)
-            worker = restart(stack, bootstrap, worker, size, data)
+            for _ in range(restarts):
+                worker = restart(stack, bootstrap, worker, size, data, py_spy)
+            _copy_log(data, size)
             held = size
+
+
+def _copy_log(data: Path, size: int) -> None:
+    """Keep the worker log (the restarts' INFO lines) in ``var/bench/logs``."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = data / "worker.log"
+    if log.exists():
+        shutil.copy(log, LOGS / f"scale-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log")
 
 
 #: Measured at 1,000,000 tickets (RESULTS.md, run S4): broker 8.0 GB, worker 0.8 GB.
@@ -246,6 +282,10 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20_000, help="timed calls per size (20,000)")
     parser.add_argument("--window", type=float, default=15.0,
                         help="seconds of quiet timer ticks measured per size (15)")
+    parser.add_argument("--restarts", type=int, default=1,
+                        help="restarts measured per size, one after the other (1)")
+    parser.add_argument("--py-spy", metavar="PATH",
+                        help="py-spy binary: profile each restarted worker until indexed")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
     parser.add_argument("--force", action="store_true",
                         help="run even if the machine seems to lack the memory")
@@ -257,7 +297,7 @@ def main() -> None:
     for size in sizes:
         index_bench(size, args.reps)
     if not args.index_only:
-        worker_bench(sizes, args.window)
+        worker_bench(sizes, args.window, args.restarts, args.py_spy)
 
 
 if __name__ == "__main__":

@@ -28,17 +28,17 @@ that failed, so the changelog never lags the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import faust
 from faust.streams import current_event
 from faust.types import TP
 
-from streams._faust import partition_rows
+from streams._faust import RowColumn, partition_rows
 from streams.interfaces import PartitionOf
 
-__all__ = ["ChangelogWriter", "DirectTable"]
+__all__ = ["ChangelogWriter", "ColumnTable", "DirectTable"]
 
 
 class ChangelogWriter:
@@ -53,6 +53,12 @@ class ChangelogWriter:
         ``partition_of`` tells a row's partition from its layout (for :meth:`DirectTable.rows`
         on Faust's memory store)."""
         return DirectTable(self, table, partition_of)
+
+    def column_table(self, table: faust.Table, partition_of: PartitionOf,
+                     derive: Callable[[bytes], bytes]) -> ColumnTable:
+        """Like :meth:`table`, with a due column beside the rows (``derive``: a row's
+        column record, for rows that come from the changelog)."""
+        return ColumnTable(self, table, partition_of, derive)
 
     async def send(self) -> int:
         """Hand every queued record to the producer, in write order; return how many."""
@@ -101,6 +107,33 @@ class DirectTable:
         metadata = pending.result()
         tp = TP(metadata.topic, metadata.partition)
         self.table.data.set_persisted_offset(tp, metadata.offset)
+
+
+class ColumnTable(DirectTable):
+    """A :class:`DirectTable` whose rows each have a record in a column beside them, written
+    in the same local write and never to the changelog (:class:`streams._faust.RowColumn`):
+    the production :class:`streams.interfaces.ColumnStore`."""
+
+    def __init__(self, writer: ChangelogWriter, table: faust.Table, partition_of: PartitionOf,
+                 derive: Callable[[bytes], bytes]) -> None:
+        super().__init__(writer, table, partition_of)
+        self.column = RowColumn(table, "due", derive, partition_of)
+
+    def put(self, key: bytes, value: bytes, record: bytes) -> None:
+        partition = _event_partition()
+        self.column.put(partition, key, value, record)
+        self.writer.queued.append((self, key, value, partition))
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.put(key, value, self.column.derive(value))
+
+    def __delitem__(self, key: bytes) -> None:
+        partition = _event_partition()
+        self.column.delete(partition, key)
+        self.writer.queued.append((self, key, None, partition))
+
+    def columns(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
+        return self.column.items(partitions)
 
 
 def _event_partition() -> int:

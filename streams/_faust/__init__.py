@@ -2,8 +2,9 @@
 
 Nothing else in SLA Police reads or replaces a private attribute of those libraries. The
 rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
-does) and uses two helpers that need an internal: :func:`known_committed` and
-:func:`partition_rows`. The upgrade checklist, one entry per patch, is ``README.md`` here.
+does) and uses helpers that need an internal: :func:`known_committed`,
+:func:`partition_rows` and :class:`RowColumn`. The upgrade checklist, one entry per
+patch, is ``README.md`` here.
 
 :func:`install` first runs :func:`check_internals`, which verifies that every internal a
 patch relies on exists with the shape the patch expects; otherwise it raises
@@ -21,17 +22,20 @@ from streams._faust import (
     producer_flush,
     rebalance_seek,
     revocation,
+    row_column,
     table_scan,
     transport,
 )
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
 from streams._faust.committed import known_committed
 from streams._faust.rebalance_seek import seek_back
+from streams._faust.row_column import RowColumn
 from streams._faust.table_scan import partition_rows
 
 __all__ = [
     "REQUIRES",
     "FrameworkMismatch",
+    "RowColumn",
     "check_internals",
     "framework_versions",
     "install",
@@ -49,6 +53,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *producer_flush.REQUIRES,
     *committed.REQUIRES,
     *table_scan.REQUIRES,
+    *row_column.REQUIRES,
 )
 
 
