@@ -177,7 +177,7 @@ def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | 
     """
     started = time.perf_counter()
     worker.stop(timeout=120)
-    stopped = time.perf_counter()
+    stopped, stopped_at = time.perf_counter(), time.time()
     fresh = start_worker(bootstrap, data, worker.port, log_level="INFO")
     stack.callback(fresh.stop)
     spy = _record(py_spy, fresh.process.pid, size) if py_spy else None
@@ -196,16 +196,46 @@ def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | 
           f"({indexed_then:,} deadlines indexed then), every partition rebuilt and every "
           f"deadline indexed {indexed - stopped:.1f} s; RSS after restart {rss:,.0f} MiB  "
           f"[{load_average()}]", flush=True)
+    print(f"    from the worker's log, seconds after the start: {_timeline(data, stopped_at)}",
+          flush=True)
     return fresh
 
 
+#: Log lines of a restart worth a time: (what the bench prints, text in the logged event).
+_MILESTONES = (("first log line", ""), ("app built", "worker starting"),
+               ("first partition rebuilt", "partitions ["),
+               ("tickets rebuilt", "ticket partitions ["))
+
+
+def _timeline(data: Path, since: float) -> str:
+    """When the restarted worker logged its milestones (the last ticket partition rebuilt,
+    the first of the rest), read from its JSON log lines after ``since`` (epoch seconds)."""
+    import json
+
+    found: dict[str, float] = {}
+    for line in (data / "worker.log").read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            at = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")).timestamp()
+        except (ValueError, KeyError, TypeError):
+            continue
+        if at < since:
+            continue
+        event = str(record.get("event", ""))
+        for name, text in _MILESTONES:
+            if text in event and (name not in found or name == "tickets rebuilt"):
+                found[name] = at - since
+    return ", ".join(f"{name} {found[name]:.1f}" for name, _ in _MILESTONES if name in found)
+
+
 def _record(py_spy: str, pid: int, size: int) -> subprocess.Popen:
-    """Start ``py-spy record`` on ``pid`` (100 Hz, idle samples too: waits show)."""
+    """Start ``py-spy record`` on ``pid`` (100 Hz, idle samples too: waits show; not
+    pausing the worker to sample it)."""
     LOGS.mkdir(parents=True, exist_ok=True)
     out = LOGS / f"restart-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
     print(f"    py-spy profile of the restart: {out}", flush=True)
     return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "100", "--idle",
-                             "--format", "raw", "--output", str(out)],
+                             "--nonblocking", "--format", "raw", "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
