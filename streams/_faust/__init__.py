@@ -24,6 +24,7 @@ from streams._faust import (
     revocation,
     row_column,
     table_scan,
+    table_start,
     transport,
 )
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
@@ -54,6 +55,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *committed.REQUIRES,
     *table_scan.REQUIRES,
     *row_column.REQUIRES,
+    *table_start.REQUIRES,
 )
 
 
@@ -74,3 +76,4 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     revocation.install_commit_on_revoke(app)
     rebalance_seek.install_rebalance_seek(app)
     producer_flush.install_complete_flush(app)
+    table_start.install_start_without_delay(app)
