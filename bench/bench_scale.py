@@ -13,8 +13,13 @@ Three parts, each at every size of ``--sizes`` (default 100,000 and 1,000,000 op
    ``sla_timer_tick_seconds`` over a quiet window.
 3. Restart: SIGTERM the worker, start a new one on the same data directory, and time until
    /health says ready with all 4 partitions, then until every partition is rebuilt (a
-   partition's deadline index is rebuilt on its first message) and every deadline indexed
-   again. The next size is then fed to the restarted worker.
+   partition's deadline index is rebuilt on its first message, from the due column of
+   ``streams/ticket_store.py``) and every deadline indexed again; ``--restarts N`` does
+   that N times in a row. The restarted worker logs at INFO and the bench prints when it
+   logged its milestones (first line, app built, first partition and last ticket partition
+   rebuilt); ``--py-spy PATH`` records each restarted worker with py-spy until it is
+   indexed (raw folded stacks in ``var/bench/logs``). The next size is then fed to the
+   restarted worker.
 
 Takes a while: one worker ingests about 700 to 950 complaints/s on a 2-core machine (each
 one is a table write, a changelog record, an ``sla.attributed``, a penalty trigger and a
@@ -25,7 +30,8 @@ The bench refuses to start when the machine lacks the memory (``--force`` overri
 (about a minute). A worker that dies (e.g. killed by someone else's cleanup on a shared
 machine) stops the run with its log tail.
 
-    .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--index-only]
+    .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--restarts 3]
+                                          [--py-spy PATH] [--index-only]
 """
 
 from __future__ import annotations

@@ -137,11 +137,13 @@ class Pipeline:
         new = {partition}
         names = (COMPLAINTS, TICKET_EVENTS, self.tickets.clock_topic)
         committed = await self._committed([(t, p) for t in names for p in new])
+        started = time.perf_counter()
         resent = await self.recovery.rebuild(new, committed)
         self.ticket_partitions |= new
         logger.info("ticket partitions %s ready: %d tickets, %d deadlines indexed, "
-                    "%d outputs re-sent; committed %s; first message %s@%s",
+                    "%d outputs re-sent, rebuilt in %.3f s; committed %s; first message %s@%s",
                     sorted(new), self.recovery.tickets_seen, len(self.tickets.index), resent,
+                    time.perf_counter() - started,
                     {t: o for (t, _), o in committed.items()},
                     getattr(first, "topic", None), getattr(first, "offset", None))
 
