@@ -174,7 +174,8 @@ def _du(path: Path) -> float:
 
 
 # -- part 3: restart -----------------------------------------------------------------------
-def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | None = None):
+def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | None = None,
+            log_level: str = "INFO"):
     """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket.
 
     The new worker logs at INFO (its log, ``worker.log`` in ``data``, then shows when each
@@ -184,7 +185,7 @@ def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | 
     started = time.perf_counter()
     worker.stop(timeout=120)
     stopped, stopped_at = time.perf_counter(), time.time()
-    fresh = start_worker(bootstrap, data, worker.port, log_level="INFO")
+    fresh = start_worker(bootstrap, data, worker.port, log_level=log_level)
     stack.callback(fresh.stop)
     spy = _record(py_spy, fresh.process.pid, size) if py_spy else None
     at_ready = fresh.wait_ready(timeout=size / 1000 + 300, partitions=PARTITIONS)
@@ -253,7 +254,7 @@ def _serving(worker, size: int) -> bool:
 
 
 def worker_bench(sizes: list[int], window: float, restarts: int = 1,
-                 py_spy: str | None = None) -> None:
+                 py_spy: str | None = None, debug_last: bool = False) -> None:
     """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
@@ -266,8 +267,9 @@ def worker_bench(sizes: list[int], window: float, restarts: int = 1,
         for size in sizes:
             feed(bootstrap, worker, held, size, counted_before=held)
             measure(worker, size, window, data)
-            for _ in range(restarts):
-                worker = restart(stack, bootstrap, worker, size, data, py_spy)
+            for n in range(restarts):
+                level = "DEBUG" if debug_last and n == restarts - 1 else "INFO"
+                worker = restart(stack, bootstrap, worker, size, data, py_spy, level)
             _copy_log(data, size)
             held = size
 
@@ -322,6 +324,9 @@ def main() -> None:
                         help="restarts measured per size, one after the other (1)")
     parser.add_argument("--py-spy", metavar="PATH",
                         help="py-spy binary: profile each restarted worker until indexed")
+    parser.add_argument("--debug-last-restart", action="store_true",
+                        help="the last restart of each size logs at DEBUG (Faust's recovery "
+                             "and every Kafka request, timed; slower, not for figures)")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
     parser.add_argument("--force", action="store_true",
                         help="run even if the machine seems to lack the memory")
@@ -333,7 +338,7 @@ def main() -> None:
     for size in sizes:
         index_bench(size, args.reps)
     if not args.index_only:
-        worker_bench(sizes, args.window, args.restarts, args.py_spy)
+        worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart)
 
 
 if __name__ == "__main__":
