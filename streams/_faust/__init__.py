@@ -23,6 +23,7 @@ from streams._faust import (
     rebalance_seek,
     revocation,
     row_column,
+    short_poll,
     table_scan,
     table_start,
     transport,
@@ -56,6 +57,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *table_scan.REQUIRES,
     *row_column.REQUIRES,
     *table_start.REQUIRES,
+    *short_poll.REQUIRES,
 )
 
 
@@ -77,3 +79,4 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     rebalance_seek.install_rebalance_seek(app)
     producer_flush.install_complete_flush(app)
     table_start.install_start_without_delay(app)
+    short_poll.install_short_poll(app)
