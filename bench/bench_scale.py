@@ -13,8 +13,13 @@ Three parts, each at every size of ``--sizes`` (default 100,000 and 1,000,000 op
    ``sla_timer_tick_seconds`` over a quiet window.
 3. Restart: SIGTERM the worker, start a new one on the same data directory, and time until
    /health says ready with all 4 partitions, then until every partition is rebuilt (a
-   partition's deadline index is rebuilt on its first message) and every deadline indexed
-   again. The next size is then fed to the restarted worker.
+   partition's deadline index is rebuilt on its first message, from the due column of
+   ``streams/ticket_store.py``) and every deadline indexed again; ``--restarts N`` does
+   that N times in a row. The restarted worker logs at INFO and the bench prints when it
+   logged its milestones (first line, app built, first partition and last ticket partition
+   rebuilt); ``--py-spy PATH`` records each restarted worker with py-spy until it is
+   indexed (raw folded stacks in ``var/bench/logs``). The next size is then fed to the
+   restarted worker.
 
 Takes a while: one worker ingests about 700 to 950 complaints/s on a 2-core machine (each
 one is a table write, a changelog record, an ``sla.attributed``, a penalty trigger and a
@@ -25,7 +30,8 @@ The bench refuses to start when the machine lacks the memory (``--force`` overri
 (about a minute). A worker that dies (e.g. killed by someone else's cleanup on a shared
 machine) stops the run with its log tail.
 
-    .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--index-only]
+    .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--restarts 3]
+                                          [--py-spy PATH] [--index-only]
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench._common import (
+    BENCH_DIR,
     PARTITIONS,
     Histogram,
     bench_session,
@@ -60,6 +69,7 @@ from streams.deadlines import DeadlineIndex
 __all__ = ["main"]
 
 APP_ID = "bench-scale"
+LOGS = BENCH_DIR / "logs"
 DUE = 5  # entries due per timed pop_due
 
 
@@ -102,11 +112,13 @@ def _us(values: list[float]) -> str:
 
 
 # -- part 2: a worker holding N tickets ----------------------------------------------------
-def start_worker(bootstrap: str, data: Path, port: int | None = None):
+def start_worker(bootstrap: str, data: Path, port: int | None = None,
+                 log_level: str = "WARNING"):
     from streams.testing import WorkerProcess, free_port
 
     return WorkerProcess(bootstrap, data, app_id=APP_ID, clock="wall", store="rocksdb://",
-                         port=port or free_port()).start()
+                         port=port or free_port(),
+                         extra_env={"SLA_LOG_LEVEL": log_level}).start()
 
 
 def complaints(first: int, last: int):
@@ -162,18 +174,28 @@ def _du(path: Path) -> float:
 
 
 # -- part 3: restart -----------------------------------------------------------------------
-def restart(stack, bootstrap: str, worker, size: int, data: Path):
-    """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket."""
+def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | None = None,
+            log_level: str = "INFO"):
+    """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket.
+
+    The new worker logs at INFO (its log, ``worker.log`` in ``data``, then shows when each
+    partition was rebuilt); with ``py_spy``, that py-spy records it until every deadline is
+    indexed (``restart-<size>-<time>.svg`` beside the log, kept in ``var/bench/logs``).
+    """
     started = time.perf_counter()
     worker.stop(timeout=120)
-    stopped = time.perf_counter()
-    fresh = start_worker(bootstrap, data, worker.port)
+    stopped, stopped_at = time.perf_counter(), time.time()
+    fresh = start_worker(bootstrap, data, worker.port, log_level=log_level)
     stack.callback(fresh.stop)
+    spy = _record(py_spy, fresh.process.pid, size) if py_spy else None
     at_ready = fresh.wait_ready(timeout=size / 1000 + 300, partitions=PARTITIONS)
     ready, indexed_then = time.perf_counter(), at_ready["deadlines_indexed"]
     wait_until(lambda: _serving(fresh, size), timeout=size / 1000 + 120,
                what="every partition rebuilt and every deadline indexed")
     indexed = time.perf_counter()
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+        spy.wait(timeout=60)
     time.sleep(3)
     rss, _ = rss_mib(fresh.process.pid)
     print(f"  restart with {size:,} tickets: stop {stopped - started:.1f} s; from start: "
@@ -181,7 +203,47 @@ def restart(stack, bootstrap: str, worker, size: int, data: Path):
           f"({indexed_then:,} deadlines indexed then), every partition rebuilt and every "
           f"deadline indexed {indexed - stopped:.1f} s; RSS after restart {rss:,.0f} MiB  "
           f"[{load_average()}]", flush=True)
+    print(f"    from the worker's log, seconds after the start: {_timeline(data, stopped_at)}",
+          flush=True)
     return fresh
+
+
+#: Log lines of a restart worth a time: (what the bench prints, text in the logged event).
+_MILESTONES = (("first log line", ""), ("app built", "worker starting"),
+               ("first partition rebuilt", "partitions ["),
+               ("tickets rebuilt", "ticket partitions ["))
+
+
+def _timeline(data: Path, since: float) -> str:
+    """When the restarted worker logged its milestones (the last ticket partition rebuilt,
+    the first of the rest), read from its JSON log lines after ``since`` (epoch seconds)."""
+    import json
+
+    found: dict[str, float] = {}
+    for line in (data / "worker.log").read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            at = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")).timestamp()
+        except (ValueError, KeyError, TypeError):
+            continue
+        if at < since:
+            continue
+        event = str(record.get("event", ""))
+        for name, text in _MILESTONES:
+            if text in event and (name not in found or name == "tickets rebuilt"):
+                found[name] = at - since
+    return ", ".join(f"{name} {found[name]:.1f}" for name, _ in _MILESTONES if name in found)
+
+
+def _record(py_spy: str, pid: int, size: int) -> subprocess.Popen:
+    """Start ``py-spy record`` on ``pid`` (100 Hz, idle samples too: waits show; not
+    pausing the worker to sample it)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    out = LOGS / f"restart-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
+    print(f"    py-spy profile of the restart: {out}", flush=True)
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "100", "--idle",
+                             "--nonblocking", "--format", "raw", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _serving(worker, size: int) -> bool:
@@ -191,7 +253,8 @@ def _serving(worker, size: int) -> bool:
     return len(rebuilt) == PARTITIONS and health.get("deadlines_indexed", 0) >= size
 
 
-def worker_bench(sizes: list[int], window: float) -> None:
+def worker_bench(sizes: list[int], window: float, restarts: int = 1,
+                 py_spy: str | None = None, debug_last: bool = False) -> None:
     """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
@@ -204,8 +267,19 @@ def worker_bench(sizes: list[int], window: float) -> None:
         for size in sizes:
             feed(bootstrap, worker, held, size, counted_before=held)
             measure(worker, size, window, data)
-            worker = restart(stack, bootstrap, worker, size, data)
+            for n in range(restarts):
+                level = "DEBUG" if debug_last and n == restarts - 1 else "INFO"
+                worker = restart(stack, bootstrap, worker, size, data, py_spy, level)
+            _copy_log(data, size)
             held = size
+
+
+def _copy_log(data: Path, size: int) -> None:
+    """Keep the worker log (the restarts' INFO lines) in ``var/bench/logs``."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = data / "worker.log"
+    if log.exists():
+        shutil.copy(log, LOGS / f"scale-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log")
 
 
 #: Measured at 1,000,000 tickets (RESULTS.md, run S4): broker 8.0 GB, worker 0.8 GB.
@@ -246,6 +320,13 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20_000, help="timed calls per size (20,000)")
     parser.add_argument("--window", type=float, default=15.0,
                         help="seconds of quiet timer ticks measured per size (15)")
+    parser.add_argument("--restarts", type=int, default=1,
+                        help="restarts measured per size, one after the other (1)")
+    parser.add_argument("--py-spy", metavar="PATH",
+                        help="py-spy binary: profile each restarted worker until indexed")
+    parser.add_argument("--debug-last-restart", action="store_true",
+                        help="the last restart of each size logs at DEBUG (Faust's recovery "
+                             "and every Kafka request, timed; slower, not for figures)")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
     parser.add_argument("--force", action="store_true",
                         help="run even if the machine seems to lack the memory")
@@ -257,7 +338,7 @@ def main() -> None:
     for size in sizes:
         index_bench(size, args.reps)
     if not args.index_only:
-        worker_bench(sizes, args.window)
+        worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart)
 
 
 if __name__ == "__main__":

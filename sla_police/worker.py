@@ -10,6 +10,7 @@ subprocess.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 
 import faust
@@ -97,6 +98,10 @@ def run_worker(settings: Settings, **app_options: object) -> None:
     configure_logging(settings.log_level)
     ensure_worker_topics(settings)
     app, _pipeline = create_worker_app(settings, **app_options)
+    # Start-up objects (modules, classes, the app) live as long as the process: keep them out
+    # of the cyclic collector's walks. Faust's RocksDB store runs gc.collect() for each table
+    # on every rebalance (seven at start, ~0.1 s each on this machine, now ~0).
+    gc.freeze()
     logger.info("worker starting", app_id=settings.app_id, version=__version__,
                 clock=settings.clock, partitions=settings.topic_partitions)
     run_faust(app, settings.log_level)

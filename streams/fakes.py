@@ -6,7 +6,8 @@ The stages take an :class:`~streams.interfaces.OutputSink`, a
 fakes implement them in memory, and :class:`FakeEvent` is a message as the stages read it::
 
     stage = TicketStage(engine, RecordingEmitter(), "stream", clock_topic="app-clock",
-                        tickets=DictStore(ticket_partition), marks=DictStore(mark_partition),
+                        tickets=ColumnDictStore(ticket_partition, due_record_of_value),
+                        marks=DictStore(mark_partition),
                         commits=SettableCommitted())
     await stage.process(FakeEvent("complaints", 0, 0, b"T-1", complaint.to_json().encode()))
 
@@ -16,14 +17,21 @@ and read what the fakes recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from models import CloudEvent, parse_event
 from sla.penalties import PenaltyEngine
 from streams.interfaces import PartitionOf
 
-__all__ = ["DictStore", "FakeEvent", "FakeMessage", "RecordingEmitter", "SettableCommitted"]
+__all__ = [
+    "ColumnDictStore",
+    "DictStore",
+    "FakeEvent",
+    "FakeMessage",
+    "RecordingEmitter",
+    "SettableCommitted",
+]
 
 
 class RecordingEmitter:
@@ -98,6 +106,32 @@ class DictStore:
             partition = self.partition_of(key, value)
             if partition in wanted:
                 yield partition, key, value
+
+
+class ColumnDictStore(DictStore):
+    """A :class:`DictStore` with a column record per row (:class:`streams.interfaces.
+    ColumnStore`); ``derive`` gives the record of a row written with a plain set."""
+
+    def __init__(self, partition_of: PartitionOf, derive: Callable[[bytes], bytes]) -> None:
+        super().__init__(partition_of)
+        self.derive = derive
+        self.column: dict[bytes, bytes] = {}
+
+    def put(self, key: bytes, value: bytes, record: bytes) -> None:
+        self[key] = value
+        self.column[key] = record
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        super().__setitem__(key, value)
+        self.column[key] = self.derive(value)
+
+    def __delitem__(self, key: bytes) -> None:
+        super().__delitem__(key)
+        del self.column[key]
+
+    def columns(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
+        for partition, key, _value in self.rows(partitions):
+            yield partition, key, self.column[key]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ Kafka comes in through their constructors as one of these, built by
 - :class:`CommittedOffsets`: what this worker last committed, per input partition
   (:class:`streams.offsets.KnownCommitted`, a Faust internal behind ``streams._faust``);
 - :class:`KeyValueStore`: one table (:class:`streams.table_writes.DirectTable`, a Faust
-  table written through the changelog writer).
+  table written through the changelog writer); :class:`ColumnStore`, one with a small
+  record per row beside it (:class:`streams.table_writes.ColumnTable`: the ticket table
+  and its due column).
 
 :mod:`streams.fakes` has in-memory stand-ins, so the stages are unit-tested without a
 broker, an app or a patched private function.
@@ -21,7 +23,7 @@ from typing import Protocol
 
 from models import CloudEvent
 
-__all__ = ["CommittedOffsets", "KeyValueStore", "OutputSink", "PartitionOf"]
+__all__ = ["ColumnStore", "CommittedOffsets", "KeyValueStore", "OutputSink", "PartitionOf"]
 
 #: (key, value) -> the partition a table row belongs to, or None if its layout has none.
 PartitionOf = Callable[[bytes, bytes], "int | None"]
@@ -63,3 +65,14 @@ class KeyValueStore(Protocol):
 
     def rows(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
         """``(partition, key, value)`` of every row of ``partitions`` (at a rebuild)."""
+
+
+class ColumnStore(KeyValueStore, Protocol):
+    """A table with a small record per row kept beside it (not in the changelog), read at
+    a rebuild instead of the rows."""
+
+    def put(self, key: bytes, value: bytes, record: bytes) -> None:
+        """Store ``value`` under ``key`` and its column ``record``, in one write."""
+
+    def columns(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
+        """``(partition, key, record)`` for every row of ``partitions``."""

@@ -74,6 +74,11 @@ class OpenClockCounts:
         """Count the clocks of one more ticket of ``partition`` (while rebuilding it)."""
         self._apply(partition, Counter(pairs))
 
+    def add_counts(self, partition: int, counts: Counter[ClockPair]) -> None:
+        """Count many tickets' clocks of ``partition`` at once (a rebuild from the due
+        column): ``counts`` of open clocks by pair."""
+        self._apply(partition, {pair: n for pair, n in counts.items() if n})
+
     def drop(self, partition: int) -> None:
         """Forget ``partition`` (revoked: another worker counts it now)."""
         counts = self.by_partition.pop(partition, None)

@@ -32,7 +32,7 @@ from streams.penalty_stage import PenaltyStage, state_partition
 from streams.recovery import actives_ready
 from streams.table_writes import ChangelogWriter
 from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
-from streams.ticket_store import decode_prefix
+from streams.ticket_store import due_record_of_value, unpack_due_head
 from streams.topics import WAKE, Checkpoint, Topics, define_topics
 
 __all__ = ["Pipeline", "build_pipeline"]
@@ -58,7 +58,8 @@ class Pipeline:
         self.tickets = TicketStage(
             SlaEngine(config), self.emitter, settings.clock, commits=commits,
             clock_topic=self.topics.clock.get_topic_name(),
-            tickets=self.writer.table(self.ticket_table, ticket_partition),
+            tickets=self.writer.column_table(self.ticket_table, ticket_partition,
+                                             due_record_of_value),
             marks=self.writer.table(app.Table("clock-marks", **raw), mark_partition))
         self.penalties = PenaltyStage(
             config, self.emitter, sources=self.topics.partitions, commits=commits,
@@ -170,11 +171,13 @@ class Pipeline:
         new = {partition}
         names = (COMPLAINTS, TICKET_EVENTS, self.tickets.clock_topic)
         committed = await self._committed([(t, p) for t in names for p in new])
+        started = time.perf_counter()
         resent = await self.recovery.rebuild(new, committed)
         self.ticket_partitions |= new
         logger.info("ticket partitions %s ready: %d tickets, %d deadlines indexed, "
-                    "%d outputs re-sent; committed %s; first message %s@%s",
+                    "%d outputs re-sent, rebuilt in %.3f s; committed %s; first message %s@%s",
                     sorted(new), self.recovery.tickets_seen, len(self.tickets.index), resent,
+                    time.perf_counter() - started,
                     {t: o for (t, _), o in committed.items()},
                     getattr(first, "topic", None), getattr(first, "offset", None))
 
@@ -268,13 +271,12 @@ class Pipeline:
         """Safety net: index any stored ticket with a wake-up the index lacks; return
         the partitions that gained entries (they get a wake-up)."""
         fixed: set[int] = set()
-        for _partition, key, value in self.tickets.tickets.rows(self.ticket_partitions):
-            prefix = decode_prefix(value)
-            ticket = key.decode()
-            if (prefix.wakeup is not None and ticket not in self.tickets.index
-                    and ticket not in self.tickets.failed):
-                self.tickets.index.set_stamp(prefix.partition, ticket, prefix.wakeup)
-                fixed.add(prefix.partition)
+        index, failed = self.tickets.index, self.tickets.failed
+        for partition, key, record in self.tickets.tickets.columns(self.ticket_partitions):
+            stamp = unpack_due_head(record)[0]
+            if stamp == stamp and (ticket := key.decode()) not in index and ticket not in failed:
+                index.set_stamp(partition, ticket, stamp)  # stamp is not NaN: a wake-up
+                fixed.add(partition)
         if fixed:
             logger.info("sweep indexed tickets of partitions %s", sorted(fixed))
         return fixed

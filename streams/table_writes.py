@@ -46,17 +46,17 @@ for each message (``streams._faust.processing``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import faust
 from faust.streams import current_event
 from faust.types import TP
 
-from streams._faust import partition_rows
+from streams._faust import RowColumn, partition_rows
 from streams.interfaces import PartitionOf
 
-__all__ = ["ChangelogWriter", "DirectTable"]
+__all__ = ["ChangelogWriter", "ColumnTable", "DirectTable"]
 
 
 class _Queued:
@@ -99,6 +99,12 @@ class ChangelogWriter:
     def holds(self, table: DirectTable, key: bytes) -> bool:
         """True if ``key`` has a record waiting to be sent."""
         return (table, key) in self.queued
+
+    def column_table(self, table: faust.Table, partition_of: PartitionOf,
+                     derive: Callable[[bytes], bytes]) -> ColumnTable:
+        """Like :meth:`table`, with a due column beside the rows (``derive``: a row's
+        column record, for rows that come from the changelog)."""
+        return ColumnTable(self, table, partition_of, derive)
 
     async def send(self) -> int:
         """Hand every queued record to the producer, in order; return how many."""
@@ -151,6 +157,33 @@ class DirectTable:
         metadata = pending.result()
         tp = TP(metadata.topic, metadata.partition)
         self.table.data.set_persisted_offset(tp, metadata.offset)
+
+
+class ColumnTable(DirectTable):
+    """A :class:`DirectTable` whose rows each have a record in a column beside them, written
+    in the same local write and never to the changelog (:class:`streams._faust.RowColumn`):
+    the production :class:`streams.interfaces.ColumnStore`."""
+
+    def __init__(self, writer: ChangelogWriter, table: faust.Table, partition_of: PartitionOf,
+                 derive: Callable[[bytes], bytes]) -> None:
+        super().__init__(writer, table, partition_of)
+        self.column = RowColumn(table, "due", derive, partition_of)
+
+    def put(self, key: bytes, value: bytes, record: bytes) -> None:
+        partition = _event_partition()
+        self.column.put(partition, key, value, record)
+        self.writer.queue(self, key, value, False)
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.put(key, value, self.column.derive(value))
+
+    def __delitem__(self, key: bytes) -> None:
+        partition = _event_partition()
+        self.column.delete(partition, key)
+        self.writer.queue(self, key, None, False)
+
+    def columns(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
+        return self.column.items(partitions)
 
 
 def _event_partition() -> int:

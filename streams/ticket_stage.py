@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import traceback
+from collections import Counter
 from datetime import UTC, datetime
 
 import faust
@@ -25,14 +26,18 @@ from sla.notifications import notifications_for
 from streams import metrics
 from streams.deadlines import DeadlineIndex
 from streams.frontier import OffsetFrontier
-from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
-from streams.open_clocks import OpenClockCounts, clock_pairs, stored_clock_pairs
+from streams.interfaces import ColumnStore, CommittedOffsets, KeyValueStore, OutputSink
+from streams.open_clocks import OpenClockCounts, clock_pairs
 from streams.ticket_store import (
+    DUE_HEAD_SIZE,
     Cause,
     StoredTicket,
+    decode_due_pairs,
     decode_prefix,
     decode_stored,
+    due_record,
     encode_stored,
+    unpack_due_head,
 )
 from streams.topics import TICK, WAKE, Checkpoint
 
@@ -44,10 +49,11 @@ logger = logging.getLogger("sla_police.streams")
 class TicketStage:
     """Per message of the ticket input; what it reaches comes in as interfaces
     (:mod:`streams.interfaces`): ``tickets`` rows are :func:`ticket_partition`'s layout,
-    ``marks`` rows :func:`mark_partition`'s."""
+    with a due record each (:func:`streams.ticket_store.due_record`), ``marks`` rows
+    :func:`mark_partition`'s."""
 
     def __init__(self, engine: SlaEngine, emitter: OutputSink, clock_mode: str, *,
-                 clock_topic: str, tickets: KeyValueStore, marks: KeyValueStore,
+                 clock_topic: str, tickets: ColumnStore, marks: KeyValueStore,
                  commits: CommittedOffsets) -> None:
         self.engine, self.emitter, self.commits = engine, emitter, commits
         self.stream_clock = clock_mode == "stream"
@@ -215,8 +221,10 @@ class TicketStage:
         return decode_stored(value)
 
     def _save(self, stored: StoredTicket) -> None:
+        """Write the ticket's row and its due record (one store write), index its wake-up."""
         ticket = stored.state.ticket_id
-        self.tickets[ticket.encode()] = encode_stored(stored)
+        record = due_record(stored, clock_pairs(stored.state))
+        self.tickets.put(ticket.encode(), encode_stored(stored), record)
         self.index.set(stored.partition, ticket, stored.state.next_wakeup())
         self.failed.discard(ticket)
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
@@ -260,28 +268,66 @@ class TicketRecovery:
                 del self.stage.ticks[key]
 
     async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
-        """Index every ticket of ``partitions``; return how many outputs were re-emitted."""
-        stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
+        """Index every ticket of ``partitions``; return how many outputs were re-emitted.
+
+        Reads the due column (wake-up, latest outbox causes, open clocks: about 50 bytes a
+        ticket), not the rows; a row is read only when its outbox may hold outputs whose
+        cause is not committed yet."""
+        stage = self.stage
         if stage.stream_clock:
             self._load_marks(partitions)
         for topic in (*INBOUND_TOPICS, stage.clock_topic):
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
         resent = seen = 0
-        for partition in partitions:
+        for partition in sorted(partitions):
             stage.open_clocks.drop(partition)
-        for _partition, key, value in stage.tickets.rows(partitions):
-            prefix = decode_prefix(value)
-            seen += 1
-            stage.open_clocks.add(prefix.partition, stored_clock_pairs(value))
-            if prefix.wakeup is not None:
-                stage.index.set_stamp(prefix.partition, key.decode(), prefix.wakeup)
-            pending = [c for c in prefix.causes
-                       if c[1] >= committed.get((names.get(c[0], ""), prefix.partition), 0)]
-            if pending:
-                resent += await self._resend(value, set(pending))
+            count, pending = self._index_partition(partition, committed)
+            seen += count
+            for key in pending:
+                resent += await self._resend_pending(key, partition, committed)
         self.tickets_seen = seen
         return resent
+
+    def _index_partition(self, partition: int,
+                         committed: dict[tuple[str, int], int]) -> tuple[int, list[bytes]]:
+        """Load one partition's wake-ups and open clocks from the due column; return the
+        number of tickets and the keys whose outbox may need re-sending."""
+        names = {v: k for k, v in self.stage.topic_ids.items()}
+        floor = [committed.get((names.get(i, ""), partition), 0) for i in range(3)]
+        floor.append(committed.get(("", partition), 0))  # causes of an unknown topic
+        f0, f1, f2, f3 = floor
+        entries: list[tuple[float, str]] = []
+        pairs: Counter[bytes] = Counter()
+        pending: list[bytes] = []
+        count = 0
+        for _partition, key, record in self.stage.tickets.columns([partition]):
+            count += 1
+            stamp, c0, c1, c2, c3 = unpack_due_head(record)
+            if stamp == stamp:  # not NaN: a wake-up
+                entries.append((stamp, key.decode()))
+            if c0 >= f0 or c1 >= f1 or c2 >= f2 or c3 >= f3:
+                pending.append(key)
+            pairs[record[DUE_HEAD_SIZE:]] += 1
+        self.stage.index.load(partition, entries)
+        clocks: Counter[tuple[str, str]] = Counter()
+        for text, tickets in pairs.items():
+            for pair in decode_due_pairs(text):
+                clocks[pair] += tickets
+        self.stage.open_clocks.add_counts(partition, clocks)
+        return count, pending
+
+    async def _resend_pending(self, key: bytes, partition: int,
+                              committed: dict[tuple[str, int], int]) -> int:
+        """Re-emit the outbox entries of ``key`` whose cause is not committed."""
+        names = {v: k for k, v in self.stage.topic_ids.items()}
+        value = self.stage.tickets.get(key)
+        if value is None:
+            return 0
+        prefix = decode_prefix(value)
+        pending = {c for c in prefix.causes
+                   if c[1] >= committed.get((names.get(c[0], ""), partition), 0)}
+        return await self._resend(value, pending) if pending else 0
 
     async def _resend(self, value: bytes, causes: set[Cause]) -> int:
         stored = decode_stored(value)

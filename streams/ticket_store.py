@@ -15,17 +15,43 @@ write durable while the outputs it caused were never flushed. The redelivered
 input is then a duplicate the engine ignores, and its outputs would be lost.
 After recovery, entries whose cause offset is not yet committed are re-emitted
 (same ids, consumers dedupe); committed ones are pruned as the ticket moves on.
+
+**The due column.** Beside each row the store keeps a small record of what a
+restart needs (:func:`due_record`, read back with :func:`decode_due`): the next
+wake-up, the highest outbox cause offset per input topic and the open clocks'
+``(department, metric)`` pairs. A rebuild reads these 40-odd bytes instead of
+the row (about 3 KB, and a JSON decode for every ticket with an open clock): at
+a million open tickets that is the difference between about a minute and a
+second or two. The record is written with the row, in the same local write, and
+never to the changelog; a store filled from the changelog derives it from the
+row (:func:`due_record_of_value`), which gives the same bytes.
 """
 
 from __future__ import annotations
 
 import json
+import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sla.codec import decode_ticket, encode_ticket
 from sla.ticket import TicketState
 
-__all__ = ["Cause", "Prefix", "StoredTicket", "decode_prefix", "decode_stored", "encode_stored"]
+__all__ = [
+    "Cause",
+    "Due",
+    "Prefix",
+    "StoredTicket",
+    "DUE_HEAD_SIZE",
+    "decode_due",
+    "decode_due_pairs",
+    "decode_prefix",
+    "decode_stored",
+    "due_record",
+    "due_record_of_value",
+    "encode_stored",
+    "unpack_due_head",
+]
 
 #: (topic index, offset) of the message that caused a transition.
 Cause = tuple[int, int]
@@ -82,3 +108,69 @@ def _causes(field: bytes) -> list[list[int]]:
     """``t:o:n,...`` (topic index, offset, output count) as lists of integers."""
     return [[int(part) for part in cause.split(b":")] for cause in field.split(b",") if cause]
 
+
+
+# -- the due column -----------------------------------------------------------------------
+
+#: wake-up (epoch seconds, NaN for none), then the highest cause offset of topic index
+#: 0, 1, 2 and of any other index (-1: no cause), then the clock pairs.
+_DUE_HEAD = struct.Struct("<d4q")
+_NO_WAKEUP = float("nan")
+_PAIR, _FIELD = b"\n", b"\t"
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A decoded due record: what a rebuild reads of one ticket."""
+
+    wakeup: float | None
+    #: highest cause offset per topic index 0, 1, 2 and "any other index" (-1: none)
+    latest_causes: tuple[int, int, int, int]
+    pairs: tuple[tuple[str, str], ...]
+
+
+def due_record(stored: StoredTicket, pairs: Iterable[tuple[str, str]]) -> bytes:
+    """The due-column record of ``stored`` whose open clocks are ``pairs``."""
+    wakeup = stored.state.next_wakeup()
+    stamp = _NO_WAKEUP if wakeup is None else wakeup.timestamp()
+    return _pack(stamp, [cause for cause, _ in stored.outbox], pairs)
+
+
+def due_record_of_value(value: bytes) -> bytes:
+    """The due-column record of a stored row (a store filled from the changelog): the
+    same bytes :func:`due_record` gave when the row was written."""
+    prefix = decode_prefix(value)
+    pairs: list[tuple[str, str]] = []
+    if b'"clocks":[]' not in value.split(b"\n", 1)[0]:
+        pairs = [(c.department, c.metric) for c in decode_stored(value).state.clocks]
+    stamp = _NO_WAKEUP if prefix.wakeup is None else prefix.wakeup
+    return _pack(stamp, prefix.causes, pairs)
+
+
+def _pack(stamp: float, causes: Iterable[Cause], pairs: Iterable[tuple[str, str]]) -> bytes:
+    latest = [-1, -1, -1, -1]
+    for topic, offset in causes:
+        slot = topic if 0 <= topic <= 2 else 3
+        latest[slot] = max(latest[slot], offset)
+    text = _PAIR.join(f"{d}\t{m}".encode() for d, m in pairs)
+    return _DUE_HEAD.pack(stamp, *latest) + text
+
+
+def decode_due(record: bytes) -> Due:
+    """Read a due-column record back (tests and the sweep; a rebuild unpacks in bulk)."""
+    stamp, *latest = _DUE_HEAD.unpack_from(record)
+    return Due(None if stamp != stamp else stamp, tuple(latest),  # NaN: no wake-up
+               decode_due_pairs(record[_DUE_HEAD.size:]))
+
+
+def decode_due_pairs(text: bytes) -> tuple[tuple[str, str], ...]:
+    """The clock pairs part of a due record (``record[DUE_HEAD_SIZE:]``)."""
+    if not text:
+        return ()
+    return tuple(tuple(pair.decode().split("\t", 1)) for pair in text.split(_PAIR))  # type: ignore[misc]
+
+
+#: Bytes before a due record's clock pairs.
+DUE_HEAD_SIZE = _DUE_HEAD.size
+#: ``unpack_from`` of a due record's head: (wake-up or NaN, 4 latest cause offsets).
+unpack_due_head = _DUE_HEAD.unpack_from

@@ -3,8 +3,8 @@
 Nothing else in SLA Police reads or replaces a private attribute of those libraries. The
 rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
 does) and uses helpers that need an internal: :func:`known_committed`,
-:func:`partition_rows`, :func:`seek_back` and :func:`processing`. The upgrade checklist,
-one entry per patch, is ``README.md`` here.
+:func:`partition_rows`, :class:`RowColumn`, :func:`seek_back` and :func:`processing`. The
+upgrade checklist, one entry per patch, is ``README.md`` here.
 
 :func:`install` first runs :func:`check_internals`, which verifies that every internal a
 patch relies on exists with the shape the patch expects; otherwise it raises
@@ -23,18 +23,23 @@ from streams._faust import (
     producer_flush,
     rebalance_seek,
     revocation,
+    row_column,
+    short_poll,
     table_scan,
+    table_start,
     transport,
 )
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
 from streams._faust.committed import known_committed
 from streams._faust.current_event import processing
 from streams._faust.rebalance_seek import seek_back
+from streams._faust.row_column import RowColumn
 from streams._faust.table_scan import partition_rows
 
 __all__ = [
     "REQUIRES",
     "FrameworkMismatch",
+    "RowColumn",
     "check_internals",
     "framework_versions",
     "install",
@@ -54,6 +59,9 @@ REQUIRES: tuple[Requirement, ...] = (
     *committed.REQUIRES,
     *table_scan.REQUIRES,
     *current_event.REQUIRES,
+    *row_column.REQUIRES,
+    *table_start.REQUIRES,
+    *short_poll.REQUIRES,
 )
 
 
@@ -74,3 +82,5 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     revocation.install_commit_on_revoke(app)
     rebalance_seek.install_rebalance_seek(app)
     producer_flush.install_complete_flush(app)
+    table_start.install_start_without_delay(app)
+    short_poll.install_short_poll(app)

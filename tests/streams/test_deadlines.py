@@ -82,3 +82,20 @@ def test_a_tick_costs_what_is_due_not_what_is_open() -> None:
     before = len(heap)
     assert index.pop_due(0, at(2)) == ["soon"]
     assert before - len(heap) == 1
+
+
+def test_a_bulk_load_is_the_same_index_as_one_set_per_ticket() -> None:
+    """A rebuild loads a partition's wake-ups at once (one heapify); what fires, and when,
+    is what one ``set_stamp`` per ticket gives, also after later reschedules."""
+    rng = random.Random(7)
+    entries = [(at(rng.uniform(0, 1000)).timestamp(), f"T-{n}") for n in range(500)]
+    loaded, one_by_one = DeadlineIndex(), DeadlineIndex()
+    loaded.load(2, list(entries))
+    for stamp, ticket in entries:
+        one_by_one.set_stamp(2, ticket, stamp)
+    for index in (loaded, one_by_one):
+        index.set(2, "T-3", at(2000))  # rescheduled after the rebuild
+    assert len(loaded) == len(one_by_one) == 500
+    for limit in (100, 500, 1000, 3000):
+        assert loaded.pop_due(2, at(limit)) == one_by_one.pop_due(2, at(limit))
+    assert len(loaded) == 0

@@ -12,14 +12,15 @@ import inspect
 import pytest
 
 from streams.emit import Emitter
-from streams.fakes import DictStore, RecordingEmitter, SettableCommitted
-from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
+from streams.fakes import ColumnDictStore, DictStore, RecordingEmitter, SettableCommitted
+from streams.interfaces import ColumnStore, CommittedOffsets, KeyValueStore, OutputSink
 from streams.offsets import KnownCommitted
-from streams.table_writes import DirectTable
+from streams.table_writes import ColumnTable, DirectTable
 
 CASES = [(OutputSink, Emitter, RecordingEmitter),
          (CommittedOffsets, KnownCommitted, SettableCommitted),
-         (KeyValueStore, DirectTable, DictStore)]
+         (KeyValueStore, DirectTable, DictStore),
+         (ColumnStore, ColumnTable, ColumnDictStore)]
 
 
 def methods(protocol: type) -> list[str]:

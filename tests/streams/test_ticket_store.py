@@ -10,7 +10,15 @@ from sla.config import load_config
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from sla.testing import complaint
-from streams.ticket_store import StoredTicket, decode_prefix, decode_stored, encode_stored
+from streams.ticket_store import (
+    StoredTicket,
+    decode_due,
+    decode_prefix,
+    decode_stored,
+    due_record,
+    due_record_of_value,
+    encode_stored,
+)
 
 ENGINE = SlaEngine(load_config(Path(__file__).parents[1] / "sla" / "stories.yaml"))
 
@@ -56,3 +64,38 @@ def test_an_empty_outbox_stores_the_state_alone() -> None:
     value = encode_stored(stored)
     assert b"\n" not in value
     assert decode_stored(value).outbox == []
+
+
+def _open_ticket() -> StoredTicket:
+    """T-8 complained about, attributed, not yet due: open clocks and a wake-up."""
+    stored = StoredTicket(1, ENGINE.new_ticket("T-8"))
+    event = complaint("T-8", "2026-11-27T09:00:00+08:00")
+    ENGINE.receive(stored.state, event)
+    outputs = ENGINE.advance(stored.state, event.time)
+    stored.remember((1, 12), [e.to_json() for e in outputs], committed={})
+    return stored
+
+
+def test_the_due_record_tells_wakeup_latest_causes_and_open_clocks() -> None:
+    stored = _open_ticket()
+    pairs = [(c.department, c.metric) for c in stored.state.clocks]
+    assert pairs  # the story has open clocks
+    due = decode_due(due_record(stored, pairs))
+    assert due.wakeup == stored.state.next_wakeup().timestamp()  # type: ignore[union-attr]
+    assert due.latest_causes == (-1, 12, -1, -1)
+    assert due.pairs == tuple(pairs)
+    assert decode_due(due_record(ticket_with_outbox(), [])).latest_causes == (41, -1, 7, -1)
+
+
+def test_a_row_from_the_changelog_derives_the_same_due_record() -> None:
+    """The column a restart reads must not depend on how the row reached the store."""
+    for stored in (_open_ticket(), ticket_with_outbox()):
+        pairs = [(c.department, c.metric) for c in stored.state.clocks]
+        assert due_record_of_value(encode_stored(stored)) == due_record(stored, pairs)
+
+
+def test_a_ticket_with_nothing_to_wait_for_has_no_wakeup_in_its_record() -> None:
+    stored = StoredTicket(0, ENGINE.new_ticket("T-9"))
+    due = decode_due(due_record(stored, []))
+    assert (due.wakeup, due.latest_causes, due.pairs) == (None, (-1, -1, -1, -1), ())
+    assert due_record_of_value(encode_stored(stored)) == due_record(stored, [])

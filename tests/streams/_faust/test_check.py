@@ -21,7 +21,8 @@ def test_the_installed_framework_fits_every_patch() -> None:
     patches = {requirement.patch for requirement in REQUIRES}
     assert patches == {"transport mixins", "exact end offsets", "commit on revoke",
                        "rebalance seek", "complete producer flush", "known committed offsets",
-                       "partition scan", "current event of a batch"}
+                       "partition scan", "due column", "table start without delay",
+                       "short consumer poll", "current event of a batch"}
 
 
 def test_a_removed_internal_is_named_with_the_framework_versions(
