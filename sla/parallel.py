@@ -38,7 +38,8 @@ from sla.replay import (
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 
-__all__ = ["ShardedReplay", "merge_figures", "replay_sharded"]
+__all__ = ["ShardedReplay", "balanced_groups", "merge_figures", "receive_from", "replay_sharded",
+           "start_forked"]
 
 _SUBJECT = re.compile(rb'"subject"\s*:\s*"([^"\\]*)"')
 #: A sorted run: order keys, and the UTF-8 JSON texts in that order. Bytes pickle
@@ -99,6 +100,8 @@ def _finish(conn: Any, result: Any) -> None:
 
 
 def _run_child(conn: Any, work: Callable[..., Any], *args: Any) -> None:
+    """Run ``work``, report a failure to the parent, then end at once: freeing millions
+    of objects one by one would cost seconds, and the OS takes the memory back for free."""
     try:
         with gc_paused():
             work(conn, *args)
@@ -106,6 +109,7 @@ def _run_child(conn: Any, work: Callable[..., Any], *args: Any) -> None:
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
+        os._exit(0)
 
 
 def _ticket_shard(conn: Any, lines: Sequence[bytes], config: SlaConfig) -> None:
@@ -177,7 +181,9 @@ def _parse_output(raw: bytes) -> CloudEvent:
     return ALL_TYPES[kind].model_validate_json(raw)
 
 
-def _start(work: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+def start_forked(work: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+    """``work(conn, *args)`` in a forked process (GC paused, any failure sent to the parent
+    as ``("error", traceback)``); returns the process and the parent's end of its pipe."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe()
     process = ctx.Process(target=_run_child, args=(child, work, *args), daemon=True)
@@ -186,10 +192,12 @@ def _start(work: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
     return process, parent
 
 
-def _receive(conn: Any, expected: str) -> Any:
+def receive_from(conn: Any, expected: str) -> Any:
+    """The payload of the next ``(kind, payload)`` message of a :func:`start_forked` child;
+    a failure it reported is raised here as ``RuntimeError`` with its traceback."""
     kind, payload = conn.recv()
     if kind == "error":
-        raise RuntimeError(f"replay shard failed:\n{payload}")
+        raise RuntimeError(f"replay process failed:\n{payload}")
     assert kind == expected, kind
     return payload
 
@@ -208,19 +216,19 @@ def _replay_sharded(lines: Sequence[bytes], config: SlaConfig, until: datetime |
     for line in lines:
         buckets[_shard_of(line, workers)].append(line)
     note(f"ticket stage on {workers} processes")
-    shards = [_start(_ticket_shard, bucket, config) for bucket in buckets]
-    bounds = [_receive(conn, "bounds") for _, conn in shards]
+    shards = [start_forked(_ticket_shard, bucket, config) for bucket in buckets]
+    bounds = [receive_from(conn, "bounds") for _, conn in shards]
     firsts = [b[0] for b in bounds if b[0] is not None]
     lasts = [b[1] for b in bounds if b[1] is not None]
     until = until or (max(lasts) if lasts else None)
     for _, conn in shards:
         conn.send((until, min(firsts) if firsts else None))
-    triggers = [t for _, conn in shards for t in _receive(conn, "triggers")]
+    triggers = [t for _, conn in shards for t in receive_from(conn, "triggers")]
     note(f"penalty stage on {workers} processes")
     penalty_shards = _start_penalty_stage(triggers, config, workers)
-    results = [_receive(conn, "done") for _, conn in shards]
+    results = [receive_from(conn, "done") for _, conn in shards]
     merged = [item for r in results for item in _decoded(r[0])]  # while penalties run
-    done = [_receive(conn, "done") for _, conn in penalty_shards]
+    done = [receive_from(conn, "done") for _, conn in penalty_shards]
     for process, _ in shards + penalty_shards:
         process.join()
     note("merging")
@@ -246,7 +254,7 @@ def _start_penalty_stage(triggers: list[tuple[list[str], str, bytes]], config: S
     for departments, key, raw in triggers:
         for n in {owner.get(d, 0) for d in departments}:
             routed[n].append((key, raw))
-    shards = [_start(_department_shard, routed[n], config) for n in range(workers)]
+    shards = [start_forked(_department_shard, routed[n], config) for n in range(workers)]
     for n, (_, conn) in enumerate(shards):
         conn.send(groups[n])
     return shards
@@ -254,17 +262,22 @@ def _start_penalty_stage(triggers: list[tuple[list[str], str, bytes]], config: S
 
 def _balanced_groups(triggers: list[tuple[list[str], str, bytes]],
                      workers: int) -> list[list[str]]:
-    """Departments split over workers so each gets about the same number of triggers."""
     load: dict[str, int] = {}
     for departments, _, _ in triggers:
         for department in departments:
             load[department] = load.get(department, 0) + 1
+    return balanced_groups(load, workers)
+
+
+def balanced_groups(loads: dict[str, int], workers: int) -> list[list[str]]:
+    """Departments split over ``workers`` so each gets about the same number of triggers
+    (the heaviest first, each to the lightest group so far)."""
     groups: list[list[str]] = [[] for _ in range(workers)]
     totals = [0] * workers
-    for department in sorted(load, key=lambda d: (-load[d], d)):
+    for department in sorted(loads, key=lambda d: (-loads[d], d)):
         n = totals.index(min(totals))
         groups[n].append(department)
-        totals[n] += load[department]
+        totals[n] += loads[department]
     return groups
 
 

@@ -25,10 +25,7 @@ processes), which is why it is here and not in the pure :mod:`sla` package.
 from __future__ import annotations
 
 import heapq
-import multiprocessing as mp
-import os
 import tempfile
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,12 +33,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
-from sla.parallel import merge_figures
+from sla.parallel import balanced_groups, merge_figures, receive_from, start_forked
 from sla.replay import ORDER_ID_AT, gc_paused, shared_time, time_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures
 from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range
-from sla_police.bucketed_replay.penalty_stage import balanced_groups, run_penalties
+from sla_police.bucketed_replay.penalty_stage import run_penalties
 from sla_police.bucketed_replay.runs import merged_lines, split_keys
 from sla_police.bucketed_replay.spill import bucket_count, spill
 from sla_police.bucketed_replay.ticket_stage import TicketReport, TicketWorker
@@ -88,25 +85,25 @@ def _replay(log: Path, config: SlaConfig, out: IO[bytes] | None, until: datetime
     note(f"spilling into {buckets} buckets")
     paths = spill(log, work, buckets)
     note(f"ticket stage on {workers} processes")
-    tickets = [_start(_ticket_child, config, work, f"t{n}", until, cap, paths[n::workers])
+    tickets = [start_forked(_ticket_child, config, work, f"t{n}", until, cap, paths[n::workers])
                for n in range(workers)]
-    bounds = [_receive(conn, "bounds") for _, conn in tickets]
+    bounds = [receive_from(conn, "bounds") for _, conn in tickets]
     firsts = [b[0] for b in bounds if b[0] is not None]
     lasts = [b[1] for b in bounds if b[1] is not None]
     until = until or (max(lasts) if lasts else None)
     for _, conn in tickets:
         conn.send((until, min(firsts) if firsts else None))
-    reports: list[TicketReport] = [_receive(conn, "done") for _, conn in tickets]
+    reports: list[TicketReport] = [receive_from(conn, "done") for _, conn in tickets]
     note(f"penalty stage on {workers} processes")
     loads: dict[str, int] = {}
     for report in reports:
         for department, count in report.triggers.items():
             loads[department] = loads.get(department, 0) + count
     trigger_runs = [path for report in reports for path in report.trigger_runs]
-    penalties = [_start(_penalty_child, trigger_runs, group, config, work, f"p{n}")
+    penalties = [start_forked(_penalty_child, trigger_runs, group, config, work, f"p{n}")
                  for n, group in enumerate(balanced_groups(loads, workers))]
     calls = _replay_calls([p for r in reports for p in r.calls], config, until)
-    done = [_receive(conn, "done") for _, conn in penalties]
+    done = [receive_from(conn, "done") for _, conn in penalties]
     for process, _ in tickets + penalties:
         process.join()
     note("merging")
@@ -128,9 +125,9 @@ def _replay(log: Path, config: SlaConfig, out: IO[bytes] | None, until: datetime
 def _merge_on(runs: list[Path], out: IO[bytes] | None, work: Path, workers: int) -> int:
     """The runs merged by ``workers`` processes, one key range each, copied to ``out``."""
     cuts: list[bytes | None] = [None, *split_keys(runs, workers), None]
-    merges = [_start(_merge_child, runs, cuts[n], cuts[n + 1], work / f"part-{n}")
+    merges = [start_forked(_merge_child, runs, cuts[n], cuts[n + 1], work / f"part-{n}")
               for n in range(len(cuts) - 1)]
-    parts = [_receive(conn, "done") for _, conn in merges]
+    parts = [receive_from(conn, "done") for _, conn in merges]
     for process, _ in merges:
         process.join()
     for run in runs:  # the disk holds the parts and the output, not the runs too
@@ -208,32 +205,3 @@ def _merge_child(conn: Any, runs: list[Path], low: bytes | None, high: bytes | N
     conn.send(("done", merge_range(runs, low, high, target)))
 
 
-def _start(work: Callable[..., None], *args: Any) -> tuple[Any, Any]:
-    """``work(conn, *args)`` in a forked process; the parent's end of its pipe."""
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe()
-    process = ctx.Process(target=_run_child, args=(child, work, *args), daemon=True)
-    process.start()
-    child.close()
-    return process, parent
-
-
-def _run_child(conn: Any, work: Callable[..., None], *args: Any) -> None:
-    """Run ``work``, report a failure to the parent, then end at once: freeing millions
-    of objects one by one would cost seconds, and the OS takes the memory back for free."""
-    try:
-        with gc_paused():
-            work(conn, *args)
-    except BaseException:  # report any failure to the parent, then die
-        conn.send(("error", traceback.format_exc()))
-    finally:
-        conn.close()
-        os._exit(0)
-
-
-def _receive(conn: Any, expected: str) -> Any:
-    kind, payload = conn.recv()
-    if kind == "error":
-        raise RuntimeError(f"replay worker failed:\n{payload}")
-    assert kind == expected, kind
-    return payload

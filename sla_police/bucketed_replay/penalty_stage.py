@@ -22,22 +22,10 @@ from sla.summary import DepartmentFigures, summarise
 from sla_police.bucketed_replay.runs import RunWriter, merged_lines
 from sla_police.bucketed_replay.ticket_stage import RETIRED
 
-__all__ = ["balanced_groups", "run_penalties"]
+__all__ = ["run_penalties"]
 
 #: Outcomes summarised at once (figures are sums, so batches add up).
 _BATCH = 50_000
-
-
-def balanced_groups(loads: dict[str, int], workers: int) -> list[list[str]]:
-    """Departments split over ``workers`` so each gets about the same number of triggers
-    (the heaviest first, each to the lightest group so far)."""
-    groups: list[list[str]] = [[] for _ in range(workers)]
-    totals = [0] * workers
-    for department in sorted(loads, key=lambda d: (-loads[d], d)):
-        n = totals.index(min(totals))
-        groups[n].append(department)
-        totals[n] += loads[department]
-    return groups
 
 
 def run_penalties(trigger_runs: list[Path], departments: list[str], config: SlaConfig,
