@@ -40,7 +40,6 @@ __all__ = [
     "machine_summary",
     "moved_to_now",
     "publish_fast",
-    "publish_plain",
     "rss_mib",
     "scrape",
     "topic_sizes",
@@ -271,20 +270,3 @@ def moved_to_now(lines: list[bytes], start: datetime, span: float) -> list[bytes
     for obj, when in zip(objects, times, strict=True):
         obj["time"] = (start + (when - first) * scale).isoformat()
     return [json.dumps(obj, ensure_ascii=False).encode() for obj in objects]
-
-
-async def publish_plain(bootstrap: str, lines: list[bytes]) -> None:
-    """Publish the events on their inbound topics, keyed by ticket, without ticks."""
-    from aiokafka import AIOKafkaProducer
-
-    from models.topics import inbound_route
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
-    await producer.start()
-    try:
-        for line in lines:
-            topic, key = inbound_route(line)
-            await producer.send(topic, value=line, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()

@@ -58,7 +58,6 @@ from bench._common import (
     load_average,
     machine_summary,
     moved_to_now,
-    publish_plain,
     scrape,
     topic_sizes,
     total,
@@ -373,8 +372,11 @@ def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: b
         create_topics(bootstrap, [SINK], partitions)  # else the first send waits for it
 
         def publish_now() -> None:
+            from streams.testing import publish_lines
+
             start = datetime.now(UTC) + timedelta(seconds=2)
-            asyncio.run(publish_plain(bootstrap, moved_to_now(lines, start, len(lines) / 1000)))
+            asyncio.run(publish_lines(bootstrap, moved_to_now(lines, start, len(lines) / 1000),
+                                      linger_ms=5))
             print(f"  steady state: event times moved to {start:%H:%M:%S} .. "
                   f"+{len(lines) / 1000:.0f} s UTC, published without ticks once the worker "
                   f"was ready")

@@ -44,6 +44,7 @@ __all__ = [
     "free_port",
     "group_lag",
     "pipeline_inputs",
+    "publish_lines",
     "publish_log",
     "read_outputs",
     "read_records",
@@ -191,6 +192,22 @@ async def publish_log(bootstrap: str, lines: Sequence[bytes], until: datetime, *
                 await _maybe_await(on_line(n))
         await producer.flush()
         await publish_tick(producer, partitions, until)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def publish_lines(bootstrap: str, lines: Sequence[bytes], *, linger_ms: int = 0) -> None:
+    """Publish ``lines`` in order on their inbound topics, keyed as a producer keys them
+    (:func:`models.topics.inbound_route`), without clock ticks (a wall-clock worker)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=linger_ms, acks="all")
+    await producer.start()
+    try:
+        for line in lines:
+            topic, key = inbound_route(line)
+            await producer.send(topic, value=line, key=key)
         await producer.flush()
     finally:
         await producer.stop()

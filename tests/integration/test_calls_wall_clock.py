@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from models.topics import inbound_route
-from streams.testing import WorkerProcess, read_outputs, settle
+from streams.testing import WorkerProcess, publish_lines, read_outputs, settle
 from tests.integration.calls_log import START, calls_log, expected_calls
 from tests.integration.conftest import PARTITIONS
 from tests.integration.stream_oracle import actual_outputs, assert_same_as_replay, normalise
@@ -47,20 +46,6 @@ def recent_log() -> tuple[list[bytes], dict[str, dict]]:
     raise AssertionError("no shift of the log leaves a quiet half hour after it")
 
 
-async def publish(bootstrap: str, lines: list[bytes]) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for line in lines:
-            topic, key = inbound_route(line)
-            await producer.send(topic, value=line, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 def wait_for_calls_clocks(worker: WorkerProcess, at_least: datetime,
                           timeout: float = 90.0) -> None:
     """Until every calls partition's clock has passed ``at_least`` (bounded poll)."""
@@ -79,7 +64,7 @@ def test_the_wall_clock_survives_a_kill_and_equals_replay(bootstrap: str,
     lines, expected = recent_log()
     kinds = {e["type"] for e in expected.values()}
     assert {"caller.unblocked", "block.review_due", "qa.item_opened"} <= kinds
-    asyncio.run(publish(bootstrap, lines))
+    asyncio.run(publish_lines(bootstrap, lines))
     worker = WorkerProcess(bootstrap, tmp_path / "w", clock="wall", store="rocksdb://")
     worker.start()
     try:
