@@ -46,6 +46,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import product
 from pathlib import Path
 
 from bench._common import (
@@ -63,6 +64,7 @@ from bench._common import (
     total,
     wait_until,
 )
+from bench._ledger_sink import sink_env, start_sink, wait_sink
 from models import Rejection, parse_event
 from models.topics import COMPLAINTS, TICKET_EVENTS
 from sla_police.broker import create_topics
@@ -98,7 +100,7 @@ class Run:
         return self.cpu / self.messages
 
     def show(self) -> None:
-        print(f"  {self.label:<34} {self.messages:>7,} msgs {self.seconds:7.2f} s "
+        print(f"  {self.label:<40} {self.messages:>7,} msgs {self.seconds:7.2f} s "
               f"{self.rate:>9,.0f} msg/s  {self.cpu / self.messages * 1e6:6.0f} CPU us/msg  "
               f"[{load_average()}]{self.note}")
 
@@ -240,22 +242,27 @@ def _stop(child: subprocess.Popen) -> None:
 # -- (a) the SLA Police worker ------------------------------------------------------------
 def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
              messages: int, partitions: int = PARTITIONS,
-             publish: Callable[[], None] | None = None) -> Run:
+             publish: Callable[[], None] | None = None, ledger: str = "process") -> Run:
     """Start a worker on the backlog; time it from its first event accepted until done
     (``clock`` wall-now: a wall-clock worker). With ``publish``, the events are published
-    by it once the worker is ready (every partition assigned)."""
+    by it once the worker is ready (every partition assigned). ``ledger``: ``process``, a
+    ledger sink of its own records the ledger (the worker with ``SLA_LEDGER_ENABLED=false``);
+    ``worker``, the worker records it itself."""
     from streams.calls_pipeline import calls_internal_names
     from streams.testing import WorkerProcess
 
-    app_id = f"bench-pipeline-{clock}"
+    app_id = f"bench-pipeline-{clock}-{ledger}"
     # the worker's own topics, made here with the partitions asked for (the worker makes
     # them too since sla_police.worker.ensure_worker_topics; kept for older workers)
     create_topics(bootstrap, [*internal_names(app_id), *calls_internal_names(app_id)],
                   partitions)
-    worker = WorkerProcess(bootstrap, scratch / f"pipeline-{clock}",
+    env = {"SLA_TOPIC_PARTITIONS": str(partitions), **sink_env(scratch, f"{clock}-{ledger}")}
+    sink = start_sink(stack, bootstrap, scratch, app_id, clock, env) if ledger == "process" \
+        else None
+    worker = WorkerProcess(bootstrap, scratch / f"pipeline-{clock}-{ledger}",
                            clock=clock.removesuffix("-now"), app_id=app_id,
                            store="memory://",
-                           extra_env={"SLA_TOPIC_PARTITIONS": str(partitions)})
+                           extra_env={**env, "SLA_LEDGER_ENABLED": str(sink is None).lower()})
     sizes = asyncio.run(topic_sizes(bootstrap))
     started = time.perf_counter()
     worker.start()
@@ -273,9 +280,12 @@ def pipeline(stack, bootstrap: str, scratch: Path, clock: str, events: int,
     scale = events / (events - c_first)  # the rate after the first poll, for all events
     seconds = (t_done - t_first) * scale
     written = _written(sizes, asyncio.run(topic_sizes(bootstrap)), worker.app_id)
-    return Run(f"SLA Police worker, {clock} clock", messages, seconds, cpu * scale,
-               f" (start-up {t_first - started:.1f} s)\n"
-               f"{_where_time_goes(samples, seconds, events, written)}")
+    where = _where_time_goes(samples, seconds, events, written)
+    if sink is not None:
+        where += "\n" + wait_sink(*sink, worker_done=t_done).show(events)
+    label = "worker" if sink else "worker+ledger"
+    return Run(f"SLA Police {label}, {clock} clock", messages, seconds, cpu * scale,
+               f" (start-up {t_first - started:.1f} s)\n{where}")
 
 
 def _poll(worker, events: int, started: float, inputs: list[str]):
@@ -348,6 +358,10 @@ def main() -> None:
     parser.add_argument("--clocks", default="stream,wall",
                         help="clock modes of the SLA Police worker, comma-separated: "
                              "stream, wall (weeks-old events), wall-now (steady state)")
+    parser.add_argument("--ledger", default="process",
+                        help="who records the ledger, comma-separated for one run each: "
+                             "process (a ledger sink of its own, the worker with "
+                             "SLA_LEDGER_ENABLED=false; default), worker (the worker itself)")
     parser.add_argument("--faust-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.faust_child:
@@ -357,14 +371,18 @@ def main() -> None:
     print(f"stream throughput benchmark on {machine_summary()}")
     lines = make_backlog(args.events)
     clocks = args.clocks.split(",")
+    ledgers = args.ledger.split(",")
+    if unknown := set(ledgers) - {"process", "worker"}:
+        parser.error(f"--ledger: unknown {', '.join(sorted(unknown))} (process, worker)")
     backlog = [clock for clock in clocks if clock in ("stream", "wall")]
     if backlog:
-        session(lines, backlog, args.partitions, steady=False)
-    if "wall-now" in clocks:
-        session(lines, ["wall-now"], args.partitions, steady=True)
+        session(lines, backlog, args.partitions, steady=False, ledgers=ledgers)
+    for ledger in ledgers if "wall-now" in clocks else []:  # a broker each: events published once
+        session(lines, ["wall-now"], args.partitions, steady=True, ledgers=[ledger])
 
 
-def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: bool) -> None:
+def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: bool,
+            ledgers: list[str]) -> None:
     """One broker, one backlog, read by aiokafka, Faust, then the worker per clock mode
     (steady: the worker first, the events published once it is ready); the ratios of this
     session's rates."""
@@ -382,7 +400,8 @@ def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: b
                   f"was ready")
 
         runs = [pipeline(stack, bootstrap, scratch, "wall-now", len(lines), len(lines),
-                         partitions, publish_now)] if steady else []
+                         partitions, publish_now, ledger)
+                for ledger in ledgers] if steady else []
         if not steady:
             publish_backlog(bootstrap, lines, partitions)
         raw = asyncio.run(aiokafka_passthrough(bootstrap))
@@ -392,8 +411,9 @@ def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: b
         faust = faust_passthrough(stack, bootstrap, scratch, raw.messages, partitions)
         faust.show()
         runs += [pipeline(stack, bootstrap, scratch, clock, len(lines), raw.messages,
-                          partitions) for clock in clocks if not steady]
-        for clock, ours in zip(clocks, runs, strict=True):
+                          partitions, ledger=ledger)
+                 for clock in clocks if not steady for ledger in ledgers]
+        for (clock, _), ours in zip(product(clocks, ledgers), runs, strict=True):
             ours.show()
             by_cpu = faust.cpu_per_message / ours.cpu_per_message
             print(f"  ratio pipeline({clock})/faust: {ours.rate / faust.rate:.2f}; by CPU per "

@@ -1,4 +1,5 @@
-"""Compose a worker: the Faust app, the pipeline, the ledger sink, the notifier, the views.
+"""Compose a worker: the Faust app, the pipeline, the ledger sink, the notifier, the views;
+or a ledger sink alone (:func:`create_ledger_app`, ``sla-police ledger sink``).
 
 The shell is the only layer that reads the settings: it hands :mod:`streams` a small
 :class:`~streams.config.StreamSettings` and the ledger writer (:class:`ledger.Ledger`), so
@@ -22,16 +23,19 @@ from sla_police.settings import Settings
 from streams import metrics
 from streams.app import create_app
 from streams.config import StreamSettings
-from streams.ledger_sink import add_ledger_sink
+from streams.ledger_sink import add_ledger_sink, ledger_app_id
 from streams.notifier import add_notifier
 from streams.pipeline import Pipeline, build_pipeline
-from streams.web import Access, Authorizer, add_views
+from streams.topics import define_topics
+from streams.web import Access, Authorizer, add_sink_views, add_views
 
 __all__ = [
+    "create_ledger_app",
     "create_worker_app",
     "ensure_worker_topics",
     "operator_authorizer",
     "run_faust",
+    "run_ledger_sink",
     "run_worker",
     "stream_settings",
 ]
@@ -60,14 +64,50 @@ def create_worker_app(settings: Settings, **app_options: object) -> tuple[faust.
         from ledger import Ledger
 
         # an unsupported database URL raises LedgerError here: the worker stops at start
-        add_ledger_sink(app, pipeline, Ledger(settings.database_url, timezone=config.timezone))
+        add_ledger_sink(app, pipeline.topics.outbound,
+                        Ledger(settings.database_url, timezone=config.timezone))
     else:
-        logger.info("ledger sink disabled", setting="SLA_LEDGER_ENABLED=false")
+        logger.info("ledger sink not in this worker (run `sla-police ledger sink`)",
+                    setting="SLA_LEDGER_ENABLED=false")
     add_notifier(app, pipeline, settings, config)
     metrics.set_worker_info(__version__, settings.app_id)
     if app.conf.web_enabled:
         add_views(app, pipeline, operator_authorizer(settings.principals))
     return app, pipeline
+
+
+def create_ledger_app(settings: Settings, **app_options: object) -> faust.App:
+    """An app that only records the ledger (``sla-police ledger sink``), in its own consumer
+    group (:func:`streams.ledger_sink.ledger_app_id`), serving ``/metrics`` and ``/health``.
+
+    Why a process of its own: the ledger's writes (SQLAlchemy, the database driver) cost
+    about as much interpreter time as the whole SLA pipeline; in the worker they share its
+    one interpreter and halve the rate at which it reads events (bench/RESULTS.md §1).
+    Run the SLA workers with ``SLA_LEDGER_ENABLED=false`` beside it."""
+    from ledger import Ledger
+
+    config = load_config(settings.config)
+    streaming = stream_settings(settings)
+    own = dataclasses.replace(streaming, app_id=ledger_app_id(settings.app_id))
+    app = create_app(own, **app_options)  # type: ignore[arg-type]
+    topics = define_topics(app, streaming)  # the SLA workers' outbound topics
+    add_ledger_sink(app, topics.outbound, Ledger(settings.database_url, timezone=config.timezone))
+    metrics.set_worker_info(__version__, own.app_id)
+    if app.conf.web_enabled:
+        add_sink_views(app, role="ledger")
+    return app
+
+
+def run_ledger_sink(settings: Settings, **app_options: object) -> None:
+    """Run a ledger sink in the foreground until SIGINT/SIGTERM (:func:`create_ledger_app`)."""
+    from sla_police.broker import create_topics, project_topics
+
+    configure_logging(settings.log_level)
+    create_topics(settings.kafka_bootstrap or "", project_topics(), settings.topic_partitions)
+    app = create_ledger_app(settings, **app_options)
+    gc.freeze()
+    logger.info("ledger sink starting", app_id=app.conf.id, version=__version__)
+    run_faust(app, settings.log_level)
 
 
 def operator_authorizer(principals: Path) -> Authorizer:

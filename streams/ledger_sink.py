@@ -72,6 +72,7 @@ __all__ = [
     "LedgerWriter",
     "RecordCounts",
     "add_ledger_sink",
+    "ledger_app_id",
     "parse_calls_inputs",
     "parse_values",
 ]
@@ -271,12 +272,24 @@ def _observe(stats: RecordCounts) -> None:
             metrics.observe_ledger_record(event_type, inserted=False)
 
 
-def add_ledger_sink(app: faust.App, pipeline: Any, writer: LedgerWriter) -> LedgerSink:
-    """Add the ``sla-ledger`` agent to ``app``, recording with ``writer``."""
+def ledger_app_id(app_id: str) -> str:
+    """The consumer group (Faust app id) of a ledger sink running in its own process: its
+    own, so its offsets never mix with the SLA workers' and it can be scaled alone."""
+    return f"{app_id}-ledger"
+
+
+def add_ledger_sink(app: faust.App, outbound: Mapping[str, faust.TopicT],
+                    writer: LedgerWriter) -> LedgerSink:
+    """Add the ``sla-ledger`` agent to ``app``, recording with ``writer``.
+
+    ``outbound`` are the pipeline's outbound topics (:attr:`streams.topics.Topics.outbound`).
+    The app may be a stream worker's (the ledger recorded in the worker) or an app of its
+    own with this agent alone (``sla-police ledger sink``: :func:`ledger_app_id`), which
+    takes the database writes and their share of the interpreter off the SLA workers."""
     sink = LedgerSink(writer)
-    names = [pipeline.topics.outbound[name].get_topic_name() for name in LEDGER_TOPICS]
+    names = [outbound[name].get_topic_name() for name in LEDGER_TOPICS]
     names += [*FEED_TOPICS, *CALLS_LEDGER_TOPICS, CALLS]
-    channel = pipeline.topics.outbound[PENALTIES].derive(topics=names)
+    channel = outbound[PENALTIES].derive(topics=names)
 
     @app.agent(channel, name="sla-ledger", concurrency=1)
     async def ledger_agent(stream: faust.StreamT) -> None:

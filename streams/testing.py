@@ -74,6 +74,8 @@ class WorkerProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    #: the ``sla-police`` command run: a worker, or ``("ledger", "sink")``
+    command: tuple[str, ...] = ("worker",)
 
     def start(self) -> WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLA_")}
@@ -83,7 +85,7 @@ class WorkerProcess:
                     "SLA_LOG_LEVEL": "WARNING", **self.extra_env})
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "worker.log").open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "sla_police", "worker"],
+        self.process = subprocess.Popen([sys.executable, "-m", "sla_police", *self.command],
                                         env=env, stdout=log, stderr=subprocess.STDOUT)
         return self
 

@@ -10,6 +10,9 @@
   on the worker asked before the request is routed, and again on the owner (Faust forwards
   the headers). No token or an unknown one: 401; another role: 403; no usable principals
   file: 503. The stream layer knows nothing of principals: it is handed the check.
+
+A ledger sink in a process of its own (``sla-police ledger sink``) serves ``/metrics`` and
+``/health`` only (:func:`add_sink_views`): it holds no ticket state.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from streams.pipeline import Pipeline
 from streams.recovery import actives_ready
 from streams.ticket_store import decode_stored
 
-__all__ = ["Access", "Authorizer", "add_views", "ticket_access_denied"]
+__all__ = ["Access", "Authorizer", "add_sink_views", "add_views", "ticket_access_denied"]
 
 
 class Access(Enum):
@@ -67,12 +70,7 @@ def ticket_access_denied(authorization: str | None,
 
 def add_views(app: faust.App, pipeline: Pipeline, authorize: Authorizer) -> None:
     """Register the views on ``app``'s web server; ``authorize`` guards ticket state."""
-
-    @app.page("/metrics")
-    async def metrics_view(web: faust.web.Web, request: Request) -> Response:
-        body, content_type = metrics.render()
-        # aiohttp refuses a charset inside content_type; Prometheus text is UTF-8 anyway
-        return web.bytes(body, content_type=content_type.split("; charset=")[0])
+    _add_metrics_view(app)
 
     @app.page("/health")
     async def health_view(web: faust.web.Web, request: Request) -> Response:
@@ -95,6 +93,24 @@ def add_views(app: faust.App, pipeline: Pipeline, authorize: Authorizer) -> None
             stored = decode_stored(value)
             return self.json({"partition": stored.partition,
                               "state": encode_ticket(stored.state)})
+
+
+def add_sink_views(app: faust.App, role: str) -> None:
+    """``/metrics`` and ``/health`` of an app that runs a sink alone (no SLA tables, no
+    tickets): ``role`` names it in the health answer (``{"ready": ..., "role": ...}``)."""
+    _add_metrics_view(app)
+
+    @app.page("/health")
+    async def health_view(web: faust.web.Web, request: Request) -> Response:
+        return web.json({"ready": actives_ready(app), "role": role})
+
+
+def _add_metrics_view(app: faust.App) -> None:
+    @app.page("/metrics")
+    async def metrics_view(web: faust.web.Web, request: Request) -> Response:
+        body, content_type = metrics.render()
+        # aiohttp refuses a charset inside content_type; Prometheus text is UTF-8 anyway
+        return web.bytes(body, content_type=content_type.split("; charset=")[0])
 
 
 def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:

@@ -50,3 +50,23 @@ def test_ticket_state_is_for_admin_and_contact_center_tokens(tmp_path: Path) -> 
     assert authorize(tokens["ops"]) is Access.UNKNOWN
     path.write_text("principals: 7\n", encoding="utf-8")
     assert authorize(tokens["cc"]) is Access.UNAVAILABLE
+
+
+def test_a_ledger_sink_app_runs_the_ledger_agent_alone_in_its_own_group(tmp_path: Path) -> None:
+    from sla_police.worker import create_ledger_app
+
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", app_id="sla-eu", data_dir=tmp_path)
+    app = create_ledger_app(settings, web_enabled=False)
+    assert app.conf.id == "sla-eu-ledger"
+    assert list(app.agents) == ["sla-ledger"] and not app.tables
+    topics = set(app.agents["sla-ledger"].channel.topics)
+    assert {"penalties", "sla-outcomes", "volumes", "calls"} <= topics
+
+
+def test_ledger_sink_needs_a_cluster() -> None:
+    from typer.testing import CliRunner
+
+    from sla_police.cli import app
+
+    result = CliRunner().invoke(app, ["ledger", "sink"], env={"SLA_KAFKA_BOOTSTRAP": ""})
+    assert result.exit_code == 2 and "SLA_KAFKA_BOOTSTRAP is not set" in result.output

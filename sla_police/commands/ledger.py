@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sla_police.commands import ledger_periods, ledger_report
+from sla_police.commands import ledger_periods, ledger_report, ledger_sink
 from sla_police.commands._common import wide_console
 from sla_police.commands._ledger_common import (
     CONFIG,
@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
     ledger_app.command("import")(import_command)
     ledger_report.register(ledger_app)
     ledger_periods.register(ledger_app)
+    ledger_sink.register(ledger_app)
     app.add_typer(ledger_app, name="ledger")
 
 

@@ -6,7 +6,7 @@ import typer
 
 from sla_police.commands._common import fail
 
-__all__ = ["register"]
+__all__ = ["refuse_unfit_framework", "register", "stream_process_settings"]
 
 
 def register(app: typer.Typer) -> None:
@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     app.command("up")(up)
 
 
-def _refuse_unfit_framework() -> None:
+def refuse_unfit_framework() -> None:
     """Exit with one line if faust/aiokafka lack an internal the Faust patches need."""
     from streams.app import FrameworkMismatch, check_internals
 
@@ -35,6 +35,16 @@ def _settings(**overrides: object):
         fail(f"invalid settings: {exc}")
 
 
+def stream_process_settings(**overrides: object):
+    """Settings of a process that joins a Kafka cluster (a worker, a ledger sink): exits
+    with one line when they are invalid or name no cluster."""
+    settings = _settings(**overrides)
+    if settings.kafka_bootstrap is None:
+        fail("SLA_KAFKA_BOOTSTRAP is not set: point it at Kafka, or use `sla-police up`, "
+             "which starts the embedded broker too")
+    return settings
+
+
 def worker(
     web_port: int = typer.Option(None, help="web server port [SLA_WEB_PORT, 6066]"),
     clock: str = typer.Option(None, help="wall (production) or stream [SLA_CLOCK]"),
@@ -49,7 +59,7 @@ def worker(
     from sla_police.commands._common import load_config_or_exit
     from sla_police.worker import run_worker
 
-    _refuse_unfit_framework()
+    refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock=clock)
     if settings.kafka_bootstrap is None:
         fail("SLA_KAFKA_BOOTSTRAP is not set: point it at Kafka, or use `sla-police up`, "
@@ -76,6 +86,6 @@ def up(
     demo principals too, their tokens printed once. Ctrl-C stops them all."""
     from sla_police.commands._up import ApiChoice, run_up
 
-    _refuse_unfit_framework()
+    refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock="stream" if demo else None)
     run_up(settings, demo=demo, speed=speed, api=ApiChoice(enabled=api, port=api_port))

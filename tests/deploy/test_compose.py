@@ -33,11 +33,21 @@ def interpolate(value: object) -> str:
 
 def test_services_are_all_there() -> None:
     assert set(SERVICES) == {"kafka", "init-topics", "postgres", "migrate", "worker",
-                             "prometheus", "alertmanager", "grafana"}
-    assert OURS == ["migrate", "worker"]
+                             "ledger-sink", "prometheus", "alertmanager", "grafana"}
+    assert OURS == ["migrate", "worker", "ledger-sink"]
     assert SERVICES["worker"]["deploy"]["replicas"] == 2
     assert SERVICES["worker"]["command"] == ["worker"]
     assert SERVICES["migrate"]["command"] == ["ledger", "migrate"]
+    assert SERVICES["ledger-sink"]["command"] == ["ledger", "sink"]
+
+
+def test_the_ledger_is_recorded_by_the_sink_not_by_the_workers() -> None:
+    def ledger_enabled(service: str) -> bool:
+        env = SERVICES[service]["environment"]
+        return Settings(**{k.removeprefix("SLA_").lower(): interpolate(v)
+                           for k, v in env.items()}).ledger_enabled
+
+    assert not ledger_enabled("worker") and ledger_enabled("ledger-sink")
 
 
 def test_images_are_pinned_by_tag() -> None:
@@ -74,12 +84,13 @@ def test_bind_mounts_exist_and_named_volumes_are_declared() -> None:
 
 
 def test_dependencies_wait_for_health_and_one_shot_jobs() -> None:
-    worker = SERVICES["worker"]["depends_on"]
-    assert worker["kafka"]["condition"] == "service_healthy"
-    assert worker["init-topics"]["condition"] == "service_completed_successfully"
-    assert worker["migrate"]["condition"] == "service_completed_successfully"
+    for stream in ("worker", "ledger-sink"):
+        waits = SERVICES[stream]["depends_on"]
+        assert waits["kafka"]["condition"] == "service_healthy"
+        assert waits["init-topics"]["condition"] == "service_completed_successfully"
+        assert waits["migrate"]["condition"] == "service_completed_successfully"
     assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("kafka", "postgres", "worker", "prometheus", "grafana"):
+    for name in ("kafka", "postgres", "worker", "ledger-sink", "prometheus", "grafana"):
         assert SERVICES[name]["healthcheck"]["test"], name
     for name, service in SERVICES.items():
         assert set(service.get("depends_on", [])) <= set(SERVICES), name
@@ -113,8 +124,9 @@ def test_prometheus_scrapes_every_worker_replica_on_its_web_port() -> None:
     config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "sla-police"]
     (sd,) = job["dns_sd_configs"]
-    assert sd["names"] == ["worker"] and sd["type"] == "A"
+    assert sd["names"] == ["worker", "ledger-sink"] and sd["type"] == "A"
     assert str(sd["port"]) == SERVICES["worker"]["environment"]["SLA_WEB_PORT"]
+    assert str(sd["port"]) == SERVICES["ledger-sink"]["environment"]["SLA_WEB_PORT"]
     mounts = SERVICES["prometheus"]["volumes"]
     assert "./deploy/prometheus/rules:/etc/prometheus/rules:ro" in mounts
     assert config["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]

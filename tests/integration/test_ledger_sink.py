@@ -7,6 +7,8 @@ day is published; the oracle is ``replay`` on the same log.
 
 - The ledger holds exactly the ids replay computes for the topics it keeps (breaches and
   penalties included), and the outbound values published a second time add nothing.
+- A ledger sink in a process of its own (``sla-police ledger sink``) beside a worker run
+  with ``SLA_LEDGER_ENABLED=false`` records the same ids; the worker records nothing.
 - Every notification of a department with a webhook arrives, signed (the receiver verifies
   with ``standardwebhooks``), with ``webhook-id`` = the event id; the others are skipped.
 """
@@ -142,6 +144,33 @@ def test_ledger_equals_replay_and_redelivery_adds_nothing(bootstrap: str, tmp_pa
     reversed_ = {e["data"]["penalty_id"] for e in expected.values()
                  if e["type"] == "penalty.reversed"}
     assert reversed_ and ids_in_reversed(ledger) == reversed_
+
+
+def test_a_ledger_sink_of_its_own_records_what_the_workers_emit(bootstrap: str,
+                                                                tmp_path: Path) -> None:
+    lines = small_log()
+    expected, until = expected_outputs(lines)
+    kept = {i for i, e in expected.items()
+            if e["type"] not in ("notification.requested", SNAPSHOT_TYPE)}
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    shared = {"SLA_DATABASE_URL": url}
+    worker = WorkerProcess(bootstrap, tmp_path / "w",
+                           extra_env={**shared, "SLA_LEDGER_ENABLED": "false"}).start()
+    sink = WorkerProcess(bootstrap, tmp_path / "sink", app_id=worker.app_id, extra_env=shared,
+                         command=("ledger", "sink")).start()
+    ledger = Ledger(url, timezone=TIMEZONE)
+    try:
+        assert sink.wait_ready()["role"] == "ledger"
+        worker.wait_ready(partitions=PARTITIONS)
+        asyncio.run(publish_log(bootstrap, lines, until, partitions=PARTITIONS))
+        wait_for(lambda: ids_in(ledger, LedgerEvent.id) >= kept, "the sink to catch up")
+        assert events_inserted(sink) == len(kept)
+        assert worker_metric(worker, "sla_ledger_records_total") == 0
+    finally:
+        worker.stop()
+        sink.stop()
+        ledger.close()
+    assert ids_in(ledger, LedgerEvent.id) == kept
 
 
 def events_inserted(worker: WorkerProcess) -> float:
