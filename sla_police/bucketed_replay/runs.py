@@ -24,14 +24,10 @@ _READ_AHEAD = 1 << 16
 
 class RunWriter:
     """Collects ``key TAB payload`` lines and writes them as sorted run files under
-    ``directory`` (named ``prefix-N.run``), at most about ``cap`` bytes held at once.
-    ``held``: a list the written lines go to instead of being freed (a process that ends
-    with ``os._exit`` leaves freeing them to the kernel)."""
+    ``directory`` (named ``prefix-N.run``), at most about ``cap`` bytes held at once."""
 
-    def __init__(self, directory: Path, prefix: str, cap: int = 48 << 20,
-                 held: list[Any] | None = None) -> None:
+    def __init__(self, directory: Path, prefix: str, cap: int = 48 << 20) -> None:
         self.directory, self.prefix, self.cap = directory, prefix, cap
-        self.held = held
         self.paths: list[Path] = []
         self._lines: list[bytes] = []
         self._bytes = 0
@@ -55,8 +51,6 @@ class RunWriter:
         with path.open("wb") as handle:
             handle.writelines(self._lines)
         self.paths.append(path)
-        if self.held is not None:
-            self.held.append(self._lines)
         self._lines, self._bytes = [], 0
 
     def close(self) -> list[Path]:

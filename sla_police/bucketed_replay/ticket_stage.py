@@ -123,8 +123,8 @@ class TicketWorker:
         last = self.report.last  # the latest event of the parts done before this one
         self.report, self.kept, held = TicketReport(), {}, [lines]
         self._held = held
-        self.outputs = RunWriter(self.directory, f"{prefix}-out", held=held)
-        self.triggers = RunWriter(self.directory, f"{prefix}-trig", held=held)
+        self.outputs = RunWriter(self.directory, f"{prefix}-out")
+        self.triggers = RunWriter(self.directory, f"{prefix}-trig")
         events, bad, calls_lines = _parse(lines)
         held.append(events)
         rejected = self.directory / f"{prefix}-rejected.pickle"
@@ -209,7 +209,7 @@ class TicketWorker:
                                 for e in notes])
         self.report.figures = merge_figures([self.report.figures, summarise(out + notes)])
         if self._held is not None:
-            self._held.append((texts, notes))
+            self._held.append(notes)
 
     def _dead_letters(self, first: datetime) -> None:
         letters = []
