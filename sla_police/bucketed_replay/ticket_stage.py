@@ -24,7 +24,7 @@ from models import CloudEvent, Rejection, parse_event
 from sla import outcomes
 from sla.calls_replay import is_calls_line
 from sla.engine import SlaEngine
-from sla.notifications import notifications_for
+from sla.notifications import NOTIFYING, notifications_for
 from sla.parallel import merge_figures
 from sla.penalties import PenaltyEngine
 from sla.replay import is_feed_line, order_key, rejected_origin, share_zone, time_key
@@ -201,7 +201,8 @@ class TicketWorker:
                     time_key(event.time).encode(), event.id.encode(),
                     ",".join(departments).encode(), text))
         self.triggers.add_lines(trigger_lines)
-        notes = [n for e in out for n in notifications_for(e, self.config)]
+        config = self.config
+        notes = [n for e in out if e.type in NOTIFYING for n in notifications_for(e, config)]
         notes.extend(extra)
         self.outputs.add_lines([b"%s\t%s\n" % (order_key(e).encode(), text)
                                 for e, text in zip(out, texts, strict=True)])
