@@ -78,4 +78,4 @@ def _write(out: list[CloudEvent], config: SlaConfig, writer: RunWriter,
 def _parse_output(raw: bytes) -> CloudEvent:
     """An outcome the ticket stage wrote (trusted JSON: validated against its type only)."""
     kind = raw.split(b'"type":"', 1)[1].split(b'"', 1)[0].decode()
-    return ALL_TYPES[kind].model_validate_json(raw)
+    return ALL_TYPES[kind].__pydantic_validator__.validate_json(raw)  # no Python wrapper
