@@ -21,11 +21,14 @@ from sla.messages import render, when
 from sla.recurrence import ACTION_TYPES, action_notifications
 from sla.specs import SlaConfig, written_duration
 
-__all__ = ["notifications_for"]
+__all__ = ["NOTIFYING", "notifications_for"]
 
 _SEVERITY = {"sla.warning": "warning", "sla.breached": "breach", "penalty.assessed": "penalty",
              "penalty.reversed": "info", "sla.dispute_filed": "info",
              "sla.dispute_ruled": "info"}
+#: The only outcome types :func:`notifications_for` words messages for: a batch can skip
+#: the call for the others (most outcomes).
+NOTIFYING = frozenset(_SEVERITY) | ACTION_TYPES
 
 
 class _Words:

@@ -27,7 +27,7 @@ from models import (
     SlaWarning,
     derived_id,
 )
-from models._envelope import trusted, trusted_event
+from models._envelope import trusted_complete, trusted_event
 from models.actions import SlaFixDeclared
 from models.outbound import OpenClock
 from models.topics import inbound_topic_for
@@ -159,22 +159,35 @@ def charge_settled(state: TicketState, cause: CloudEvent, at: datetime, departme
 
 
 def _open_clock(clock: Clock, cal: BusinessTime, at: datetime) -> OpenClock:
-    elapsed = clock.elapsed_at(cal, at)
-    running = clock.running_since is not None
-    first_warning = clock.warning_seconds(0) if clock.warn_at else None
+    running_since = clock.running_since
+    elapsed = clock.elapsed  # clock.elapsed_at(cal, at), inlined: once per open clock
+    if running_since is not None and at > running_since:
+        elapsed += cal.working_seconds(running_since, at)
+    first_warning = int(clock.warn_at[0] * clock.target) if clock.warn_at else None
     warns_at = None
-    if running and first_warning is not None:
-        warns_at = cal.add(clock.running_since, max(first_warning - clock.elapsed, 0))
-    return trusted(OpenClock, {
+    if running_since is not None and first_warning is not None:
+        warns_at = _first_warning_at(clock, cal, first_warning)
+    return trusted_complete(OpenClock, {
         "department": clock.department, "policy": clock.policy, "metric": clock.metric,
-        "cycle": clock.cycle, "calendar": clock.calendar, "running": running,
+        "cycle": clock.cycle, "calendar": clock.calendar, "running": running_since is not None,
         "started_at": clock.started_at, "elapsed_seconds": elapsed,
         "target_seconds": clock.target, "target": clock.target_text,
-        "warn_at": list(clock.warn_at), "due_at": clock.due_at if running else None,
+        "warn_at": list(clock.warn_at),
+        "due_at": clock.due_at if running_since is not None else None,
         "warns_at": warns_at,
         "warned": first_warning is not None and elapsed >= first_warning,
         "breached": clock.breached or elapsed >= clock.target,
     })
+
+
+def _first_warning_at(clock: Clock, cal: BusinessTime, first_warning: int) -> datetime:
+    """When a running clock's first warning is (or was) due. Until that warning fires,
+    it is the clock's next warning, which :meth:`Clock.schedule` computed the same way
+    (``cal.add(running_since, first_warning - elapsed)``, the threshold not passed)."""
+    if clock.warned == 0 and not clock.breached and clock.next_warning is not None:
+        return clock.next_warning
+    return cal.add(clock.running_since,  # type: ignore[arg-type]
+                   max(first_warning - clock.elapsed, 0))
 
 
 def clocks_changed(state: TicketState, cause: CloudEvent, at: datetime,

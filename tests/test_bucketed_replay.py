@@ -188,3 +188,18 @@ def test_a_retired_ticket_has_no_trigger_after_its_retirement_line(log: Path,
         else:
             assert payload.split(b'"subject":"', 1)[1].split(b'"', 1)[0].decode() not in retired
     assert retirements == len(retired) > 100
+
+
+def _fail() -> None:
+    raise ValueError("boom")
+
+
+def test_a_child_sends_back_its_result_or_its_failure() -> None:
+    """Each bucket is replayed in a forked child: what it returns comes back pickled, a
+    failure comes back as an error with the child's traceback."""
+    from sla_police.bucketed_replay.child import run_in_child
+
+    assert run_in_child(sorted, [3, 1, 2]) == [1, 2, 3]
+    assert len(run_in_child(bytes, 3 << 20)) == 3 << 20  # larger than a pipe's buffer
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        run_in_child(_fail)

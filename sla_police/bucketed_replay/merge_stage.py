@@ -10,7 +10,6 @@ cut (two lines of one id with different keys, side by side) is dropped by the pa
 from __future__ import annotations
 
 import errno
-import heapq
 import io
 import os
 import shutil
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from sla.replay import ORDER_ID_AT
-from sla_police.bucketed_replay.runs import range_lines
+from sla_police.bucketed_replay.runs import merged_range
 
 __all__ = ["MergedPart", "copy_parts", "merge_range"]
 
@@ -39,7 +38,7 @@ def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
                 target: Path) -> MergedPart:
     """The payloads of the lines of ``runs`` with keys in [low, high), merged, each id
     once (the first), written to ``target``."""
-    lines = heapq.merge(*[range_lines(path, low, high) for path in runs])
+    lines = merged_range(runs, low, high)
     last_id = first_id = None
     first_bytes = count = 0
     batch: list[bytes] = []

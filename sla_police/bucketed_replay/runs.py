@@ -6,20 +6,28 @@ holds no raw tab or newline; a tab sorts before every character a key holds, so 
 whole lines sorts by key first (a shorter key before a longer one it starts). Writers
 keep at most ``cap`` bytes of lines in memory: past that they sort what they hold into a
 new file, so a stage's memory is bounded whatever it emits.
+
+The merges read each run in blocks of lines and, at each step, take from every block
+the lines up to the smallest of the blocks' last lines (found by bisection), sorting
+them together: the list sort merges sorted stretches in C, where a merge one line at
+a time (``heapq.merge``) spent about a microsecond per line in Python. The order is the
+same, ties included (the sort is stable and the blocks are taken in the runs' order).
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunWriter", "key_of", "merged_lines", "range_lines", "read_run", "split_keys"]
+__all__ = ["RunWriter", "key_of", "merged_lines", "merged_range", "read_run", "split_keys"]
 
 #: Bytes read ahead per run file during a merge: large enough to keep the merge in C.
 _READ_AHEAD = 1 << 16
+#: Bytes of lines read from a run at once by the merges.
+_BLOCK_BYTES = 1 << 16
 
 
 class RunWriter:
@@ -67,10 +75,59 @@ def read_run(path: Path) -> Iterator[bytes]:
 def merged_lines(paths: Iterable[Path]) -> Iterator[bytes]:
     """The lines of sorted run files in one sorted stream (a k-way merge, ties in the
     order of ``paths``)."""
-    runs = [read_run(path) for path in paths]
-    if len(runs) == 1:
-        return runs[0]
-    return heapq.merge(*runs) if runs else itertools.chain()
+    return merged_range(list(paths), None, None)
+
+
+def merged_range(paths: list[Path], low: bytes | None, high: bytes | None) -> Iterator[bytes]:
+    """The lines of the sorted runs ``paths`` whose keys are at least ``low`` and below
+    ``high`` (None: unbounded), merged in one sorted stream (ties in the order of
+    ``paths``); each run's start found by binary search on its offsets."""
+    blocks = _merge_blocks([_range_blocks(path, low, high) for path in paths])
+    return itertools.chain.from_iterable(blocks)
+
+
+def _range_blocks(path: Path, low: bytes | None, high: bytes | None) -> Iterator[list[bytes]]:
+    """The lines of one run with keys in [low, high), in blocks (none empty). A line is
+    at least ``high`` exactly when its key is: a tab sorts before every key character."""
+    size = path.stat().st_size
+    with path.open("rb", buffering=_READ_AHEAD) as handle:
+        if low is not None:
+            handle.seek(_first_at_or_after(handle, size, low))
+        while block := handle.readlines(_BLOCK_BYTES):
+            if high is not None and block[-1] >= high:
+                cut = bisect_left(block, high)
+                if cut:
+                    yield block[:cut]
+                return
+            yield block
+
+
+def _merge_blocks(sources: list[Iterator[list[bytes]]]) -> Iterator[list[bytes]]:
+    """Sorted blocks of sorted sources, merged: each step takes, from every source's
+    current block, the lines up to the least of their last lines, and sorts them."""
+    heads: list[list] = []  # [block, next index, source]
+    for source in sources:
+        block = next(source, None)
+        if block is not None:
+            heads.append([block, 0, source])
+    if len(heads) == 1:
+        yield heads[0][0][heads[0][1]:]
+        yield from heads[0][2]
+        return
+    while heads:
+        bound = min([head[0][-1] for head in heads])
+        taken: list[bytes] = []
+        for head in heads:
+            block, start, source = head
+            cut = bisect_right(block, bound, start)
+            taken.extend(block[start:cut] if start or cut < len(block) else block)
+            if cut < len(block):
+                head[1] = cut
+            else:  # a block taken whole: the next one (None at the end of its run)
+                head[0], head[1] = next(source, None), 0
+        heads = [head for head in heads if head[0] is not None]
+        taken.sort()
+        yield taken
 
 
 def key_of(line: bytes) -> bytes:
@@ -98,19 +155,6 @@ def split_keys(paths: list[Path], parts: int, samples: int = 16) -> list[bytes]:
             keys.append(key)
             part += 1
     return keys
-
-
-def range_lines(path: Path, low: bytes | None, high: bytes | None) -> Iterator[bytes]:
-    """The lines of one run whose keys are at least ``low`` and below ``high`` (None:
-    unbounded), found by binary search on the file's offsets."""
-    size = path.stat().st_size
-    with path.open("rb", buffering=_READ_AHEAD) as handle:
-        start = 0 if low is None else _first_at_or_after(handle, size, low)
-        handle.seek(start)
-        for line in handle:
-            if high is not None and key_of(line) >= high:
-                return
-            yield line
 
 
 def _line_start(handle: Any, position: int) -> int:

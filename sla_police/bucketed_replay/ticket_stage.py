@@ -7,7 +7,8 @@ and a ticket that can produce nothing more (no event pending, no clock to fire) 
 dropped. The others (open tickets) are kept until every bucket is done and the replay's
 ``until`` (the last event of the whole log) is known; they are then advanced to it.
 ``engine.advance`` to one instant and then to a later one gives the same outcomes as
-to the later one at once, so the bytes equal the sharded replay's.
+to the later one at once, so the bytes equal the sharded replay's. Each bucket is
+replayed in a forked child that ends without freeing its objects (:mod:`.child`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from models import CloudEvent, Rejection, parse_event
 from sla import outcomes
 from sla.calls_replay import is_calls_line
 from sla.engine import SlaEngine
-from sla.notifications import notifications_for
+from sla.notifications import NOTIFYING, notifications_for
 from sla.parallel import merge_figures
 from sla.penalties import PenaltyEngine
 from sla.replay import is_feed_line, order_key, rejected_origin, share_zone, time_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 from sla.ticket import TicketState
+from sla_police.bucketed_replay.child import run_in_child
 from sla_police.bucketed_replay.runs import RunWriter
 from sla_police.bucketed_replay.spill import bounded_buckets
 
@@ -67,7 +69,12 @@ class TicketReport:
 
 
 class TicketWorker:
-    """Replays the buckets given to one process, writing runs under ``directory``."""
+    """Replays the buckets given to one process, writing runs under ``directory``.
+
+    Each bucket (or part of one, see :func:`bounded_buckets`) is replayed in a forked
+    child (:func:`run_in_child`) that writes its own runs and ends without freeing the
+    bucket's objects; it sends back its counts, its figures, its run files and the
+    tickets still open, which this process keeps until :meth:`finish`."""
 
     def __init__(self, config: SlaConfig, directory: Path, name: str, *,
                  until: datetime | None, cap: int) -> None:
@@ -78,26 +85,63 @@ class TicketWorker:
         self.report = TicketReport()
         self.outputs = RunWriter(directory, f"{name}-out")
         self.triggers = RunWriter(directory, f"{name}-trig")
-        self._rejected = directory / f"{name}-rejected.pickle"
-        self._calls = directory / f"{name}-calls.jsonl"
+        self._rejected: list[Path] = []  # pickled invalid lines, one file per part
+        self._calls: list[Path] = []  # calls lines, one file per part that has some
+        self._parts = 0
+        #: In a part's child: what it built, kept alive until it ends (never freed).
+        self._held: list[Any] | None = None
 
     def run_buckets(self, buckets: Sequence[Path]) -> None:
         """Replay every bucket (split further while larger than the cap), deleting each."""
-        with self._rejected.open("wb") as rejected, self._calls.open("wb") as calls:
-            for bucket in buckets:
-                for part in bounded_buckets(bucket, self.cap):
-                    lines = part.read_bytes().splitlines()
-                    part.unlink()
-                    self._run_bucket(lines, rejected, calls)
-                    del lines
+        for bucket in buckets:
+            for part in bounded_buckets(bucket, self.cap):
+                self._parts += 1
+                self._absorb(run_in_child(self._run_part, part,
+                                          f"{self.name}-{self._parts}"))
         self.report.kept = len(self.kept)
 
-    def _run_bucket(self, lines: list[bytes], rejected: Any, calls: Any) -> None:
+    def _absorb(self, done: _PartDone) -> None:
+        """What a part's child sends back, added to this worker's state."""
+        report, part = self.report, done.report
+        report.events += part.events
+        report.duplicates += part.duplicates
+        report.invalid += part.invalid
+        report.add_bounds([t for t in (part.first, part.last) if t is not None])
+        report.figures = merge_figures([report.figures, part.figures])
+        for department, count in part.triggers.items():
+            report.triggers[department] = report.triggers.get(department, 0) + count
+        report.outputs.extend(part.outputs)
+        report.trigger_runs.extend(part.trigger_runs)
+        self._rejected.append(done.rejected)
+        self._calls.extend(part.calls)
+        self.kept.update(done.kept)
+
+    def _run_part(self, path: Path, prefix: str) -> _PartDone:
+        """In the child: replay one part into runs named ``prefix``; the open tickets."""
+        lines = path.read_bytes().splitlines()
+        path.unlink()
+        last = self.report.last  # the latest event of the parts done before this one
+        self.report, self.kept, held = TicketReport(), {}, [lines]
+        self._held = held
+        self.outputs = RunWriter(self.directory, f"{prefix}-out")
+        self.triggers = RunWriter(self.directory, f"{prefix}-trig")
         events, bad, calls_lines = _parse(lines)
-        calls.writelines(line + b"\n" for line in calls_lines)
-        pickle.dump(bad, rejected)
+        held.append(events)
+        rejected = self.directory / f"{prefix}-rejected.pickle"
+        rejected.write_bytes(pickle.dumps(bad, protocol=pickle.HIGHEST_PROTOCOL))
+        if calls_lines:
+            calls = self.directory / f"{prefix}-calls.jsonl"
+            calls.write_bytes(b"".join(line + b"\n" for line in calls_lines))
+            self.report.calls = [calls]
+        self._run_bucket(events, len(bad), last)
+        self.report.outputs = self.outputs.close()
+        self.report.trigger_runs = self.triggers.close()
+        return _PartDone(self.report, self.kept, rejected)
+
+    def _run_bucket(self, events: list[CloudEvent], invalid: int,
+                    last: datetime | None) -> None:
         report = self.report
-        report.invalid += len(bad)
+        report.invalid += invalid
         report.events += len(events)
         report.add_bounds([e.time for e in events])
         tickets: dict[str, TicketState] = {}
@@ -106,8 +150,9 @@ class TicketWorker:
             state = tickets.get(event.subject) or tickets.setdefault(
                 event.subject, engine.new_ticket(event.subject))
             report.duplicates += not engine.receive(state, event)
-        del events
-        now = self.until or report.last  # this bucket's last event is <= report.last
+        # As far as the parts done so far reach (later ones may reach further: advancing
+        # to one instant then to a later one gives the outcomes of the later one at once).
+        now = self.until or _latest(last, report.last)
         out: list[CloudEvent] = []
         retired: list[bytes] = []
         if now is not None:
@@ -120,6 +165,8 @@ class TicketWorker:
                     retired.extend(_retirement(subject, produced))
         self._emit(out)
         self.triggers.add_lines(retired)
+        if self._held is not None:
+            self._held.append((tickets, out))
 
     def finish(self, until: datetime | None, first: datetime | None) -> TicketReport:
         """Advance the kept tickets to ``until``, dead-letter the invalid lines at
@@ -132,11 +179,12 @@ class TicketWorker:
         self._emit(out)
         if first is not None:
             self._dead_letters(first)
-        self._rejected.unlink()
+        for path in self._rejected:
+            path.unlink()
         report = self.report
-        report.outputs = self.outputs.close()
-        report.trigger_runs = self.triggers.close()
-        report.calls = [self._calls] if self._calls.stat().st_size else []
+        report.outputs.extend(self.outputs.close())
+        report.trigger_runs.extend(self.triggers.close())
+        report.calls = self._calls
         return report
 
     def _emit(self, out: list[CloudEvent], extra: Sequence[CloudEvent] = ()) -> None:
@@ -153,30 +201,41 @@ class TicketWorker:
                     time_key(event.time).encode(), event.id.encode(),
                     ",".join(departments).encode(), text))
         self.triggers.add_lines(trigger_lines)
-        notes = [n for e in out for n in notifications_for(e, self.config)]
+        config = self.config
+        notes = [n for e in out if e.type in NOTIFYING for n in notifications_for(e, config)]
         notes.extend(extra)
         self.outputs.add_lines([b"%s\t%s\n" % (order_key(e).encode(), text)
                                 for e, text in zip(out, texts, strict=True)])
         self.outputs.add_lines([b"%s\t%s\n" % (order_key(e).encode(), e.to_json_bytes())
                                 for e in notes])
         self.report.figures = merge_figures([self.report.figures, summarise(out + notes)])
+        if self._held is not None:
+            self._held.append(notes)
 
     def _dead_letters(self, first: datetime) -> None:
         letters = []
-        with self._rejected.open("rb") as rejected:
-            while True:
-                try:
-                    bad = pickle.load(rejected)
-                except EOFError:
-                    break
-                for raw, reason in bad:
-                    topic, key = rejected_origin(raw)
-                    letters.append(outcomes.dead_letter(raw, reason, topic=topic, at=first,
-                                                        key=key))
-                if len(letters) >= _LETTERS_AT_ONCE:
-                    self._emit([], letters)
-                    letters = []
+        for path in self._rejected:
+            for raw, reason in pickle.loads(path.read_bytes()):
+                topic, key = rejected_origin(raw)
+                letters.append(outcomes.dead_letter(raw, reason, topic=topic, at=first,
+                                                    key=key))
+            if len(letters) >= _LETTERS_AT_ONCE:
+                self._emit([], letters)
+                letters = []
         self._emit([], letters)
+
+
+@dataclass
+class _PartDone:
+    """What the child that replayed one part sends back."""
+
+    report: TicketReport  # the part's own counts, figures and run files
+    kept: dict[str, TicketState]  # its tickets still open
+    rejected: Path  # its invalid lines with their reasons, pickled
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _retirement(subject: str, produced: list[CloudEvent]) -> list[bytes]:

@@ -55,3 +55,18 @@ def test_an_outcome_without_its_written_target_still_reads_as_a_duration() -> No
     raw["data"]["target_seconds"] = 5400
     [note] = notifications_for(parse_event(json.dumps(raw), accept="any"))
     assert "missed its 1h30m (working time) resolve target" in note.data.body
+
+
+def test_only_the_notifying_types_are_worded() -> None:
+    """Batches skip :func:`notifications_for` for types outside ``NOTIFYING``: it must have
+    nothing to say about them."""
+    from models.examples import EXAMPLES
+    from models.parse import ALL_TYPES
+    from sla.notifications import NOTIFYING
+
+    config = load_config(Path("deploy/config/sla-police.yaml"))
+    for kind in EXAMPLES:
+        if kind not in NOTIFYING:
+            event = ALL_TYPES[kind].model_validate_json(json.dumps(example(kind)))
+            assert notifications_for(event, config) == [], kind
+    assert {"sla.warning", "sla.breached", "penalty.assessed"} <= NOTIFYING
