@@ -1,0 +1,188 @@
+"""The ticket stage's own cost per message, on in-memory fakes: no broker, no Faust.
+
+Feeds :meth:`streams.ticket_stage.TicketStage.process` the stream throughput bench's
+backlog (the first N valid, distinct events of a simulated day, seed 7) in the order and
+partitions a Kafka producer gives them (aiokafka's default partitioner over 4 partitions),
+with the same stream-clock ticks (every 1,000 events, both inbound topics of every
+partition, then one at the latest event). Stores are :mod:`streams.fakes`' dicts; the
+committed offsets move once per batch of ``--batch`` messages (what the worker commits),
+so outboxes are pruned as in the worker.
+
+Prints CPU µs per message (``time.process_time``, best of ``--repeat`` passes, each on a
+fresh stage), ticket rows written per event counting one record per key and batch (the
+changelog writer's rule), and a sha256 of the outputs published (ids and JSON) and of the
+final rows, so a change can show that it emits the same bytes. ``--profile`` adds one
+cProfile pass and prints where the time goes (cumulative, share of the profiled total).
+
+    .venv/bin/python -m bench.bench_ticket_stage [--events N] [--repeat N] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import hashlib
+import pstats
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench._common import PARTITIONS, load_average
+from bench.bench_stream_throughput import TICK_EVERY, make_backlog
+from models import parse_event
+from models.topics import INBOUND_TOPICS, inbound_route
+from sla.config import load_config
+from sla.engine import SlaEngine
+from streams.clock import watermarks
+from streams.fakes import ColumnDictStore, DictStore, FakeEvent, RecordingEmitter, SettableCommitted
+from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
+from streams.ticket_store import due_record_of_value
+from streams.topics import TICK
+
+__all__ = ["main", "messages_of"]
+
+CONFIG_PATH = Path(__file__).parents[1] / "deploy" / "config" / "sla-police.yaml"
+CLOCK_TOPIC = "bench-clock"
+#: (label, substring of a profiled function's "file:line(name)"), for the per-part table.
+PARTS = [
+    ("parse inbound (models.parse_event)", "(parse_event)"),
+    ("load a ticket (_load)", "ticket_stage.py:%(_load)"),
+    ("  decode_stored", "(decode_stored)"),
+    ("engine.receive", "engine.py:%(receive)"),
+    ("advance (_advance, all of it)", "(_advance)"),
+    ("  engine.advance", "engine.py:%(advance)"),
+    ("  notifications_for", "(notifications_for)"),
+    ("  outputs to_json (outbox)", "_envelope.py:%(to_json)"),
+    ("  save a ticket (_save)", "(_save)"),
+    ("    encode_stored", "(encode_stored)"),
+    ("    due_record", "(due_record)"),
+    ("  emitter.publish (fake)", "fakes.py:%(publish)"),
+    ("  clock_pairs", "(clock_pairs)"),
+    ("  _committed", "(_committed)"),
+    ("metrics (prometheus)", "streams/metrics.py"),
+]
+
+
+def messages_of(lines: list[bytes], partitions: int = PARTITIONS) -> list[FakeEvent]:
+    """The messages the ticket stage reads, in the order one partition's consumer sees them
+    (each partition's messages in offset order; partitions interleaved as published)."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    choose, every = DefaultPartitioner(), list(range(partitions))
+    offsets: dict[tuple[str, int], int] = defaultdict(int)
+    out: list[FakeEvent] = []
+
+    def add(topic: str, partition: int, key: bytes | None, value: bytes, headers: dict) -> None:
+        offset = offsets[(topic, partition)]
+        offsets[(topic, partition)] = offset + 1
+        out.append(FakeEvent(topic, partition, offset, key, value, headers))
+
+    def tick(when) -> None:
+        for topic in INBOUND_TOPICS:
+            for partition in every:
+                add(topic, partition, None, b"", {TICK: when.isoformat().encode()})
+
+    marks, last = watermarks(lines), None
+    for n, line in enumerate(lines):
+        topic, key = inbound_route(line)
+        add(topic, choose(key, every, every), key, line, {})
+        if marks[n] is not None and n % TICK_EVERY == 0 and (last is None or marks[n] > last):
+            tick(marks[n])
+            last = marks[n]
+    tick(max(parse_event(line, accept="inbound").time for line in lines))  # type: ignore
+    return out
+
+
+class Pass:
+    """One fresh ticket stage on fakes, fed every message once."""
+
+    def __init__(self, batch: int) -> None:
+        self.emitter, self.commits = RecordingEmitter(), SettableCommitted()
+        self.tickets = ColumnDictStore(ticket_partition, due_record_of_value)
+        self.stage = TicketStage(SlaEngine(load_config(CONFIG_PATH)), self.emitter, "stream",
+                                 clock_topic=CLOCK_TOPIC, tickets=self.tickets,
+                                 marks=DictStore(mark_partition), commits=self.commits)
+        self.batch = batch
+        self.records = 0  # ticket rows a changelog writer would send (one per key and batch)
+
+    async def run(self, messages: list[FakeEvent]) -> None:
+        await TicketRecovery(self.stage).rebuild(set(range(PARTITIONS)), {})
+        for start in range(0, len(messages), self.batch):
+            chunk = messages[start:start + self.batch]
+            written = len(self.tickets.writes)
+            for event in chunk:
+                await self.stage.process(event)
+            self.records += len({key for key, _ in self.tickets.writes[written:]})
+            for event in chunk:  # committed once the batch is done, as the worker does
+                self.commits.offsets[(event.topic, event.partition)] = event.offset + 1
+
+    def digests(self) -> tuple[str, str]:
+        outputs = hashlib.sha256()
+        for event in self.emitter.published:
+            outputs.update(event.to_json_bytes() + b"\n")
+        rows = hashlib.sha256()
+        for key in sorted(self.tickets.data):
+            rows.update(key + b"\0" + self.tickets.data[key] + b"\0" + self.tickets.column[key])
+        return outputs.hexdigest()[:16], rows.hexdigest()[:16]
+
+
+def timed(messages: list[FakeEvent], batch: int) -> tuple[float, Pass]:
+    one = Pass(batch)
+    started = time.process_time()
+    asyncio.run(one.run(messages))
+    return time.process_time() - started, one
+
+
+def profiled(messages: list[FakeEvent], batch: int) -> None:
+    profile = cProfile.Profile()
+    one = Pass(batch)
+    profile.enable()
+    asyncio.run(one.run(messages))
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    whole = max(ct for (_f, _l, _n), (_cc, _nc, _tt, ct, _c) in stats.items())
+    print(f"  cProfile pass: {whole:.2f} s profiled; cumulative share per part:")
+    for label, pattern in PARTS:
+        total = sum(ct for (f, line, name), (_cc, _nc, _tt, ct, _c) in stats.items()
+                    if _matches(pattern, f, line, name))
+        print(f"    {label:<40} {total / whole:6.1%}  {total / len(messages) * 1e6:6.0f} us/msg "
+              "(profiled)")
+
+
+def _matches(pattern: str, file: str, _line: int, name: str) -> bool:
+    """``file-part:%(name)``, ``(name)`` or a path part; recursion is not double counted
+    by cProfile's cumulative time of the outermost call only if names are distinct."""
+    if pattern.startswith("("):
+        return f"({name})" == pattern
+    if ":%(" in pattern:
+        where, what = pattern.split(":%")
+        return file.endswith(where) and f"({name})" == what
+    return pattern in file
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1000, help="messages per commit")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes (best is shown)")
+    parser.add_argument("--profile", action="store_true", help="add a cProfile pass")
+    args = parser.parse_args()
+    lines = make_backlog(args.events)
+    messages = messages_of(lines)
+    print(f"ticket stage on fakes: {len(lines):,} events, {len(messages):,} messages "
+          f"(ticks included), batch {args.batch}  [{load_average()}]")
+    best, one = min((timed(messages, args.batch) for _ in range(args.repeat)),
+                    key=lambda found: found[0])
+    print(f"  CPU per message: {best / len(messages) * 1e6:.0f} us (best of {args.repeat}: "
+          f"{best:.2f} s)  [{load_average()}]")
+    print(f"  outputs published per event: {len(one.emitter.published) / len(lines):.2f}; "
+          f"ticket rows per event, one per key and batch: {one.records / len(lines):.2f}")
+    outputs, rows = one.digests()
+    print(f"  sha256 of outputs {outputs}, of rows and due records {rows}")
+    if args.profile:
+        profiled(messages, args.batch)
+
+
+if __name__ == "__main__":
+    main()
