@@ -215,8 +215,9 @@ class TicketStage:
             outputs += [n for e in outputs for n in notifications_for(e, self.engine.config)]
         stored.remember(cause, [e.to_json() for e in outputs],
                         self._committed(stored.partition))
-        self._save(stored)
-        self.open_clocks.update(stored.partition, before, clock_pairs(stored.state))
+        after = clock_pairs(stored.state)
+        self._save(stored, after)
+        self.open_clocks.update(stored.partition, before, after)
         await self.emitter.publish(outputs, triggers=True)
         self._observe_breach_delay(outputs)
 
@@ -233,12 +234,14 @@ class TicketStage:
             self.cache.put(ticket, stored)
         return stored
 
-    def _save(self, stored: StoredTicket) -> None:
-        """Write the ticket's row and its due record (one store write), index its wake-up."""
-        ticket = stored.state.ticket_id
-        record = due_record(stored, clock_pairs(stored.state))
-        self.tickets.put(ticket.encode(), encode_stored(stored), record)
-        self.index.set(stored.partition, ticket, stored.state.next_wakeup())
+    def _save(self, stored: StoredTicket, pairs: list[tuple[str, str]]) -> None:
+        """Write the ticket's row and its due record (one store write), index its wake-up;
+        ``pairs``: its open clocks (:func:`clock_pairs`)."""
+        ticket, wakeup = stored.state.ticket_id, stored.state.next_wakeup()
+        record = due_record(stored, pairs, wakeup)
+        self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
+        self.index.set(stored.partition, ticket, wakeup)
+
         self.failed.discard(ticket)
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
