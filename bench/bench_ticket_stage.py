@@ -14,6 +14,12 @@ changelog writer's rule), and a sha256 of the outputs published (ids and JSON) a
 final rows, so a change can show that it emits the same bytes. ``--profile`` adds one
 cProfile pass and prints where the time goes (cumulative, share of the profiled total).
 
+Then the department stage (:class:`streams.penalty_stage.PenaltyStage`, on fakes too) reads
+what the ticket stage sent it, in order: a trigger per department it concerns (keyed and
+partitioned as the worker's producer does) and the watermarks, in batches as the pipeline
+settles them; it prints CPU µs per message and per inbound event, and penalty-state records
+per event (one per key and batch).
+
     .venv/bin/python -m bench.bench_ticket_stage [--events N] [--repeat N] [--profile]
 """
 
@@ -26,24 +32,30 @@ import hashlib
 import pstats
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
+
+from aiokafka.partitioner import DefaultPartitioner
 
 from bench._common import PARTITIONS, load_average
 from bench.bench_stream_throughput import TICK_EVERY, make_backlog
-from models import parse_event
+from models import CloudEvent, parse_event
 from models.topics import INBOUND_TOPICS, inbound_route
 from sla.config import load_config
 from sla.engine import SlaEngine
+from sla.penalties import PenaltyEngine
 from streams.clock import watermarks
 from streams.fakes import ColumnDictStore, DictStore, FakeEvent, RecordingEmitter, SettableCommitted
+from streams.penalty_stage import PenaltyStage, state_partition
 from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
 from streams.ticket_store import due_record_of_value
-from streams.topics import TICK
+from streams.topics import TICK, WATERMARK
 
 __all__ = ["main", "messages_of"]
 
 CONFIG_PATH = Path(__file__).parents[1] / "deploy" / "config" / "sla-police.yaml"
-CLOCK_TOPIC = "bench-clock"
+CLOCK_TOPIC, TRIGGERS_TOPIC = "bench-clock", "bench-penalty-triggers"
+_CHOOSE, _EVERY = DefaultPartitioner(), list(range(PARTITIONS))
 #: (label, substring of a profiled function's "file:line(name)"), for the per-part table.
 PARTS = [
     ("parse inbound (models.parse_event)", "(parse_event)"),
@@ -67,8 +79,6 @@ PARTS = [
 def messages_of(lines: list[bytes], partitions: int = PARTITIONS) -> list[FakeEvent]:
     """The messages the ticket stage reads, in the order one partition's consumer sees them
     (each partition's messages in offset order; partitions interleaved as published)."""
-    from aiokafka.partitioner import DefaultPartitioner
-
     choose, every = DefaultPartitioner(), list(range(partitions))
     offsets: dict[tuple[str, int], int] = defaultdict(int)
     out: list[FakeEvent] = []
@@ -94,11 +104,73 @@ def messages_of(lines: list[bytes], partitions: int = PARTITIONS) -> list[FakeEv
     return out
 
 
+class TriggerLog(RecordingEmitter):
+    """A recording emitter that also keeps what the department stage would read, in order:
+    the triggers topic's messages (a trigger per department it concerns, watermarks to
+    every partition), partitioned as the worker's producer would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[int, bytes, bytes, dict[str, bytes]]] = []
+
+    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False) -> None:
+        events = list(events)
+        await super().publish(events, triggers=triggers)
+        for event in events if triggers else ():
+            if PenaltyEngine.is_trigger(event):
+                value = event.to_json_bytes()
+                for department in PenaltyEngine.departments_for(event):
+                    key = department.encode()
+                    self.sent.append((_CHOOSE(key, _EVERY, _EVERY), key, value, {}))
+
+    async def watermark(self, source_partition: int, when: str) -> None:
+        await super().watermark(source_partition, when)
+        for partition in _EVERY:
+            self.sent.append((partition, b"", b"", {WATERMARK: f"{source_partition}|{when}"
+                                                    .encode()}))
+
+    def messages(self) -> list[FakeEvent]:
+        offsets: dict[int, int] = defaultdict(int)
+        out = []
+        for partition, key, value, headers in self.sent:
+            out.append(FakeEvent(TRIGGERS_TOPIC, partition, offsets[partition], key or None,
+                                 value, headers))
+            offsets[partition] += 1
+        return out
+
+
+class PenaltyPass:
+    """One fresh department stage on fakes, fed the ticket stage's triggers and watermarks in
+    batches, as :meth:`streams.pipeline.Pipeline.process_batch` does."""
+
+    def __init__(self, batch: int) -> None:
+        self.commits = SettableCommitted()
+        self.state = DictStore(state_partition)
+        self.stage = PenaltyStage(load_config(CONFIG_PATH), RecordingEmitter(),
+                                  sources=PARTITIONS, topic_name=TRIGGERS_TOPIC,
+                                  state=self.state, commits=self.commits)
+        self.batch = batch
+        self.records = 0  # penalty-state records a changelog writer would send
+
+    async def run(self, messages: list[FakeEvent]) -> None:
+        await self.stage.rebuild(set(_EVERY), {})
+        for start in range(0, len(messages), self.batch):
+            chunk = messages[start:start + self.batch]
+            written = len(self.state.writes)
+            for event in chunk:
+                self.stage.receive(event)
+            for partition, (last, released) in self.stage.take_touched().items():
+                await self.stage.settle(partition, last.message.offset, released)
+            self.records += len({key for key, _ in self.state.writes[written:]})
+            for event in chunk:
+                self.commits.offsets[(event.topic, event.partition)] = event.offset + 1
+
+
 class Pass:
     """One fresh ticket stage on fakes, fed every message once."""
 
     def __init__(self, batch: int) -> None:
-        self.emitter, self.commits = RecordingEmitter(), SettableCommitted()
+        self.emitter, self.commits = TriggerLog(), SettableCommitted()
         self.tickets = ColumnDictStore(ticket_partition, due_record_of_value)
         self.stage = TicketStage(SlaEngine(load_config(CONFIG_PATH)), self.emitter, "stream",
                                  clock_topic=CLOCK_TOPIC, tickets=self.tickets,
@@ -129,6 +201,13 @@ class Pass:
 
 def timed(messages: list[FakeEvent], batch: int) -> tuple[float, Pass]:
     one = Pass(batch)
+    started = time.process_time()
+    asyncio.run(one.run(messages))
+    return time.process_time() - started, one
+
+
+def timed_penalties(messages: list[FakeEvent], batch: int) -> tuple[float, PenaltyPass]:
+    one = PenaltyPass(batch)
     started = time.process_time()
     asyncio.run(one.run(messages))
     return time.process_time() - started, one
@@ -180,6 +259,16 @@ def main() -> None:
           f"ticket rows per event, one per key and batch: {one.records / len(lines):.2f}")
     outputs, rows = one.digests()
     print(f"  sha256 of outputs {outputs}, of rows and due records {rows}")
+    penalty_messages = one.emitter.messages()
+    spent, penalties = min((timed_penalties(penalty_messages, args.batch)
+                            for _ in range(args.repeat)), key=lambda found: found[0])
+    print(f"department stage on fakes: {len(penalty_messages):,} messages (triggers and "
+          f"watermarks, {len(penalty_messages) / len(lines):.2f} per event): "
+          f"{spent / len(penalty_messages) * 1e6:.0f} us CPU per message, "
+          f"{spent / len(lines) * 1e6:.0f} us per inbound event; penalty-state records per "
+          f"event {penalties.records / len(lines):.2f}; outputs per event "
+          f"{len(penalties.stage.emitter.published) / len(lines):.2f}")  # type: ignore[attr-defined]
+
     if args.profile:
         profiled(messages, args.batch)
 

@@ -43,6 +43,7 @@ from typing import Any
 
 import orjson
 
+from models import CloudEvent
 from sla.codec import decode_ticket, encode_ticket
 from sla.ticket import TicketState
 
@@ -72,6 +73,16 @@ class StoredTicket:
     partition: int
     state: TicketState
     outbox: list[tuple[Cause, list[str]]] = field(default_factory=list)
+    #: the JSON of pending events by id, kept from one save to the next (an event can wait
+    #: for the clock through several saves of its ticket; its text stays the same)
+    texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def event_json(self, event: CloudEvent) -> str:
+        """``event.to_json()``, kept for the next save."""
+        text = self.texts.get(event.id)
+        if text is None:
+            text = self.texts[event.id] = event.to_json()
+        return text
 
     def remember(self, cause: Cause, outputs: list[str], committed: dict[int, int]) -> None:
         """Record a transition's outputs; forget entries already committed."""
@@ -100,8 +111,10 @@ def encode_stored(stored: StoredTicket, wakeup: datetime | None | _Ask = _ASK) -
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
     causes = ",".join(f"{t}:{o}:{len(outs)}" for (t, o), outs in stored.outbox)
-    data = encode_ticket(stored.state)
+    data = encode_ticket(stored.state, stored.event_json)
     pending, data["pending"] = data["pending"], len(data["pending"])
+    if len(stored.texts) > len(pending):  # events applied since: forget their text
+        stored.texts = {e.id: stored.texts[e.id] for e in stored.state.pending}
     lines = "".join(f"\n{line}" for line in pending)
     lines += "".join(f"\n{out}" for _, outs in stored.outbox for out in outs)
     stamp = "" if wakeup is None else repr(wakeup.timestamp())
