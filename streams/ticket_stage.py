@@ -241,7 +241,6 @@ class TicketStage:
         record = due_record(stored, pairs, wakeup)
         self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
         self.index.set(stored.partition, ticket, wakeup)
-
         self.failed.discard(ticket)
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
@@ -294,7 +293,6 @@ class TicketRecovery:
         stage.cache.drop_partitions(partitions)  # the rows may come from the changelog now
         if stage.stream_clock:
             self._load_marks(partitions)
-
         for topic in (*INBOUND_TOPICS, stage.clock_topic):
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))

@@ -123,8 +123,9 @@ def encode_stored(stored: StoredTicket, wakeup: datetime | None | _Ask = _ASK) -
 
 def dumps(data: Any) -> bytes:
     """Compact JSON of a state, as ``json.dumps(data, separators=(",", ":"),
-    ensure_ascii=False)`` would write it, about twice as fast: orjson's, or json's where
-    orjson refuses (keys that are not strings, integers beyond 64 bits).
+    ensure_ascii=False)`` would write it, about twice as fast: orjson's, or json's (text
+    beyond ASCII escaped) where orjson refuses (keys that are not strings, integers beyond
+    64 bits, lone surrogates).
 
     Floats are written as the shortest text that reads back equal, as json does; only
     below 1e-4 or from 1e16 up is the notation different (``1e-5`` for ``1e-05``), and
@@ -132,7 +133,7 @@ def dumps(data: Any) -> bytes:
     try:
         return orjson.dumps(data)
     except TypeError:
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def loads(text: bytes | str) -> Any:

@@ -18,6 +18,7 @@ from streams.ticket_store import (
     decode_stored,
     due_record,
     due_record_of_value,
+    dumps,
     encode_stored,
 )
 
@@ -122,3 +123,10 @@ def test_a_ticket_with_nothing_to_wait_for_has_no_wakeup_in_its_record() -> None
     due = decode_due(due_record(stored, []))
     assert (due.wakeup, due.latest_causes, due.pairs) == (None, (-1, -1, -1, -1), ())
     assert due_record_of_value(encode_stored(stored)) == due_record(stored, [])
+
+
+def test_what_orjson_refuses_is_written_by_json() -> None:
+    for data in ({"big": 2**70}, {1: "int key"}, {"lone": "\ud800"}):
+        assert json.loads(dumps(data)) == json.loads(json.dumps(data))
+    written = dumps({"region": "华北", "x": [0.8, None]})
+    assert written == '{"region":"华北","x":[0.8,null]}'.encode()
