@@ -21,6 +21,7 @@ settles them; it prints CPU µs per message and per inbound event, and penalty-s
 per event (one per key and batch).
 
     .venv/bin/python -m bench.bench_ticket_stage [--events N] [--repeat N] [--profile]
+        [--cache N] [--batch N]
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sla.penalties import PenaltyEngine
 from streams.clock import watermarks
 from streams.fakes import ColumnDictStore, DictStore, FakeEvent, RecordingEmitter, SettableCommitted
 from streams.penalty_stage import PenaltyStage, state_partition
+from streams.ticket_cache import DEFAULT_TICKET_CACHE
 from streams.ticket_stage import TicketRecovery, TicketStage, mark_partition, ticket_partition
 from streams.ticket_store import due_record_of_value
 from streams.topics import TICK, WATERMARK
@@ -169,12 +171,13 @@ class PenaltyPass:
 class Pass:
     """One fresh ticket stage on fakes, fed every message once."""
 
-    def __init__(self, batch: int) -> None:
+    def __init__(self, batch: int, cache: int = DEFAULT_TICKET_CACHE) -> None:
         self.emitter, self.commits = TriggerLog(), SettableCommitted()
         self.tickets = ColumnDictStore(ticket_partition, due_record_of_value)
         self.stage = TicketStage(SlaEngine(load_config(CONFIG_PATH)), self.emitter, "stream",
                                  clock_topic=CLOCK_TOPIC, tickets=self.tickets,
-                                 marks=DictStore(mark_partition), commits=self.commits)
+                                 marks=DictStore(mark_partition), commits=self.commits,
+                                 cache_size=cache)
         self.batch = batch
         self.records = 0  # ticket rows a changelog writer would send (one per key and batch)
 
@@ -199,8 +202,8 @@ class Pass:
         return outputs.hexdigest()[:16], rows.hexdigest()[:16]
 
 
-def timed(messages: list[FakeEvent], batch: int) -> tuple[float, Pass]:
-    one = Pass(batch)
+def timed(messages: list[FakeEvent], batch: int, cache: int) -> tuple[float, Pass]:
+    one = Pass(batch, cache)
     started = time.process_time()
     asyncio.run(one.run(messages))
     return time.process_time() - started, one
@@ -213,9 +216,9 @@ def timed_penalties(messages: list[FakeEvent], batch: int) -> tuple[float, Penal
     return time.process_time() - started, one
 
 
-def profiled(messages: list[FakeEvent], batch: int) -> None:
+def profiled(messages: list[FakeEvent], batch: int, cache: int) -> None:
     profile = cProfile.Profile()
-    one = Pass(batch)
+    one = Pass(batch, cache)
     profile.enable()
     asyncio.run(one.run(messages))
     profile.disable()
@@ -246,15 +249,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="messages per commit")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes (best is shown)")
     parser.add_argument("--profile", action="store_true", help="add a cProfile pass")
+    parser.add_argument("--cache", type=int, default=DEFAULT_TICKET_CACHE,
+                        help=f"decoded tickets kept (SLA_TICKET_CACHE, {DEFAULT_TICKET_CACHE})")
     args = parser.parse_args()
     lines = make_backlog(args.events)
     messages = messages_of(lines)
     print(f"ticket stage on fakes: {len(lines):,} events, {len(messages):,} messages "
           f"(ticks included), batch {args.batch}  [{load_average()}]")
-    best, one = min((timed(messages, args.batch) for _ in range(args.repeat)),
+    best, one = min((timed(messages, args.batch, args.cache) for _ in range(args.repeat)),
                     key=lambda found: found[0])
+    cache = one.stage.cache
     print(f"  CPU per message: {best / len(messages) * 1e6:.0f} us (best of {args.repeat}: "
-          f"{best:.2f} s)  [{load_average()}]")
+          f"{best:.2f} s)  [{load_average()}]; ticket cache {args.cache:,}: {cache.hits:,} "
+          f"hits, {cache.misses:,} misses")
     print(f"  outputs published per event: {len(one.emitter.published) / len(lines):.2f}; "
           f"ticket rows per event, one per key and batch: {one.records / len(lines):.2f}")
     outputs, rows = one.digests()
@@ -270,7 +277,7 @@ def main() -> None:
           f"{len(penalties.stage.emitter.published) / len(lines):.2f}")  # type: ignore[attr-defined]
 
     if args.profile:
-        profiled(messages, args.batch)
+        profiled(messages, args.batch, args.cache)
 
 
 if __name__ == "__main__":
