@@ -6,13 +6,14 @@ ticket encoded mid-life and decoded again produces the same outcomes.
 
 from __future__ import annotations
 
+import operator
 from collections import deque
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from models import INBOUND_TYPES
+from models import INBOUND_TYPES, CloudEvent
 from sla.clocks import Clock
 from sla.penalties import PenaltyBook, PenaltyRecord
 from sla.recurrence import Action, Watch
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 _CLOCK_TIMES = ("started_at", "running_since", "due_at", "next_warning")
+_CLOCK_FIELDS = tuple(Clock.__slots__)
+_clock_values = operator.attrgetter(*_CLOCK_FIELDS)
 
 
 def _t(value: datetime | None) -> str | None:
@@ -41,8 +44,10 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def _encode_clock(clock: Clock) -> dict[str, Any]:
-    data = {name: getattr(clock, name) for name in Clock.__slots__}
-    data.update({name: _t(data[name]) for name in _CLOCK_TIMES})
+    data = dict(zip(_CLOCK_FIELDS, _clock_values(clock), strict=True))
+    for name in _CLOCK_TIMES:
+        if (value := data[name]) is not None:
+            data[name] = value.isoformat()
     data["warn_at"] = list(clock.warn_at)
     data["pausable"] = sorted(clock.pausable)
     return data
@@ -56,11 +61,15 @@ def _decode_clock(data: dict[str, Any]) -> Clock:
     return Clock(**values)
 
 
-def encode_ticket(state: TicketState) -> dict[str, Any]:
+def encode_ticket(state: TicketState,
+                  event_json: Callable[[CloudEvent], str] | None = None) -> dict[str, Any]:
+    """The state as JSON-ready values; pending events as their JSON text (``event_json``,
+    if given, returns an event's ``to_json()``, perhaps kept from before)."""
+    as_json = event_json or _to_json
     return {
         "ticket_id": state.ticket_id,
         "seen": sorted(state.seen),
-        "pending": [e.to_json() for e in state.pending],
+        "pending": [as_json(e) for e in state.pending],
         "complaint": state.complaint,
         "department": state.department,
         "assignee": state.assignee,
@@ -79,7 +88,12 @@ def encode_ticket(state: TicketState) -> dict[str, Any]:
     }
 
 
+def _to_json(event: CloudEvent) -> str:
+    return event.to_json()
+
+
 def decode_ticket(data: dict[str, Any]) -> TicketState:
+
     """A ticket from :func:`encode_ticket`; also from rows written before charges were
     settled (no ``charge``): the engine of those days charged at attribution, so the
     holder counts as charged already and nothing is left open."""

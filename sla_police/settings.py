@@ -53,6 +53,9 @@ class Settings(BaseSettings):
                             description="messages a stage agent takes at most at once")
     batch_within: float = Field(default=0.1, gt=0, le=5,
                                 description="seconds an agent waits for a batch to fill")
+    ticket_cache: int = Field(default=10_000, ge=0, le=10_000_000,
+                              description="tickets the ticket stage keeps decoded (0: none)")
+
     ledger_enabled: bool = Field(default=True, description="workers record outcomes in the ledger")
     principals: Path = Field(
         default=Path(""),

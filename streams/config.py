@@ -30,6 +30,8 @@ class StreamSettings:
     timer_interval: float = 0.1  #: seconds between two looks at the deadlines
     batch_size: int = 1000  #: messages a stage agent takes at most at once (stream.take_events)
     batch_within: float = 0.1  #: seconds an agent waits for a batch to fill before taking it
+    ticket_cache: int = 10_000  #: tickets the ticket stage keeps decoded (streams/ticket_cache.py)
+
     web_host: str = "127.0.0.1"  #: bind address of the web server (/metrics, /health)
     web_port: int = 6066
     log_level: str = "INFO"  #: DEBUG also turns on Faust's and the Kafka clients' logs

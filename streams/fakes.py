@@ -118,7 +118,7 @@ class ColumnDictStore(DictStore):
         self.column: dict[bytes, bytes] = {}
 
     def put(self, key: bytes, value: bytes, record: bytes) -> None:
-        self[key] = value
+        DictStore.__setitem__(self, key, value)  # not derived: ``record`` is given
         self.column[key] = record
 
     def __setitem__(self, key: bytes, value: bytes) -> None:

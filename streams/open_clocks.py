@@ -66,7 +66,10 @@ class OpenClockCounts:
     def update(self, partition: int, before: Iterable[ClockPair],
                after: Iterable[ClockPair]) -> None:
         """One ticket of ``partition`` was saved: its clocks went from ``before`` to ``after``."""
+        if before == after:  # most saves: no clock opened or closed (lists compare cheaply)
+            return
         delta = Counter(after)
+
         delta.subtract(Counter(before))
         self._apply(partition, {pair: n for pair, n in delta.items() if n})
 

@@ -60,7 +60,9 @@ class Pipeline:
             clock_topic=self.topics.clock.get_topic_name(),
             tickets=self.writer.column_table(self.ticket_table, ticket_partition,
                                              due_record_of_value),
-            marks=self.writer.table(app.Table("clock-marks", **raw), mark_partition))
+            marks=self.writer.table(app.Table("clock-marks", **raw), mark_partition),
+            cache_size=settings.ticket_cache)
+
         self.penalties = PenaltyStage(
             config, self.emitter, sources=self.topics.partitions, commits=commits,
             topic_name=self.topics.triggers.get_topic_name(), frontier=self.tickets.frontier,

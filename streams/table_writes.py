@@ -107,14 +107,23 @@ class ChangelogWriter:
         return ColumnTable(self, table, partition_of, derive)
 
     async def send(self) -> int:
-        """Hand every queued record to the producer, in order; return how many."""
+        """Hand every queued record to the producer, in order; return how many.
+
+        The persisted offset of a table's partition is stored once per send, from its last
+        record (Faust's callback stores it for every record: a RocksDB write each). A
+        partition's records get increasing offsets in send order, and a failed send fails
+        the flush before the next commit, so the last one's offset says what the earlier
+        ones' would have."""
         queued, self.queued = self.queued, {}
         send = self.app.producer.send
+        last: dict[tuple[DirectTable, int], Any] = {}
         for (table, key), record in queued.items():
-            pending = await send(table.topic_name, key, record.value, record.partition,
-                                 None, None)
+            last[(table, record.partition)] = await send(
+                table.topic_name, key, record.value, record.partition, None, None)
+        for (table, _partition), pending in last.items():
             pending.add_done_callback(table.persisted)
         return len(queued)
+
 
 
 class DirectTable:

@@ -28,6 +28,7 @@ from streams.deadlines import DeadlineIndex
 from streams.frontier import OffsetFrontier
 from streams.interfaces import ColumnStore, CommittedOffsets, KeyValueStore, OutputSink
 from streams.open_clocks import OpenClockCounts, clock_pairs
+from streams.ticket_cache import DEFAULT_TICKET_CACHE, TicketCache
 from streams.ticket_store import (
     DUE_HEAD_SIZE,
     Cause,
@@ -50,14 +51,16 @@ class TicketStage:
     """Per message of the ticket input; what it reaches comes in as interfaces
     (:mod:`streams.interfaces`): ``tickets`` rows are :func:`ticket_partition`'s layout,
     with a due record each (:func:`streams.ticket_store.due_record`), ``marks`` rows
-    :func:`mark_partition`'s."""
+    :func:`mark_partition`'s. Decoded tickets are kept between messages, at most
+    ``cache_size`` (:mod:`streams.ticket_cache`)."""
 
     def __init__(self, engine: SlaEngine, emitter: OutputSink, clock_mode: str, *,
                  clock_topic: str, tickets: ColumnStore, marks: KeyValueStore,
-                 commits: CommittedOffsets) -> None:
+                 commits: CommittedOffsets, cache_size: int = DEFAULT_TICKET_CACHE) -> None:
         self.engine, self.emitter, self.commits = engine, emitter, commits
         self.stream_clock = clock_mode == "stream"
         self.tickets, self.marks = tickets, marks
+        self.cache = TicketCache(cache_size)
         self.index = DeadlineIndex()
         self.open_clocks = OpenClockCounts()  # the sla_open_clocks gauge
         self.ticks: dict[tuple[str, int], datetime] = {}
@@ -116,13 +119,17 @@ class TicketStage:
             return
         metrics.observe_inbound(message.topic, parsed.type)
         stored = self._load(parsed.subject, message.partition)
-        latest = stored.state.last_time
-        if not self.engine.receive(stored.state, parsed):
-            metrics.observe_duplicate(message.topic)
-            return
-        if latest is not None and parsed.time < latest:  # published after its moment passed
-            metrics.observe_late(message.topic)
-        await self._advance(stored, self.now(message.partition), self._cause(message))
+        try:
+            latest = stored.state.last_time
+            if not self.engine.receive(stored.state, parsed):
+                metrics.observe_duplicate(message.topic)
+                return
+            if latest is not None and parsed.time < latest:  # published after its moment
+                metrics.observe_late(message.topic)
+            await self._advance(stored, self.now(message.partition), self._cause(message))
+        except BaseException:  # the object may be changed half way; the row is not
+            self.cache.evict(parsed.subject)
+            raise
 
     async def _reject(self, event: faust.EventT, reason: str) -> None:
         message = event.message
@@ -192,6 +199,7 @@ class TicketStage:
         deadline index (and of the sweep) until an event of its own comes."""
         logger.error("failed to advance ticket %s of partition %d to %s: %s", ticket,
                      partition, now.isoformat(), traceback.format_exc())
+        self.cache.evict(ticket)  # the object may be changed half way; the row is not
         self.failed.add(ticket)
         raw = json.dumps({"ticket": ticket, "advanced_to": now.isoformat()}).encode()
         letter = outcomes.dead_letter(
@@ -207,25 +215,32 @@ class TicketStage:
             outputs += [n for e in outputs for n in notifications_for(e, self.engine.config)]
         stored.remember(cause, [e.to_json() for e in outputs],
                         self._committed(stored.partition))
-        self._save(stored)
-        self.open_clocks.update(stored.partition, before, clock_pairs(stored.state))
+        after = clock_pairs(stored.state)
+        self._save(stored, after)
+        self.open_clocks.update(stored.partition, before, after)
         await self.emitter.publish(outputs, triggers=True)
         self._observe_breach_delay(outputs)
 
     # -- state -----------------------------------------------------------------------
 
     def _load(self, ticket: str, partition: int) -> StoredTicket:
-        value = self.tickets.get(ticket.encode())
-        if value is None:
-            return StoredTicket(partition, self.engine.new_ticket(ticket))
-        return decode_stored(value)
+        """The ticket as last saved: kept decoded (:mod:`streams.ticket_cache`), else
+        decoded from its row, else new; the object is the cache's from now on."""
+        stored = self.cache.get(ticket)
+        if stored is None:
+            value = self.tickets.get(ticket.encode())
+            stored = (StoredTicket(partition, self.engine.new_ticket(ticket)) if value is None
+                      else decode_stored(value))
+            self.cache.put(ticket, stored)
+        return stored
 
-    def _save(self, stored: StoredTicket) -> None:
-        """Write the ticket's row and its due record (one store write), index its wake-up."""
-        ticket = stored.state.ticket_id
-        record = due_record(stored, clock_pairs(stored.state))
-        self.tickets.put(ticket.encode(), encode_stored(stored), record)
-        self.index.set(stored.partition, ticket, stored.state.next_wakeup())
+    def _save(self, stored: StoredTicket, pairs: list[tuple[str, str]]) -> None:
+        """Write the ticket's row and its due record (one store write), index its wake-up;
+        ``pairs``: its open clocks (:func:`clock_pairs`)."""
+        ticket, wakeup = stored.state.ticket_id, stored.state.next_wakeup()
+        record = due_record(stored, pairs, wakeup)
+        self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
+        self.index.set(stored.partition, ticket, wakeup)
         self.failed.discard(ticket)
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
@@ -259,6 +274,7 @@ class TicketRecovery:
         self.tickets_seen = 0
 
     def drop(self, partitions: set[int]) -> None:
+        self.stage.cache.drop_partitions(partitions)
         for partition in partitions:
             self.stage.index.drop_partition(partition)
             self.stage.open_clocks.drop(partition)
@@ -274,6 +290,7 @@ class TicketRecovery:
         ticket), not the rows; a row is read only when its outbox may hold outputs whose
         cause is not committed yet."""
         stage = self.stage
+        stage.cache.drop_partitions(partitions)  # the rows may come from the changelog now
         if stage.stream_clock:
             self._load_marks(partitions)
         for topic in (*INBOUND_TOPICS, stage.clock_topic):

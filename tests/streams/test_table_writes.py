@@ -19,6 +19,7 @@ from streams.table_writes import ChangelogWriter
 class _Store(dict):
     def set_persisted_offset(self, tp: Any, offset: int) -> None:
         self.persisted = (tp, offset)
+        self.__dict__.setdefault("calls", []).append((tp.partition, offset))
 
 
 class _Producer:
@@ -100,3 +101,17 @@ async def test_each_task_writes_to_the_partition_of_its_current_event() -> None:
     await writer.send()
     assert sorted((key, partition) for _, key, _, partition in producer.sent) == [
         (b"one", 1), (b"three", 3)]
+
+
+async def test_the_persisted_offset_is_stored_once_per_partition_and_send() -> None:
+    """From the last record of each partition (a RocksDB write each, not one per record)."""
+    writer, _producer = _writer()
+    table = _faust_table("tickets")
+    tickets = writer.table(table, lambda k, v: None)
+    for partition, key in ((0, b"a"), (1, b"b"), (0, b"c")):
+        current = FakeEvent("topic", partition, 0)  # held: the current event is a weak ref
+        processing(current)
+        tickets[key] = key
+    assert await writer.send() == 3
+    await asyncio.sleep(0)  # done-callbacks run on the loop
+    assert sorted(table.data.calls) == [(0, 2), (1, 1)]  # offsets 0, 1, 2 in send order

@@ -38,14 +38,16 @@ class Rig:
     """A ticket stage on fakes, with the recovery the pipeline pairs it with."""
 
     def __init__(self, clock: str = "stream", tickets: ColumnDictStore | None = None,
-                 marks: DictStore | None = None) -> None:
+                 marks: DictStore | None = None, cache_size: int = 1000) -> None:
         self.emitter, self.commits = RecordingEmitter(), SettableCommitted()
         self.tickets = tickets if tickets is not None else ColumnDictStore(
             ticket_partition, due_record_of_value)
         self.marks = marks if marks is not None else DictStore(mark_partition)
         self.stage = TicketStage(SlaEngine(CONFIG), self.emitter, clock,
                                  clock_topic=CLOCK_TOPIC, tickets=self.tickets,
-                                 marks=self.marks, commits=self.commits)
+                                 marks=self.marks, commits=self.commits,
+                                 cache_size=cache_size)
+
         self.recovery = TicketRecovery(self.stage)
 
     async def feed(self, *events: FakeEvent) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from streams.ticket_store import (
     decode_stored,
     due_record,
     due_record_of_value,
+    dumps,
     encode_stored,
 )
 
@@ -57,13 +59,35 @@ def test_prefix_tells_partition_wakeup_and_causes_without_the_json() -> None:
     assert prefix.wakeup == (None if wakeup is None else wakeup.timestamp())
 
 
-def test_an_empty_outbox_stores_the_state_alone() -> None:
+def test_an_empty_outbox_stores_the_state_and_its_pending_events_alone() -> None:
     stored = StoredTicket(0, ENGINE.new_ticket("T-8"))
-    ENGINE.receive(stored.state, complaint("T-8", datetime.fromisoformat(
-        "2026-11-27T17:00:00+08:00")))
+    event = complaint("T-8", datetime.fromisoformat("2026-11-27T17:00:00+08:00"))
+    ENGINE.receive(stored.state, event)
     value = encode_stored(stored)
-    assert b"\n" not in value
-    assert decode_stored(value).outbox == []
+    state, line = value.split(b"|", 3)[3].split(b"\n")
+    assert b'"pending":1' in state and line == event.to_json().encode()
+    again = decode_stored(value)
+    assert again.outbox == [] and again.state.pending == [event]
+
+
+def test_rows_of_the_earlier_layout_decode_to_the_same_ticket() -> None:
+    """Before pending events became lines, the state's JSON held them as a list of JSON
+    strings, and text beyond ASCII was escaped (``json.dumps``): such rows, still in
+    changelogs, decode to the same ticket and outbox."""
+    stored = ticket_with_outbox()
+    ENGINE.receive(stored.state, complaint("T-7", "2026-12-30T09:00:00+08:00",
+                                           summary="再次投诉"))
+    assert stored.state.pending
+    data = encode_ticket(stored.state)
+    head, _ = encode_stored(stored).split(b"|{", 1)
+    outputs = "".join(f"\n{out}" for _, outs in stored.outbox for out in outs)
+    earlier = head + b"|" + json.dumps(data, separators=(",", ":")).encode() + outputs.encode()
+    assert b"\\u" in earlier  # escaped, as json.dumps wrote it
+    again = decode_stored(earlier)
+    assert encode_ticket(again.state) == data and again.outbox == stored.outbox
+    assert encode_stored(again) == encode_stored(stored)
+    assert due_record_of_value(earlier) == due_record_of_value(encode_stored(stored))
+
 
 
 def _open_ticket() -> StoredTicket:
@@ -99,3 +123,10 @@ def test_a_ticket_with_nothing_to_wait_for_has_no_wakeup_in_its_record() -> None
     due = decode_due(due_record(stored, []))
     assert (due.wakeup, due.latest_causes, due.pairs) == (None, (-1, -1, -1, -1), ())
     assert due_record_of_value(encode_stored(stored)) == due_record(stored, [])
+
+
+def test_what_orjson_refuses_is_written_by_json() -> None:
+    for data in ({"big": 2**70}, {1: "int key"}, {"lone": "\ud800"}):
+        assert json.loads(dumps(data)) == json.loads(json.dumps(data))
+    written = dumps({"region": "华北", "x": [0.8, None]})
+    assert written == '{"region":"华北","x":[0.8,null]}'.encode()
