@@ -254,7 +254,8 @@ def _serving(worker, size: int) -> bool:
 
 
 def worker_bench(sizes: list[int], window: float, restarts: int = 1,
-                 py_spy: str | None = None, debug_last: bool = False) -> None:
+                 py_spy: str | None = None, debug_last: bool = False,
+                 debug_all: bool = False) -> None:
     """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
@@ -268,18 +269,21 @@ def worker_bench(sizes: list[int], window: float, restarts: int = 1,
             feed(bootstrap, worker, held, size, counted_before=held)
             measure(worker, size, window, data)
             for n in range(restarts):
-                level = "DEBUG" if debug_last and n == restarts - 1 else "INFO"
+                level = "DEBUG" if debug_all or (debug_last and n == restarts - 1) else "INFO"
                 worker = restart(stack, bootstrap, worker, size, data, py_spy, level)
-            _copy_log(data, size)
+            _copy_logs(data, scratch / "tansu.log", size)
             held = size
 
 
-def _copy_log(data: Path, size: int) -> None:
-    """Keep the worker log (the restarts' INFO lines) in ``var/bench/logs``."""
+def _copy_logs(data: Path, broker_log: Path, size: int) -> None:
+    """Keep the worker log (the restarts' INFO lines) and the broker's (group joins and
+    missed heartbeats) in ``var/bench/logs``."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = data / "worker.log"
-    if log.exists():
-        shutil.copy(log, LOGS / f"scale-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log")
+    stamp = f"{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    for log, name in ((data / "worker.log", f"scale-{stamp}.log"),
+                      (broker_log, f"scale-{stamp}-tansu.log")):
+        if log.exists():
+            shutil.copy(log, LOGS / name)
 
 
 #: Measured at 1,000,000 tickets (RESULTS.md, run S4): broker 8.0 GB, worker 0.8 GB.
@@ -327,6 +331,8 @@ def main() -> None:
     parser.add_argument("--debug-last-restart", action="store_true",
                         help="the last restart of each size logs at DEBUG (Faust's recovery "
                              "and every Kafka request, timed; slower, not for figures)")
+    parser.add_argument("--debug-restarts", action="store_true",
+                        help="every restart logs at DEBUG (to see what a slow one waited for)")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
     parser.add_argument("--force", action="store_true",
                         help="run even if the machine seems to lack the memory")
@@ -338,7 +344,8 @@ def main() -> None:
     for size in sizes:
         index_bench(size, args.reps)
     if not args.index_only:
-        worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart)
+        worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart,
+                     args.debug_restarts)
 
 
 if __name__ == "__main__":
