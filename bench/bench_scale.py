@@ -71,6 +71,8 @@ __all__ = ["main"]
 APP_ID = "bench-scale"
 LOGS = BENCH_DIR / "logs"
 DUE = 5  # entries due per timed pop_due
+#: Further settings of every worker started (``--env``), e.g. SLA_BROKER_SESSION_TIMEOUT.
+WORKER_ENV: dict[str, str] = {}
 
 
 # -- part 1: the deadline index alone ------------------------------------------------------
@@ -118,7 +120,7 @@ def start_worker(bootstrap: str, data: Path, port: int | None = None,
 
     return WorkerProcess(bootstrap, data, app_id=APP_ID, clock="wall", store="rocksdb://",
                          port=port or free_port(),
-                         extra_env={"SLA_LOG_LEVEL": log_level}).start()
+                         extra_env={**WORKER_ENV, "SLA_LOG_LEVEL": log_level}).start()
 
 
 def complaints(first: int, last: int):
@@ -333,11 +335,15 @@ def main() -> None:
                              "and every Kafka request, timed; slower, not for figures)")
     parser.add_argument("--debug-restarts", action="store_true",
                         help="every restart logs at DEBUG (to see what a slow one waited for)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every worker started (repeatable), e.g. "
+                             "SLA_BROKER_SESSION_TIMEOUT=2")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
     parser.add_argument("--force", action="store_true",
                         help="run even if the machine seems to lack the memory")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    WORKER_ENV.update(item.split("=", 1) for item in args.env)
     if not args.index_only and not args.force:
         _check_memory(max(sizes))
     print(f"scale benchmark on {machine_summary()}")
