@@ -32,6 +32,11 @@ machine) stops the run with its log tail.
 
     .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--restarts 3]
                                           [--py-spy PATH] [--index-only]
+                                          [--debug-last-restart | --debug-restarts]
+                                          [--env SLA_BROKER_SESSION_TIMEOUT=6 ...]
+
+The worker's and the broker's logs of each size are kept in ``var/bench/logs``
+(``scale-<size>-<time>.log`` and ``...-tansu.log``).
 """
 
 from __future__ import annotations
