@@ -32,6 +32,11 @@ machine) stops the run with its log tail.
 
     .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--restarts 3]
                                           [--py-spy PATH] [--index-only]
+                                          [--debug-last-restart | --debug-restarts]
+                                          [--env SLA_BROKER_SESSION_TIMEOUT=6 ...]
+
+The worker's and the broker's logs of each size are kept in ``var/bench/logs``
+(``scale-<size>-<time>.log`` and ``...-tansu.log``).
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ __all__ = ["main"]
 APP_ID = "bench-scale"
 LOGS = BENCH_DIR / "logs"
 DUE = 5  # entries due per timed pop_due
+#: Further settings of every worker started (``--env``), e.g. SLA_BROKER_SESSION_TIMEOUT.
+WORKER_ENV: dict[str, str] = {}
 
 
 # -- part 1: the deadline index alone ------------------------------------------------------
@@ -118,7 +125,7 @@ def start_worker(bootstrap: str, data: Path, port: int | None = None,
 
     return WorkerProcess(bootstrap, data, app_id=APP_ID, clock="wall", store="rocksdb://",
                          port=port or free_port(),
-                         extra_env={"SLA_LOG_LEVEL": log_level}).start()
+                         extra_env={**WORKER_ENV, "SLA_LOG_LEVEL": log_level}).start()
 
 
 def complaints(first: int, last: int):
@@ -254,7 +261,8 @@ def _serving(worker, size: int) -> bool:
 
 
 def worker_bench(sizes: list[int], window: float, restarts: int = 1,
-                 py_spy: str | None = None, debug_last: bool = False) -> None:
+                 py_spy: str | None = None, debug_last: bool = False,
+                 debug_all: bool = False) -> None:
     """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
@@ -268,18 +276,21 @@ def worker_bench(sizes: list[int], window: float, restarts: int = 1,
             feed(bootstrap, worker, held, size, counted_before=held)
             measure(worker, size, window, data)
             for n in range(restarts):
-                level = "DEBUG" if debug_last and n == restarts - 1 else "INFO"
+                level = "DEBUG" if debug_all or (debug_last and n == restarts - 1) else "INFO"
                 worker = restart(stack, bootstrap, worker, size, data, py_spy, level)
-            _copy_log(data, size)
+            _copy_logs(data, scratch / "tansu.log", size)
             held = size
 
 
-def _copy_log(data: Path, size: int) -> None:
-    """Keep the worker log (the restarts' INFO lines) in ``var/bench/logs``."""
+def _copy_logs(data: Path, broker_log: Path, size: int) -> None:
+    """Keep the worker log (the restarts' INFO lines) and the broker's (group joins and
+    missed heartbeats) in ``var/bench/logs``."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = data / "worker.log"
-    if log.exists():
-        shutil.copy(log, LOGS / f"scale-{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log")
+    stamp = f"{size}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    for log, name in ((data / "worker.log", f"scale-{stamp}.log"),
+                      (broker_log, f"scale-{stamp}-tansu.log")):
+        if log.exists():
+            shutil.copy(log, LOGS / name)
 
 
 #: Measured at 1,000,000 tickets (RESULTS.md, run S4): broker 8.0 GB, worker 0.8 GB.
@@ -327,18 +338,25 @@ def main() -> None:
     parser.add_argument("--debug-last-restart", action="store_true",
                         help="the last restart of each size logs at DEBUG (Faust's recovery "
                              "and every Kafka request, timed; slower, not for figures)")
+    parser.add_argument("--debug-restarts", action="store_true",
+                        help="every restart logs at DEBUG (to see what a slow one waited for)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every worker started (repeatable), e.g. "
+                             "SLA_BROKER_SESSION_TIMEOUT=2")
     parser.add_argument("--index-only", action="store_true", help="part 1 only (about a minute)")
     parser.add_argument("--force", action="store_true",
                         help="run even if the machine seems to lack the memory")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    WORKER_ENV.update(item.split("=", 1) for item in args.env)
     if not args.index_only and not args.force:
         _check_memory(max(sizes))
     print(f"scale benchmark on {machine_summary()}")
     for size in sizes:
         index_bench(size, args.reps)
     if not args.index_only:
-        worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart)
+        worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart,
+                     args.debug_restarts)
 
 
 if __name__ == "__main__":

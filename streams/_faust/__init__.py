@@ -20,6 +20,8 @@ from streams._faust import (
     committed,
     current_event,
     end_offsets,
+    fetch_positions,
+    group_leave,
     producer_flush,
     rebalance_seek,
     revocation,
@@ -62,6 +64,8 @@ REQUIRES: tuple[Requirement, ...] = (
     *row_column.REQUIRES,
     *table_start.REQUIRES,
     *short_poll.REQUIRES,
+    *group_leave.REQUIRES,
+    *fetch_positions.REQUIRES,
 )
 
 
@@ -84,3 +88,5 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     producer_flush.install_complete_flush(app)
     table_start.install_start_without_delay(app)
     short_poll.install_short_poll(app)
+    group_leave.install_group_leave(app)
+    fetch_positions.install_positions_at_once(app)

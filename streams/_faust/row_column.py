@@ -26,10 +26,19 @@ changelog at every start anyway), and :meth:`RowColumn.put` writes the row only.
 No reference to a partition's database is kept between calls: Faust drops a revoked
 partition's database and opens it again when the partition comes back, and RocksDB's
 file lock refuses the second open while any handle is alive.
+
+**A kill while the family is created** (seen once in a soak, SIGKILL test, two CPU hogs):
+RocksDB records a new column family in its MANIFEST, then writes a new OPTIONS file;
+rocksdict opens a database with the families its latest OPTIONS file lists, so a process
+killed between the two left a database Faust's open refused ("Column families not opened:
+due") and the worker crashed at every start. The store's ``_open_for_partition`` is
+wrapped: on that error it opens the database with the families RocksDB lists
+(``Rdict.list_cf``), which also writes a complete OPTIONS file.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -38,10 +47,12 @@ import faust
 import rocksdict
 from faust.stores import rocksdb
 
-from streams._faust.check import Requirement, method, uses
+from streams._faust.check import Requirement, assigns, method, uses
 from streams._faust.table_scan import partition_rows
 
 __all__ = ["REQUIRES", "RowColumn"]
+
+logger = logging.getLogger(__name__)
 
 #: row value -> its column record
 Derive = Callable[[bytes], bytes]
@@ -50,6 +61,7 @@ PartitionOf = Callable[[bytes, bytes], "int | None"]
 
 _COMPLETE = b"\x00column-complete"  # in the column family: every row has its record
 _BATCH = 10_000  # records per write while deriving a whole column
+_UNOPENED = "Column families not opened"  # RocksDB's refusal of an incomplete family list
 
 
 class RowColumn:
@@ -159,6 +171,7 @@ class RowColumn:
 
         store.apply_changelog_batch = apply_with_column
         store._row_column = self
+        _open_with_families(store)
 
     def _write_derived(self, events: list[Any]) -> None:
         batches: dict[int, Any] = {}
@@ -175,6 +188,38 @@ class RowColumn:
             store._db_for_partition(partition).write(batch)
 
 
+def _open_with_families(store: rocksdb.Store) -> None:
+    """Wrap ``store``'s partition open: a database whose OPTIONS file misses a column
+    family (a kill while it was created) is opened with the families RocksDB lists."""
+    open_db = store._open_for_partition
+
+    def open_partition(partition: int) -> Any:
+        try:
+            return open_db(partition)
+        except Exception as exc:  # rocksdict raises a bare Exception
+            if _UNOPENED not in str(exc):
+                raise
+        return _reopen(store, partition)
+
+    store._open_for_partition = open_partition
+
+
+def _reopen(store: rocksdb.Store, partition: int) -> Any:
+    """Faust's rocksdict open (``RocksDBOptions.open``) with every listed column family."""
+    path = str(store.partition_path(partition))
+    options = store.rocksdb_options
+    families = {name: rocksdict.Options(raw_mode=True)
+                for name in rocksdict.Rdict.list_cf(path) if name != "default"}
+    access = (rocksdict.AccessType.read_write() if options.ttl is None
+              else rocksdict.AccessType.with_ttl(options.ttl))
+    db = rocksdict.Rdict(path, options=options.as_options(), column_families=families,
+                         access_type=access)
+    db.set_read_options(rocksdict.ReadOptions())
+    logger.warning("partition database %s lacked column families %s in its OPTIONS file "
+                   "(a kill while one was created): opened with them", path, sorted(families))
+    return db
+
+
 def _first_keys(db: Any, limit: int = 2) -> list[bytes]:
     """Up to ``limit`` keys of ``db``'s default column family (the offset key is one)."""
     return list(islice(db.keys(), limit))
@@ -188,4 +233,13 @@ REQUIRES: tuple[Requirement, ...] = (
     method(_PATCH, rocksdb.Store, "apply_changelog_batch",
            ("self", "batch", "to_key", "to_value"), coroutine=False),
     uses(_PATCH, rocksdb.Store, "_set", "_key_index"),
+    # the open of a database left without its family in the OPTIONS file
+    method(_PATCH, rocksdb.Store, "_open_for_partition", ("self", "partition"),
+           coroutine=False),
+    uses(_PATCH, rocksdb.Store, "_db_for_partition", "_open_for_partition"),
+    uses(_PATCH, rocksdb.Store, "_open_for_partition", "rocksdb_options"),
+    method(_PATCH, rocksdb.Store, "partition_path", ("self", "partition"), coroutine=False),
+    method(_PATCH, rocksdb.RocksDBOptions, "as_options", ("self",), coroutine=False),
+    assigns(_PATCH, rocksdb.RocksDBOptions, "__init__", "ttl"),
+    uses(_PATCH, rocksdb.RocksDBOptions, "open", "set_read_options"),
 )

@@ -22,7 +22,8 @@ def test_the_installed_framework_fits_every_patch() -> None:
     assert patches == {"transport mixins", "exact end offsets", "commit on revoke",
                        "rebalance seek", "complete producer flush", "known committed offsets",
                        "partition scan", "due column", "table start without delay",
-                       "short consumer poll", "current event of a batch"}
+                       "short consumer poll", "current event of a batch",
+                       "group leave in generation 0", "committed positions at once"}
 
 
 def test_a_removed_internal_is_named_with_the_framework_versions(

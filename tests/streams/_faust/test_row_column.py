@@ -128,3 +128,16 @@ def test_the_memory_store_derives_the_records_from_its_rows(make_app) -> None:
     table.data[b"1|a"] = b"x"
     table.data[b"2|b"] = b"y"
     assert list(_column(table).items([2])) == [(2, b"2|b", b"Ry")]
+
+
+def test_a_database_killed_while_its_family_was_created_opens_again(make_app) -> None:
+    table = _table(make_app("rocksdb://"))
+    _column(table).put(2, b"2|a", b"row", b"rec")
+    path = table.data.partition_path(2)
+    _close(table)
+    newest = max(path.glob("OPTIONS-*"), key=lambda option: int(option.name.split("-")[1]))
+    newest.unlink()  # as if killed after the MANIFEST listed "due", before this file
+    again = _table(make_app("rocksdb://"))
+    derive = Derive()
+    assert list(_column(again, derive).items([2])) == [(2, b"2|a", b"rec")]
+    assert derive.calls == 0

@@ -8,9 +8,12 @@ from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaDriverConsumer
 
 from streams._faust.end_offsets import ExactEndOffsetsConsumer
+from streams._faust.fetch_positions import PositionsAtOnce
+from streams._faust.group_leave import LeaveInGenerationZero
 from streams._faust.producer_flush import CompleteFlush
 from streams._faust.rebalance_seek import SeekUncommittedToStart
 from streams._faust.revocation import CommitOnRevoke
+from streams._faust.short_poll import ShortPoll
 from streams._faust.transport import built, mix_into_transport
 
 
@@ -25,8 +28,8 @@ def test_the_app_builds_its_consumer_and_producer_from_the_patched_transport(mak
     consumer, producer = app.consumer, app.producer
     assert app._consumer is consumer and app._producer is producer
     assert all(isinstance(consumer, patch) for patch in
-               (SeekUncommittedToStart, CommitOnRevoke, ExactEndOffsetsConsumer,
-                AIOKafkaDriverConsumer))
+               (SeekUncommittedToStart, CommitOnRevoke, ExactEndOffsetsConsumer, ShortPoll,
+                LeaveInGenerationZero, PositionsAtOnce, AIOKafkaDriverConsumer))
     assert isinstance(producer, CompleteFlush)
 
 
