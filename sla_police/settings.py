@@ -39,9 +39,12 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1", description="worker web server bind address")
     web_port: int = Field(default=6066, ge=1, le=65535, description="worker web server port")
     table_store: str = Field(default="rocksdb://", description="Faust table store URL")
-    broker_session_timeout: float = Field(default=2.0, gt=0, description="seconds")
+    broker_session_timeout: float = Field(
+        default=6.0, gt=0,
+        description="seconds; Apache Kafka refuses less than its "
+        "group.min.session.timeout.ms (6 s by default)")
     broker_rebalance_timeout: float = Field(default=3.0, gt=0, description="seconds")
-    broker_heartbeat_interval: float = Field(default=0.5, gt=0, description="seconds")
+    broker_heartbeat_interval: float = Field(default=1.0, gt=0, description="seconds")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     clock: Literal["wall", "stream"] = Field(
         default="wall",

@@ -3,9 +3,11 @@
 Every worker, test and tool builds its app here, so the choices that make Faust behave on the
 embedded Tansu broker (see ``streams/NOTES.md``) are made once:
 
-- short group timeouts (session 2 s, rebalance 3 s, heartbeat 0.5 s): Tansu holds a
-  JoinGroup for half the session timeout rounded up to a second, so a join takes ~1 s
-  (~3 s with a 6 s session, ~30 s with Faust's 60 s default);
+- short group timeouts (session 6 s, the least Apache Kafka accepts by default, rebalance
+  3 s, heartbeat 1 s): Tansu holds a JoinGroup for half the session timeout rounded up to a
+  second, so a join takes ~3 s instead of ~30 s with Faust's 60 s default; on the embedded
+  broker the shell uses 2 s and 0.5 s (:data:`sla_police.broker.EMBEDDED_GROUP_TIMEOUTS`),
+  a join of ~1 s;
 - at-least-once processing with ``acks=all`` (Tansu refuses Faust's exactly-once);
 - producer batches of up to 256 KB that linger 5 ms: about a tenth more throughput in the
   throughput bench than Faust's 16 KB sent at once, for 5 ms of latency at most;

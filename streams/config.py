@@ -23,9 +23,9 @@ class StreamSettings:
     topic_partitions: int = 4  #: partitions of the topics the app creates
     data_dir: Path = Path("var")  #: the app's state lives in data_dir/faust
     table_store: str = "rocksdb://"  #: Faust table store URL
-    broker_session_timeout: float = 2.0  #: seconds (Tansu holds a JoinGroup half of it)
+    broker_session_timeout: float = 6.0  #: seconds (Kafka's least by default; Tansu: 2 is enough)
     broker_rebalance_timeout: float = 3.0  #: seconds
-    broker_heartbeat_interval: float = 0.5  #: seconds
+    broker_heartbeat_interval: float = 1.0  #: seconds
     clock: Literal["wall", "stream"] = "wall"  #: what moves deadlines forward
     timer_interval: float = 0.1  #: seconds between two looks at the deadlines
     batch_size: int = 1000  #: messages a stage agent takes at most at once (stream.take_events)

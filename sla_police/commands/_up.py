@@ -61,7 +61,7 @@ def run_up(settings: Settings, *, demo: bool, speed: float,
 def _start_broker(console: Console, settings: Settings):
     """The embedded broker when no cluster is configured (else None), and the settings
     pointing at it."""
-    from sla_police.broker import BrokerError, EmbeddedBroker
+    from sla_police.broker import EMBEDDED_GROUP_TIMEOUTS, BrokerError, EmbeddedBroker
     from sla_police.commands._common import fail
 
     if settings.kafka_bootstrap is not None:
@@ -71,7 +71,9 @@ def _start_broker(console: Console, settings: Settings):
         bootstrap = broker.start()
     except BrokerError as exc:
         fail(str(exc))
-    settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    settings = settings.model_copy(update={"kafka_bootstrap": bootstrap, **{
+        name: value for name, value in EMBEDDED_GROUP_TIMEOUTS.items()
+        if name not in settings.model_fields_set}})  # what the user set wins
     console.print(f"[bold]broker[/]   embedded Kafka (Tansu, memory only) at {bootstrap}")
     _forget_local_state(console, settings)
     return settings, broker

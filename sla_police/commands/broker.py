@@ -90,11 +90,15 @@ def _announce(out: Console, bootstrap: str, partitions: int, log_path: Path | No
     """Tell the user where the broker is and how to point the other commands at it."""
     from rich.markup import escape
 
-    from sla_police.broker import project_topics
+    from sla_police.broker import EMBEDDED_GROUP_TIMEOUTS, project_topics
 
     out.print(f"[bold green]Kafka broker (Tansu, memory storage) ready at {escape(bootstrap)}[/]")
     out.print(f"Topics ({partitions} partitions each): {', '.join(project_topics())}")
     out.print(f"Broker log: {escape(str(log_path))}")
     out.print("Point the other commands at it (in another shell):")
     out.print(f"  [bold]export SLA_KAFKA_BOOTSTRAP={escape(bootstrap)}[/]", soft_wrap=True)
+    timeouts = " ".join(f"SLA_{name.upper()}={value}"
+                        for name, value in EMBEDDED_GROUP_TIMEOUTS.items())
+    out.print(f"  [bold]export {timeouts}[/]  (workers join this broker in 1 s instead of 3)",
+              soft_wrap=True)
     out.print("Ctrl-C stops the broker and discards all its data.")
