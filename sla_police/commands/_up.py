@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from sla_police.settings import Settings
 
-__all__ = ["ApiChoice", "run_up"]
+__all__ = ["ApiChoice", "on_embedded_broker", "run_up"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def run_up(settings: Settings, *, demo: bool, speed: float,
 def _start_broker(console: Console, settings: Settings):
     """The embedded broker when no cluster is configured (else None), and the settings
     pointing at it."""
-    from sla_police.broker import EMBEDDED_GROUP_TIMEOUTS, BrokerError, EmbeddedBroker
+    from sla_police.broker import BrokerError, EmbeddedBroker
     from sla_police.commands._common import fail
 
     if settings.kafka_bootstrap is not None:
@@ -71,12 +71,20 @@ def _start_broker(console: Console, settings: Settings):
         bootstrap = broker.start()
     except BrokerError as exc:
         fail(str(exc))
-    settings = settings.model_copy(update={"kafka_bootstrap": bootstrap, **{
-        name: value for name, value in EMBEDDED_GROUP_TIMEOUTS.items()
-        if name not in settings.model_fields_set}})  # what the user set wins
+    settings = on_embedded_broker(settings, bootstrap)
     console.print(f"[bold]broker[/]   embedded Kafka (Tansu, memory only) at {bootstrap}")
     _forget_local_state(console, settings)
     return settings, broker
+
+
+def on_embedded_broker(settings: Settings, bootstrap: str) -> Settings:
+    """``settings`` pointed at the embedded broker at ``bootstrap``, with its group timeouts
+    (:data:`sla_police.broker.EMBEDDED_GROUP_TIMEOUTS`) where the user set none."""
+    from sla_police.broker import EMBEDDED_GROUP_TIMEOUTS
+
+    chosen = {name: value for name, value in EMBEDDED_GROUP_TIMEOUTS.items()
+              if name not in settings.model_fields_set}
+    return settings.model_copy(update={"kafka_bootstrap": bootstrap, **chosen})
 
 
 def _log_level(settings: Settings, *, quiet: bool) -> str:
