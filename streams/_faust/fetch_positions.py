@@ -32,25 +32,18 @@ from aiokafka.consumer.subscription_state import Assignment, TopicPartitionState
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from streams._faust.check import Requirement, assigns, method, prop, uses
-from streams._faust.transport import mix_into_transport
+from streams._faust.transport import WorkerConsumerWrapper, mix_into_transport
 
 __all__ = ["REQUIRES", "PositionsAtOnce", "install_positions_at_once", "positions_at_once"]
 
 _UNKNOWN_OFFSET = -1  # aiokafka's "no committed offset"
 
 
-class PositionsAtOnce:
+class PositionsAtOnce(WorkerConsumerWrapper):
     """Consumer mixin: the worker's aiokafka fetcher asks for committed offsets at once."""
 
-    def _new_consumer_thread(self) -> Any:
-        thread = super()._new_consumer_thread()  # type: ignore[misc]
-        create = thread._create_worker_consumer
-
-        def create_at_once(transport: Any) -> aiokafka.AIOKafkaConsumer:
-            return positions_at_once(create(transport))
-
-        thread._create_worker_consumer = create_at_once
-        return thread
+    def wrap_worker_consumer(self, consumer: aiokafka.AIOKafkaConsumer) -> Any:
+        return positions_at_once(super().wrap_worker_consumer(consumer))
 
 
 def positions_at_once(consumer: aiokafka.AIOKafkaConsumer) -> aiokafka.AIOKafkaConsumer:

@@ -33,26 +33,19 @@ from aiokafka.protocol.group import JoinGroupRequest, LeaveGroupRequest
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
 from streams._faust.check import Requirement, assigns, method, uses
-from streams._faust.transport import mix_into_transport
+from streams._faust.transport import WorkerConsumerWrapper, mix_into_transport
 
 __all__ = ["REQUIRES", "LeaveInGenerationZero", "install_group_leave", "leave_on_stop"]
 
 logger = logging.getLogger(__name__)
 
 
-class LeaveInGenerationZero:
+class LeaveInGenerationZero(WorkerConsumerWrapper):
     """Consumer mixin: the worker's aiokafka consumer leaves its group on stop in any
     generation."""
 
-    def _new_consumer_thread(self) -> Any:
-        thread = super()._new_consumer_thread()  # type: ignore[misc]
-        create = thread._create_worker_consumer
-
-        def create_leaving(transport: Any) -> aiokafka.AIOKafkaConsumer:
-            return leave_on_stop(create(transport))
-
-        thread._create_worker_consumer = create_leaving
-        return thread
+    def wrap_worker_consumer(self, consumer: aiokafka.AIOKafkaConsumer) -> Any:
+        return leave_on_stop(super().wrap_worker_consumer(consumer))
 
 
 def leave_on_stop(consumer: aiokafka.AIOKafkaConsumer) -> aiokafka.AIOKafkaConsumer:

@@ -12,7 +12,8 @@ nothing, so that is refused; the app keeps the built objects in ``App._consumer`
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import faust
 from faust.transport import base as transport_base
@@ -22,7 +23,7 @@ from faust.transport.producer import Producer
 
 from streams._faust.check import Requirement, subclass, uses
 
-__all__ = ["REQUIRES", "built", "mix_into_transport"]
+__all__ = ["REQUIRES", "WorkerConsumerWrapper", "built", "mix_into_transport"]
 
 Kind = Literal["Consumer", "Producer"]
 _PATCH = "transport mixins"
@@ -51,6 +52,29 @@ def mix_into_transport(app: faust.App, attribute: Kind, mixin: type, base: type)
     combined = type(f"{mixin.__name__}{current.__name__}", (mixin, current),
                     {"__module__": mixin.__module__})
     setattr(transport, attribute, combined)
+
+
+class WorkerConsumerWrapper:
+    """Consumer mixin base: each aiokafka consumer the consumer thread creates goes
+    through :meth:`wrap_worker_consumer` (not started yet) before the thread uses it.
+
+    Faust's ``Consumer._new_consumer_thread`` builds an ``AIOKafkaConsumerThread`` whose
+    ``_create_worker_consumer(transport)`` makes the aiokafka consumer; the fixes that
+    change one of its methods (:mod:`~streams._faust.fetch_positions`,
+    :mod:`~streams._faust.group_leave`) subclass this and say how, each calling
+    ``super().wrap_worker_consumer`` first, so that mixins combine (the class is shared
+    in the MRO: its ``_new_consumer_thread`` runs once, the wraps run in a chain)."""
+
+    def _new_consumer_thread(self) -> Any:
+        thread = super()._new_consumer_thread()  # type: ignore[misc]
+        create: Callable[[Any], Any] = thread._create_worker_consumer
+        wrap = self.wrap_worker_consumer
+        thread._create_worker_consumer = lambda transport: wrap(create(transport))
+        return thread
+
+    def wrap_worker_consumer(self, consumer: Any) -> Any:
+        """``consumer`` changed as the subclasses need; returned."""
+        return consumer
 
 
 def _unbuilt_default(name: str) -> Requirement:
