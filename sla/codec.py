@@ -93,7 +93,6 @@ def _to_json(event: CloudEvent) -> str:
 
 
 def decode_ticket(data: dict[str, Any]) -> TicketState:
-
     """A ticket from :func:`encode_ticket`; also from rows written before charges were
     settled (no ``charge``): the engine of those days charged at attribution, so the
     holder counts as charged already and nothing is left open."""

@@ -436,7 +436,6 @@ def observe_working_time(event: CloudEvent) -> float | None:
     data = event.data
     _child(CLOCK_WORKING_TIME, data.department, data.metric, data.priority or "none",
            outcome).observe(seconds)
-
     return float(seconds)
 
 

@@ -69,7 +69,6 @@ class OpenClockCounts:
         if before == after:  # most saves: no clock opened or closed (lists compare cheaply)
             return
         delta = Counter(after)
-
         delta.subtract(Counter(before))
         self._apply(partition, {pair: n for pair, n in delta.items() if n})
 

@@ -62,7 +62,6 @@ class Pipeline:
                                              due_record_of_value),
             marks=self.writer.table(app.Table("clock-marks", **raw), mark_partition),
             cache_size=settings.ticket_cache)
-
         self.penalties = PenaltyStage(
             config, self.emitter, sources=self.topics.partitions, commits=commits,
             topic_name=self.topics.triggers.get_topic_name(), frontier=self.tickets.frontier,

@@ -125,7 +125,6 @@ class ChangelogWriter:
         return len(queued)
 
 
-
 class DirectTable:
     """A bytes-to-bytes Faust table read from its store and written via a writer: the
     production :class:`streams.interfaces.KeyValueStore`."""

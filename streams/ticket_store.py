@@ -165,8 +165,6 @@ def decode_stored(value: bytes) -> StoredTicket:
     return StoredTicket(int(partition), decode_ticket(data), outbox)
 
 
-
-
 def _causes(field: bytes) -> list[list[int]]:
     """``t:o:n,...`` (topic index, offset, output count) as lists of integers."""
     return [[int(part) for part in cause.split(b":")] for cause in field.split(b",") if cause]
@@ -198,7 +196,6 @@ def due_record(stored: StoredTicket, pairs: Iterable[tuple[str, str]],
     given, is its state's ``next_wakeup()``)."""
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
-
     stamp = _NO_WAKEUP if wakeup is None else wakeup.timestamp()
     return _pack(stamp, [cause for cause, _ in stored.outbox], pairs)
 
