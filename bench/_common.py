@@ -19,7 +19,7 @@ import signal
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -153,12 +153,16 @@ def wait_until(check: Callable[[], object], timeout: float, poll: float = 0.2,
 
 
 # -- metrics ------------------------------------------------------------------------------
-def scrape(port: int, timeout: float = 5.0) -> Samples:
-    """Every sample of a worker's /metrics; empty if the worker does not answer."""
+def scrape(port: int, timeout: float = 5.0, names: Sequence[str] = ()) -> Samples:
+    """Every sample of a worker's /metrics (``names``: only those samples, which costs the
+    worker far less: for frequent polls); empty if the worker does not answer."""
     from prometheus_client.parser import text_string_to_metric_families
 
+    from streams.testing import metric_query
+
+    query = f"?{metric_query(names)}" if names else ""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics{query}",
                                     timeout=timeout) as response:
             text = response.read().decode()
     except OSError:

@@ -36,7 +36,7 @@ number of series stays bounded.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -251,9 +251,16 @@ AUDIT_VERDICTS = _counter(
     "sla_audit_verdicts_total", "Audit items closed, by verdict.", ("verdict",))
 
 
-def render() -> tuple[bytes, str]:
-    """The exposition text of :data:`REGISTRY` and its HTTP content type."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+def render(names: Collection[str] = ()) -> tuple[bytes, str]:
+    """The exposition text of :data:`REGISTRY` and its HTTP content type.
+
+    ``names``: only the samples of these names (``/metrics?name[]=...``, as
+    prometheus_client's own handler filters). Only their metrics are collected, so a
+    tool that polls a few counters often (the benches) costs the worker little; a
+    whole exposition walks every series.
+    """
+    registry = REGISTRY.restricted_registry(names) if names else REGISTRY
+    return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 # -- helpers: inbound ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ __all__ = [
     "end_offsets",
     "free_port",
     "group_lag",
+    "metric_query",
     "pipeline_inputs",
     "publish_lines",
     "publish_log",
@@ -62,6 +64,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def metric_query(names: Iterable[str]) -> str:
+    """The query string of a worker's ``/metrics`` that asks only for the samples ``names``
+    (``name[]=...`` each, as Prometheus' client libraries filter)."""
+    return urllib.parse.urlencode([("name[]", name) for name in names])
 
 
 @dataclass
@@ -113,8 +121,9 @@ class WorkerProcess:
         while True:
             left = deadline - time.monotonic()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics",
-                                            timeout=max(0.5, left)) as response:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{self.port}/metrics?{metric_query([name])}",
+                        timeout=max(0.5, left)) as response:
                     text = response.read().decode()
                 break
             except OSError:

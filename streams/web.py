@@ -108,7 +108,7 @@ def add_sink_views(app: faust.App, role: str) -> None:
 def _add_metrics_view(app: faust.App) -> None:
     @app.page("/metrics")
     async def metrics_view(web: faust.web.Web, request: Request) -> Response:
-        body, content_type = metrics.render()
+        body, content_type = metrics.render(request.query.getall("name[]", []))
         # aiohttp refuses a charset inside content_type; Prometheus text is UTF-8 anyway
         return web.bytes(body, content_type=content_type.split("; charset=")[0])
 

@@ -129,6 +129,16 @@ def test_the_registry_is_dedicated_and_render_gives_the_exposition_format() -> N
     assert b'sla_events_in_total{topic="complaints",type="complaint.received"}' in body
 
 
+def test_render_with_names_gives_only_those_samples() -> None:
+    metrics.observe_inbound("complaints", "complaint.received")
+    metrics.observe_late("complaints")
+    body = metrics.render(["sla_events_in_total"])[0].decode()
+    names = {sample.name for family in text_string_to_metric_families(body)
+             for sample in family.samples}
+    assert names == {"sla_events_in_total"}
+    assert "sla_events_late_total" in metrics.render()[0].decode()
+
+
 # -- observe_outcome ----------------------------------------------------------------------
 @pytest.mark.parametrize(("event_type", "kind", "metric"), [
     ("sla.warning", "warning", "resolve"), ("sla.breached", "breached", "resolve"),
