@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -81,6 +81,11 @@ class RecordBatches:
             partition: int | None = None) -> None:
         """Queue one record; ``partition`` None: the key's partition (default partitioner)."""
         self.records.append((topic, partition, key, value, headers or _NO_HEADERS))
+
+    def extend(self, records: Iterable[tuple[str, int, bytes, bytes | None]]) -> None:
+        """Queue ``(topic, partition, key, value)`` records without headers (changelogs)."""
+        self.records.extend((topic, partition, key, value, _NO_HEADERS)
+                            for topic, partition, key, value in records)
 
     async def send(self) -> Sent:
         """Hand every queued record to the Kafka client, each partition's in order."""

@@ -122,11 +122,11 @@ class ChangelogWriter:
         and a failed send fails the flush before the next commit, so the last one's offset
         says what the earlier ones' would have."""
         queued, self.queued = self.queued, {}
-        add, tables = self.records.add, self.tables
-        for (table, key), record in queued.items():
-            topic = table.topic_name
-            tables[topic] = table
-            add(topic, key, record.value, None, record.partition)
+        names = {table: table.topic_name for table in {table for table, _key in queued}}
+        tables = self.tables
+        tables.update((name, table) for table, name in names.items())
+        self.records.extend((names[table], record.partition, key, record.value)
+                            for (table, key), record in queued.items())
         for (topic, _partition), (pending, last) in (await self.records.send()).items():
             table = tables.get(topic)
             if table is not None:
