@@ -11,8 +11,10 @@ hang-ups forwarded to the QA stage, watermarks that order it.
   whenever a calls partition's clock moves: "every agent hang-up of that partition up to
   <time> was forwarded".
 
-Sends go straight to the app's producer, as :class:`~streams.emit.Emitter` does; Faust
-flushes it before every offset commit.
+Sends go straight to the app's producer, one record at a time (the calls stages send after
+every message; :class:`~streams.emit.Emitter` queues its records in the changelog writer's
+record batches instead, so dead letters go out with the message's changelog records); Faust
+flushes the producer before every offset commit.
 """
 
 from __future__ import annotations

@@ -6,12 +6,16 @@ Penalty triggers also go to the internal triggers topic, once per department
 whose book they concern. Every send carries the event id as a header, so
 consumers can dedupe without parsing.
 
-Sends go straight to the app's producer (aiokafka underneath), not through
-``Topic.send``: Faust wraps each of those in future-message bookkeeping that
-costs more than the rest of the send, and nothing here needs its callbacks.
-Delivery is still covered: before every offset commit Faust flushes this same
-producer, so an input is committed only once everything it caused is on the
-broker; what a crash loses in between, the stages' outboxes re-emit.
+Records are not handed to the producer one by one: they join the changelog writer's
+:class:`~streams.record_batches.RecordBatches` (no I/O, no Faust ``Topic.send``
+bookkeeping) and go out with the batch's changelog records, one record batch per
+partition, when the pipeline sends after each batch of messages, before it acks them.
+Delivery is covered: before every offset commit Faust flushes the producer they were
+handed to, so an input is committed only once everything it caused is on the broker;
+what a crash loses in between, the stages' outboxes re-emit.
+
+Each output is serialised once: the stages pass the JSON they keep in their outboxes
+(``texts``), and its bytes serve every route and trigger record.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from models import CloudEvent
 from models.topics import OUTBOUND_ROUTES
 from sla.penalties import PenaltyEngine
 from streams import metrics
+from streams.record_batches import RecordBatches
 from streams.topics import Topics
 
 __all__ = ["Emitter"]
@@ -32,31 +37,29 @@ __all__ = ["Emitter"]
 class Emitter:
     """Publishes what the stages produce; counts it in the metrics."""
 
-    def __init__(self, app: faust.App, topics: Topics) -> None:
+    def __init__(self, app: faust.App, topics: Topics, records: RecordBatches) -> None:
         self.app, self.topics = app, topics
         self.triggers_name = topics.triggers.get_topic_name()
+        self._send = records.add  # (topic, key, value, headers, partition=None)
 
-    async def _send(self, topic: str, key: bytes | None, value: bytes,
-                    headers: dict[str, bytes], partition: int | None = None) -> None:
-        """Hand one record to the producer (keyed records: Kafka's default partitioner)."""
-        await self.app.producer.send(topic, key, value, partition, None, headers)
-
-    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False) -> None:
-        for event in events:
-            await self._publish_one(event)
+    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False,
+                      texts: list[str] | None = None) -> None:
+        """Send ``events`` on their routes (and, with ``triggers``, penalty triggers to the
+        department stage). ``texts``: each event's ``to_json()`` when the caller already
+        has it (a stage's outbox keeps the same JSON): an event is serialised once, its
+        bytes shared by every route and trigger record."""
+        for index, event in enumerate(events):
+            value = (event.to_json() if texts is None else texts[index]).encode()
+            await self._send_routes(event, value)
+            metrics.observe_outcome(event)
             if triggers and PenaltyEngine.is_trigger(event):
-                await self._trigger(event)
+                await self._trigger(event, value)
 
-    async def _publish_one(self, event: CloudEvent) -> None:
-        await self._send_routes(event)
-        metrics.observe_outcome(event)
-
-    async def _send_routes(self, event: CloudEvent) -> None:
-        value = event.to_json().encode()
-        headers = {"ce-id": event.id.encode(), "ce-type": event.type.encode()}
+    async def _send_routes(self, event: CloudEvent, value: bytes) -> None:
+        headers = [("ce-id", event.id.encode()), ("ce-type", event.type.encode())]
         for topic, key_kind in OUTBOUND_ROUTES[event.type]:
             key = event.data.department if key_kind == "department" else event.subject
-            await self._send(topic, key.encode(), value, headers)
+            self._send(topic, key.encode(), value, headers)
 
     async def republish(self, outputs: list[str]) -> None:
         """Send again outputs kept in an outbox (as JSON): same ids, so consumers dedupe.
@@ -67,20 +70,20 @@ class Emitter:
 
         events = [parse_event(raw, accept="any") for raw in outputs]
         for event in events:
-            await self._send_routes(event)
+            value = event.to_json().encode()
+            await self._send_routes(event, value)
             if PenaltyEngine.is_trigger(event):
-                await self._trigger(event)
+                await self._trigger(event, value)
 
-    async def _trigger(self, event: CloudEvent) -> None:
-        value = event.to_json().encode()
+    async def _trigger(self, event: CloudEvent, value: bytes) -> None:
         for department in PenaltyEngine.departments_for(event):
-            await self._send(self.triggers_name, department.encode(), value,
-                             {"ce-id": event.id.encode()})
+            self._send(self.triggers_name, department.encode(), value,
+                       [("ce-id", event.id.encode())])
 
     async def watermark(self, source_partition: int, when: str) -> None:
         """Tell every department partition that ``source_partition`` is done up to ``when``."""
         from streams.topics import WATERMARK
 
-        header = {WATERMARK: f"{source_partition}|{when}".encode()}
+        header = [(WATERMARK, f"{source_partition}|{when}".encode())]
         for partition in range(self.topics.partitions):
-            await self._send(self.triggers_name, b"", b"", header, partition)
+            self._send(self.triggers_name, b"", b"", header, partition)

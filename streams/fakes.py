@@ -49,7 +49,10 @@ class RecordingEmitter:
         self.republished: list[CloudEvent] = []
         self.watermarks: list[tuple[int, str]] = []
 
-    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False) -> None:
+    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False,
+                      texts: list[str] | None = None) -> None:
+        events = list(events)
+        assert texts is None or texts == [event.to_json() for event in events]
         for event in events:
             self.published.append(event)
             if triggers and PenaltyEngine.is_trigger(event):

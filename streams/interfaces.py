@@ -32,9 +32,10 @@ PartitionOf = Callable[[bytes, bytes], "int | None"]
 class OutputSink(Protocol):
     """Publishes what a stage produces."""
 
-    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False) -> None:
+    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False,
+                      texts: list[str] | None = None) -> None:
         """Send ``events`` on their routes; with ``triggers``, penalty triggers also go to
-        the department stage."""
+        the department stage. ``texts``: the events' ``to_json()``, if already made."""
 
     async def republish(self, outputs: list[str]) -> None:
         """Send again outputs kept in an outbox (JSON, same ids), triggers included."""

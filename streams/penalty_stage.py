@@ -184,14 +184,15 @@ class PenaltyStage:
             raise
         try:
             self._prune_outbox(partition)
-            self._keep_outbox(partition, offset, [e.to_json() for e in emitted])
+            texts = [e.to_json() for e in emitted]  # serialised once: outbox and records
+            self._keep_outbox(partition, offset, texts)
             for book in books.values():
                 self.books.save(book, partition)
         except BaseException:
             self._undo(partition, popped)
             raise
         self.triggers.applied(partition, popped)
-        await self.emitter.publish(emitted)
+        await self.emitter.publish(emitted, texts=texts)
 
     def _undo(self, partition: int, popped: list[Trigger]) -> None:
         """As after a crash: books are read again from the table, and the triggers

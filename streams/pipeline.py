@@ -50,8 +50,8 @@ class Pipeline:
     def __init__(self, app: faust.App, settings: StreamSettings, config: SlaConfig) -> None:
         self.app, self.settings = app, settings
         self.topics: Topics = define_topics(app, settings)
-        self.emitter = Emitter(app, self.topics)
         self.writer = ChangelogWriter(app)  # every write of the stages' tables
+        self.emitter = Emitter(app, self.topics, self.writer.records)  # sent with them
         raw = {"key_type": bytes, "value_type": bytes, "partitions": self.topics.partitions}
         self.ticket_table = app.Table("tickets", **raw)  # also served by the web view
         commits = KnownCommitted(app)

@@ -13,8 +13,9 @@ the stages write a changelog record for nearly every message they read.
   encoding, same RocksDB database per partition), so later reads see the value;
 - **the changelog record** (same key, same value bytes, same partition: the one of
   the message being processed, as Faust's ``partition_for_key`` picks) is queued and
-  handed straight to the app's producer by :meth:`ChangelogWriter.send`, in write
-  order, which keeps each changelog partition in the order the store saw;
+  handed to the Kafka client by :meth:`ChangelogWriter.send`, in write order, which
+  keeps each changelog partition in the order the store saw; it goes out with the
+  emitter's records, one record batch per partition (:mod:`streams.record_batches`);
 - **durability before commit**: Faust flushes this same producer before every offset
   commit, so an input is committed only once its table records are on the broker;
 - **persisted offsets**: when a record is acknowledged its offset is stored as the
@@ -47,6 +48,7 @@ for each message (``streams._faust.processing``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 import faust
@@ -55,6 +57,7 @@ from faust.types import TP
 
 from streams._faust import RowColumn, partition_rows
 from streams.interfaces import PartitionOf
+from streams.record_batches import RecordBatches
 
 __all__ = ["ChangelogWriter", "ColumnTable", "DirectTable"]
 
@@ -74,9 +77,12 @@ class ChangelogWriter:
     """Queues the changelog records of :class:`DirectTable` writes, one per key (its last
     value, at its last write's place); sends them in that order."""
 
-    def __init__(self, app: faust.App) -> None:
+    def __init__(self, app: faust.App, records: RecordBatches | None = None) -> None:
         self.app = app
         self.queued: dict[tuple[DirectTable, bytes], _Queued] = {}
+        #: Outbound records, also the emitter's: :meth:`send` hands them all over.
+        self.records = RecordBatches.of(app) if records is None else records
+        self.tables: dict[str, DirectTable] = {}  # changelog topic -> its table
 
     def table(self, table: faust.Table, partition_of: PartitionOf, *,
               short_lived: bool = False) -> DirectTable:
@@ -109,19 +115,22 @@ class ChangelogWriter:
     async def send(self) -> int:
         """Hand every queued record to the producer, in order; return how many.
 
-        The persisted offset of a table's partition is stored once per send, from its last
-        record (Faust's callback stores it for every record: a RocksDB write each). A
-        partition's records get increasing offsets in send order, and a failed send fails
-        the flush before the next commit, so the last one's offset says what the earlier
-        ones' would have."""
+        The records go out with whatever the emitter added (:attr:`records`, shared), one
+        record batch per partition. The persisted offset of a table's partition is stored
+        once per send, from its last record (Faust's callback stores it for every record: a
+        RocksDB write each). A partition's records get increasing offsets in send order,
+        and a failed send fails the flush before the next commit, so the last one's offset
+        says what the earlier ones' would have."""
         queued, self.queued = self.queued, {}
-        send = self.app.producer.send
-        last: dict[tuple[DirectTable, int], Any] = {}
-        for (table, key), record in queued.items():
-            last[(table, record.partition)] = await send(
-                table.topic_name, key, record.value, record.partition, None, None)
-        for (table, _partition), pending in last.items():
-            pending.add_done_callback(table.persisted)
+        names = {table: table.topic_name for table in {table for table, _key in queued}}
+        tables = self.tables
+        tables.update((name, table) for table, name in names.items())
+        self.records.extend((names[table], record.partition, key, record.value)
+                            for (table, key), record in queued.items())
+        for (topic, _partition), (pending, last) in (await self.records.send()).items():
+            table = tables.get(topic)
+            if table is not None:
+                pending.add_done_callback(partial(table.persisted, last=last))
         return len(queued)
 
 
@@ -158,13 +167,17 @@ class DirectTable:
         """``(partition, key, value)`` of every row of ``partitions`` (``partition_rows``)."""
         return partition_rows(self.table, partitions, self.partition_of)
 
-    def persisted(self, pending: Any) -> None:
-        """Done-callback of a changelog send: remember its offset as persisted."""
+    def persisted(self, pending: Any, *, last: int = 0) -> None:
+        """Done-callback of a changelog send: remember its offset as persisted (``last``:
+        the partition's last record's offset relative to the one ``pending`` reports, that
+        of a record batch's first record)."""
         if pending.cancelled() or pending.exception() is not None:
             return  # the flush before the next commit raises; nothing was persisted
         metadata = pending.result()
+        if metadata is None:  # acks=0: no offsets
+            return
         tp = TP(metadata.topic, metadata.partition)
-        self.table.data.set_persisted_offset(tp, metadata.offset)
+        self.table.data.set_persisted_offset(tp, metadata.offset + last)
 
 
 class ColumnTable(DirectTable):

@@ -213,12 +213,12 @@ class TicketStage:
         if now is not None:
             outputs = self.engine.advance(stored.state, now)
             outputs += [n for e in outputs for n in notifications_for(e, self.engine.config)]
-        stored.remember(cause, [e.to_json() for e in outputs],
-                        self._committed(stored.partition))
+        texts = [e.to_json() for e in outputs]  # serialised once: outbox and records
+        stored.remember(cause, texts, self._committed(stored.partition))
         after = clock_pairs(stored.state)
         self._save(stored, after)
         self.open_clocks.update(stored.partition, before, after)
-        await self.emitter.publish(outputs, triggers=True)
+        await self.emitter.publish(outputs, triggers=True, texts=texts)
         self._observe_breach_delay(outputs)
 
     # -- state -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Nothing else in SLA Police reads or replaces a private attribute of those libraries. The
 rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
 does) and uses helpers that need an internal: :func:`known_committed`,
-:func:`partition_rows`, :class:`RowColumn`, :func:`seek_back` and :func:`processing`. The
+:func:`partition_rows`, :class:`RowColumn`, :func:`seek_back`, :func:`processing` and
+:func:`kafka_producer`. The
 upgrade checklist, one entry per patch, is ``README.md`` here.
 
 :func:`install` first runs :func:`check_internals`, which verifies that every internal a
@@ -17,6 +18,7 @@ from __future__ import annotations
 import faust
 
 from streams._faust import (
+    aiokafka_producer,
     committed,
     current_event,
     end_offsets,
@@ -31,6 +33,7 @@ from streams._faust import (
     table_start,
     transport,
 )
+from streams._faust.aiokafka_producer import kafka_producer
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
 from streams._faust.committed import known_committed
 from streams._faust.current_event import processing
@@ -45,6 +48,7 @@ __all__ = [
     "check_internals",
     "framework_versions",
     "install",
+    "kafka_producer",
     "known_committed",
     "partition_rows",
     "processing",
@@ -66,6 +70,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *short_poll.REQUIRES,
     *group_leave.REQUIRES,
     *fetch_positions.REQUIRES,
+    *aiokafka_producer.REQUIRES,
 )
 
 

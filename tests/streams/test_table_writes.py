@@ -13,7 +13,9 @@ from typing import Any
 
 from streams._faust import processing
 from streams.fakes import FakeEvent
+from streams.record_batches import BATCH_FROM, RecordBatches
 from streams.table_writes import ChangelogWriter
+from tests.streams.fake_kafka import FakeKafkaProducer
 
 
 class _Store(dict):
@@ -22,27 +24,15 @@ class _Store(dict):
         self.__dict__.setdefault("calls", []).append((tp.partition, offset))
 
 
-class _Producer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes | None, int]] = []
-
-    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int,
-                   _timestamp: Any, _headers: Any) -> asyncio.Future:
-        self.sent.append((topic, key, value, partition))
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(SimpleNamespace(topic=topic, partition=partition,
-                                        offset=len(self.sent) - 1))
-        return done
+def _writer() -> tuple[ChangelogWriter, FakeKafkaProducer]:
+    producer = FakeKafkaProducer()
+    records = RecordBatches(lambda: producer)
+    return ChangelogWriter(SimpleNamespace(), records), producer  # type: ignore[arg-type]
 
 
 def _faust_table(name: str) -> Any:
     topic = SimpleNamespace(get_topic_name=lambda: f"{name}-changelog")
     return SimpleNamespace(data=_Store(), changelog_topic=topic)
-
-
-def _writer() -> tuple[ChangelogWriter, _Producer]:
-    producer = _Producer()
-    return ChangelogWriter(SimpleNamespace(producer=producer)), producer  # type: ignore[arg-type]
 
 
 async def test_a_key_written_often_in_a_batch_is_sent_once_at_its_last_write() -> None:
@@ -55,8 +45,8 @@ async def test_a_key_written_often_in_a_batch_is_sent_once_at_its_last_write() -
     tickets[b"a"] = b"a2"
     assert tickets.get(b"a") == b"a2"  # the store is written at once
     assert await writer.send() == 2
-    assert producer.sent == [("tickets-changelog", b"b", b"b1", 2),
-                             ("tickets-changelog", b"a", b"a2", 2)]
+    assert producer.sent == [("tickets-changelog", 2, b"b", b"b1", []),
+                             ("tickets-changelog", 2, b"a", b"a2", [])]
     assert await writer.send() == 0
 
 
@@ -73,7 +63,7 @@ async def test_a_short_lived_row_written_and_deleted_before_the_send_costs_nothi
     state[b"old"] = b"2"
     del state[b"old"]  # it was on the changelog before: a tombstone
     await writer.send()
-    assert producer.sent == [("state-changelog", b"old", None, 0)]
+    assert producer.sent == [("state-changelog", 0, b"old", None, [])]
 
 
 async def test_without_short_lived_a_deletion_is_always_a_tombstone() -> None:
@@ -84,7 +74,7 @@ async def test_without_short_lived_a_deletion_is_always_a_tombstone() -> None:
     tickets[b"a"] = b"1"
     del tickets[b"a"]
     await writer.send()
-    assert producer.sent == [("tickets-changelog", b"a", None, 1)]
+    assert producer.sent == [("tickets-changelog", 1, b"a", None, [])]
 
 
 async def test_each_task_writes_to_the_partition_of_its_current_event() -> None:
@@ -99,7 +89,7 @@ async def test_each_task_writes_to_the_partition_of_its_current_event() -> None:
 
     await asyncio.gather(agent(1, b"one"), agent(3, b"three"))
     await writer.send()
-    assert sorted((key, partition) for _, key, _, partition in producer.sent) == [
+    assert sorted((key, partition) for _, partition, key, _, _ in producer.sent) == [
         (b"one", 1), (b"three", 3)]
 
 
@@ -114,4 +104,24 @@ async def test_the_persisted_offset_is_stored_once_per_partition_and_send() -> N
         tickets[key] = key
     assert await writer.send() == 3
     await asyncio.sleep(0)  # done-callbacks run on the loop
-    assert sorted(table.data.calls) == [(0, 2), (1, 1)]  # offsets 0, 1, 2 in send order
+    assert sorted(table.data.calls) == [(0, 1), (1, 0)]  # each partition's own offsets
+
+
+async def test_the_persisted_offset_of_a_record_batch_is_its_last_records() -> None:
+    """A partition with many records goes out as a record batch: its future reports the
+    batch's first offset, the persisted one is the last record's."""
+    writer, producer = _writer()
+    table = _faust_table("tickets")
+    tickets = writer.table(table, lambda k, v: None)
+    current = FakeEvent("topic", 1, 0)
+    processing(current)
+    tickets[b"first"] = b"x"
+    await writer.send()  # offset 0, one by one
+    keys = [b"k%d" % n for n in range(BATCH_FROM)]
+    for key in keys:
+        tickets[key] = key
+    assert await writer.send() == BATCH_FROM
+    await asyncio.sleep(0)
+    assert producer.batches == 1
+    assert [key for _, _, key, _, _ in producer.sent] == [b"first", *keys]
+    assert table.data.calls == [(1, 0), (1, BATCH_FROM)]

@@ -1,0 +1,77 @@
+"""Outbound records go out per partition in the order they were added: keyed ones where
+Kafka's default partitioner puts them, many at once as record batches."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+
+from streams.record_batches import BATCH_FROM, RecordBatches
+from tests.streams.fake_kafka import FakeKafkaProducer
+
+
+def _batches(**fake: int) -> tuple[RecordBatches, FakeKafkaProducer]:
+    producer = FakeKafkaProducer(**fake)
+    return RecordBatches(lambda: producer), producer
+
+
+async def test_keyed_records_go_to_the_default_partitioners_choice_in_order() -> None:
+    records, producer = _batches(partitions=3)
+    keys = [b"T-%d" % n for n in range(40)] + [b"T-1", b"logistics", b"T-1"]
+    for n, key in enumerate(keys):
+        records.add("outcomes", key, b"%d" % n, [("ce-id", b"%d" % n)])
+    records.add("triggers", b"", b"", [("wm", b"0|x")], partition=2)
+    sent = await records.send()
+    every = [0, 1, 2]
+    expected = {("outcomes", DefaultPartitioner()(key, every, every)) for key in keys}
+    assert set(sent) == expected | {("triggers", 2)}
+    for topic, partition in expected:  # each partition's records in the order added
+        mine = [(k, v, h) for t, p, k, v, h in producer.sent if (t, p) == (topic, partition)]
+        assert mine == [(key, b"%d" % n, [("ce-id", b"%d" % n)]) for n, key in enumerate(keys)
+                        if DefaultPartitioner()(key, every, every) == partition]
+    assert producer.sent[-1] == ("triggers", 2, b"", b"", [("wm", b"0|x")])
+    assert await records.send() == {}
+
+
+async def test_a_partition_with_many_records_gets_record_batches_full_ones_first() -> None:
+    records, producer = _batches(batch_room=5)
+    for n in range(12):
+        records.add("tickets-changelog", b"k%d" % n, None, partition=1)
+    records.add("tickets-changelog", b"few", b"v", partition=0)
+    sent = await records.send()
+    assert producer.batches == 3  # 5 + 5 + 2; the partition with one record: one by one
+    assert [key for _, _, key, _, _ in producer.sent] == [
+        *(b"k%d" % n for n in range(12)), b"few"]
+    future, last = sent[("tickets-changelog", 1)]
+    assert (future.result().offset, last) == (10, 1)  # the third batch, its second record
+    assert len([r for r in producer.sent if r[1] == 1]) >= BATCH_FROM
+
+
+async def test_two_sends_at_once_keep_a_partitions_order() -> None:
+    records, producer = _batches()
+    real, delays = producer.send_batch, [0.02, 0.0]
+
+    async def slow_send_batch(*args, **kwargs):  # waits, as aiokafka's may: longer the 1st
+        await asyncio.sleep(delays.pop(0))
+        return await real(*args, **kwargs)
+
+    producer.send_batch = slow_send_batch
+    for n in range(BATCH_FROM):
+        records.add("t", b"first-%d" % n, b"", partition=0)
+    first = asyncio.ensure_future(records.send())
+    await asyncio.sleep(0)  # the first send took its records and waits on the client
+    for n in range(BATCH_FROM):
+        records.add("t", b"second-%d" % n, b"", partition=0)
+    await asyncio.gather(first, records.send())
+    assert [key for _, _, key, _, _ in producer.sent] == [
+        *(b"first-%d" % n for n in range(BATCH_FROM)),
+        *(b"second-%d" % n for n in range(BATCH_FROM))]
+
+
+def test_a_custom_partitioner_is_refused() -> None:
+    app = SimpleNamespace(conf=SimpleNamespace(producer_partitioner=lambda *a: 0))
+    with pytest.raises(ValueError, match="default partitioner"):
+        RecordBatches.of(app)  # type: ignore[arg-type]
