@@ -127,6 +127,7 @@ class TicketStage:
             if latest is not None and parsed.time < latest:  # published after its moment
                 metrics.observe_late(message.topic)
             await self._advance(stored, self.now(message.partition), self._cause(message))
+            self._export_index_size()
         except BaseException:  # the object may be changed half way; the row is not
             self.cache.evict(parsed.subject)
             raise
@@ -190,6 +191,7 @@ class TicketStage:
                 await self._advance(self._load(ticket, partition), now, cause)
             except Exception as exc:  # one ticket's bug must not stop the others' deadlines
                 await self._deadline_failed(ticket, partition, now, exc)
+        self._export_index_size()
         await self.emitter.watermark(partition, now.isoformat())
         metrics.TIMER_TICK.observe(time.perf_counter() - started)
 
@@ -242,6 +244,10 @@ class TicketStage:
         self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
         self.index.set(stored.partition, ticket, wakeup)
         self.failed.discard(ticket)
+
+    def _export_index_size(self) -> None:
+        """Set ``sla_deadline_index_size``: once per message that saved tickets (a fire
+        saves many; the gauge takes a lock on every set)."""
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
     def _committed(self, partition: int) -> dict[int, int]:
