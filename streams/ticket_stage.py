@@ -186,9 +186,10 @@ class TicketStage:
     async def _fire(self, partition: int, now: datetime, cause: Cause) -> None:
         """Advance every ticket of ``partition`` that is due by ``now``."""
         started = time.perf_counter()
+        committed = self._committed(partition)  # once per fire, not per ticket fired
         for ticket in self.index.pop_due(partition, now):
             try:
-                await self._advance(self._load(ticket, partition), now, cause)
+                await self._advance(self._load(ticket, partition), now, cause, committed)
             except Exception as exc:  # one ticket's bug must not stop the others' deadlines
                 await self._deadline_failed(ticket, partition, now, exc)
         self._export_index_size()
@@ -209,14 +210,19 @@ class TicketStage:
             topic=self.clock_topic, at=now, partition=partition, key=ticket)
         await self.emitter.publish([letter])
 
-    async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause) -> None:
+    async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause,
+                       committed: dict[int, int] | None = None) -> None:
+        """Apply what is due by ``now``, save, publish; ``committed``: :meth:`_committed` of
+        the ticket's partition, if known (a fire asks once; a commit during the fire only
+        leaves an entry more in an outbox until the next save)."""
         outputs: list[CloudEvent] = []
         before = clock_pairs(stored.state)
         if now is not None:
             outputs = self.engine.advance(stored.state, now)
             outputs += [n for e in outputs for n in notifications_for(e, self.engine.config)]
-        stored.remember(cause, [e.to_json() for e in outputs],
-                        self._committed(stored.partition))
+        if committed is None:
+            committed = self._committed(stored.partition)
+        stored.remember(cause, [e.to_json() for e in outputs], committed)
         after = clock_pairs(stored.state)
         self._save(stored, after)
         self.open_clocks.update(stored.partition, before, after)
