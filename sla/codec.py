@@ -24,9 +24,7 @@ __all__ = [
     "decode_history",
     "decode_records",
     "decode_ticket",
-    "clock_values",
     "encode_book",
-    "encode_clock",
     "encode_history",
     "encode_records",
     "encode_ticket",
@@ -34,9 +32,7 @@ __all__ = [
 
 _CLOCK_TIMES = ("started_at", "running_since", "due_at", "next_warning")
 _CLOCK_FIELDS = tuple(Clock.__slots__)
-#: A clock's field values, in ``Clock.__slots__`` order: all immutable, so the same objects
-#: (compared with ``is``) encode to the same JSON (see ``StoredTicket.clock_json``).
-clock_values = operator.attrgetter(*_CLOCK_FIELDS)
+_clock_values = operator.attrgetter(*_CLOCK_FIELDS)
 
 
 def _t(value: datetime | None) -> str | None:
@@ -47,9 +43,8 @@ def _dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def encode_clock(clock: Clock) -> dict[str, Any]:
-    """The clock as JSON-ready values (one entry of a ticket's ``"clocks"``)."""
-    data = dict(zip(_CLOCK_FIELDS, clock_values(clock), strict=True))
+def _encode_clock(clock: Clock) -> dict[str, Any]:
+    data = dict(zip(_CLOCK_FIELDS, _clock_values(clock), strict=True))
     for name in _CLOCK_TIMES:
         if (value := data[name]) is not None:
             data[name] = value.isoformat()
@@ -67,13 +62,10 @@ def _decode_clock(data: dict[str, Any]) -> Clock:
 
 
 def encode_ticket(state: TicketState,
-                  event_json: Callable[[CloudEvent], str] | None = None,
-                  clock_json: Callable[[Clock], dict[str, Any]] | None = None
-                  ) -> dict[str, Any]:
+                  event_json: Callable[[CloudEvent], str] | None = None) -> dict[str, Any]:
     """The state as JSON-ready values; pending events as their JSON text (``event_json``,
-    if given, returns an event's ``to_json()``, perhaps kept from before; ``clock_json``
-    a clock's :func:`encode_clock`, likewise, not to be mutated)."""
-    as_json, as_clock = event_json or _to_json, clock_json or encode_clock
+    if given, returns an event's ``to_json()``, perhaps kept from before)."""
+    as_json = event_json or _to_json
     return {
         "ticket_id": state.ticket_id,
         "seen": sorted(state.seen),
@@ -84,7 +76,7 @@ def encode_ticket(state: TicketState,
         "status": state.status,
         "cycle": state.cycle,
         "paused_reason": state.paused_reason,
-        "clocks": [as_clock(c) for c in state.clocks],
+        "clocks": [_encode_clock(c) for c in state.clocks],
         "stints": state.stints,
         "disputes": {k: [d, _t(t)] for k, (d, t) in state.disputes.items()},
         "last_time": _t(state.last_time),

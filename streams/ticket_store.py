@@ -34,9 +34,7 @@ row (:func:`due_record_of_value`), which gives the same bytes.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import operator
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,8 +44,7 @@ from typing import Any
 import orjson
 
 from models import CloudEvent
-from sla.clocks import Clock
-from sla.codec import clock_values, decode_ticket, encode_clock, encode_ticket
+from sla.codec import decode_ticket, encode_ticket
 from sla.ticket import TicketState
 
 __all__ = [
@@ -79,10 +76,6 @@ class StoredTicket:
     #: the JSON of pending events by id, kept from one save to the next (an event can wait
     #: for the clock through several saves of its ticket; its text stays the same)
     texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    #: each open clock's JSON (:meth:`clock_json`), by ``id(clock)``, with the clock and its
-    #: field values when encoded: most saves change no clock, or one of several
-    clocks: dict[int, tuple[Clock, tuple[Any, ...], Any]] = field(
-        default_factory=dict, compare=False, repr=False)
 
     def event_json(self, event: CloudEvent) -> str:
         """``event.to_json()``, kept for the next save."""
@@ -90,21 +83,6 @@ class StoredTicket:
         if text is None:
             text = self.texts[event.id] = event.to_json()
         return text
-
-    def clock_json(self, clock: Clock) -> Any:
-        """The clock's :func:`~sla.codec.encode_clock` as compact JSON (``orjson.Fragment``;
-        the values if orjson refuses them), kept for the next save while every field of
-        the clock holds the same (immutable) object: reassigning any field encodes it
-        again. Identity, not equality: equal datetimes in other offsets write other text."""
-        values = clock_values(clock)
-        kept = self.clocks.get(id(clock))
-        if kept is not None and kept[0] is clock and all(map(operator.is_, kept[1], values)):
-            return kept[2]
-        data = encode_clock(clock)
-        with contextlib.suppress(TypeError):  # refused: the row goes through json (dumps)
-            data = orjson.Fragment(orjson.dumps(data))
-        self.clocks[id(clock)] = (clock, values, data)
-        return data
 
     def remember(self, cause: Cause, outputs: list[str], committed: dict[int, int]) -> None:
         """Record a transition's outputs; forget entries already committed."""
@@ -133,20 +111,14 @@ def encode_stored(stored: StoredTicket, wakeup: datetime | None | _Ask = _ASK) -
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
     causes = ",".join(f"{t}:{o}:{len(outs)}" for (t, o), outs in stored.outbox)
-    data = encode_ticket(stored.state, stored.event_json, stored.clock_json)
+    data = encode_ticket(stored.state, stored.event_json)
     pending, data["pending"] = data["pending"], len(data["pending"])
     if len(stored.texts) > len(pending):  # events applied since: forget their text
         stored.texts = {e.id: stored.texts[e.id] for e in stored.state.pending}
-    if len(stored.clocks) > len(stored.state.clocks):  # clocks ended since: forget them
-        stored.clocks = {id(c): stored.clocks[id(c)] for c in stored.state.clocks}
-    try:
-        state = orjson.dumps(data)
-    except TypeError:  # as :func:`dumps`, on the plain values (json knows no fragment)
-        state = dumps({**encode_ticket(stored.state, stored.event_json), "pending": len(pending)})
     lines = "".join(f"\n{line}" for line in pending)
     lines += "".join(f"\n{out}" for _, outs in stored.outbox for out in outs)
     stamp = "" if wakeup is None else repr(wakeup.timestamp())
-    return f"{stored.partition}|{stamp}|{causes}|".encode() + state + lines.encode()
+    return f"{stored.partition}|{stamp}|{causes}|".encode() + dumps(data) + lines.encode()
 
 
 def dumps(data: Any) -> bytes:
