@@ -20,8 +20,14 @@ partitioned as the worker's producer does) and the watermarks, in batches as the
 settles them; it prints CPU µs per message and per inbound event, and penalty-state records
 per event (one per key and batch).
 
+``--gc worker`` (the default) collects garbage as a worker does (``gc.freeze()`` once the
+messages are built, then :data:`sla_police.worker.WORKER_GC_THRESHOLDS`); ``--gc default``
+keeps Python's thresholds, as this bench did before 2026-12-05 (perf-fire). With those, the
+cyclic collector's walks grow with what the process holds (every output the fakes record),
+so the cost per message grew with ``--events`` (bench/RESULTS.md, perf-fire).
+
     .venv/bin/python -m bench.bench_ticket_stage [--events N] [--repeat N] [--profile]
-        [--cache N] [--batch N]
+        [--cache N] [--batch N] [--gc worker|default]
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import hashlib
 import pstats
 import time
@@ -45,6 +52,7 @@ from models.topics import INBOUND_TOPICS, inbound_route
 from sla.config import load_config
 from sla.engine import SlaEngine
 from sla.penalties import PenaltyEngine
+from sla_police.worker import WORKER_GC_THRESHOLDS
 from streams.clock import watermarks
 from streams.fakes import ColumnDictStore, DictStore, FakeEvent, RecordingEmitter, SettableCommitted
 from streams.penalty_stage import PenaltyStage, state_partition
@@ -251,11 +259,18 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="add a cProfile pass")
     parser.add_argument("--cache", type=int, default=DEFAULT_TICKET_CACHE,
                         help=f"decoded tickets kept (SLA_TICKET_CACHE, {DEFAULT_TICKET_CACHE})")
+    parser.add_argument("--gc", choices=("worker", "default"), default="worker",
+                        help="the worker's garbage collection settings, or Python's")
     args = parser.parse_args()
     lines = make_backlog(args.events)
     messages = messages_of(lines)
+    if args.gc == "worker":  # as sla_police.worker.run_worker: start-up objects frozen
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*WORKER_GC_THRESHOLDS)
     print(f"ticket stage on fakes: {len(lines):,} events, {len(messages):,} messages "
-          f"(ticks included), batch {args.batch}  [{load_average()}]")
+          f"(ticks included), batch {args.batch}, gc {args.gc} {gc.get_threshold()}  "
+          f"[{load_average()}]")
     best, one = min((timed(messages, args.batch, args.cache) for _ in range(args.repeat)),
                     key=lambda found: found[0])
     cache = one.stage.cache

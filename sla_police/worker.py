@@ -132,6 +132,19 @@ def operator_authorizer(principals: Path) -> Authorizer:
     return authorize
 
 
+#: The cyclic collector's thresholds in a worker (Python's default is 700, 10, 10). A message
+#: allocates hundreds of container objects (parsed events, outputs, ticket state), nearly all
+#: acyclic and freed by reference counting, yet every 700 allocations start a collection,
+#: every tenth of those a second-generation one, and every tenth of those (the objects
+#: promoted since the last one being a quarter of the old ones) a full walk of everything the
+#: worker holds since start-up (the ticket cache, Faust's buffers). Measured in the stream
+#: throughput bench: about 0.9 s of the worker's 11 s of CPU for 20,168 messages, about 0.4 s
+#: of it in 10 full walks that found nothing. Starting one every 10,000 allocations lets most
+#: objects die young first and walks the old ones a tenth as often; cycles (rare: exceptions
+#: with their tracebacks) are still found, within 10,000 allocations.
+WORKER_GC_THRESHOLDS = (10_000, 10, 10)
+
+
 def run_worker(settings: Settings, **app_options: object) -> None:
     """Run a worker in the foreground until SIGINT/SIGTERM, logging to stderr
     (:mod:`sla_police.logs`)."""
@@ -142,6 +155,7 @@ def run_worker(settings: Settings, **app_options: object) -> None:
     # of the cyclic collector's walks. Faust's RocksDB store runs gc.collect() for each table
     # on every rebalance (seven at start, ~0.1 s each on this machine, now ~0).
     gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
     logger.info("worker starting", app_id=settings.app_id, version=__version__,
                 clock=settings.clock, partitions=settings.topic_partitions)
     run_faust(app, settings.log_level)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Gauge
 
@@ -62,14 +63,20 @@ class OpenClockCounts:
         self.gauge = gauge if gauge is not None else metrics.OPEN_CLOCKS
         self.by_partition: dict[int, Counter[ClockPair]] = {}
         self.totals: Counter[ClockPair] = Counter()
+        #: the gauge's child per pair, kept: ``labels`` validates and locks on every call,
+        #: and the gauge is never cleared (a pair at zero stays exposed)
+        self.children: dict[ClockPair, Any] = {}
 
     def update(self, partition: int, before: Iterable[ClockPair],
                after: Iterable[ClockPair]) -> None:
         """One ticket of ``partition`` was saved: its clocks went from ``before`` to ``after``."""
         if before == after:  # most saves: no clock opened or closed (lists compare cheaply)
             return
-        delta = Counter(after)
-        delta.subtract(Counter(before))
+        delta: dict[ClockPair, int] = {}
+        for pair in after:  # a few pairs: plain dict arithmetic, cheaper than two Counters
+            delta[pair] = delta.get(pair, 0) + 1
+        for pair in before:
+            delta[pair] = delta.get(pair, 0) - 1
         self._apply(partition, {pair: n for pair, n in delta.items() if n})
 
     def add(self, partition: int, pairs: Iterable[ClockPair]) -> None:
@@ -107,6 +114,9 @@ class OpenClockCounts:
         self._export(delta)
 
     def _export(self, pairs: Iterable[ClockPair]) -> None:
-        for department, metric in pairs:
-            self.gauge.labels(department=department, metric=metric).set(
-                max(self.totals[(department, metric)], 0))
+        for pair in pairs:
+            child = self.children.get(pair)
+            if child is None:
+                child = self.children[pair] = self.gauge.labels(department=pair[0],
+                                                                metric=pair[1])
+            child.set(max(self.totals[pair], 0))

@@ -127,6 +127,7 @@ class TicketStage:
             if latest is not None and parsed.time < latest:  # published after its moment
                 metrics.observe_late(message.topic)
             await self._advance(stored, self.now(message.partition), self._cause(message))
+            self._export_index_size()
         except BaseException:  # the object may be changed half way; the row is not
             self.cache.evict(parsed.subject)
             raise
@@ -185,11 +186,13 @@ class TicketStage:
     async def _fire(self, partition: int, now: datetime, cause: Cause) -> None:
         """Advance every ticket of ``partition`` that is due by ``now``."""
         started = time.perf_counter()
+        committed = self._committed(partition)  # once per fire, not per ticket fired
         for ticket in self.index.pop_due(partition, now):
             try:
-                await self._advance(self._load(ticket, partition), now, cause)
+                await self._advance(self._load(ticket, partition), now, cause, committed)
             except Exception as exc:  # one ticket's bug must not stop the others' deadlines
                 await self._deadline_failed(ticket, partition, now, exc)
+        self._export_index_size()
         await self.emitter.watermark(partition, now.isoformat())
         metrics.TIMER_TICK.observe(time.perf_counter() - started)
 
@@ -207,14 +210,20 @@ class TicketStage:
             topic=self.clock_topic, at=now, partition=partition, key=ticket)
         await self.emitter.publish([letter])
 
-    async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause) -> None:
+    async def _advance(self, stored: StoredTicket, now: datetime | None, cause: Cause,
+                       committed: dict[int, int] | None = None) -> None:
+        """Apply what is due by ``now``, save, publish; ``committed``: :meth:`_committed` of
+        the ticket's partition, if known (a fire asks once; a commit during the fire only
+        leaves an entry more in an outbox until the next save)."""
         outputs: list[CloudEvent] = []
         before = clock_pairs(stored.state)
         if now is not None:
             outputs = self.engine.advance(stored.state, now)
             outputs += [n for e in outputs for n in notifications_for(e, self.engine.config)]
+        if committed is None:
+            committed = self._committed(stored.partition)
         texts = [e.to_json() for e in outputs]  # serialised once: outbox and records
-        stored.remember(cause, texts, self._committed(stored.partition))
+        stored.remember(cause, texts, committed)
         after = clock_pairs(stored.state)
         self._save(stored, after)
         self.open_clocks.update(stored.partition, before, after)
@@ -242,6 +251,10 @@ class TicketStage:
         self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
         self.index.set(stored.partition, ticket, wakeup)
         self.failed.discard(ticket)
+
+    def _export_index_size(self) -> None:
+        """Set ``sla_deadline_index_size``: once per message that saved tickets (a fire
+        saves many; the gauge takes a lock on every set)."""
         metrics.DEADLINE_INDEX_SIZE.set(len(self.index))
 
     def _committed(self, partition: int) -> dict[int, int]:

@@ -197,7 +197,7 @@ def due_record(stored: StoredTicket, pairs: Iterable[tuple[str, str]],
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
     stamp = _NO_WAKEUP if wakeup is None else wakeup.timestamp()
-    return _pack(stamp, [cause for cause, _ in stored.outbox], pairs)
+    return _pack(stamp, [entry[0] for entry in stored.outbox], pairs)
 
 
 def due_record_of_value(value: bytes) -> bytes:
@@ -213,11 +213,13 @@ def due_record_of_value(value: bytes) -> bytes:
 
 def _pack(stamp: float, causes: Iterable[Cause], pairs: Iterable[tuple[str, str]]) -> bytes:
     latest = [-1, -1, -1, -1]
-    for topic, offset in causes:
+    for topic, offset in causes:  # no max() call: this runs on every save
         slot = topic if 0 <= topic <= 2 else 3
-        latest[slot] = max(latest[slot], offset)
-    text = _PAIR.join(f"{d}\t{m}".encode() for d, m in pairs)
-    return _DUE_HEAD.pack(stamp, *latest) + text
+        if offset > latest[slot]:
+            latest[slot] = offset
+    head = _DUE_HEAD.pack(stamp, *latest)
+    text = "\n".join([f"{d}\t{m}" for d, m in pairs])  # one encode, not one per pair
+    return head + text.encode() if text else head
 
 
 def decode_due(record: bytes) -> Due:

@@ -70,3 +70,27 @@ def test_ledger_sink_needs_a_cluster() -> None:
 
     result = CliRunner().invoke(app, ["ledger", "sink"], env={"SLA_KAFKA_BOOTSTRAP": ""})
     assert result.exit_code == 2 and "SLA_KAFKA_BOOTSTRAP is not set" in result.output
+
+
+def test_a_worker_collects_garbage_less_often_after_its_start_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_worker freezes its start-up objects and raises the collector's thresholds before
+    Faust runs (most of a message's objects are acyclic and die young)."""
+    import gc
+
+    from sla_police import worker
+
+    seen = []
+    monkeypatch.setattr(worker, "configure_logging", lambda level: None)
+    monkeypatch.setattr(worker, "ensure_worker_topics", lambda settings: None)
+    monkeypatch.setattr(worker, "create_worker_app", lambda settings, **options: (None, None))
+    monkeypatch.setattr(worker, "run_faust", lambda app, level: seen.append(
+        (gc.get_threshold(), gc.get_freeze_count() > 0)))
+    before = gc.get_threshold()
+    try:
+        worker.run_worker(Settings(kafka_bootstrap="localhost:9092"))
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert seen == [(worker.WORKER_GC_THRESHOLDS, True)]
+    assert worker.WORKER_GC_THRESHOLDS[0] > 700  # above Python's default

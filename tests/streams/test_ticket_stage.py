@@ -253,3 +253,21 @@ async def test_a_rebuild_from_the_due_column_restores_the_index_and_the_open_clo
     assert "T-1" in new.stage.index and "T-2" in new.stage.index
     assert new.stage.open_clocks.totals == old.stage.open_clocks.totals
     assert sum(new.stage.open_clocks.totals.values()) >= 2
+
+
+async def test_the_deadline_index_gauge_follows_each_message() -> None:
+    """``sla_deadline_index_size`` is set once per message that saved tickets (not per
+    save): after an event, and after a tick has fired what was due."""
+    from streams import metrics
+
+    rig = await started()
+    metrics.DEADLINE_INDEX_SIZE.set(-1)
+    await rig.feed(inbound(COMPLAINT, 0), tick(COMPLAINTS, 1, NOON))
+    assert metrics.DEADLINE_INDEX_SIZE._value.get() == len(rig.stage.index) == 1
+    await rig.feed(tick(TICKET_EVENTS, 0, NOON))  # T-1's response clock breaches at 11:00
+    assert "sla.breached" in [e.type for e in rig.emitter.published]
+    assert metrics.DEADLINE_INDEX_SIZE._value.get() == len(rig.stage.index)
+    metrics.DEADLINE_INDEX_SIZE.set(-1)
+    await rig.feed(tick(COMPLAINTS, 2, "2025-03-06T12:00:00+08:00"),
+                   tick(TICKET_EVENTS, 1, "2025-03-06T12:00:00+08:00"))
+    assert metrics.DEADLINE_INDEX_SIZE._value.get() == len(rig.stage.index) >= 0
