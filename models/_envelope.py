@@ -13,7 +13,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from models._json import event_json
+from models._json import event_json, event_json_once
 
 __all__ = [
     "EARLIEST_TIME",
@@ -87,7 +87,7 @@ class CloudEvent(Model):
     def to_json(self) -> str:
         """Canonical JSON: the same event always serialises to the same bytes (pydantic's
         ``to_json(exclude_none=True)``, written by orjson: :mod:`models._json`)."""
-        return event_json(self).decode()
+        return event_json_once(self).decode()
 
     def to_json_bytes(self) -> bytes:
         """:meth:`to_json` encoded as UTF-8, as the serializer writes it (no decoding)."""

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from pydantic import AwareDatetime, BaseModel
 
-__all__ = ["event_json"]
+__all__ = ["event_json", "event_json_once"]
 
 _dumps = orjson.dumps
 #: A time at offset zero ends in ``Z``, as pydantic writes it.
@@ -41,7 +41,16 @@ _SCALARS = (str, int, float, bool, datetime, AwareDatetime, date, Decimal, type(
 
 
 def event_json(model: BaseModel) -> bytes:
-    """``model``'s JSON, ``None`` fields left out: pydantic's bytes (see the module)."""
+    """``model``'s JSON, ``None`` fields left out: pydantic's bytes (see the module), in a
+    bytes object of its own size, which may be held."""
+    return b"%s" % event_json_once(model)
+
+
+def event_json_once(model: BaseModel) -> bytes:
+    """:func:`event_json` as orjson returns it, for a caller that uses it at once (writes
+    it, copies it into a line, decodes it) and lets it go: orjson's buffer keeps kilobytes
+    it does not use, so holding many of these (a batch's outputs) took 6 KB each (10 times
+    their size) where a copy costs about 60 ns."""
     cls = model.__class__
     plain = _PLAIN.get(cls)
     if plain is None:
