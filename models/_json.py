@@ -4,12 +4,12 @@
 in the stream worker; pydantic's serializer (``to_json(exclude_none=True)``) spent about
 5 µs on an outcome. orjson writes the instance's own ``__dict__`` (the fields, in
 declaration order, as pydantic keeps them) in C and calls back into Python only for a
-nested model (its dict, ``None`` values left out when it has any) and a ``Decimal``
-(``str``, as pydantic writes it); strings, numbers, booleans, lists and datetimes come
-out as pydantic writes them (tests/models/test_json.py compares both serializers on
-generated events of every outbound type). One difference is left: an offset with seconds
-(never parsed from JSON, only old local mean times of a time zone) pydantic truncates to
-the minute and orjson rounds; event times are after 2000 and their offsets whole minutes.
+nested model (its dict, ``None`` values left out when it has any); strings, numbers,
+booleans, lists and datetimes come out as pydantic writes them (tests/models/test_json.py
+compares both serializers on generated events of every outbound type). One difference
+is left: an offset with seconds (never parsed from JSON, only old local mean times of a
+time zone) pydantic truncates to the minute and orjson rounds; event times are after
+2000 and their offsets whole minutes.
 
 Only the classes whose every field is of those types (:func:`_plain_class`) take this
 path; any other class, or any value orjson refuses (a lone surrogate, an integer beyond
@@ -21,7 +21,6 @@ from __future__ import annotations
 import types
 import typing
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -36,8 +35,10 @@ _UTC_Z = orjson.OPT_UTC_Z
 _PLAIN: dict[type, bool] = {}
 #: The fields of a plain class whose annotation admits ``None``, in declaration order.
 _NULLABLE: dict[type, tuple[str, ...]] = {}
-#: Annotations whose values orjson writes as pydantic does (a ``Decimal`` by the callback).
-_SCALARS = (str, int, float, bool, datetime, AwareDatetime, date, Decimal, type(None))
+#: Annotations whose values orjson writes as pydantic does. Not ``Decimal``: pydantic writes
+#: it as a string, which orjson leaves to a callback, and a class with decimals (a
+#: penalty's four) was then slower than pydantic's serializer: those keep pydantic's.
+_SCALARS = (str, int, float, bool, datetime, AwareDatetime, date, type(None))
 
 
 def event_json(model: BaseModel) -> bytes:
@@ -67,10 +68,8 @@ def event_json_once(model: BaseModel) -> bytes:
 
 
 def _nested(value: Any) -> Any:
-    """orjson's callback: a nested model's fields (``None`` left out), a decimal's text."""
+    """orjson's callback: a nested model's fields (``None`` left out)."""
     cls = value.__class__
-    if cls is Decimal:
-        return str(value)
     if _PLAIN.get(cls):
         fields = value.__dict__
         return _without_none(fields, _NULLABLE[cls]) if None in fields.values() else fields
