@@ -244,13 +244,14 @@ def _retirement(subject: str, produced: list[CloudEvent]) -> list[bytes]:
     """For a ticket that will produce nothing more: a trigger-run line sorted right after
     its last trigger, telling the penalty stage it may forget the ticket's records in the
     books its triggers reached (:data:`RETIRED` then the ticket id, instead of JSON)."""
-    triggers = [e for e in produced if PenaltyEngine.is_trigger(e)]
+    triggers = [e for e in produced if e.type in TRIGGERS and PenaltyEngine.is_trigger(e)]
     if not triggers:
         return []
-    last = max(f"{time_key(e.time)}{e.id}" for e in triggers)
+    # (time key, id) pairs order as their concatenations do: time keys have one length.
+    time, last = max([(time_key(e.time), e.id) for e in triggers])
     books = sorted({d for e in triggers for d in PenaltyEngine.departments_for(e)})
-    return [b"%s~\t%s\t%s%s\n" % (last.encode(), ",".join(books).encode(), RETIRED,
-                                  subject.encode())]
+    return [b"%s%s~\t%s\t%s%s\n" % (time.encode(), last.encode(), ",".join(books).encode(),
+                                    RETIRED, subject.encode())]
 
 
 def _parse(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[bytes, str]],
