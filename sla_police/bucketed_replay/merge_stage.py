@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from sla.replay import ORDER_ID_AT
-from sla_police.bucketed_replay.runs import merged_blocks
+from sla_police.bucketed_replay.runs import WRITE_BUFFER, merged_blocks
 
 __all__ = ["MergedPart", "copy_parts", "merge_range"]
 
@@ -47,7 +47,7 @@ def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
     instead of a Python step per line (neither keys nor payloads hold a tab or a
     newline); any other block line by line."""
     part = MergedPart(target, 0, None, None, 0)
-    with target.open("wb") as out:
+    with target.open("wb", buffering=WRITE_BUFFER) as out:
         for block in merged_blocks(runs, low, high):
             cut = b"".join(block).replace(b"\n", b"\t").split(b"\t")  # key, payload, ...
             ids = list(map(_ID, cut[0::2]))

@@ -22,9 +22,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunWriter", "key_of", "merged_blocks", "merged_lines", "merged_range", "read_run",
-           "split_keys"]
+__all__ = ["WRITE_BUFFER", "RunWriter", "key_of", "merged_blocks", "merged_lines",
+           "merged_range", "read_run", "split_keys"]
 
+#: Bytes buffered per file written: a run's lines (about 600 bytes each) went out in
+#: 8 KB writes by default, one system call per 13 lines, which cost more CPU than the
+#: lines' sorting (0.9 against 0.3 µs a line here).
+WRITE_BUFFER = 1 << 20
 #: Bytes read ahead per run file during a merge: large enough to keep the merge in C.
 _READ_AHEAD = 1 << 16
 #: Bytes of lines read from a run at once by the merges.
@@ -57,7 +61,7 @@ class RunWriter:
             return
         self._lines.sort()
         path = self.directory / f"{self.prefix}-{len(self.paths)}.run"
-        with path.open("wb") as handle:
+        with path.open("wb", buffering=WRITE_BUFFER) as handle:
             handle.writelines(self._lines)
         self.paths.append(path)
         self._lines, self._bytes = [], 0
