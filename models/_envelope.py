@@ -13,6 +13,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from models._json import event_json, event_json_once
+
 __all__ = [
     "EARLIEST_TIME",
     "MAX_FUTURE_SKEW",
@@ -83,12 +85,13 @@ class CloudEvent(Model):
         return self.subject
 
     def to_json(self) -> str:
-        """Canonical JSON: the same event always serialises to the same bytes."""
-        return self.__pydantic_serializer__.to_json(self, exclude_none=True).decode()
+        """Canonical JSON: the same event always serialises to the same bytes (pydantic's
+        ``to_json(exclude_none=True)``, written by orjson: :mod:`models._json`)."""
+        return event_json_once(self).decode()
 
     def to_json_bytes(self) -> bytes:
         """:meth:`to_json` encoded as UTF-8, as the serializer writes it (no decoding)."""
-        return self.__pydantic_serializer__.to_json(self, exclude_none=True)
+        return event_json(self)
 
 
 def trusted(cls: type[BaseModel], values: dict[str, Any]) -> Any:

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+from pydantic_core import TzInfo
+
 from models import CloudEvent, Rejection, parse_event
 from models.topics import CALLS, VOLUMES, inbound_route
 from sla import outcomes
@@ -30,6 +32,7 @@ __all__ = [
     "ReplayResult",
     "rejected_origin",
     "order_key",
+    "order_line",
     "share_zone",
     "shared_time",
     "output_order",
@@ -68,6 +71,7 @@ _RANK = {"sla.dispute_filed": 0, "sla.dispute_ruled": 0, "sla.fix_declared": 0,
          "sla.warning": 5, "sla.breached": 6, "penalty.assessed": 7, "penalty.reversed": 7,
          "corrective_action.opened": 7, "corrective_action.reviewed": 7,
          "notification.requested": 8, "event.rejected": 9}
+_RANK_BYTES = {kind: b"%d" % rank for kind, rank in _RANK.items()}
 
 
 def output_order(event: CloudEvent) -> tuple[float, int, str]:
@@ -90,8 +94,30 @@ _DOUBLE = struct.Struct(">d").pack
 
 def time_key(time: datetime) -> str:
     """16 hex digits that sort like ``time.timestamp()``: the big-endian bits of a
-    positive double order like its value (times before 1970 are never accepted)."""
-    return _DOUBLE(time.timestamp()).hex()
+    positive double order like its value (times before 1970 are never accepted).
+
+    Remembered per instant: a replay asks for the key of the same time (often the same
+    object, whose hash a datetime keeps) for every outcome of an event and for the
+    trigger lines; ``timestamp()`` of an aware time costs several times the lookup."""
+    key = _TIME_KEYS.get(time)
+    if key is None:
+        if len(_TIME_KEYS) >= _TIME_KEYS_HELD:
+            _TIME_KEYS.clear()
+        key = _TIME_KEYS[time] = _DOUBLE(time.timestamp()).hex()
+    return key
+
+
+def order_line(event: CloudEvent, payload: bytes) -> bytes:
+    """A sorted run's line of ``event``: its :func:`order_key`, a tab, ``payload`` (its
+    JSON), a newline; equal to ``b"%s\t%s\n" % (order_key(event).encode(), payload)``,
+    made without the intermediate string."""
+    return b"%s%s%s\t%s\n" % (time_key(event.time).encode(), _RANK_BYTES.get(event.type, b"9"),
+                               event.id.encode(), payload)
+
+
+#: Time keys remembered (by instant) before the memo starts again: a few MB at most.
+_TIME_KEYS_HELD = 1 << 15
+_TIME_KEYS: dict[datetime, str] = {}
 
 
 def rejected_origin(raw: bytes | str) -> tuple[str, str | None]:
@@ -128,12 +154,32 @@ def share_zone(event: CloudEvent) -> CloudEvent:
 
 
 def shared_time(time: datetime) -> datetime:
-    """``time`` on the shared fixed-offset zone of its offset (see :func:`share_zone`)."""
-    offset = time.utcoffset()
+    """``time`` on the shared fixed-offset zone of its offset (see :func:`share_zone`).
+
+    A fixed-offset tzinfo (pydantic's, or a ``timezone``) maps to its shared zone by a
+    lookup (equal ones share an entry), and ``astimezone`` then moves the time to it: the
+    same fields, as ``replace(tzinfo=...)`` gives, about 3 times faster (``replace``
+    parses its keywords; ``utcoffset`` of pydantic's tzinfo is a call into Rust). A naive
+    time, or a zone whose offset changes (``ZoneInfo``), takes the offset of that time."""
+    tz = time.tzinfo
+    if tz.__class__ in _FIXED_CLASSES:
+        zone = _FIXED.get(tz)
+        if zone is None:
+            zone = _FIXED[tz] = _zone(time.utcoffset())
+        return time.astimezone(zone)
+    return time.replace(tzinfo=_zone(time.utcoffset()))
+
+
+def _zone(offset: timedelta | None) -> tzinfo:
     zone = _ZONES.get(offset)
     if zone is None:
         zone = _ZONES[offset] = timezone(offset) if offset else UTC  # type: ignore[arg-type]
-    return time.replace(tzinfo=zone)
+    return zone
+
+
+#: Fixed-offset tzinfo classes, and each offset's shared zone by such a tzinfo.
+_FIXED_CLASSES = frozenset({TzInfo, timezone})
+_FIXED: dict[tzinfo, tzinfo] = {}
 
 
 @contextmanager

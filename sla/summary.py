@@ -53,16 +53,32 @@ class DepartmentFigures:
 
 
 def summarise(outputs: Iterable[CloudEvent]) -> dict[str, DepartmentFigures]:
-    """Figures per department, sorted by department id. Net of reversals."""
+    """Figures per department, sorted by department id. Net of reversals.
+
+    Every department an outcome names has a row, even when nothing it got counts (a
+    snapshot, a charge settled): those outcomes only add the department, without a call
+    to :meth:`DepartmentFigures.add` (most outcomes of a replay are snapshots)."""
     rows: dict[str, DepartmentFigures] = {}
+    named: set[str] = set()  # departments of outcomes that count nothing
     for event in outputs:
-        if event.type == "notification.requested":
+        kind = event.type
+        if kind == "notification.requested":
             continue
         department = event.data.__dict__.get("department")
         if department is None:
+            continue
+        if kind not in _COUNTED:
+            named.add(department)
             continue
         row = rows.get(department)  # not setdefault: no throwaway row per event
         if row is None:
             row = rows[department] = DepartmentFigures(department)
         row.add(event)
+    for department in named.difference(rows):
+        rows[department] = DepartmentFigures(department)
     return dict(sorted(rows.items()))
+
+
+#: The outcome types :meth:`DepartmentFigures.add` counts.
+_COUNTED = frozenset({"sla.attributed", "sla.warning", "sla.met", "sla.breached",
+                      "sla.cancelled", "penalty.assessed", "penalty.reversed"})

@@ -136,10 +136,12 @@ def test_run_writer_holds_at_most_its_cap_and_the_merge_is_sorted(tmp_path: Path
     assert merged == sorted(keys)
 
 
+@pytest.mark.parametrize("repeat", [1, 2])
 @pytest.mark.parametrize("cuts", [1, 2, 3, 7])
-def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int) -> None:
+def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int, repeat: int) -> None:
     """Parts merged by key range, copied in order, equal one merge with repeated ids
-    dropped, also when one id has two keys side by side across a cut."""
+    dropped, also when one id has two keys side by side across a cut or a block (ids
+    all new: the merge's blocks written whole)."""
     from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range
     from sla_police.bucketed_replay.runs import split_keys
 
@@ -149,7 +151,7 @@ def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int) -> Non
     writers = [RunWriter(tmp_path, f"w{n}", cap=100) for n in range(3)]
     expected_keys = []
     for n in range(60):
-        event_id = f"id-{n // 2:04d}"  # each id twice, under two keys side by side
+        event_id = f"id-{n // repeat:04d}"  # twice: under two keys side by side
         writers[n % 3].add(key(n, event_id), f'{{"n":{n}}}'.encode())
         expected_keys.append((key(n, event_id), n))
     runs = [path for writer in writers for path in writer.close()]
@@ -164,7 +166,7 @@ def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int) -> Non
     parts = [merge_range(runs, bounds[n], bounds[n + 1], tmp_path / f"part-{n}")
              for n in range(len(bounds) - 1)]
     out = io.BytesIO()
-    assert copy_parts(parts, out) == len(single) == 30
+    assert copy_parts(parts, out) == len(single) == 60 // repeat
     assert out.getvalue() == b"".join(single)
 
 

@@ -33,6 +33,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+from models._json import event_json_once
 from sla.parallel import balanced_groups, merge_figures, receive_from, start_forked
 from sla.replay import ORDER_ID_AT, gc_paused, shared_time, time_key
 from sla.specs import SlaConfig
@@ -150,7 +151,7 @@ def _write(lines: Iterator[bytes], out: IO[bytes] | None, calls) -> int:
     """The merged runs' payloads, each id once (the first in order), merged by time with
     the calls outputs (tickets first among equal times), written to ``out``; the number of
     ticket and penalty lines."""
-    theirs = [] if calls is None else [(time_key(e.time).encode(), e.to_json_bytes() + b"\n")
+    theirs = [] if calls is None else [(time_key(e.time).encode(), event_json_once(e) + b"\n")
                                        for e in calls.outputs]
     texts: Iterator[bytes] = (line[line.index(b"\t") + 1:] for line in _unique(lines))
     if theirs:

@@ -14,15 +14,18 @@ import io
 import os
 import shutil
 from dataclasses import dataclass
+from itertools import islice
+from operator import eq, itemgetter
 from pathlib import Path
 from typing import IO
 
 from sla.replay import ORDER_ID_AT
-from sla_police.bucketed_replay.runs import merged_range
+from sla_police.bucketed_replay.runs import WRITE_BUFFER, merged_blocks
 
 __all__ = ["MergedPart", "copy_parts", "merge_range"]
 
-_WRITE_BATCH = 20_000
+#: A key's id (after its time and rank), sliced in C.
+_ID = itemgetter(slice(ORDER_ID_AT, None))
 
 
 @dataclass
@@ -37,27 +40,44 @@ class MergedPart:
 def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
                 target: Path) -> MergedPart:
     """The payloads of the lines of ``runs`` with keys in [low, high), merged, each id
-    once (the first), written to ``target``."""
-    lines = merged_range(runs, low, high)
-    last_id = first_id = None
-    first_bytes = count = 0
+    once (the first), written to ``target``.
+
+    A merged block whose ids are all new (no id equal to the one before it: the usual
+    case) is cut into keys and payloads by ``split`` and written at once, all in C,
+    instead of a Python step per line (neither keys nor payloads hold a tab or a
+    newline); any other block line by line."""
+    part = MergedPart(target, 0, None, None, 0)
+    with target.open("wb", buffering=WRITE_BUFFER) as out:
+        for block in merged_blocks(runs, low, high):
+            cut = b"".join(block).replace(b"\n", b"\t").split(b"\t")  # key, payload, ...
+            ids = list(map(_ID, cut[0::2]))
+            ids.pop()  # after the last newline: nothing
+            if (len(ids) == len(block) and ids[0] != part.last_id
+                    and not any(map(eq, ids, islice(ids, 1, None)))):
+                out.writelines([b"\n".join(cut[1::2]), b"\n"])
+                _wrote(part, ids[0], ids[-1], len(block), block[0])
+            else:
+                _merge_lines(block, out, part)
+    return part
+
+
+def _wrote(part: MergedPart, first: bytes, last: bytes, count: int, line: bytes) -> None:
+    if part.first_id is None:
+        part.first_id, part.first_bytes = first, len(line) - line.index(b"\t") - 1
+    part.last_id = last
+    part.lines += count
+
+
+def _merge_lines(block: list[bytes], out: IO[bytes], part: MergedPart) -> None:
+    """A block written line by line, dropping a line whose id repeats the one before."""
     batch: list[bytes] = []
-    with target.open("wb") as out:
-        for line in lines:
-            tab = line.index(b"\t")
-            event_id = line[ORDER_ID_AT:tab]
-            if event_id != last_id:
-                last_id = event_id
-                batch.append(line[tab + 1:])
-                if first_id is None:
-                    first_id, first_bytes = event_id, len(line) - tab - 1
-                if len(batch) >= _WRITE_BATCH:
-                    out.writelines(batch)
-                    count += len(batch)
-                    batch.clear()
-        out.writelines(batch)
-        count += len(batch)
-    return MergedPart(target, count, first_id, last_id, first_bytes)
+    for line in block:
+        tab = line.index(b"\t")
+        event_id = line[ORDER_ID_AT:tab]
+        if event_id != part.last_id:
+            _wrote(part, event_id, event_id, 1, line)
+            batch.append(line[tab + 1:])
+    out.writelines(batch)
 
 
 def _copy(path: Path, start: int, out: IO[bytes]) -> None:

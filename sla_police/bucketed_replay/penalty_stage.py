@@ -13,10 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from models import ALL_TYPES, CloudEvent
+from models._json import event_json_once
 from sla.notifications import NOTIFYING, notifications_for
 from sla.parallel import merge_figures
 from sla.penalties import PenaltyBook, PenaltyEngine
-from sla.replay import order_key
+from sla.replay import order_line
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 from sla_police.bucketed_replay.runs import RunWriter, merged_lines
@@ -71,7 +72,7 @@ def _forget(books: dict[str, PenaltyBook], departments: list[str], ticket: str) 
 def _write(out: list[CloudEvent], config: SlaConfig, writer: RunWriter,
            figures: dict[str, DepartmentFigures]) -> dict[str, DepartmentFigures]:
     out = out + [n for e in out if e.type in NOTIFYING for n in notifications_for(e, config)]
-    writer.add_lines([b"%s\t%s\n" % (order_key(e).encode(), e.to_json_bytes()) for e in out])
+    writer.add_lines([order_line(e, event_json_once(e)) for e in out])
     return merge_figures([figures, summarise(out)])
 
 

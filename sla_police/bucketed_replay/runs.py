@@ -22,8 +22,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunWriter", "key_of", "merged_lines", "merged_range", "read_run", "split_keys"]
+__all__ = ["WRITE_BUFFER", "RunWriter", "key_of", "merged_blocks", "merged_lines",
+           "merged_range", "read_run", "split_keys"]
 
+#: Bytes buffered per file written: a run's lines (about 600 bytes each) went out in
+#: 8 KB writes by default, one system call per 13 lines, which cost more CPU than the
+#: lines' sorting (0.9 against 0.3 µs a line here).
+WRITE_BUFFER = 1 << 20
 #: Bytes read ahead per run file during a merge: large enough to keep the merge in C.
 _READ_AHEAD = 1 << 16
 #: Bytes of lines read from a run at once by the merges.
@@ -56,7 +61,7 @@ class RunWriter:
             return
         self._lines.sort()
         path = self.directory / f"{self.prefix}-{len(self.paths)}.run"
-        with path.open("wb") as handle:
+        with path.open("wb", buffering=WRITE_BUFFER) as handle:
             handle.writelines(self._lines)
         self.paths.append(path)
         self._lines, self._bytes = [], 0
@@ -82,8 +87,14 @@ def merged_range(paths: list[Path], low: bytes | None, high: bytes | None) -> It
     """The lines of the sorted runs ``paths`` whose keys are at least ``low`` and below
     ``high`` (None: unbounded), merged in one sorted stream (ties in the order of
     ``paths``); each run's start found by binary search on its offsets."""
-    blocks = _merge_blocks([_range_blocks(path, low, high) for path in paths])
-    return itertools.chain.from_iterable(blocks)
+    return itertools.chain.from_iterable(merged_blocks(paths, low, high))
+
+
+def merged_blocks(paths: list[Path], low: bytes | None,
+                  high: bytes | None) -> Iterator[list[bytes]]:
+    """:func:`merged_range`'s lines in consecutive blocks (none empty), for a caller that
+    handles a block at once."""
+    return _merge_blocks([_range_blocks(path, low, high) for path in paths])
 
 
 def _range_blocks(path: Path, low: bytes | None, high: bytes | None) -> Iterator[list[bytes]]:

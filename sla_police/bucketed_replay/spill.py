@@ -55,7 +55,7 @@ def spill(source: Path, directory: Path, buckets: int, *, prefix: str = "bucket"
                 for line in batch:
                     routed[_bucket_of(line, buckets, salt)].append(line)
                 for handle, lines in zip(handles, routed, strict=True):
-                    handle.writelines(lines)
+                    handle.write(b"".join(lines))  # one system call, not one per 8 KB
     finally:
         for handle in handles:
             handle.close()

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from models import CloudEvent, Rejection, parse_event
+from models._json import event_json_once
 from sla import outcomes
 from sla.calls_replay import is_calls_line
 from sla.engine import SlaEngine
 from sla.notifications import NOTIFYING, notifications_for
 from sla.parallel import merge_figures
-from sla.penalties import PenaltyEngine
-from sla.replay import is_feed_line, order_key, rejected_origin, share_zone, time_key
+from sla.penalties import TRIGGERS, PenaltyEngine
+from sla.replay import is_feed_line, order_line, rejected_origin, share_zone, time_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures, summarise
 from sla.ticket import TicketState
@@ -188,12 +189,15 @@ class TicketWorker:
         return report
 
     def _emit(self, out: list[CloudEvent], extra: Sequence[CloudEvent] = ()) -> None:
-        """Outcomes (and their notifications) to the output run, triggers to theirs."""
-        texts = [e.to_json_bytes() for e in out]
+        """Outcomes (and their notifications) to the output run, triggers to theirs.
+        Each JSON text is copied into its lines at once (orjson's buffers are not held:
+        :func:`models._json.event_json_once`)."""
         loads = self.report.triggers
-        trigger_lines = []
-        for event, text in zip(out, texts, strict=True):
-            if PenaltyEngine.is_trigger(event):
+        lines, trigger_lines = [], []
+        for event in out:
+            text = event_json_once(event)
+            lines.append(order_line(event, text))
+            if event.type in TRIGGERS and PenaltyEngine.is_trigger(event):
                 departments = PenaltyEngine.departments_for(event)
                 for department in departments:
                     loads[department] = loads.get(department, 0) + 1
@@ -204,10 +208,8 @@ class TicketWorker:
         config = self.config
         notes = [n for e in out if e.type in NOTIFYING for n in notifications_for(e, config)]
         notes.extend(extra)
-        self.outputs.add_lines([b"%s\t%s\n" % (order_key(e).encode(), text)
-                                for e, text in zip(out, texts, strict=True)])
-        self.outputs.add_lines([b"%s\t%s\n" % (order_key(e).encode(), e.to_json_bytes())
-                                for e in notes])
+        lines.extend([order_line(e, event_json_once(e)) for e in notes])
+        self.outputs.add_lines(lines)
         self.report.figures = merge_figures([self.report.figures, summarise(out + notes)])
         if self._held is not None:
             self._held.append(notes)
@@ -242,13 +244,14 @@ def _retirement(subject: str, produced: list[CloudEvent]) -> list[bytes]:
     """For a ticket that will produce nothing more: a trigger-run line sorted right after
     its last trigger, telling the penalty stage it may forget the ticket's records in the
     books its triggers reached (:data:`RETIRED` then the ticket id, instead of JSON)."""
-    triggers = [e for e in produced if PenaltyEngine.is_trigger(e)]
+    triggers = [e for e in produced if e.type in TRIGGERS and PenaltyEngine.is_trigger(e)]
     if not triggers:
         return []
-    last = max(f"{time_key(e.time)}{e.id}" for e in triggers)
+    # (time key, id) pairs order as their concatenations do: time keys have one length.
+    time, last = max([(time_key(e.time), e.id) for e in triggers])
     books = sorted({d for e in triggers for d in PenaltyEngine.departments_for(e)})
-    return [b"%s~\t%s\t%s%s\n" % (last.encode(), ",".join(books).encode(), RETIRED,
-                                  subject.encode())]
+    return [b"%s%s~\t%s\t%s%s\n" % (time.encode(), last.encode(), ",".join(books).encode(),
+                                    RETIRED, subject.encode())]
 
 
 def _parse(lines: Sequence[bytes]) -> tuple[list[CloudEvent], list[tuple[bytes, str]],
