@@ -50,12 +50,12 @@ class Emitter:
         bytes shared by every route and trigger record."""
         for index, event in enumerate(events):
             value = (event.to_json() if texts is None else texts[index]).encode()
-            await self._send_routes(event, value)
+            self._send_routes(event, value)
             metrics.observe_outcome(event)
             if triggers and PenaltyEngine.is_trigger(event):
-                await self._trigger(event, value)
+                self._trigger(event, value)
 
-    async def _send_routes(self, event: CloudEvent, value: bytes) -> None:
+    def _send_routes(self, event: CloudEvent, value: bytes) -> None:
         headers = [("ce-id", event.id.encode()), ("ce-type", event.type.encode())]
         for topic, key_kind in OUTBOUND_ROUTES[event.type]:
             key = event.data.department if key_kind == "department" else event.subject
@@ -71,11 +71,11 @@ class Emitter:
         events = [parse_event(raw, accept="any") for raw in outputs]
         for event in events:
             value = event.to_json().encode()
-            await self._send_routes(event, value)
+            self._send_routes(event, value)
             if PenaltyEngine.is_trigger(event):
-                await self._trigger(event, value)
+                self._trigger(event, value)
 
-    async def _trigger(self, event: CloudEvent, value: bytes) -> None:
+    def _trigger(self, event: CloudEvent, value: bytes) -> None:
         for department in PenaltyEngine.departments_for(event):
             self._send(self.triggers_name, department.encode(), value,
                        [("ce-id", event.id.encode())])
