@@ -123,9 +123,10 @@ class TriggerLog(RecordingEmitter):
         super().__init__()
         self.sent: list[tuple[int, bytes, bytes, dict[str, bytes]]] = []
 
-    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False) -> None:
+    async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False,
+                      texts: list[str] | None = None) -> None:
         events = list(events)
-        await super().publish(events, triggers=triggers)
+        await super().publish(events, triggers=triggers, texts=texts)
         for event in events if triggers else ():
             if PenaltyEngine.is_trigger(event):
                 value = event.to_json_bytes()
