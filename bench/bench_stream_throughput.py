@@ -8,6 +8,10 @@ backlog from the start in its own consumer group:
 - raw aiokafka: consume every message and produce it to another topic (in this process);
 - empty Faust agent: the same passthrough as a Faust app (``streams.app.create_app``, memory
   store) in a subprocess, counting in the agent;
+- write floor: a Faust app that validates each message and writes the least an SLA Police
+  worker must write per event (a ticket row, the outputs and internal messages the worker
+  writes here), with no domain code: its ratio to the empty agent is the ceiling of issue
+  16's target 2 on this stack (``bench._faust_readers``; ``--no-floor`` skips it);
 - SLA Police: a real ``sla-police worker`` subprocess (memory store) per clock mode, timed
   by its own counters on /metrics (those alone, ``name[]=``, polled every 0.2 s: a whole
   scrape costs the worker 4 to 12 % of its CPU at that pace): done when
@@ -43,13 +47,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import product
 from pathlib import Path
@@ -61,14 +60,13 @@ from bench._common import (
     check_alive,
     cpu_seconds,
     group_lag,
-    load_average,
     machine_summary,
     moved_to_now,
     scrape,
     topic_sizes,
     total,
-    wait_until,
 )
+from bench._faust_readers import FLOOR, FLOOR_TOPICS, SINK, Run, faust_child, faust_reader
 from bench._ledger_sink import sink_env, start_sink, wait_sink
 from models import Rejection, parse_event
 from models.topics import COMPLAINTS, TICKET_EVENTS
@@ -77,37 +75,12 @@ from streams.topics import internal_names
 
 __all__ = ["Run", "main"]
 
-SINK = "bench-passthrough"
 TICK_EVERY = 1000  # events between stream-clock ticks (a tick: 2 topics x 4 partitions)
 POLL = 0.2  # seconds between /metrics polls (of the few counters they read)
 QUIET = 2.0  # seconds without new outputs after the last event: the worker is done
 OUTPUT_COUNTERS = ("sla_outcomes_total", "sla_attributions_total", "sla_penalties_total",
                    "sla_penalties_reversed_total", "sla_notifications_total",
                    "sla_dead_letters_total")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One reader's result: messages, seconds from first to last, CPU seconds it used."""
-
-    label: str
-    messages: int
-    seconds: float
-    cpu: float
-    note: str = ""
-
-    @property
-    def rate(self) -> float:
-        return self.messages / self.seconds
-
-    @property
-    def cpu_per_message(self) -> float:
-        return self.cpu / self.messages
-
-    def show(self) -> None:
-        print(f"  {self.label:<40} {self.messages:>7,} msgs {self.seconds:7.2f} s "
-              f"{self.rate:>9,.0f} msg/s  {self.cpu / self.messages * 1e6:6.0f} CPU us/msg  "
-              f"[{load_average()}]{self.note}")
 
 
 # -- the backlog --------------------------------------------------------------------------
@@ -163,85 +136,6 @@ async def aiokafka_passthrough(bootstrap: str, idle: float = 3.0) -> Run:
         await producer.stop()
         await consumer.stop()
     return Run("raw aiokafka consume+produce", count, last - first, cpu, " (in-process)")
-
-
-# -- (b) empty Faust agent ----------------------------------------------------------------
-def faust_child(bootstrap: str, data_dir: str, port: int, partitions: int) -> None:
-    """The passthrough Faust app (run in a subprocess): count at /count."""
-    import faust
-
-    from streams.app import create_app
-    from streams.config import StreamSettings
-
-    settings = StreamSettings(kafka_bootstrap=bootstrap, data_dir=Path(data_dir),
-                              web_port=port, table_store="memory://",
-                              topic_partitions=partitions,
-                              app_id="bench-faust-passthrough", log_level="WARNING")
-    app = create_app(settings)
-    raw = {"key_serializer": "raw", "value_serializer": "raw"}
-    source = app.topic(COMPLAINTS, TICKET_EVENTS, **raw)
-    sink = app.topic(SINK, partitions=partitions, **raw)
-    seen = {"count": 0, "first": 0.0, "last": 0.0}
-
-    @app.agent(source, concurrency=1)
-    async def passthrough(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await sink.send(key=event.key, value=event.value)
-            seen["first"] = seen["first"] or time.time()
-            seen["count"] += 1
-            seen["last"] = time.time()
-
-    @app.page("/count")
-    async def count_view(web: faust.web.Web, request: faust.web.Request) -> faust.web.Response:
-        return web.json(seen)
-
-    faust.Worker(app, loglevel="WARNING", quiet=True,
-                 redirect_stdouts=False).execute_from_commandline()
-
-
-def faust_passthrough(stack, bootstrap: str, scratch: Path, messages: int,
-                      partitions: int) -> Run:
-    """Run the passthrough app in a subprocess until it has forwarded ``messages``."""
-    from streams.testing import free_port
-
-    port, data = free_port(), scratch / "faust-passthrough"
-    data.mkdir()
-    log = (data / "child.log").open("wb")
-    started = time.time()
-    child = subprocess.Popen([sys.executable, "-m", "bench.bench_stream_throughput",
-                              "--faust-child", bootstrap, str(data), str(port),
-                              str(partitions)],
-                             stdout=log, stderr=subprocess.STDOUT)
-    stack.callback(_stop, child)
-
-    cpu_at_first: list[float] = []
-
-    def counted() -> dict | None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=2) as r:
-                seen = json.loads(r.read())
-        except OSError:
-            return None
-        if seen["count"] and not cpu_at_first:  # start-up CPU is not counted
-            cpu_at_first.append(cpu_seconds(child.pid))
-        return seen if seen["count"] >= messages else None
-
-    seen = wait_until(counted, timeout=messages / 100 + 120, poll=POLL,
-                      what="faust passthrough done")
-    cpu = cpu_seconds(child.pid) - cpu_at_first[0]
-    _stop(child)
-    return Run("empty Faust agent passthrough", seen["count"], seen["last"] - seen["first"],
-               cpu, f" (start-up {seen['first'] - started:.1f} s)")
-
-
-def _stop(child: subprocess.Popen) -> None:
-    if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 # -- (a) the SLA Police worker ------------------------------------------------------------
@@ -368,11 +262,13 @@ def main() -> None:
                         help="who records the ledger, comma-separated for one run each: "
                              "process (a ledger sink of its own, the worker with "
                              "SLA_LEDGER_ENABLED=false; default), worker (the worker itself)")
-    parser.add_argument("--faust-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the write floor reader (Faust, parse and the least writes)")
+    parser.add_argument("--faust-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.faust_child:
-        bootstrap, data_dir, port, partitions = args.faust_child
-        faust_child(bootstrap, data_dir, int(port), int(partitions))
+        bootstrap, data_dir, port, partitions, mode = args.faust_child
+        faust_child(bootstrap, data_dir, int(port), int(partitions), mode)
         return
     print(f"stream throughput benchmark on {machine_summary()}")
     lines = make_backlog(args.events)
@@ -382,18 +278,21 @@ def main() -> None:
         parser.error(f"--ledger: unknown {', '.join(sorted(unknown))} (process, worker)")
     backlog = [clock for clock in clocks if clock in ("stream", "wall")]
     if backlog:
-        session(lines, backlog, args.partitions, steady=False, ledgers=ledgers)
+        session(lines, backlog, args.partitions, steady=False, ledgers=ledgers,
+                floor=not args.no_floor)
     for ledger in ledgers if "wall-now" in clocks else []:  # a broker each: events published once
-        session(lines, ["wall-now"], args.partitions, steady=True, ledgers=[ledger])
+        session(lines, ["wall-now"], args.partitions, steady=True, ledgers=[ledger],
+                floor=not args.no_floor)
 
 
 def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: bool,
-            ledgers: list[str]) -> None:
-    """One broker, one backlog, read by aiokafka, Faust, then the worker per clock mode
-    (steady: the worker first, the events published once it is ready); the ratios of this
-    session's rates."""
+            ledgers: list[str], floor: bool = True) -> None:
+    """One broker, one backlog, read by aiokafka, the empty Faust agent, the write floor
+    (unless not ``floor``), then the worker per clock mode (steady: the worker first, the
+    events published once it is ready); the ratios of this session's rates."""
     with bench_session("throughput", partitions) as (stack, bootstrap, scratch):
-        create_topics(bootstrap, [SINK], partitions)  # else the first send waits for it
+        # made first: else the first send waits for each
+        create_topics(bootstrap, [SINK, *FLOOR_TOPICS], partitions)
 
         def publish_now() -> None:
             from streams.testing import publish_lines
@@ -415,8 +314,11 @@ def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: b
         print(f"  backlog: {len(lines):,} events + {raw.messages - len(lines):,} clock ticks "
               f"= {raw.messages:,} messages on {partitions} partitions")
         raw.show()
-        faust = faust_passthrough(stack, bootstrap, scratch, raw.messages, partitions)
+        faust = faust_reader(stack, bootstrap, scratch, raw.messages, partitions,
+                             "passthrough")
         faust.show()
+        least = faust_reader(stack, bootstrap, scratch, raw.messages, partitions,
+                             "floor") if floor else None
         runs += [pipeline(stack, bootstrap, scratch, clock, len(lines), raw.messages,
                           partitions, ledger=ledger)
                  for clock in clocks if not steady for ledger in ledgers]
@@ -425,6 +327,11 @@ def session(lines: list[bytes], clocks: list[str], partitions: int, *, steady: b
             by_cpu = faust.cpu_per_message / ours.cpu_per_message
             print(f"  ratio pipeline({clock})/faust: {ours.rate / faust.rate:.2f}; by CPU per "
                   f"message (steadier on a shared machine): {by_cpu:.2f}")
+        if least is not None:
+            least.show()
+            print(f"  ratio floor/faust: {least.rate / faust.rate:.2f}; by CPU per message "
+                  f"{faust.cpu_per_message / least.cpu_per_message:.2f}: the most a worker "
+                  f"that writes what the floor writes ({FLOOR.describe()}) reaches here")
         print(f"  ratio faust/aiokafka: {faust.rate / raw.rate:.3f} "
               f"(aiokafka is {raw.rate / faust.rate:.0f}x faster)")
 
