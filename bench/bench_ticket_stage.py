@@ -116,12 +116,14 @@ def messages_of(lines: list[bytes], partitions: int = PARTITIONS) -> list[FakeEv
 
 class TriggerLog(RecordingEmitter):
     """A recording emitter that also keeps what the department stage would read, in order:
-    the triggers topic's messages (a trigger per department it concerns, watermarks to
-    every partition), partitioned as the worker's producer would."""
+    the triggers topic's messages (per department, a pack of its triggers of a batch, as
+    :class:`streams.emit.Emitter` sends them; watermarks to every partition), partitioned
+    as the worker's producer would."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent: list[tuple[int, bytes, bytes, dict[str, bytes]]] = []
+        self.packs: dict[bytes, list[bytes]] = {}
 
     async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False,
                       texts: list[str] | None = None) -> None:
@@ -131,11 +133,17 @@ class TriggerLog(RecordingEmitter):
             if PenaltyEngine.is_trigger(event):
                 value = event.to_json_bytes()
                 for department in PenaltyEngine.departments_for(event):
-                    key = department.encode()
-                    self.sent.append((_CHOOSE(key, _EVERY, _EVERY), key, value, {}))
+                    self.packs.setdefault(department.encode(), []).append(value)
+
+    def flush_triggers(self) -> None:
+        """The packs, as the changelog writer's send (after each batch) adds them."""
+        packs, self.packs = self.packs, {}
+        for key, values in packs.items():
+            self.sent.append((_CHOOSE(key, _EVERY, _EVERY), key, b"\n".join(values), {}))
 
     async def watermark(self, source_partition: int, when: str) -> None:
         await super().watermark(source_partition, when)
+        self.flush_triggers()
         for partition in _EVERY:
             self.sent.append((partition, b"", b"", {WATERMARK: f"{source_partition}|{when}"
                                                     .encode()}))
@@ -197,6 +205,7 @@ class Pass:
             written = len(self.tickets.writes)
             for event in chunk:
                 await self.stage.process(event)
+            self.emitter.flush_triggers()
             self.records += len({key for key, _ in self.tickets.writes[written:]})
             for event in chunk:  # committed once the batch is done, as the worker does
                 self.commits.offsets[(event.topic, event.partition)] = event.offset + 1

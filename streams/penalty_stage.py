@@ -123,9 +123,10 @@ class PenaltyStage:
         tp = (message.topic, message.partition)
         if WATERMARK in event.headers:
             self.frontier.hold(tp, message.offset, event.headers[WATERMARK].decode())
-        elif event.key:
-            self.triggers.add(message.partition, message.offset, event.key.decode(),
-                              event.value.decode())
+        elif event.key:  # a pack: the department's triggers of a batch, a JSON text a line
+            department = event.key.decode()
+            for raw in event.value.decode().split("\n"):
+                self.triggers.add(message.partition, message.offset, department, raw)
         self.frontier.seen(tp, message.offset)
         released = self.touched.get(message.partition, (event, False))[1]
         for header in self.frontier.release(tp):

@@ -52,6 +52,7 @@ class Pipeline:
         self.topics: Topics = define_topics(app, settings)
         self.writer = ChangelogWriter(app)  # every write of the stages' tables
         self.emitter = Emitter(app, self.topics, self.writer.records)  # sent with them
+        self.writer.before_send.append(self.emitter.flush_triggers)  # a record per department
         raw = {"key_type": bytes, "value_type": bytes, "partitions": self.topics.partitions}
         self.ticket_table = app.Table("tickets", **raw)  # also served by the web view
         commits = KnownCommitted(app)

@@ -83,6 +83,8 @@ class ChangelogWriter:
         #: Outbound records, also the emitter's: :meth:`send` hands them all over.
         self.records = RecordBatches.of(app) if records is None else records
         self.tables: dict[str, DirectTable] = {}  # changelog topic -> its table
+        #: Called first by :meth:`send`: what adds its records only then (trigger packs).
+        self.before_send: list[Callable[[], None]] = []
 
     def table(self, table: faust.Table, partition_of: PartitionOf, *,
               short_lived: bool = False) -> DirectTable:
@@ -121,6 +123,8 @@ class ChangelogWriter:
         RocksDB write each). A partition's records get increasing offsets in send order,
         and a failed send fails the flush before the next commit, so the last one's offset
         says what the earlier ones' would have."""
+        for add_records in self.before_send:
+            add_records()
         queued, self.queued = self.queued, {}
         names = {table: table.topic_name for table in {table for table, _key in queued}}
         tables = self.tables

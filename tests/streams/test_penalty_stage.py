@@ -53,6 +53,11 @@ class Rig:
         return FakeEvent(TRIGGERS, 0, self.next_offset(), event.data.department.encode(),
                          event.to_json().encode())
 
+    def pack(self, events: list[CloudEvent]) -> FakeEvent:
+        """One department's triggers of a batch in one message, as the emitter packs them."""
+        return FakeEvent(TRIGGERS, 0, self.next_offset(), events[0].data.department.encode(),
+                         b"\n".join(event.to_json().encode() for event in events))
+
     def watermark(self, source: int, when: str = TUESDAY) -> FakeEvent:
         return FakeEvent(TRIGGERS, 0, self.next_offset(),
                          headers={WATERMARK: f"{source}|{when}".encode()})
@@ -87,6 +92,14 @@ async def test_triggers_wait_for_every_source_then_drain_in_time_order() -> None
     await rig.feed(rig.watermark(SOURCES - 1))
     assert len(EXPECTED) == 3 and rig.penalties() == EXPECTED
     assert not [key for key in rig.state.data if key.startswith(b"triggers|")]
+
+
+async def test_a_pack_of_triggers_is_fined_as_its_triggers_one_by_one() -> None:
+    """The emitter sends a department's triggers of a batch as one message."""
+    rig = Rig()
+    pack = list(reversed(triggers()))
+    await rig.feed(rig.pack(pack), rig.pack(pack), *rig.watermarks())  # once more: redelivered
+    assert rig.penalties() == EXPECTED
 
 
 async def test_a_trigger_behind_the_watermarks_waits_for_the_next_one() -> None:
