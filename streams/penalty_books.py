@@ -29,11 +29,12 @@ their only writer), so a drain no longer decodes a whole history either;
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+import orjson
 
 from sla.codec import decode_book, decode_history, encode_book, encode_history
 from sla.penalties import PenaltyBook, PenaltyRecord
@@ -82,7 +83,7 @@ class BookStore:
         value = self.state.get(f"book|{department}".encode())
         book, stored = PenaltyBook(department, by_ticket=self.records(department)), {}
         if value is not None:
-            data = json.loads(value)
+            data = orjson.loads(value)
             book = decode_book(data["book"], by_ticket=book.by_ticket)
             for rule, (first, next_) in data["history"].items():
                 items = self._read(department, rule, first, next_)
@@ -105,7 +106,7 @@ class BookStore:
             cached.stored[rule], heads[rule] = new, [new.first, new.next]
         head = {"book": encode_book(replace(book, history={})), "partition": partition,
                 "history": heads}
-        self.state[f"book|{book.department}".encode()] = json.dumps(head).encode()
+        self.state[f"book|{book.department}".encode()] = orjson.dumps(head)
         for key in stale:
             del self.state[key]
 
@@ -128,7 +129,7 @@ class BookStore:
               next_: int) -> list[tuple[datetime, str]]:
         items: list[tuple[datetime, str]] = []
         for chunk in _Stored(first, next_).chunks():
-            row = json.loads(self.state.get(self._key(department, rule, chunk)) or b"null")
+            row = orjson.loads(self.state.get(self._key(department, rule, chunk)) or b"null")
             if row is None:
                 raise LookupError(f"history row {chunk} of {department}/{rule} is missing")
             start = row["start"]
@@ -146,8 +147,8 @@ class BookStore:
             start = max(chunk * HISTORY_CHUNK, new.first)
             end = min((chunk + 1) * HISTORY_CHUNK, new.next)
             items = encode_history(entries[start - new.first:end - new.first])
-            self.state[self._key(department, rule, chunk)] = json.dumps(
-                {"start": start, "items": items}).encode()
+            self.state[self._key(department, rule, chunk)] = orjson.dumps(
+                {"start": start, "items": items})
 
 
 def _sequences(items: Iterable[tuple[datetime, str]], first: int) -> dict[str, int]:

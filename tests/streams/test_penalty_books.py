@@ -133,3 +133,17 @@ def test_forget_drops_only_the_revoked_partitions_books() -> None:
     books.forget([2])
     assert books.load("billing", 3) is billing
     assert books.load("logistics", 2) is not logistics
+
+
+def test_rows_written_by_the_earlier_json_writer_reload_the_same() -> None:
+    """Rows were ``json.dumps`` (spaces, text beyond ASCII escaped) before orjson wrote
+    them: a worker of today reads a store of yesterday's."""
+    state, _, book = saved(HISTORY_CHUNK + 5)
+    book.department = "物流"
+    earlier = FakeState()
+    for key, value in state.rows.items():
+        earlier.rows[key.replace(b"logistics", "物流".encode())] = json.dumps(
+            json.loads(value.replace(b"logistics", "物流".encode()))).encode()
+    assert b"\\u7269" in earlier.rows["book|物流".encode()]
+
+    assert encode_book(store(earlier).load("物流", 2)) == encode_book(book)
