@@ -12,8 +12,9 @@ text never holds raw), not one record each: every record the department stage re
 pays Faust's consumer path (about as much as an inbound message's), and triggers were
 about 0.4 records per inbound event. A pack is added to the records when the changelog
 writer sends (:meth:`flush_triggers`, registered with it) or before a watermark, so a
-watermark still follows every trigger it covers. A record of one trigger, as written
-before packs, is a pack of one.
+watermark still follows every trigger it covers; a full pack (:data:`PACK_BYTES`) is
+added at once and the next one starts. A record of one trigger, as written before packs,
+is a pack of one.
 
 Records are not handed to the producer one by one: they join the changelog writer's
 :class:`~streams.record_batches.RecordBatches` (no I/O, no Faust ``Topic.send``
@@ -40,7 +41,12 @@ from streams import metrics
 from streams.record_batches import RecordBatches
 from streams.topics import Topics
 
-__all__ = ["Emitter"]
+__all__ = ["PACK_BYTES", "Emitter"]
+
+#: A pack is at most this large (unless one trigger is larger): far below the 1 MB a Kafka
+#: record may have by default (broker ``message.max.bytes``, producer ``max_request_size``),
+#: even when one stream-clock tick breaches thousands of a department's tickets.
+PACK_BYTES = 256 * 1024
 
 
 class Emitter:
@@ -50,7 +56,8 @@ class Emitter:
         self.app, self.topics = app, topics
         self.triggers_name = topics.triggers.get_topic_name()
         self._send = records.add  # (topic, key, value, headers, partition=None)
-        self._packs: dict[str, list[bytes]] = {}  # department -> triggers not added yet
+        #: department -> [bytes, trigger texts...]: triggers not added to the records yet
+        self._packs: dict[str, list] = {}
 
     async def publish(self, events: Iterable[CloudEvent], *, triggers: bool = False,
                       texts: list[str] | None = None) -> None:
@@ -90,15 +97,23 @@ class Emitter:
         for department in PenaltyEngine.departments_for(event):
             pack = packs.get(department)
             if pack is None:
-                packs[department] = [value]
+                packs[department] = [len(value), value]
+            elif pack[0] + 1 + len(value) > PACK_BYTES:  # full: it goes first, a new one starts
+                self._send_pack(department, pack)
+                packs[department] = [len(value), value]
             else:
+                pack[0] += len(value) + 1
                 pack.append(value)
 
     def flush_triggers(self) -> None:
         """Add a record per department of the triggers queued since the last flush."""
         packs, self._packs = self._packs, {}
-        for department, values in packs.items():
-            self._send(self.triggers_name, department.encode(), b"\n".join(values))
+        for department, pack in packs.items():
+            self._send_pack(department, pack)
+
+    def _send_pack(self, department: str, pack: list) -> None:
+        """``pack``: its size in bytes, then the triggers' JSON texts."""
+        self._send(self.triggers_name, department.encode(), b"\n".join(pack[1:]))
 
     async def watermark(self, source_partition: int, when: str) -> None:
         """Tell every department partition that ``source_partition`` is done up to ``when``

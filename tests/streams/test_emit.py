@@ -12,7 +12,7 @@ from sla.config import load_config
 from sla.penalties import PenaltyEngine
 from sla.replay import replay
 from sla.testing import assigned, complaint
-from streams.emit import Emitter
+from streams.emit import PACK_BYTES, Emitter
 from streams.record_batches import RecordBatches
 from streams.topics import WATERMARK
 from tests.streams.fake_kafka import FakeKafkaProducer
@@ -98,3 +98,19 @@ async def test_a_watermark_follows_the_triggers_queued_before_it() -> None:
     for keys in per_partition.values():  # each partition's packs, then the watermark
         assert keys[-1] == b"" and all(keys[:-1])
     assert sum(len(keys) - 1 for keys in per_partition.values()) >= 1  # packs went first
+
+
+async def test_a_department_with_many_triggers_gets_packs_of_bounded_size_in_order() -> None:
+    """A stream-clock tick can breach thousands of one department's tickets at once: their
+    triggers must not make one record larger than Kafka takes."""
+    emitter, records, producer = _emitter()
+    trigger = next(event for event in OUTPUTS if PenaltyEngine.is_trigger(event))
+    assert len(PenaltyEngine.departments_for(trigger)) == 1
+    texts = [trigger.to_json().replace(trigger.id, f"id-{n:05d}") for n in range(1000)]
+    await emitter.publish([trigger] * 1000, triggers=True, texts=texts)
+    emitter.flush_triggers()
+    await records.send()
+
+    packs = [value for topic, _, _, value, _ in producer.sent if topic == TRIGGERS]
+    assert len(packs) > 1 and all(len(pack) <= PACK_BYTES for pack in packs)
+    assert b"\n".join(packs) == "\n".join(texts).encode()
