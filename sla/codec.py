@@ -28,6 +28,7 @@ __all__ = [
     "encode_history",
     "encode_records",
     "encode_ticket",
+    "ticket_fields",
 ]
 
 _CLOCK_TIMES = ("started_at", "running_since", "due_at", "next_warning")
@@ -86,6 +87,22 @@ def encode_ticket(state: TicketState,
         "requests": state.requests,
         "audits": state.audits,
     }
+
+
+#: The keys of :func:`encode_ticket`, in its order: the fields of :class:`TicketState`.
+TICKET_FIELDS = ("ticket_id", "seen", "pending", "complaint", "department", "assignee",
+                 "status", "cycle", "paused_reason", "clocks", "stints", "disputes",
+                 "last_time", "charge", "charged", "revision", "requests", "audits")
+_ticket_values = operator.attrgetter(*TICKET_FIELDS)
+
+
+def ticket_fields(state: TicketState) -> dict[str, Any]:
+    """The state's fields by :func:`encode_ticket`'s keys, not converted: a serialiser that
+    writes datetimes as ``isoformat()``, dataclasses (the clocks) field by field, tuples
+    as lists and sets as sorted lists writes :func:`encode_ticket`'s JSON from it, without
+    a dict per clock or a Python call per time (the store's rows: orjson does all in C).
+    ``"pending"`` holds the events themselves."""
+    return dict(zip(TICKET_FIELDS, _ticket_values(state), strict=True))
 
 
 def _to_json(event: CloudEvent) -> str:

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from models import CloudEvent
-from sla.codec import decode_ticket, encode_ticket
+from sla.codec import decode_ticket, encode_ticket, ticket_fields
 from sla.ticket import TicketState
 
 __all__ = [
@@ -111,14 +111,43 @@ def encode_stored(stored: StoredTicket, wakeup: datetime | None | _Ask = _ASK) -
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
     causes = ",".join(f"{t}:{o}:{len(outs)}" for (t, o), outs in stored.outbox)
-    data = encode_ticket(stored.state, stored.event_json)
-    pending, data["pending"] = data["pending"], len(data["pending"])
+    state = stored.state
+    pending = [stored.event_json(e) for e in state.pending]
     if len(stored.texts) > len(pending):  # events applied since: forget their text
-        stored.texts = {e.id: stored.texts[e.id] for e in stored.state.pending}
+        stored.texts = {e.id: stored.texts[e.id] for e in state.pending}
     lines = "".join(f"\n{line}" for line in pending)
     lines += "".join(f"\n{out}" for _, outs in stored.outbox for out in outs)
     stamp = "" if wakeup is None else repr(wakeup.timestamp())
-    return f"{stored.partition}|{stamp}|{causes}|".encode() + dumps(data) + lines.encode()
+    return f"{stored.partition}|{stamp}|{causes}|".encode() + _state_json(state, len(pending)) \
+        + lines.encode()
+
+
+def _state_json(state: TicketState, pending: int) -> bytes:
+    """:func:`dumps` of ``encode_ticket(state)`` with ``"pending"``, the number of pending
+    events: orjson writes the fields as they are (:func:`sla.codec.ticket_fields`; its
+    datetimes are ``isoformat()``'s text, RFC 3339 offsets being whole minutes), else,
+    where it refuses anything, the values converted first, as before (same bytes)."""
+    data = ticket_fields(state)
+    data["pending"] = pending
+    try:
+        return orjson.dumps(data, default=_sorted_set)
+    except TypeError:
+        data = encode_ticket(state, _no_text)
+        data["pending"] = pending
+        return dumps(data)
+
+
+def _sorted_set(value: Any) -> list[Any]:
+    """orjson's ``default``: a set (ids seen, a clock's pausable reasons) as sorted."""
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def _no_text(_event: CloudEvent) -> str:
+    return ""
+
+
 
 
 def dumps(data: Any) -> bytes:
