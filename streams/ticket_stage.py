@@ -36,8 +36,7 @@ from streams.ticket_store import (
     decode_due_pairs,
     decode_prefix,
     decode_stored,
-    due_record,
-    encode_stored,
+    encode_saved,
     unpack_due_head,
 )
 from streams.topics import TICK, WAKE, Checkpoint
@@ -246,10 +245,10 @@ class TicketStage:
     def _save(self, stored: StoredTicket, pairs: list[tuple[str, str]]) -> None:
         """Write the ticket's row and its due record (one store write), index its wake-up;
         ``pairs``: its open clocks (:func:`clock_pairs`)."""
-        ticket, wakeup = stored.state.ticket_id, stored.state.next_wakeup()
-        record = due_record(stored, pairs, wakeup)
-        self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
-        self.index.set(stored.partition, ticket, wakeup)
+        ticket = stored.state.ticket_id
+        row, record, stamp = encode_saved(stored, pairs)
+        self.tickets.put(ticket.encode(), row, record)
+        self.index.set_stamp(stored.partition, ticket, stamp)
         self.failed.discard(ticket)
 
     def _export_index_size(self) -> None:

@@ -59,6 +59,7 @@ __all__ = [
     "decode_stored",
     "due_record",
     "due_record_of_value",
+    "encode_saved",
     "encode_stored",
     "unpack_due_head",
 ]
@@ -110,16 +111,36 @@ def encode_stored(stored: StoredTicket, wakeup: datetime | None | _Ask = _ASK) -
     """The row of ``stored``; ``wakeup``, if given, is its state's ``next_wakeup()``."""
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
-    causes = ",".join(f"{t}:{o}:{len(outs)}" for (t, o), outs in stored.outbox)
+    return _row(stored, None if wakeup is None else wakeup.timestamp())
+
+
+def encode_saved(stored: StoredTicket,
+                 pairs: Iterable[tuple[str, str]]) -> tuple[bytes, bytes, float | None]:
+    """What a save writes and indexes: the row (:func:`encode_stored`), the due record
+    (:func:`due_record`, ``pairs`` the open clocks) and the wake-up in epoch seconds
+    (None: none), its state's ``next_wakeup()`` computed and converted once for all
+    three."""
+    wakeup = stored.state.next_wakeup()
+    stamp = None if wakeup is None else wakeup.timestamp()
+    record = _pack(_NO_WAKEUP if stamp is None else stamp,
+                   [entry[0] for entry in stored.outbox], pairs)
+    return _row(stored, stamp), record, stamp
+
+
+def _row(stored: StoredTicket, stamp: float | None) -> bytes:
+    """:func:`encode_stored` with the wake-up in epoch seconds (None: none)."""
     state = stored.state
-    pending = [stored.event_json(e) for e in state.pending]
-    if len(stored.texts) > len(pending):  # events applied since: forget their text
+    lines = [stored.event_json(e) for e in state.pending]
+    pending = len(lines)
+    if len(stored.texts) > pending:  # events applied since: forget their text
         stored.texts = {e.id: stored.texts[e.id] for e in state.pending}
-    lines = "".join(f"\n{line}" for line in pending)
-    lines += "".join(f"\n{out}" for _, outs in stored.outbox for out in outs)
-    stamp = "" if wakeup is None else repr(wakeup.timestamp())
-    return f"{stored.partition}|{stamp}|{causes}|".encode() + _state_json(state, len(pending)) \
-        + lines.encode()
+    causes = []
+    for (topic, offset), outs in stored.outbox:
+        causes.append(f"{topic}:{offset}:{len(outs)}")
+        lines += outs
+    head = f"{stored.partition}|{'' if stamp is None else repr(stamp)}|{','.join(causes)}|"
+    row = head.encode() + _state_json(state, pending)
+    return row + ("\n" + "\n".join(lines)).encode() if lines else row
 
 
 def _state_json(state: TicketState, pending: int) -> bytes:

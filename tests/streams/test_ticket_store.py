@@ -22,6 +22,7 @@ from streams.ticket_store import (
     due_record,
     due_record_of_value,
     dumps,
+    encode_saved,
     encode_stored,
 )
 from tests.sla.test_order_properties import ticket_story
@@ -160,3 +161,12 @@ def test_a_state_orjson_refuses_is_written_by_json_as_before() -> None:
     data["pending"] = len(stored.state.pending)
     assert _state_json(stored.state, len(stored.state.pending)) == dumps(data)
     assert decode_stored(encode_stored(stored)).state.stints["huge"] == 2**70
+
+
+def test_a_save_writes_the_row_and_due_record_of_the_single_functions() -> None:
+    for stored in (_open_ticket(), ticket_with_outbox(), StoredTicket(0, ENGINE.new_ticket("T-9"))):
+        pairs = [(c.department, c.metric) for c in stored.state.clocks]
+        wakeup = stored.state.next_wakeup()
+        row, record, stamp = encode_saved(stored, pairs)
+        assert (row, record) == (encode_stored(stored), due_record(stored, pairs))
+        assert stamp == (None if wakeup is None else wakeup.timestamp())
