@@ -87,7 +87,8 @@ class StoredTicket:
 
     def remember(self, cause: Cause, outputs: list[str], committed: dict[int, int]) -> None:
         """Record a transition's outputs; forget entries already committed."""
-        self.outbox = [(c, o) for c, o in self.outbox if c[1] >= committed.get(c[0], -1)]
+        if self.outbox:
+            self.outbox = [(c, o) for c, o in self.outbox if c[1] >= committed.get(c[0], -1)]
         if outputs:
             self.outbox.append((cause, outputs))
         del self.outbox[:-MAX_OUTBOX]
@@ -151,6 +152,7 @@ def _state_json(state: TicketState, pending: int) -> bytes:
     data = ticket_fields(state)
     data["pending"] = pending
     try:
+        data["seen"] = sorted(state.seen)  # here, not through a call of the default
         return orjson.dumps(data, default=_sorted_set)
     except TypeError:
         data = encode_ticket(state, _no_text)
@@ -158,9 +160,12 @@ def _state_json(state: TicketState, pending: int) -> bytes:
         return dumps(data)
 
 
+_SETS = (set, frozenset)
+
+
 def _sorted_set(value: Any) -> list[Any]:
-    """orjson's ``default``: a set (ids seen, a clock's pausable reasons) as sorted."""
-    if isinstance(value, set | frozenset):
+    """orjson's ``default``: a set (a clock's pausable reasons) as sorted."""
+    if isinstance(value, _SETS):
         return sorted(value)
     raise TypeError(type(value).__name__)
 
