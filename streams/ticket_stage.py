@@ -226,8 +226,9 @@ class TicketStage:
         after = clock_pairs(stored.state)
         self._save(stored, after)
         self.open_clocks.update(stored.partition, before, after)
-        await self.emitter.publish(outputs, triggers=True, texts=texts)
-        self._observe_breach_delay(outputs)
+        if outputs:  # an inbound event's save mostly has none (the event waits for the clock)
+            await self.emitter.publish(outputs, triggers=True, texts=texts)
+            self._observe_breach_delay(outputs)
 
     # -- state -----------------------------------------------------------------------
 
