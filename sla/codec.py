@@ -28,6 +28,7 @@ __all__ = [
     "encode_history",
     "encode_records",
     "encode_ticket",
+    "ticket_fields",
 ]
 
 _CLOCK_TIMES = ("started_at", "running_since", "due_at", "next_warning")
@@ -86,6 +87,21 @@ def encode_ticket(state: TicketState,
         "requests": state.requests,
         "audits": state.audits,
     }
+
+
+def ticket_fields(state: TicketState) -> dict[str, Any]:
+    """The state's fields by :func:`encode_ticket`'s keys, in its order, not converted: a
+    serialiser that writes datetimes as ``isoformat()``, dataclasses (the clocks) field by
+    field, tuples as lists and sets as sorted lists writes :func:`encode_ticket`'s JSON
+    from it, without a dict per clock or a Python call per time (the store's rows: orjson
+    does it all in C). ``"pending"`` holds the events themselves."""
+    return {"ticket_id": state.ticket_id, "seen": state.seen, "pending": state.pending,
+            "complaint": state.complaint, "department": state.department,
+            "assignee": state.assignee, "status": state.status, "cycle": state.cycle,
+            "paused_reason": state.paused_reason, "clocks": state.clocks,
+            "stints": state.stints, "disputes": state.disputes,
+            "last_time": state.last_time, "charge": state.charge, "charged": state.charged,
+            "revision": state.revision, "requests": state.requests, "audits": state.audits}
 
 
 def _to_json(event: CloudEvent) -> str:

@@ -45,9 +45,11 @@ class DeadlineIndex:
     def __contains__(self, ticket: str) -> bool:
         return ticket in self._current
 
-    def set_stamp(self, partition: int, ticket: str, stamp: float) -> None:
-        """Like :meth:`set`, with epoch seconds (used when rebuilding from stored prefixes)."""
-        if self._current.get(ticket) != (partition, stamp):
+    def set_stamp(self, partition: int, ticket: str, stamp: float | None) -> None:
+        """Like :meth:`set`, with epoch seconds (a save has them already)."""
+        if stamp is None:
+            self._current.pop(ticket, None)
+        elif self._current.get(ticket) != (partition, stamp):
             self._current[ticket] = (partition, stamp)
             heapq.heappush(self._heaps.setdefault(partition, []), (stamp, ticket))
 

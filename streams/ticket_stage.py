@@ -36,8 +36,7 @@ from streams.ticket_store import (
     decode_due_pairs,
     decode_prefix,
     decode_stored,
-    due_record,
-    encode_stored,
+    encode_saved,
     unpack_due_head,
 )
 from streams.topics import TICK, WAKE, Checkpoint
@@ -227,8 +226,9 @@ class TicketStage:
         after = clock_pairs(stored.state)
         self._save(stored, after)
         self.open_clocks.update(stored.partition, before, after)
-        await self.emitter.publish(outputs, triggers=True, texts=texts)
-        self._observe_breach_delay(outputs)
+        if outputs:  # an inbound event's save mostly has none (the event waits for the clock)
+            await self.emitter.publish(outputs, triggers=True, texts=texts)
+            self._observe_breach_delay(outputs)
 
     # -- state -----------------------------------------------------------------------
 
@@ -246,10 +246,10 @@ class TicketStage:
     def _save(self, stored: StoredTicket, pairs: list[tuple[str, str]]) -> None:
         """Write the ticket's row and its due record (one store write), index its wake-up;
         ``pairs``: its open clocks (:func:`clock_pairs`)."""
-        ticket, wakeup = stored.state.ticket_id, stored.state.next_wakeup()
-        record = due_record(stored, pairs, wakeup)
-        self.tickets.put(ticket.encode(), encode_stored(stored, wakeup), record)
-        self.index.set(stored.partition, ticket, wakeup)
+        ticket = stored.state.ticket_id
+        row, record, stamp = encode_saved(stored, pairs)
+        self.tickets.put(ticket.encode(), row, record)
+        self.index.set_stamp(stored.partition, ticket, stamp)
         self.failed.discard(ticket)
 
     def _export_index_size(self) -> None:

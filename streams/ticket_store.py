@@ -13,7 +13,10 @@ state's JSON, where every quote would be escaped and parsed again on each write
 and read: that was a tenth of the worker's CPU. Rows written before pending
 events became lines hold them as a list of strings in ``"pending"``; they decode
 as they did. The state's JSON is orjson's, UTF-8 (:func:`dumps`); older rows
-escaped text beyond ASCII (``\\u534e``): both read back the same.
+escaped text beyond ASCII (``\\u534e``): both read back the same. orjson writes it
+from the state's fields as they are (datetimes, clock dataclasses: the text
+:func:`sla.codec.encode_ticket`'s values would give, byte for byte), so a save
+builds no dict per clock and calls no ``isoformat`` per time.
 
 Why an outbox: the broker has no transactions, so a SIGKILL can leave the table
 write durable while the outputs it caused were never flushed. The redelivered
@@ -44,7 +47,7 @@ from typing import Any
 import orjson
 
 from models import CloudEvent
-from sla.codec import decode_ticket, encode_ticket
+from sla.codec import decode_ticket, encode_ticket, ticket_fields
 from sla.ticket import TicketState
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "decode_stored",
     "due_record",
     "due_record_of_value",
+    "encode_saved",
     "encode_stored",
     "unpack_due_head",
 ]
@@ -86,7 +90,8 @@ class StoredTicket:
 
     def remember(self, cause: Cause, outputs: list[str], committed: dict[int, int]) -> None:
         """Record a transition's outputs; forget entries already committed."""
-        self.outbox = [(c, o) for c, o in self.outbox if c[1] >= committed.get(c[0], -1)]
+        if self.outbox:
+            self.outbox = [(c, o) for c, o in self.outbox if c[1] >= committed.get(c[0], -1)]
         if outputs:
             self.outbox.append((cause, outputs))
         del self.outbox[:-MAX_OUTBOX]
@@ -110,15 +115,68 @@ def encode_stored(stored: StoredTicket, wakeup: datetime | None | _Ask = _ASK) -
     """The row of ``stored``; ``wakeup``, if given, is its state's ``next_wakeup()``."""
     if isinstance(wakeup, _Ask):
         wakeup = stored.state.next_wakeup()
-    causes = ",".join(f"{t}:{o}:{len(outs)}" for (t, o), outs in stored.outbox)
-    data = encode_ticket(stored.state, stored.event_json)
-    pending, data["pending"] = data["pending"], len(data["pending"])
-    if len(stored.texts) > len(pending):  # events applied since: forget their text
-        stored.texts = {e.id: stored.texts[e.id] for e in stored.state.pending}
-    lines = "".join(f"\n{line}" for line in pending)
-    lines += "".join(f"\n{out}" for _, outs in stored.outbox for out in outs)
-    stamp = "" if wakeup is None else repr(wakeup.timestamp())
-    return f"{stored.partition}|{stamp}|{causes}|".encode() + dumps(data) + lines.encode()
+    return _row(stored, None if wakeup is None else wakeup.timestamp())
+
+
+def encode_saved(stored: StoredTicket,
+                 pairs: Iterable[tuple[str, str]]) -> tuple[bytes, bytes, float | None]:
+    """What a save writes and indexes: the row (:func:`encode_stored`), the due record
+    (:func:`due_record`, ``pairs`` the open clocks) and the wake-up in epoch seconds
+    (None: none), its state's ``next_wakeup()`` computed and converted once for all
+    three."""
+    wakeup = stored.state.next_wakeup()
+    stamp = None if wakeup is None else wakeup.timestamp()
+    record = _pack(_NO_WAKEUP if stamp is None else stamp,
+                   [entry[0] for entry in stored.outbox], pairs)
+    return _row(stored, stamp), record, stamp
+
+
+def _row(stored: StoredTicket, stamp: float | None) -> bytes:
+    """:func:`encode_stored` with the wake-up in epoch seconds (None: none)."""
+    state = stored.state
+    lines = [stored.event_json(e) for e in state.pending]
+    pending = len(lines)
+    if len(stored.texts) > pending:  # events applied since: forget their text
+        stored.texts = {e.id: stored.texts[e.id] for e in state.pending}
+    causes = []
+    for (topic, offset), outs in stored.outbox:
+        causes.append(f"{topic}:{offset}:{len(outs)}")
+        lines += outs
+    head = f"{stored.partition}|{'' if stamp is None else repr(stamp)}|{','.join(causes)}|"
+    row = head.encode() + _state_json(state, pending)
+    return row + ("\n" + "\n".join(lines)).encode() if lines else row
+
+
+def _state_json(state: TicketState, pending: int) -> bytes:
+    """:func:`dumps` of ``encode_ticket(state)`` with ``"pending"``, the number of pending
+    events: orjson writes the fields as they are (:func:`sla.codec.ticket_fields`; its
+    datetimes are ``isoformat()``'s text, RFC 3339 offsets being whole minutes), else,
+    where it refuses anything, the values converted first, as before (same bytes)."""
+    data = ticket_fields(state)
+    data["pending"] = pending
+    try:
+        data["seen"] = sorted(state.seen)  # here, not through a call of the default
+        return orjson.dumps(data, default=_sorted_set)
+    except TypeError:
+        data = encode_ticket(state, _no_text)
+        data["pending"] = pending
+        return dumps(data)
+
+
+_SETS = (set, frozenset)
+
+
+def _sorted_set(value: Any) -> list[Any]:
+    """orjson's ``default``: a set (a clock's pausable reasons) as sorted."""
+    if isinstance(value, _SETS):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def _no_text(_event: CloudEvent) -> str:
+    return ""
+
+
 
 
 def dumps(data: Any) -> bytes:

@@ -94,3 +94,12 @@ def test_a_ticket_stored_before_charges_were_settled_is_not_charged_a_second_tim
     out = [e for e in out if e.type != "sla.clocks_changed"]
     assert [e.type for e in out] == ["sla.dispute_ruled"]
     assert out[0].data.filed_at is None
+
+
+def test_ticket_fields_are_encode_tickets_keys_in_its_order() -> None:
+    from sla.codec import ticket_fields
+    from sla.testing import complaint
+
+    state = ENGINE.new_ticket("T-F")
+    ENGINE.receive(state, complaint("T-F", "2026-11-16T09:00:00+08:00"))
+    assert list(ticket_fields(state)) == list(encode_ticket(state))

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from hypothesis import given, settings
+
 from sla.codec import encode_ticket
 from sla.config import load_config
 from sla.engine import SlaEngine
@@ -13,14 +15,17 @@ from sla.notifications import notifications_for
 from sla.testing import complaint
 from streams.ticket_store import (
     StoredTicket,
+    _state_json,
     decode_due,
     decode_prefix,
     decode_stored,
     due_record,
     due_record_of_value,
     dumps,
+    encode_saved,
     encode_stored,
 )
+from tests.sla.test_order_properties import ticket_story
 
 ENGINE = SlaEngine(load_config(Path(__file__).parents[1] / "sla" / "stories.yaml"))
 
@@ -130,3 +135,38 @@ def test_what_orjson_refuses_is_written_by_json() -> None:
         assert json.loads(dumps(data)) == json.loads(json.dumps(data))
     written = dumps({"region": "华北", "x": [0.8, None]})
     assert written == '{"region":"华北","x":[0.8,null]}'.encode()
+
+
+@settings(max_examples=60, deadline=None)
+@given(ticket_story())
+def test_the_state_is_written_as_encode_ticket_gives_it(events: list) -> None:
+    """A row's state is orjson's of the fields as they are (datetimes, clocks, sets):
+    the same bytes as the JSON of :func:`encode_ticket`, at every step of a story."""
+    state = ENGINE.new_ticket("T-P")
+    for step, event in enumerate(events):
+        ENGINE.receive(state, event)
+        if step % 2:
+            ENGINE.advance(state, event.time)
+        data = encode_ticket(state)
+        data["pending"] = len(state.pending)
+        assert _state_json(state, len(state.pending)) == dumps(data)
+        assert json.loads(dumps(data)) == {**json.loads(json.dumps(encode_ticket(state))),
+                                           "pending": len(state.pending)}
+
+
+def test_a_state_orjson_refuses_is_written_by_json_as_before() -> None:
+    stored = ticket_with_outbox()
+    stored.state.stints["huge"] = 2**70  # beyond 64 bits: orjson refuses the whole state
+    data = encode_ticket(stored.state)
+    data["pending"] = len(stored.state.pending)
+    assert _state_json(stored.state, len(stored.state.pending)) == dumps(data)
+    assert decode_stored(encode_stored(stored)).state.stints["huge"] == 2**70
+
+
+def test_a_save_writes_the_row_and_due_record_of_the_single_functions() -> None:
+    for stored in (_open_ticket(), ticket_with_outbox(), StoredTicket(0, ENGINE.new_ticket("T-9"))):
+        pairs = [(c.department, c.metric) for c in stored.state.clocks]
+        wakeup = stored.state.next_wakeup()
+        row, record, stamp = encode_saved(stored, pairs)
+        assert (row, record) == (encode_stored(stored), due_record(stored, pairs))
+        assert stamp == (None if wakeup is None else wakeup.timestamp())
