@@ -11,7 +11,8 @@ store), run in a subprocess of their own (``--faust-child``) and counted in the 
   the worker's batch settings), validate each against the event contract
   (:func:`models.parse_event`: bad input must be dead-lettered, not guessed at), and write
   the Kafka records an inbound event needs at the least: its ticket's row once (one
-  changelog record; the issue's aim is at most 1.2), the outputs and the internal messages
+  changelog record; the issue's aim is at most 1.2), the outputs (real ones, serialised:
+  a cycle of the outputs of the backlog's first events) and the internal messages
   (triggers, watermarks for the department stage) the worker wrote per event in this bench
   on the same backlog, of their measured mean sizes, handed over as record batches after
   each batch (:class:`streams.record_batches.RecordBatches`, the worker's own path), and
@@ -24,6 +25,7 @@ store), run in a subprocess of their own (``--faust-child``) and counted in the 
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -127,11 +129,22 @@ def _passthrough(app, source, settings, partitions: int, seen: dict) -> None:
             seen["last"] = time.time()
 
 
+def _sample_outputs() -> itertools.cycle:
+    """Outputs of the backlog's first events (replayed here, before anything is read), in
+    a cycle: the floor serialises a real mix of outputs, as a worker must."""
+    from bench.bench_replay import CONFIG
+    from bench.bench_stream_throughput import make_backlog
+    from sla.config import load_config
+    from sla.replay import replay_lines
+
+    return itertools.cycle(replay_lines(make_backlog(300), load_config(CONFIG)).outputs)
+
+
 def _floor(app, source, settings, partitions: int, seen: dict) -> None:
     from models import parse_event
     from streams.record_batches import RecordBatches
 
-    batches = RecordBatches.of(app)
+    batches, outputs = RecordBatches.of(app), _sample_outputs()
     row, output = b"r" * FLOOR.row_bytes, b"o" * FLOOR.output_bytes
     owed = {FLOOR_TOPICS[1]: 0.0, FLOOR_TOPICS[2]: 0.0}
     per_event = {FLOOR_TOPICS[1]: FLOOR.outputs, FLOOR_TOPICS[2]: FLOOR.internal}
@@ -148,8 +161,11 @@ def _floor(app, source, settings, partitions: int, seen: dict) -> None:
                     owed[topic] += share
                     while owed[topic] >= 1:
                         owed[topic] -= 1
-                        batches.add(topic, key, output)
-                        seen["internal sent"] += topic == FLOOR_TOPICS[2]
+                        if topic == FLOOR_TOPICS[1]:  # an output: serialised, as the contract asks
+                            batches.add(topic, key, next(outputs).to_json().encode())
+                        else:
+                            batches.add(topic, key, output)
+                            seen["internal sent"] += 1
             await batches.send()
             seen["count"] += len(events)
             seen["last"] = time.time()
