@@ -101,6 +101,8 @@ class BusinessCalendar:
         self._always = spec.always_open
         self._index = WorkIndex(self.tz, self._spans_on)
         self._recent: dict[int, tuple[datetime, int]] = {}
+        self._instants: dict[int, datetime] = {}
+        self._last_span: tuple[datetime, datetime, int] | None = None
         self._day_steps: dict[tuple[int, int], int] = {}
         self._midnight_cache: dict[int, tuple[int, int]] = {}
         #: Last date whose holiday schedule is official; None if nothing is provisional.
@@ -149,7 +151,20 @@ class BusinessCalendar:
         recent[id(t)] = (t, t_us)
 
     def _out(self, t_us: int) -> datetime:
-        return datetime.fromtimestamp(t_us / US, self.tz)
+        """The aware instant of UTC microseconds ``t_us`` in the calendar's zone.
+
+        Remembered per instant: deadlines fall on the same instants again and again (a
+        span's start, where the time outside hours is carried), and ``fromtimestamp`` in
+        a ``ZoneInfo`` costs several lookups; the instant is remembered for :meth:`_us`
+        too, so a deadline handed back is not converted again."""
+        found = self._instants.get(t_us)
+        if found is None:
+            instants = self._instants
+            if len(instants) >= _RECENT_SIZE:
+                instants.clear()
+            found = instants[t_us] = datetime.fromtimestamp(t_us / US, self.tz)
+            self._remember(found, t_us)
+        return found
 
     @staticmethod
     def _amount(seconds: int | float) -> int:
@@ -178,15 +193,21 @@ class BusinessCalendar:
 
         The inverse of :meth:`add`: ``working_seconds(s, add(s, n)) == n``.
         """
+        last = self._last_span  # the clocks of a ticket often share (start, end)
+        if last is not None and last[0] is start and last[1] is end:
+            return last[2]
         s, e = self._us(start), self._us(end)
         if e <= s:
             return 0
         if self._always:
-            return (e - s) // US
-        index = self._index
-        index.cover(s)
-        index.cover(e)
-        return (index.cumulative(e) - index.cumulative(s)) // US
+            found = (e - s) // US
+        else:
+            index = self._index
+            index.cover(s)
+            index.cover(e)
+            found = (index.cumulative(e) - index.cumulative(s)) // US
+        self._last_span = (start, end, found)
+        return found
 
     def is_working(self, t: datetime) -> bool:
         """Whether the clock runs at instant ``t`` (span starts included, ends excluded)."""
