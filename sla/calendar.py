@@ -42,6 +42,7 @@ from sla._calendar_holidays import (
     parse_holiday_overrides,
 )
 from sla._calendar_index import US, WorkIndex, naive_to_us, wall_to_us
+from sla._zones import fixed_zone
 from sla.specs import CalendarSpec, Duration, Span
 
 __all__ = [
@@ -156,13 +157,17 @@ class BusinessCalendar:
         Remembered per instant: deadlines fall on the same instants again and again (a
         span's start, where the time outside hours is carried), and ``fromtimestamp`` in
         a ``ZoneInfo`` costs several lookups; the instant is remembered for :meth:`_us`
-        too, so a deadline handed back is not converted again."""
+        too, so a deadline handed back is not converted again. It is written on the shared
+        zone of its offset (:mod:`sla._zones`): the same local fields, offset and JSON as
+        in the calendar's ``ZoneInfo``, and the engine compares it with event times (on
+        those zones in replay) without calling ``utcoffset`` on both sides."""
         found = self._instants.get(t_us)
         if found is None:
             instants = self._instants
             if len(instants) >= _RECENT_SIZE:
                 instants.clear()
-            found = instants[t_us] = datetime.fromtimestamp(t_us / US, self.tz)
+            local = datetime.fromtimestamp(t_us / US, self.tz)
+            found = instants[t_us] = local.astimezone(fixed_zone(local.utcoffset()))
             self._remember(found, t_us)
         return found
 
