@@ -184,7 +184,9 @@ class BusinessCalendar:
         working span moves to the start of the next one; ``add(t, 0)`` is ``t`` when
         ``t`` is working, else the next working instant.
         """
-        return self._out(self._add_us(self._us(start), self._amount(seconds)))
+        amount = seconds * US if seconds.__class__ is int and seconds >= 0 else (
+            self._amount(seconds))  # the usual case without the call
+        return self._out(self._add_us(self._us(start), amount))
 
     def _add_us(self, t: int, amount: int) -> int:
         if self._always:
