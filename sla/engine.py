@@ -109,20 +109,22 @@ class SlaEngine:
         return False
 
     def _apply(self, state: TicketState, event: CloudEvent, out: list[CloudEvent]) -> None:
-        last = state.last_time  # max(), without the call: this runs for every event
-        at = last if last is not None and last > event.time else event.time
+        last, at, kind = state.last_time, event.time, event.type  # each field read once
+        if last is not None and last > at:  # max(), without the call: runs for every event
+            at = last
         state.last_time = at
-        if state.status == CANCELLED and event.type not in _ANY_STATUS:
+        if state.status == CANCELLED and kind not in _ANY_STATUS:
             return
-        if event.type == "complaint.received" and state.department is not None:
+        if kind == "complaint.received" and state.department is not None:
             out.append(outcomes.rejected(event, "the ticket already has a complaint"))
             return
+        handler = self._handlers[kind]
         if state.clocks:
             before = _worklist_view(state)
-            self._handlers[event.type](state, event, at, out)
+            handler(state, event, at, out)
             changed = _worklist_view(state) != before
         else:  # no clock before: a snapshot is due iff the event started one
-            self._handlers[event.type](state, event, at, out)
+            handler(state, event, at, out)
             changed = bool(state.clocks)
         if changed:
             state.revision += 1
@@ -131,9 +133,9 @@ class SlaEngine:
     def _fire(self, state: TicketState, at: datetime, out: list[CloudEvent]) -> None:
         state.last_time = at if state.last_time is None else max(at, state.last_time)
         for clock in state.clocks:
-            cal = self.calendars[clock.calendar]
             if clock.next_fire() != at:
                 continue
+            cal = self.calendars[clock.calendar]
             if clock.next_warning == at:
                 out.append(outcomes.warning(state, clock, cal, at, clock.warn_at[clock.warned]))
                 clock.warned += 1
