@@ -42,6 +42,7 @@ from sla._calendar_holidays import (
     parse_holiday_overrides,
 )
 from sla._calendar_index import US, WorkIndex, naive_to_us, wall_to_us
+from sla._zones import fixed_zone
 from sla.specs import CalendarSpec, Duration, Span
 
 __all__ = [
@@ -101,6 +102,8 @@ class BusinessCalendar:
         self._always = spec.always_open
         self._index = WorkIndex(self.tz, self._spans_on)
         self._recent: dict[int, tuple[datetime, int]] = {}
+        self._instants: dict[int, datetime] = {}
+        self._last_span: tuple[datetime, datetime, int] | None = None
         self._day_steps: dict[tuple[int, int], int] = {}
         self._midnight_cache: dict[int, tuple[int, int]] = {}
         #: Last date whose holiday schedule is official; None if nothing is provisional.
@@ -149,7 +152,24 @@ class BusinessCalendar:
         recent[id(t)] = (t, t_us)
 
     def _out(self, t_us: int) -> datetime:
-        return datetime.fromtimestamp(t_us / US, self.tz)
+        """The aware instant of UTC microseconds ``t_us`` in the calendar's zone.
+
+        Remembered per instant: deadlines fall on the same instants again and again (a
+        span's start, where the time outside hours is carried), and ``fromtimestamp`` in
+        a ``ZoneInfo`` costs several lookups; the instant is remembered for :meth:`_us`
+        too, so a deadline handed back is not converted again. It is written on the shared
+        zone of its offset (:mod:`sla._zones`): the same local fields, offset and JSON as
+        in the calendar's ``ZoneInfo``, and the engine compares it with event times (on
+        those zones in replay) without calling ``utcoffset`` on both sides."""
+        found = self._instants.get(t_us)
+        if found is None:
+            instants = self._instants
+            if len(instants) >= _RECENT_SIZE:
+                instants.clear()
+            local = datetime.fromtimestamp(t_us / US, self.tz)
+            found = instants[t_us] = local.astimezone(fixed_zone(local.utcoffset()))
+            self._remember(found, t_us)
+        return found
 
     @staticmethod
     def _amount(seconds: int | float) -> int:
@@ -164,7 +184,9 @@ class BusinessCalendar:
         working span moves to the start of the next one; ``add(t, 0)`` is ``t`` when
         ``t`` is working, else the next working instant.
         """
-        return self._out(self._add_us(self._us(start), self._amount(seconds)))
+        amount = seconds * US if seconds.__class__ is int and seconds >= 0 else (
+            self._amount(seconds))  # the usual case without the call
+        return self._out(self._add_us(self._us(start), amount))
 
     def _add_us(self, t: int, amount: int) -> int:
         if self._always:
@@ -178,15 +200,21 @@ class BusinessCalendar:
 
         The inverse of :meth:`add`: ``working_seconds(s, add(s, n)) == n``.
         """
+        last = self._last_span  # the clocks of a ticket often share (start, end)
+        if last is not None and last[0] is start and last[1] is end:
+            return last[2]
         s, e = self._us(start), self._us(end)
         if e <= s:
             return 0
         if self._always:
-            return (e - s) // US
-        index = self._index
-        index.cover(s)
-        index.cover(e)
-        return (index.cumulative(e) - index.cumulative(s)) // US
+            found = (e - s) // US
+        else:
+            index = self._index
+            index.cover(s)
+            index.cover(e)
+            found = (index.cumulative(e) - index.cumulative(s)) // US
+        self._last_span = (start, end, found)
+        return found
 
     def is_working(self, t: datetime) -> bool:
         """Whether the clock runs at instant ``t`` (span starts included, ends excluded)."""

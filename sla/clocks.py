@@ -58,15 +58,18 @@ class Clock:
 
     def schedule(self, cal: BusinessTime, now: datetime) -> None:
         """Recompute due time and next warning; ``now`` is where a paused clock would resume."""
-        base = self.running_since or now
-        self.due_at = cal.add(base, max(self.target - self.elapsed, 0))
+        # (runs for every clock started, paused, resumed or fired: calls inlined)
+        running_since, elapsed, target = self.running_since, self.elapsed, self.target
+        base = running_since or now
+        self.due_at = cal.add(base, target - elapsed if target > elapsed else 0)
         self.next_warning = None
-        if not self.running or self.breached:
+        if running_since is None or self.breached:
             return
-        while self.warned < len(self.warn_at):
-            at = self.warning_seconds(self.warned)
-            if at > self.elapsed or (at == self.elapsed and self.elapsed < self.target):
-                self.next_warning = cal.add(base, at - self.elapsed)
+        warn_at = self.warn_at
+        while self.warned < len(warn_at):
+            at = int(warn_at[self.warned] * target)  # warning_seconds(warned)
+            if at > elapsed or (at == elapsed and elapsed < target):
+                self.next_warning = cal.add(base, at - elapsed)
                 return
             self.warned += 1  # threshold passed while it could not fire (e.g. started late)
 

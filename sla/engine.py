@@ -109,27 +109,33 @@ class SlaEngine:
         return False
 
     def _apply(self, state: TicketState, event: CloudEvent, out: list[CloudEvent]) -> None:
-        last = state.last_time  # max(), without the call: this runs for every event
-        at = last if last is not None and last > event.time else event.time
+        last, at, kind = state.last_time, event.time, event.type  # each field read once
+        if last is not None and last > at:  # max(), without the call: runs for every event
+            at = last
         state.last_time = at
-        if state.status == CANCELLED and event.type not in _ANY_STATUS:
+        if state.status == CANCELLED and kind not in _ANY_STATUS:
             return
-        if event.type == "complaint.received" and state.department is not None:
+        if kind == "complaint.received" and state.department is not None:
             out.append(outcomes.rejected(event, "the ticket already has a complaint"))
             return
-        before = _worklist_view(state)
-        self._handlers[event.type](state, event, at, out)
-        after = _worklist_view(state)
-        if after != before and (before[-1] or after[-1]):
+        handler = self._handlers[kind]
+        if state.clocks:
+            before = _worklist_view(state)
+            handler(state, event, at, out)
+            changed = _worklist_view(state) != before
+        else:  # no clock before: a snapshot is due iff the event started one
+            handler(state, event, at, out)
+            changed = bool(state.clocks)
+        if changed:
             state.revision += 1
             out.append(outcomes.clocks_changed(state, event, at, self.calendars))
 
     def _fire(self, state: TicketState, at: datetime, out: list[CloudEvent]) -> None:
         state.last_time = at if state.last_time is None else max(at, state.last_time)
         for clock in state.clocks:
-            cal = self.calendars[clock.calendar]
             if clock.next_fire() != at:
                 continue
+            cal = self.calendars[clock.calendar]
             if clock.next_warning == at:
                 out.append(outcomes.warning(state, clock, cal, at, clock.warn_at[clock.warned]))
                 clock.warned += 1
@@ -152,7 +158,7 @@ class SlaEngine:
 
     def _policy(self, state: TicketState, department: str) -> SlaPolicy:
         complaint = state.complaint or {}
-        key = (department, *(complaint.get(k) for k in self._policy_fields))
+        key = (department, *[complaint.get(k) for k in self._policy_fields])
         policy = self._policy_cache.get(key)
         if policy is None:
             policy = first_match(self.config.slas, {**complaint, "department": department})
@@ -190,10 +196,13 @@ class SlaEngine:
 
     def _stop(self, state: TicketState, metric: str, at: datetime,
               out: list[CloudEvent]) -> None:
-        for clock in [c for c in state.clocks if c.metric == metric]:
-            if not clock.breached:
+        kept = []  # not list.remove: it compares the clocks before it field by field
+        for clock in state.clocks:
+            if clock.metric != metric:
+                kept.append(clock)
+            elif not clock.breached:
                 out.append(outcomes.met(state, clock, self.calendars[clock.calendar], at))
-            state.clocks.remove(clock)
+        state.clocks[:] = kept
 
     def _cancel_all(self, state: TicketState, at: datetime, reason: str,
                     out: list[CloudEvent]) -> None:
@@ -239,7 +248,7 @@ class SlaEngine:
         # The complaint's assignee is the contact-center agent who took it: it stays in
         # the complaint; the ticket's assignee is the owning department's, once named.
         state.assignee = None
-        key = tuple(state.complaint.get(k) for k in self._attribution_fields)
+        key = tuple([state.complaint.get(k) for k in self._attribution_fields])
         rule = self._attribution_cache.get(key)
         if rule is None:
             rule = first_match(self.config.attribution, state.complaint)

@@ -74,7 +74,8 @@ def _clock_data(state: TicketState, clock: Clock, cal: BusinessTime, elapsed: in
         "due_at": clock.due_at,
         "elapsed_seconds": elapsed,
         "target_seconds": clock.target,
-        "provisional": clock.provisional(cal),
+        "provisional": cal.is_provisional(clock.started_at,  # clock.provisional(cal)
+                                          clock.due_at or clock.started_at),
         "assignee": state.assignee,
         "priority": complaint.get("priority"),
         "category": complaint.get("category"),
@@ -166,7 +167,9 @@ def _open_clock(clock: Clock, cal: BusinessTime, at: datetime) -> OpenClock:
     first_warning = int(clock.warn_at[0] * clock.target) if clock.warn_at else None
     warns_at = None
     if running_since is not None and first_warning is not None:
-        warns_at = _first_warning_at(clock, cal, first_warning)
+        warns_at = clock.next_warning  # _first_warning_at's usual case, without the call
+        if clock.warned or clock.breached or warns_at is None:
+            warns_at = _first_warning_at(clock, cal, first_warning)
     return trusted_complete(OpenClock, {
         "department": clock.department, "policy": clock.policy, "metric": clock.metric,
         "cycle": clock.cycle, "calendar": clock.calendar, "running": running_since is not None,

@@ -15,13 +15,14 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 
 from pydantic_core import TzInfo
 
 from models import CloudEvent, Rejection, parse_event
 from models.topics import CALLS, VOLUMES, inbound_route
 from sla import outcomes
+from sla._zones import fixed_zone
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine
@@ -137,7 +138,6 @@ def is_feed_line(raw: bytes | str) -> bool:
 
 
 _OTHER_STAGES = (VOLUMES, CALLS)
-_ZONES: dict[timedelta | None, tzinfo] = {}
 
 
 def share_zone(event: CloudEvent) -> CloudEvent:
@@ -170,11 +170,7 @@ def shared_time(time: datetime) -> datetime:
     return time.replace(tzinfo=_zone(time.utcoffset()))
 
 
-def _zone(offset: timedelta | None) -> tzinfo:
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = timezone(offset) if offset else UTC  # type: ignore[arg-type]
-    return zone
+_zone = fixed_zone
 
 
 #: Fixed-offset tzinfo classes, and each offset's shared zone by such a tzinfo.

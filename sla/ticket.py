@@ -63,16 +63,18 @@ class TicketState:
 
     def receive(self, event: CloudEvent) -> bool:
         """Queue ``event`` in time order; False (and nothing changes) if seen before."""
-        if event.id in self.seen:
+        event_id, seen = event.id, self.seen  # (once per event: each field read once)
+        if event_id in seen:
             return False
-        self.seen.add(event.id)
+        seen.add(event_id)
         pending = self.pending
-        last = pending[-1] if pending else None
-        if last is None or last.time < event.time or (
-                last.time == event.time and last.id <= event.id):
-            pending.append(event)  # the usual case: events arrive in time order
-        else:
-            pending.insert(bisect.bisect_right(pending, _order(event), key=_order), event)
+        if pending:
+            last, time = pending[-1], event.time
+            last_time = last.time
+            if not (last_time < time or (last_time == time and last.id <= event_id)):
+                pending.insert(bisect.bisect_right(pending, _order(event), key=_order), event)
+                return True
+        pending.append(event)  # the usual case: events arrive in time order
         return True
 
     def next_fire(self) -> datetime | None:

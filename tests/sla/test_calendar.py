@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sla._zones import fixed_zone
 from sla.calendar import (
     BusinessCalendar,
     HolidayOverride,
@@ -65,7 +66,7 @@ def test_friday_evening_ticket_is_due_on_the_makeup_sunday() -> None:
     assert date(2026, 9, 18).weekday() == 4 and date(2026, 9, 20).weekday() == 6
     due = CAL.add(sh(2026, 9, 18, 17), 2 * H)
     assert due == sh(2026, 9, 20, 10)
-    assert due.tzinfo == SHANGHAI
+    assert due.utcoffset() == timedelta(hours=8)  # the zone's offset, on a shared zone
     assert not CAL.is_working(sh(2026, 9, 19, 10))
     assert CAL.working_seconds(sh(2026, 9, 18, 17), due) == 2 * H
 
@@ -384,3 +385,20 @@ def test_working_seconds_is_additive(cal: BusinessCalendar, start: datetime, a: 
 def test_add_is_monotonic(cal: BusinessCalendar, start: datetime, a: int, b: int) -> None:
     low, high = sorted((a, b))
     assert cal.add(start, low) <= cal.add(start, high)
+
+
+def test_deadlines_keep_the_zone_s_offset_and_local_fields_on_shared_zones() -> None:
+    """A deadline is written on the shared fixed-offset zone of the calendar zone's offset
+    at that instant (:mod:`sla._zones`): the same instant, local fields and ISO text as in
+    the ``ZoneInfo``, on both sides of a DST change, and one tzinfo object per offset, so
+    event times on those zones compare with it as plain numbers."""
+    cal = BusinessCalendar(CalendarSpec("24x7", "Europe/Berlin", ((Span(0, 86400),),) * 7))
+    for start, hours in ((berlin(2026, 3, 28, 12), 24), (berlin(2026, 10, 24, 23), 4),
+                         (berlin(2026, 10, 25, 1), 1), (berlin(2026, 7, 1, 9), 1)):
+        due = cal.add(start, hours * H)
+        zoned = due.astimezone(BERLIN)
+        assert due.timestamp() == zoned.timestamp()  # == is False across zones at fold=1
+        assert due.isoformat() == zoned.isoformat()
+        assert due.utcoffset() == zoned.utcoffset()
+        assert due.tzinfo is fixed_zone(zoned.utcoffset())
+    assert cal.add(berlin(2026, 3, 28, 12), H).tzinfo is cal.add(berlin(2026, 3, 27, 8), H).tzinfo
