@@ -15,6 +15,9 @@ Control messages carry an empty value and one header:
   stage to fire what is due by the partition's current clock.
 - ``sla-watermark`` (on the internal triggers topic): "ticket partition <p> has
   sent every penalty trigger up to <time>"; orders the department stage.
+
+The triggers topic's other records are *packs*: keyed by department, a value of one or
+more trigger events' JSON, one per line (:mod:`streams.emit`).
 """
 
 from __future__ import annotations
