@@ -48,19 +48,20 @@ class FloorWrites:
     """Records per inbound event and their sizes, as the worker wrote them on this bench's
     backlog (stream clock, 20,000 events, 2026-12-05): 2.28 outputs and 0.12 internal
     messages per event (the bench's "written per inbound event" line, trigger packs and
-    watermarks; 0.46 before the packs); ticket rows of 2,545 bytes and outputs of 674 bytes
-    on average (``bench.bench_ticket_stage``'s fakes, 5,000 events). Changelog: one row per
-    event, the least (each event changes its ticket)."""
+    watermarks; 0.46 before the packs); ticket rows of 2,545 bytes on average
+    (``bench.bench_ticket_stage``'s fakes, 5,000 events), internal messages of the mean
+    output's size (674 bytes; the outputs themselves are real ones, serialised). Changelog:
+    one row per event, the least (each event changes its ticket)."""
 
     changelog: float = 1.0
     outputs: float = 2.28
     internal: float = 0.12
     row_bytes: int = 2_545
-    output_bytes: int = 674
+    internal_bytes: int = 674
 
     def describe(self) -> str:
         return (f"parse + {self.changelog:g} row of {self.row_bytes:,} B, {self.outputs:g} "
-                f"outputs and {self.internal:g} internal of {self.output_bytes} B per event")
+                f"real outputs and {self.internal:g} internal of {self.internal_bytes} B per event")
 
 
 FLOOR = FloorWrites()
@@ -145,7 +146,7 @@ def _floor(app, source, settings, partitions: int, seen: dict) -> None:
     from streams.record_batches import RecordBatches
 
     batches, outputs = RecordBatches.of(app), _sample_outputs()
-    row, output = b"r" * FLOOR.row_bytes, b"o" * FLOOR.output_bytes
+    row, internal_value = b"r" * FLOOR.row_bytes, b"i" * FLOOR.internal_bytes
     owed = {FLOOR_TOPICS[1]: 0.0, FLOOR_TOPICS[2]: 0.0}
     per_event = {FLOOR_TOPICS[1]: FLOOR.outputs, FLOOR_TOPICS[2]: FLOOR.internal}
 
@@ -164,7 +165,7 @@ def _floor(app, source, settings, partitions: int, seen: dict) -> None:
                         if topic == FLOOR_TOPICS[1]:  # an output: serialised, as the contract asks
                             batches.add(topic, key, next(outputs).to_json().encode())
                         else:
-                            batches.add(topic, key, output)
+                            batches.add(topic, key, internal_value)
                             seen["internal sent"] += 1
             await batches.send()
             seen["count"] += len(events)
