@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         "group.min.session.timeout.ms (6 s by default)")
     broker_rebalance_timeout: float = Field(default=3.0, gt=0, description="seconds")
     broker_heartbeat_interval: float = Field(default=1.0, gt=0, description="seconds")
+    producer_request_timeout: float = Field(
+        default=1200.0, gt=0,
+        description="seconds a record may wait for the broker's acknowledgement; past it "
+        "the worker stops without committing (a restart sends it again)")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     clock: Literal["wall", "stream"] = Field(
         default="wall",

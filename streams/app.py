@@ -91,6 +91,7 @@ def create_app(
         broker_session_timeout=settings.broker_session_timeout,
         broker_rebalance_timeout=settings.broker_rebalance_timeout,
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
+        producer_request_timeout=settings.producer_request_timeout,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         table_cleanup_interval=_TABLE_CLEANUP_INTERVAL,

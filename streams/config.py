@@ -26,6 +26,8 @@ class StreamSettings:
     broker_session_timeout: float = 6.0  #: seconds (Kafka's least by default; Tansu: 2 is enough)
     broker_rebalance_timeout: float = 3.0  #: seconds
     broker_heartbeat_interval: float = 1.0  #: seconds
+    #: seconds a record may wait for the broker's ack before the worker stops, uncommitted
+    producer_request_timeout: float = 1200.0
     clock: Literal["wall", "stream"] = "wall"  #: what moves deadlines forward
     timer_interval: float = 0.1  #: seconds between two looks at the deadlines
     batch_size: int = 1000  #: messages a stage agent takes at most at once (stream.take_events)

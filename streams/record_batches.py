@@ -20,7 +20,11 @@ What the one-by-one path guaranteed still holds:
   sending at once cannot interleave their records of one partition;
 - **flush before commit**: the records are in aiokafka's accumulator when :meth:`send`
   returns, where the producer flush Faust runs before every offset commit waits for them.
-  The pipeline sends before it acks the batch's messages (``streams.pipeline``).
+  The pipeline sends before it acks the batch's messages (``streams.pipeline``);
+- **no commit after a lost record**: a record or record batch that aiokafka finally fails
+  to deliver is reported to the app's producer (``on_failure``), which then refuses every
+  flush, so no offset is committed past it, and stops the worker
+  (:mod:`streams._faust.undelivered`).
 
 A partition with few records in one send (the calls stages send after every message) goes
 through ``producer.send`` instead: a record batch of its own would wait for the partition's
@@ -38,7 +42,7 @@ from typing import Any
 import faust
 from aiokafka.partitioner import DefaultPartitioner
 
-from streams._faust import kafka_producer
+from streams._faust import kafka_producer, report_undelivered
 
 __all__ = ["RecordBatches", "Sent"]
 
@@ -60,9 +64,12 @@ Sent = dict[tuple[str, int], tuple[asyncio.Future, int]]
 class RecordBatches:
     """Records waiting for :meth:`send`, in the order they were added."""
 
-    def __init__(self, producer: Callable[[], Any]) -> None:
-        """``producer``: the started aiokafka producer (asked at each send)."""
+    def __init__(self, producer: Callable[[], Any],
+                 on_failure: Callable[[asyncio.Future], None] | None = None) -> None:
+        """``producer``: the started aiokafka producer (asked at each send);
+        ``on_failure``: done-callback of every future sent (default: log a failure)."""
         self.producer = producer
+        self.on_failure = _log_failure if on_failure is None else on_failure
         self.records: list[Record] = []
         self.lock = asyncio.Lock()
         self._partitioner = DefaultPartitioner()
@@ -75,7 +82,7 @@ class RecordBatches:
         if app.conf.producer_partitioner is not None:
             raise ValueError("record batches pick partitions with Kafka's default "
                              "partitioner; producer_partitioner must stay unset")
-        return cls(partial(kafka_producer, app))
+        return cls(partial(kafka_producer, app), partial(report_undelivered, app))
 
     def add(self, topic: str, key: bytes, value: bytes | None, headers: Headers | None = None,
             partition: int | None = None) -> None:
@@ -97,10 +104,8 @@ class RecordBatches:
             grouped = await self._by_partition(producer, records)
             sent: Sent = {}
             for tp, items in grouped.items():
-                if len(items) >= BATCH_FROM:
-                    sent[tp] = await _send_batches(producer, *tp, items)
-                else:
-                    sent[tp] = await _send_each(producer, *tp, items)
+                send = _send_batches if len(items) >= BATCH_FROM else _send_each
+                sent[tp] = await send(producer, *tp, items, self.on_failure)
             return sent
 
     async def _by_partition(self, producer: Any, records: list[Record],
@@ -133,38 +138,36 @@ class RecordBatches:
 
 async def _send_batches(producer: Any, topic: str, partition: int,
                         items: list[tuple[bytes, bytes | None, Headers]],
-                        ) -> tuple[asyncio.Future, int]:
+                        watch: Callable[[asyncio.Future], None]) -> tuple[asyncio.Future, int]:
     """Hand ``items`` over as record batches (a new one when one is full)."""
     batch, last = producer.create_batch(), 0
     for key, value, headers in items:
         metadata = batch.append(timestamp=None, key=key, value=value, headers=headers)
         if metadata is None:  # full: send it, start the next (a first record always fits)
-            _watch(await producer.send_batch(batch, topic, partition=partition))
+            (await producer.send_batch(batch, topic, partition=partition)).add_done_callback(
+                watch)
             batch = producer.create_batch()
             metadata = batch.append(timestamp=None, key=key, value=value, headers=headers)
         last = metadata.offset
     future = await producer.send_batch(batch, topic, partition=partition)
-    _watch(future)
+    future.add_done_callback(watch)
     return future, last
 
 
 async def _send_each(producer: Any, topic: str, partition: int,
                      items: list[tuple[bytes, bytes | None, Headers]],
-                     ) -> tuple[asyncio.Future, int]:
+                     watch: Callable[[asyncio.Future], None]) -> tuple[asyncio.Future, int]:
     """Hand ``items`` over one by one (a partition with few records this time)."""
     future = None
     for key, value, headers in items:
         future = await producer.send(topic, value, key=key, partition=partition,
                                      headers=headers)
+        future.add_done_callback(watch)
     assert future is not None
     return future, 0
 
 
-def _watch(future: asyncio.Future) -> None:
-    """Log a batch that could not be delivered (aiokafka leaves that to the caller)."""
-    future.add_done_callback(_log_failure)
-
-
 def _log_failure(future: asyncio.Future) -> None:
+    """Log a record that could not be delivered (records without an app: tests, benches)."""
     if not future.cancelled() and future.exception() is not None:
         logger.error("a record batch was not delivered: %r", future.exception())

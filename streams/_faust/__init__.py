@@ -3,9 +3,9 @@
 Nothing else in SLA Police reads or replaces a private attribute of those libraries. The
 rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
 does) and uses helpers that need an internal: :func:`known_committed`,
-:func:`partition_rows`, :class:`RowColumn`, :func:`seek_back`, :func:`processing` and
-:func:`kafka_producer`. The
-upgrade checklist, one entry per patch, is ``README.md`` here.
+:func:`partition_rows`, :class:`RowColumn`, :func:`seek_back`, :func:`processing`,
+:func:`kafka_producer` and :func:`report_undelivered`. The upgrade checklist, one entry
+per patch, is ``README.md`` here.
 
 :func:`install` first runs :func:`check_internals`, which verifies that every internal a
 patch relies on exists with the shape the patch expects; otherwise it raises
@@ -32,6 +32,7 @@ from streams._faust import (
     table_scan,
     table_start,
     transport,
+    undelivered,
 )
 from streams._faust.aiokafka_producer import kafka_producer
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
@@ -40,6 +41,7 @@ from streams._faust.current_event import processing
 from streams._faust.rebalance_seek import seek_back
 from streams._faust.row_column import RowColumn
 from streams._faust.table_scan import partition_rows
+from streams._faust.undelivered import report_undelivered
 
 __all__ = [
     "REQUIRES",
@@ -52,6 +54,7 @@ __all__ = [
     "known_committed",
     "partition_rows",
     "processing",
+    "report_undelivered",
     "seek_back",
 ]
 
@@ -71,6 +74,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *group_leave.REQUIRES,
     *fetch_positions.REQUIRES,
     *aiokafka_producer.REQUIRES,
+    *undelivered.REQUIRES,
 )
 
 
@@ -91,6 +95,7 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     revocation.install_commit_on_revoke(app)
     rebalance_seek.install_rebalance_seek(app)
     producer_flush.install_complete_flush(app)
+    undelivered.install_hold_commits(app)
     table_start.install_start_without_delay(app)
     short_poll.install_short_poll(app)
     group_leave.install_group_leave(app)

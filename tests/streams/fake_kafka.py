@@ -39,6 +39,9 @@ class FakeKafkaProducer:
         self.sent: list[tuple[str, int, bytes, bytes | None, list]] = []
         self.batches = 0  # record batches handed over
         self.next: dict[tuple[str, int], int] = {}
+        #: set: every future handed back fails with it (what aiokafka does to a record the
+        #: broker refused, or one unacknowledged past the request timeout)
+        self.fail_with: BaseException | None = None
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(range(self.partitions))
@@ -64,5 +67,8 @@ class FakeKafkaProducer:
         self.next[(topic, partition)] = first + len(records)
         self.sent.extend((topic, partition, *record) for record in records)
         done = asyncio.get_running_loop().create_future()
-        done.set_result(SimpleNamespace(topic=topic, partition=partition, offset=first))
+        if self.fail_with is not None:
+            done.set_exception(self.fail_with)
+        else:
+            done.set_result(SimpleNamespace(topic=topic, partition=partition, offset=first))
         return done

@@ -75,3 +75,19 @@ def test_a_custom_partitioner_is_refused() -> None:
     app = SimpleNamespace(conf=SimpleNamespace(producer_partitioner=lambda *a: 0))
     with pytest.raises(ValueError, match="default partitioner"):
         RecordBatches.of(app)  # type: ignore[arg-type]
+
+
+async def test_every_undelivered_record_and_batch_is_reported() -> None:
+    """Batches (a full one and the rest) and single records alike: each failed future is
+    handed to ``on_failure``, which the app's producer uses to stop committing."""
+    producer = FakeKafkaProducer(batch_room=5)
+    producer.fail_with = ConnectionError("broker away")
+    failed: list[BaseException] = []
+    records = RecordBatches(lambda: producer, lambda future: failed.append(future.exception()))
+    for n in range(BATCH_FROM):  # partition 0: two record batches
+        records.add("t", b"k%d" % n, b"", partition=0)
+    for n in range(2):  # partition 1: two records sent one by one
+        records.add("t", b"k%d" % n, b"", partition=1)
+    await records.send()
+    await asyncio.sleep(0)  # done-callbacks run on the loop
+    assert producer.batches == 2 and failed == [producer.fail_with] * 4
