@@ -9,6 +9,7 @@ import pytest
 from sla_police.testing import running_broker
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which names each test's group from it
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (``make test``: ``-n 2 --dist loadgroup``), two groups: the live
     tier (``integration``: brokers, workers, Prometheus, which must not compete with each
@@ -29,3 +30,5 @@ def kafka_bootstrap() -> Iterator[str]:
     """
     with running_broker(partitions=4) as bootstrap:
         yield bootstrap
+
+

@@ -90,7 +90,8 @@ class HoldCommits:
 def report_undelivered(app: faust.App, future: asyncio.Future) -> None:
     """Done-callback for a record batch ``app``'s producer did not send itself."""
     producer = app.producer
-    assert isinstance(producer, HoldCommits), "install_hold_commits(app) first"
+    if not isinstance(producer, HoldCommits):  # a programming error: say which
+        raise TypeError("the app's producer does not hold commits: install_hold_commits(app)")
     producer.watch_delivery(future)
 
 
