@@ -30,5 +30,3 @@ def kafka_bootstrap() -> Iterator[str]:
     """
     with running_broker(partitions=4) as bootstrap:
         yield bootstrap
-
-

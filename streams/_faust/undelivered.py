@@ -14,12 +14,13 @@ before it commits).
 
 - :class:`HoldCommits`, a producer mixin, watches every future its ``send`` returns;
   record batches report theirs through :func:`report_undelivered`. The first failure is
-  kept (later ones are only logged) and the app is crashed, so the worker stops and exits
+  kept (later ones are counted) and the app is crashed, so the worker stops and exits
   with an error instead of running on without its writes.
 - Its ``flush`` raises :class:`UndeliveredRecords` once a failure is kept, so the commit
   Faust was about to make does not happen, whichever comes first, the crash or the next
-  commit. A failure is kept before the flush waiting for that record can return: the
-  watch is the future's first done-callback, and asyncio runs them in the order added.
+  commit. A failure is kept before a flush waiting for that record can return: the watch
+  is added as the record is handed over, before any flush can wait for it, and asyncio runs
+  a future's done-callbacks in the order they were added.
 - The next worker (a restart, or another member of the group) resumes from the last
   commit: it reprocesses the inputs, the outbox of each ticket row sends again what was
   pending, and outputs keep their ids, so what was lost is sent once more.

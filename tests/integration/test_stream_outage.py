@@ -6,8 +6,8 @@ broker or a network partition). Its outputs and table writes wait for acknowledg
 past ``SLA_PRODUCER_REQUEST_TIMEOUT`` and fail. The worker must not commit the inputs of
 those records: it stops with an error, the reason in its log, and its restart resumes from
 the last commit. The outputs then equal replay's, none missing. Without
-``streams._faust.undelivered`` the worker ran on and committed, and 873 outputs of this log
-were never published.
+``streams._faust.undelivered`` the worker runs on and commits, so this test fails (it never
+exits); with the smaller log of ``small_log(seed=21)``, 873 outputs were never published.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def broker() -> Iterator[EmbeddedBroker]:
 
 def test_an_outage_past_the_request_timeout_stops_the_worker_and_loses_nothing(
         broker: EmbeddedBroker, tmp_path: Path) -> None:
-    lines = small_log(seed=21)
+    lines = small_log(seed=21, calls_per_day=480)  # about 3,500 lines: seconds of work
     expected, until = expected_outputs(lines)
     asyncio.run(publish_log(broker.bootstrap, lines, until, partitions=PARTITIONS))
     first = WorkerProcess(broker.bootstrap, tmp_path / "w", store="rocksdb://", extra_env={
@@ -54,7 +54,8 @@ def test_an_outage_past_the_request_timeout_stops_the_worker_and_loses_nothing(
     first.start()
     try:
         processed = _pause_broker_once_working(broker, first, len(lines))
-        assert processed < len(lines), "the backlog was done before the outage: no test"
+        # the rest of the backlog is fetched already: its outputs are made during the outage
+        assert processed <= len(lines) // 2, "too much of the backlog done before the outage"
         assert first.process is not None
         assert first.process.wait(timeout=90) == 1  # stopped with an error, not hung
         log = (tmp_path / "w" / "worker.log").read_text(encoding="utf-8")
@@ -74,8 +75,8 @@ def test_an_outage_past_the_request_timeout_stops_the_worker_and_loses_nothing(
 
 def _pause_broker_once_working(broker: EmbeddedBroker, worker: WorkerProcess,
                                backlog: int) -> float:
-    """SIGSTOP the broker as soon as the worker has applied a first event, SIGCONT it
-    ``OUTAGE`` seconds later; the worker's event count when it stopped."""
+    """SIGSTOP the broker as soon as the worker says it applied events (it answers between
+    two batches), SIGCONT it ``OUTAGE`` seconds later; the worker's count at the stop."""
     deadline = time.monotonic() + 120
     while not (processed := worker.events_in(answer_within=0.5) or 0):
         assert time.monotonic() < deadline, "the worker applied no event in 120 s"

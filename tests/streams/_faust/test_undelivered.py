@@ -60,7 +60,7 @@ async def test_an_undelivered_record_stops_the_app_and_every_later_commit(make_a
         with pytest.raises(UndeliveredRecords, match="2 record"):
             await consumer._commit_offsets({_TP: 9})
     assert committed == [{_TP: 5}] and app.producer.undelivered is first
-    await asyncio.sleep(0.1)  # the crash was scheduled on the loop
+    await app.producer.crashing  # the crash the first failure scheduled on the loop
     assert isinstance(app.crash_reason, UndeliveredRecords)
 
 
