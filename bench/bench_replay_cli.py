@@ -4,7 +4,11 @@ Runs the CLI (``sla-police replay LOG --out FILE``, one process per core) as a s
 on each log and prints, per log: wall time from start to exit (interpreter start included),
 events/s, the CPU seconds of the whole process tree, and its peak memory: the sum of the
 tree's proportional set sizes (PSS: pages the forked workers share counted once), polled
-from /proc every 0.5 s, and the largest single process's peak RSS (``ru_maxrss``).
+from /proc every 0.5 s, and the largest single process's peak RSS (``ru_maxrss``). A
+second line per log shows memory over the run: the peak PSS of the tree in each tenth of
+the wall time. Memory that grows with the events would rise tenth after tenth; bounded
+memory (issue 16, target 1) stays level once the ticket stage holds its first bucket
+(the last tenths are the penalty stage and the final merge).
 Logs: simulated weeks of ~0.1M and ~1M lines (as ``bench.bench_replay`` makes them), the
 first 10M lines of a simulated year at the default traffic, and the whole year (6,000
 calls a day, ~13.7M lines), generated once and cached in var/bench/ (the year takes
@@ -26,6 +30,7 @@ import tempfile
 import time
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from bench.bench_replay import CACHE, CONFIG, make_log
 
@@ -93,19 +98,35 @@ def _pss_bytes(pids: list[int]) -> int:
     return total * 1024
 
 
-def run_cli(log: Path, out: Path, workers: int, bucket_mb: int) -> dict[str, float]:
-    """One CLI run: wall s, CPU s of the tree, peak tree RSS and largest process RSS."""
+def peaks_by_tenth(samples: list[tuple[float, int]], wall: float) -> list[int]:
+    """The largest value of ``samples`` ((seconds since start, value)) in each tenth of
+    ``wall``; a tenth without a sample repeats the tenth before it (0 at first)."""
+    peaks: list[int | None] = [None] * 10
+    for at, value in samples:
+        tenth = min(int(10 * at / wall), 9) if wall > 0 else 9
+        peaks[tenth] = max(peaks[tenth] or 0, value)
+    filled, last = [], 0
+    for peak in peaks:
+        last = last if peak is None else peak
+        filled.append(last)
+    return filled
+
+
+def run_cli(log: Path, out: Path, workers: int, bucket_mb: int) -> dict[str, Any]:
+    """One CLI run: wall s, CPU s of the tree, peak tree PSS (overall and per tenth of the
+    wall time) and largest process RSS."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-m", "sla_police", "replay", str(log), "-c", str(CONFIG),
                "--out", str(out), "--workers", str(workers), "--bucket-mb", str(bucket_mb)]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env={**os.environ, "COLUMNS": "200"})
-    peak = 0
+    samples: list[tuple[float, int]] = []
     while process.poll() is None:
-        peak = max(peak, _pss_bytes(_tree(process.pid)))
+        samples.append((time.perf_counter() - started, _pss_bytes(_tree(process.pid))))
         time.sleep(0.5)
     wall = time.perf_counter() - started
+    peak = max((value for _, value in samples), default=0)
     stderr = process.stderr.read().decode() if process.stderr else ""
     if process.returncode:
         raise SystemExit(f"replay failed ({process.returncode}):\n{stderr}")
@@ -113,7 +134,8 @@ def run_cli(log: Path, out: Path, workers: int, bucket_mb: int) -> dict[str, flo
     match = _EVENTS.search(stderr.replace("\n", " "))
     return {"wall": wall, "events": int(match.group(1).replace(",", "")) if match else 0,
             "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-            "peak_tree": peak / 2**20, "max_process": after.ru_maxrss / 1024}
+            "peak_tree": peak / 2**20, "max_process": after.ru_maxrss / 1024,
+            "tenths": [value / 2**20 for value in peaks_by_tenth(samples, wall)]}
 
 
 def main() -> None:
@@ -142,6 +164,8 @@ def main() -> None:
               f"{row['peak_tree']:>9,.0f} MiB {row['max_process']:>7,.0f} MiB  "
               f"{load[0]:.2f} {load[1]:.2f} -> {end[0]:.2f} {end[1]:.2f}"
               + (f"  sha256 {digest}" if digest else ""), flush=True)
+        print("      peak PSS of the tree per tenth of the run, MiB: "
+              + " ".join(f"{value:,.0f}" for value in row["tenths"]), flush=True)
 
 
 def _sha256(path: Path) -> str:
