@@ -4,10 +4,13 @@ bucket size and worker count, and holds one bounded bucket at a time."""
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sla.calls_replay import replay_calls
 from sla.config import load_config
@@ -205,3 +208,34 @@ def test_a_child_sends_back_its_result_or_its_failure() -> None:
     assert len(run_in_child(bytes, 3 << 20)) == 3 << 20  # larger than a pipe's buffer
     with pytest.raises(RuntimeError, match="ValueError: boom"):
         run_in_child(_fail)
+
+
+_RUN_LINES = st.lists(st.lists(st.integers(0, 60), max_size=40), min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=_RUN_LINES, low=st.none() | st.integers(0, 60), span=st.none() | st.integers(1, 60))
+def test_the_merge_of_any_runs_is_their_lines_sorted(tmp_path: Path, monkeypatch, runs,
+                                                     low, span) -> None:
+    """Blocks of a line or two, so every run is read in many blocks: runs of any length
+    (empty ones too), dense or sparse in any stretch of keys, lines repeated within and
+    across runs, merged whole and by key range, give their lines sorted."""
+    from sla_police.bucketed_replay import runs as runs_module
+
+    monkeypatch.setattr(runs_module, "_BLOCK_BYTES", 20)  # each line is 12 to 14 bytes
+    directory = tmp_path / f"runs-{uuid.uuid4().hex}"
+    directory.mkdir()
+    paths, everything = [], []
+    for n, keys in enumerate(runs):
+        lines = sorted(b"%03d\t{\"r\":%d}\n" % (key, n % 3) for key in keys)
+        path = directory / f"{n}.run"
+        path.write_bytes(b"".join(lines))
+        paths.append(path)
+        everything += lines
+    assert list(merged_lines(paths)) == sorted(everything)
+    low_key = None if low is None else b"%03d" % low
+    high_key = None if low is None or span is None else b"%03d" % (low + span)
+    wanted = [line for line in everything if (low_key is None or line[:3] >= low_key)
+              and (high_key is None or line[:3] < high_key)]
+    assert list(runs_module.merged_range(paths, low_key, high_key)) == sorted(wanted)
