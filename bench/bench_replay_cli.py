@@ -12,7 +12,7 @@ memory (issue 16, target 1) stays level once the ticket stage holds its first bu
 Logs: simulated weeks of ~0.1M and ~1M lines (as ``bench.bench_replay`` makes them), the
 first 10M lines of a simulated year at the default traffic, and the whole year (6,000
 calls a day, ~13.7M lines), generated once and cached in var/bench/ (the year takes
-about 13 minutes to generate).
+5 to 13 minutes to generate, by the machine).
 
     .venv/bin/python -m bench.bench_replay_cli [--sizes 0.1M,1M,10M,year] [--sha]
 """
