@@ -142,10 +142,15 @@ def test_run_writer_holds_at_most_its_cap_and_the_merge_is_sorted(tmp_path: Path
 @pytest.mark.parametrize("repeat", [1, 2])
 @pytest.mark.parametrize("cuts", [1, 2, 3, 7])
 def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int, repeat: int) -> None:
-    """Parts merged by key range, copied in order, equal one merge with repeated ids
-    dropped, also when one id has two keys side by side across a cut or a block (ids
-    all new: the merge's blocks written whole)."""
-    from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range
+    """The first key range merged straight into the output and the others' parts copied
+    after it, in order, equal one merge with repeated ids dropped, also when one id has
+    two keys side by side across a cut or a block (ids all new: the merge's blocks
+    written whole)."""
+    from sla_police.bucketed_replay.merge_stage import (
+        copy_parts,
+        merge_range,
+        merge_range_into,
+    )
     from sla_police.bucketed_replay.runs import split_keys
 
     def key(n: int, event_id: str) -> str:
@@ -166,11 +171,13 @@ def test_merging_by_key_range_equals_one_merge(tmp_path: Path, cuts: int, repeat
             last = event_id
     keys = split_keys(runs, cuts)
     bounds: list[bytes | None] = [None, *keys, None]
-    parts = [merge_range(runs, bounds[n], bounds[n + 1], tmp_path / f"part-{n}")
-             for n in range(len(bounds) - 1)]
     out = io.BytesIO()
+    first = merge_range_into(runs, bounds[0], bounds[1], out)  # as the parent does
+    parts = [first] + [merge_range(runs, bounds[n], bounds[n + 1], tmp_path / f"part-{n}")
+                       for n in range(1, len(bounds) - 1)]
     assert copy_parts(parts, out) == len(single) == 60 // repeat
     assert out.getvalue() == b"".join(single)
+    assert not list(tmp_path.glob("part-*"))  # copied, then deleted
 
 
 def test_a_retired_ticket_has_no_trigger_after_its_retirement_line(log: Path,

@@ -12,9 +12,10 @@ whole log, every parsed event and every outcome in memory. This one works from f
 3. ``workers`` processes apply the triggers of their departments, merged in time order
    from the runs (:mod:`.penalty_stage`), writing sorted runs of penalties;
 4. ``workers`` processes merge every run, one key range each (:mod:`.merge_stage`),
-   dropping repeated ids as the sharded replay does, and the parent copies the parts to
-   the output in order (when the log has calls lines, the parent merges alone, the calls
-   replay's outputs in by time).
+   dropping repeated ids as the sharded replay does: the parent merges the first range
+   straight into the output, the others write parts that it then appends in order (when
+   the log has calls lines, the parent merges alone, the calls replay's outputs in by
+   time).
 
 Memory therefore grows with the bucket size, the open tickets and the penalty books, not
 with the log; the bytes written equal :func:`sla.replay.replay_lines` (tests check it).
@@ -24,7 +25,9 @@ processes), which is why it is here and not in the pure :mod:`sla` package.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -38,7 +41,7 @@ from sla.parallel import balanced_groups, merge_figures, receive_from, start_for
 from sla.replay import ORDER_ID_AT, gc_paused, shared_time, time_key
 from sla.specs import SlaConfig
 from sla.summary import DepartmentFigures
-from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range
+from sla_police.bucketed_replay.merge_stage import copy_parts, merge_range, merge_range_into
 from sla_police.bucketed_replay.penalty_stage import run_penalties
 from sla_police.bucketed_replay.runs import merged_lines, split_keys
 from sla_police.bucketed_replay.spill import bucket_count, spill
@@ -124,11 +127,16 @@ def _replay(log: Path, config: SlaConfig, out: IO[bytes] | None, until: datetime
 
 
 def _merge_on(runs: list[Path], out: IO[bytes] | None, work: Path, workers: int) -> int:
-    """The runs merged by ``workers`` processes, one key range each, copied to ``out``."""
+    """The runs merged by ``workers`` processes, one key range each: this one merges the
+    first range straight into ``out`` while forked ones merge the others into part files,
+    appended to ``out`` after it."""
     cuts: list[bytes | None] = [None, *split_keys(runs, workers), None]
     merges = [start_forked(_merge_child, runs, cuts[n], cuts[n + 1], work / f"part-{n}")
-              for n in range(len(cuts) - 1)]
-    parts = [receive_from(conn, "done") for _, conn in merges]
+              for n in range(1, len(cuts) - 1)]
+    with contextlib.ExitStack() as stack:
+        sink = out if out is not None else stack.enter_context(open(os.devnull, "wb"))
+        first = merge_range_into(runs, cuts[0], cuts[1], sink)
+    parts = [first] + [receive_from(conn, "done") for _, conn in merges]
     for process, _ in merges:
         process.join()
     for run in runs:  # the disk holds the parts and the output, not the runs too

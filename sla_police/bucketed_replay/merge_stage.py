@@ -1,10 +1,11 @@
 """The final merge of the bucketed replay, cut by key range over worker processes.
 
 Every run is sorted by key, so the merged output is the concatenation of the merges of
-consecutive key ranges: each worker merges one range (found in each run by binary search)
-into a part file, dropping repeated ids as the sharded replay does, and the parent copies
-the parts to the output in order. Equal keys fall in one range; an id repeated across a
-cut (two lines of one id with different keys, side by side) is dropped by the parent.
+consecutive key ranges: the parent merges the first range straight into the output while
+each other worker merges one range (found in each run by binary search) into a part file,
+dropping repeated ids as the sharded replay does, and the parent then appends the parts in
+order. Equal keys fall in one range; an id repeated across a cut (two lines of one id with
+different keys, side by side) is dropped by the parent.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import IO
 from sla.replay import ORDER_ID_AT
 from sla_police.bucketed_replay.runs import WRITE_BUFFER, merged_blocks
 
-__all__ = ["MergedPart", "copy_parts", "merge_range"]
+__all__ = ["MergedPart", "copy_parts", "merge_range", "merge_range_into"]
 
 #: A key's id (after its time and rank), sliced in C.
 _ID = itemgetter(slice(ORDER_ID_AT, None))
@@ -30,7 +31,7 @@ _ID = itemgetter(slice(ORDER_ID_AT, None))
 
 @dataclass
 class MergedPart:
-    path: Path
+    path: Path | None  # None: merged straight into the output (nothing to copy)
     lines: int
     first_id: bytes | None
     last_id: bytes | None
@@ -48,21 +49,30 @@ def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
     a newline; a block that does not cut so goes line by line). The merge's blocks hold
     thousands of lines: one repeated id among them must not send the whole block down
     the line-by-line path (it did, and made the year's final merge no faster with them)."""
-    part = MergedPart(target, 0, None, None, 0)
     with target.open("wb", buffering=WRITE_BUFFER) as out:
-        for block in merged_blocks(runs, low, high):
-            cut = b"".join(block).replace(b"\n", b"\t").split(b"\t")  # key, payload, ...
-            ids = list(map(_ID, cut[0::2]))
-            ids.pop()  # after the last newline: nothing
-            if len(ids) != len(block):
-                _merge_lines(block, out, part)
-                continue
-            payloads = cut[1::2]
-            new = list(map(ne, ids, chain((part.last_id,), ids)))  # id not the one before
-            kept = payloads if all(new) else list(compress(payloads, new))
-            if kept:  # the first id is read only for a part's first block: never dropped
-                out.writelines([b"\n".join(kept), b"\n"])
-                _wrote(part, ids[0], ids[-1], len(kept), block[0])
+        part = merge_range_into(runs, low, high, out)
+    part.path = target
+    return part
+
+
+def merge_range_into(runs: list[Path], low: bytes | None, high: bytes | None,
+                     out: IO[bytes]) -> MergedPart:
+    """:func:`merge_range` written to ``out`` (the output itself, for the first range: a
+    part file that would only be copied there costs the disk its size twice)."""
+    part = MergedPart(None, 0, None, None, 0)
+    for block in merged_blocks(runs, low, high):
+        cut = b"".join(block).replace(b"\n", b"\t").split(b"\t")  # key, payload, ...
+        ids = list(map(_ID, cut[0::2]))
+        ids.pop()  # after the last newline: nothing
+        if len(ids) != len(block):
+            _merge_lines(block, out, part)
+            continue
+        payloads = cut[1::2]
+        new = list(map(ne, ids, chain((part.last_id,), ids)))  # id not the one before
+        kept = payloads if all(new) else list(compress(payloads, new))
+        if kept:  # the first id is read only for a part's first block: never dropped
+            out.writelines([b"\n".join(kept), b"\n"])
+            _wrote(part, ids[0], ids[-1], len(kept), block[0])
     return part
 
 
@@ -106,14 +116,16 @@ def _copy(path: Path, start: int, out: IO[bytes]) -> None:
 
 
 def copy_parts(parts: list[MergedPart], out: IO[bytes] | None) -> int:
-    """The parts, in order, to ``out``; the lines written."""
+    """The parts, in order, to ``out`` (a part merged straight into it only counted; it
+    can only be the first); the lines written."""
     written, last_id = 0, None
     for part in parts:
         skip = part.first_bytes if part.first_id is not None and part.first_id == last_id else 0
-        if out is not None:
-            _copy(part.path, skip, out)
+        if part.path is not None:
+            if out is not None:
+                _copy(part.path, skip, out)
+            part.path.unlink()
         written += part.lines - (1 if skip else 0)
-        part.path.unlink()
         if part.last_id is not None:
             last_id = part.last_id
     return written
