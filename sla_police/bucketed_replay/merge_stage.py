@@ -41,14 +41,7 @@ class MergedPart:
 def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
                 target: Path) -> MergedPart:
     """The payloads of the lines of ``runs`` with keys in [low, high), merged, each id
-    once (the first), written to ``target``.
-
-    Each merged block is cut into keys and payloads by ``split``, the lines whose id
-    repeats the one before them are dropped by ``compress`` and the rest written at once,
-    all in C, instead of a Python step per line (neither keys nor payloads hold a tab or
-    a newline; a block that does not cut so goes line by line). The merge's blocks hold
-    thousands of lines: one repeated id among them must not send the whole block down
-    the line-by-line path (it did, and made the year's final merge no faster with them)."""
+    once (the first), written to the part file ``target`` (:func:`merge_range_into`)."""
     with target.open("wb", buffering=WRITE_BUFFER) as out:
         part = merge_range_into(runs, low, high, out)
     part.path = target
@@ -57,8 +50,17 @@ def merge_range(runs: list[Path], low: bytes | None, high: bytes | None,
 
 def merge_range_into(runs: list[Path], low: bytes | None, high: bytes | None,
                      out: IO[bytes]) -> MergedPart:
-    """:func:`merge_range` written to ``out`` (the output itself, for the first range: a
-    part file that would only be copied there costs the disk its size twice)."""
+    """The payloads of the lines of ``runs`` with keys in [low, high), merged, each id
+    once (the first), written to ``out``: a part file (:func:`merge_range`), or the output
+    itself for the first range (a part file that would only be copied there costs the
+    disk its size twice).
+
+    Each merged block is cut into keys and payloads by ``split``, the lines whose id
+    repeats the one before them are dropped by ``compress`` and the rest written at once,
+    all in C, instead of a Python step per line (neither keys nor payloads hold a tab or
+    a newline; a block that does not cut so goes line by line). The merge's blocks hold
+    thousands of lines: one repeated id among them must not send the whole block down
+    the line-by-line path (it did, and made the year's final merge no faster with them)."""
     part = MergedPart(None, 0, None, None, 0)
     for block in merged_blocks(runs, low, high):
         cut = b"".join(block).replace(b"\n", b"\t").split(b"\t")  # key, payload, ...
