@@ -5,9 +5,10 @@ with ``await self.wait_first(callback(message), self.suspend_flow.wait())``: mod
 ``Service.wait_first`` wraps the delivery, the flow wait and the consumer's own "stopped"
 and "crashed" waits in four tasks, waits for the first with ``asyncio.wait`` and cancels
 the other three. The delivery (decode, then put on the stream's queue) almost always
-completes without waiting, yet the message paid about 58 µs of task machinery on this
-VM, against 0.5 µs for the delivery itself (bench/RESULTS.md §0000): a fifth of what an
-empty Faust agent costs per message, and a fifth of the ledger sink's CPU.
+completes without waiting, yet the message paid 42 µs on this VM where the delivery alone
+takes 2.5 (``bench.bench_delivery``; bench/RESULTS.md §0000): about a sixth of what an
+empty Faust agent spends per message. Without it the worker's CPU per message fell by a
+fifth and the ledger sink's per inbound event by a third.
 
 **Patch.** A consumer mixin whose ``wait_first`` recognises that one call (two awaitables,
 no timeout, the second the consumer's own ``suspend_flow.wait()``) and runs the delivery
