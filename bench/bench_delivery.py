@@ -3,7 +3,8 @@ fence's eager delivery (``streams/_faust/eager_delivery.py``), in one run.
 
 Faust's fetcher delivers each message with ``consumer.wait_first(callback(message),
 consumer.suspend_flow.wait())``. This bench makes that call on the consumer of a real
-SLA Police app (built by :func:`streams.app.create_app`, never started: no broker), with a
+SLA Police app (built by :func:`streams.app.create_app`, with the eager delivery added,
+which the worker does not install: see the module; never started: no broker), with a
 delivery that puts the message on an ``asyncio.Queue`` as Faust's channel does, in two
 cases:
 
@@ -33,6 +34,7 @@ from mode import Service
 
 from bench._common import load_average
 from sla_police.settings import Settings
+from streams._faust.eager_delivery import install_eager_delivery
 from streams.app import create_app
 
 __all__ = ["main", "measure", "stock_and_eager"]
@@ -81,7 +83,9 @@ async def _run(messages: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as scratch:
         settings = Settings(kafka_bootstrap="127.0.0.1:9", data_dir=Path(scratch),
                             table_store="memory://", topic_partitions=4)
-        consumer = create_app(settings, web_enabled=False).consumer
+        app = create_app(settings, web_enabled=False)
+        install_eager_delivery(app)  # not installed by create_app: see the module
+        consumer = app.consumer
         paths = stock_and_eager(consumer)
         for case, full in (("room", False), ("full", True)):
             best = {name: float("inf") for name in paths}

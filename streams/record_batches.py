@@ -24,7 +24,8 @@ What the one-by-one path guaranteed still holds:
 - **no commit after a lost record**: a record or record batch that aiokafka finally fails
   to deliver is reported to the app's producer (``on_failure``), which then refuses every
   flush, so no offset is committed past it, and stops the worker
-  (:mod:`streams._faust.undelivered`).
+  (:mod:`streams._faust.undelivered`); so are the records of a :meth:`send` that could not
+  hand them all over (it raises), as one failure.
 
 A partition with few records in one send (the calls stages send after every message) goes
 through ``producer.send`` instead: a record batch of its own would wait for the partition's
@@ -100,13 +101,31 @@ class RecordBatches:
             records, self.records = self.records, []
             if not records:
                 return {}
-            producer = self.producer()
-            grouped = await self._by_partition(producer, records)
-            sent: Sent = {}
-            for tp, items in grouped.items():
-                send = _send_batches if len(items) >= BATCH_FROM else _send_each
-                sent[tp] = await send(producer, *tp, items, self.on_failure)
-            return sent
+            try:
+                return await self._hand_over(records)
+            except Exception as exc:  # not handed over: as undelivered (cancelling is not)
+                self._not_handed_over(exc)
+                raise
+
+    async def _hand_over(self, records: list[Record]) -> Sent:
+        producer = self.producer()
+        grouped = await self._by_partition(producer, records)
+        sent: Sent = {}
+        for tp, items in grouped.items():
+            send = _send_batches if len(items) >= BATCH_FROM else _send_each
+            sent[tp] = await send(producer, *tp, items, self.on_failure)
+        return sent
+
+    def _not_handed_over(self, exc: Exception) -> None:
+        """Report records the client refused to take (its buffer still full after the
+        request timeout, no metadata) as ``on_failure`` reports undelivered ones: they are
+        out of the queue, and the batch that made them is acked when its loop body ends,
+        error or not (Faust's ``take_events`` acks in a ``finally``), so nothing but this
+        keeps its inputs from being committed."""
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        self.on_failure(failed)
+        failed.exception()  # retrieved: no "never retrieved" warning when it is dropped
 
     async def _by_partition(self, producer: Any, records: list[Record],
                             ) -> dict[tuple[str, int], list[tuple[bytes, bytes | None, Headers]]]:

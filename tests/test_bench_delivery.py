@@ -10,6 +10,7 @@ import pytest
 
 from bench.bench_delivery import measure, stock_and_eager
 from sla_police.settings import Settings
+from streams._faust.eager_delivery import install_eager_delivery
 from streams.app import create_app
 
 
@@ -17,7 +18,9 @@ from streams.app import create_app
 async def test_both_paths_deliver_every_message_in_order(tmp_path: Path, full: bool) -> None:
     settings = Settings(kafka_bootstrap="127.0.0.1:9", data_dir=tmp_path,
                         table_store="memory://", topic_partitions=4)
-    consumer = create_app(settings, web_enabled=False).consumer  # never started
+    app = create_app(settings, web_enabled=False)
+    install_eager_delivery(app)
+    consumer = app.consumer  # never started
     for name, wait_first in stock_and_eager(consumer).items():
         spent, received = await measure(consumer, wait_first, 50, full=full)
         assert received == list(range(50)), name

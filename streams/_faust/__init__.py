@@ -21,7 +21,6 @@ from streams._faust import (
     aiokafka_producer,
     committed,
     current_event,
-    eager_delivery,
     end_offsets,
     fetch_positions,
     group_leave,
@@ -76,7 +75,6 @@ REQUIRES: tuple[Requirement, ...] = (
     *fetch_positions.REQUIRES,
     *aiokafka_producer.REQUIRES,
     *undelivered.REQUIRES,
-    *eager_delivery.REQUIRES,
 )
 
 
@@ -102,4 +100,3 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     short_poll.install_short_poll(app)
     group_leave.install_group_leave(app)
     fetch_positions.install_positions_at_once(app)
-    eager_delivery.install_eager_delivery(app)

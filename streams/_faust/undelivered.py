@@ -13,7 +13,12 @@ that caused the lost outputs or changelog records are committed: nothing sends t
 before it commits).
 
 - :class:`HoldCommits`, a producer mixin, watches every future its ``send`` returns;
-  record batches report theirs through :func:`report_undelivered`. The first failure is
+  record batches report theirs through :func:`report_undelivered`. A record the client
+  refuses to take at all (``send`` raises: its buffer still full after the request
+  timeout) counts as a failure too: the batch that made it is acked all the same when its
+  loop body ends in an error (Faust's ``take_events`` acks in a ``finally``) and Faust's
+  supervisor restarts the agent, so without this a later commit could pass it. The
+  first failure is
   kept (later ones are counted) and the app is crashed, so the worker stops and exits
   with an error instead of running on without its writes.
 - Its ``flush`` raises :class:`UndeliveredRecords` once a failure is kept, so the commit
@@ -59,7 +64,11 @@ class HoldCommits:
     crashing: asyncio.Future | None = None
 
     async def send(self, *args: Any, **kwargs: Any) -> Any:
-        future = await super().send(*args, **kwargs)  # type: ignore[misc]
+        try:
+            future = await super().send(*args, **kwargs)  # type: ignore[misc]
+        except Exception as exc:  # not even handed over (buffer full past the timeout)
+            self.delivery_failed(exc)
+            raise
         future.add_done_callback(self.watch_delivery)
         return future
 

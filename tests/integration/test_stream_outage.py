@@ -61,7 +61,7 @@ def test_an_outage_past_the_request_timeout_stops_the_worker_and_loses_nothing(
         log = (tmp_path / "w" / "worker.log").read_text(encoding="utf-8")
         assert "a record was not delivered to Kafka" in log and "UndeliveredRecords" in log
         second = WorkerProcess(broker.bootstrap, tmp_path / "w", store="rocksdb://",
-                               port=first.port).start()
+                               port=first.port, extra_env={"SLA_LOG_LEVEL": "INFO"}).start()
         try:
             second.wait_ready(timeout=90, partitions=PARTITIONS)
             found = settled_outputs(broker.bootstrap, second.app_id)
@@ -70,7 +70,12 @@ def test_an_outage_past_the_request_timeout_stops_the_worker_and_loses_nothing(
     finally:
         os.kill(broker.pid, signal.SIGCONT)  # harmless if it runs already
         first.stop()
-    assert_same_as_replay(actual_outputs(found), expected)
+    try:
+        assert_same_as_replay(actual_outputs(found), expected)
+    except AssertionError as failure:  # what both workers said when they took partitions
+        ready = [line for line in (tmp_path / "w" / "worker.log").read_text(
+            encoding="utf-8").splitlines() if " ready: " in line]
+        raise AssertionError(f"{failure}\nrecoveries:\n" + "\n".join(ready)) from None
 
 
 def _pause_broker_once_working(broker: EmbeddedBroker, worker: WorkerProcess,

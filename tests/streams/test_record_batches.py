@@ -7,6 +7,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
 
 from streams.record_batches import BATCH_FROM, RecordBatches
@@ -91,3 +92,42 @@ async def test_every_undelivered_record_and_batch_is_reported() -> None:
     await records.send()
     await asyncio.sleep(0)  # done-callbacks run on the loop
     assert producer.batches == 2 and failed == [producer.fail_with] * 4
+
+
+async def test_records_the_client_refuses_to_take_are_reported_as_undelivered() -> None:
+    """aiokafka raises from ``send_batch`` when its buffer stays full past the request
+    timeout (a broker away): those records are out of the queue, and the batch that made
+    them is acked all the same, so ``on_failure`` must hear of them as of a failed
+    delivery; the error still reaches the caller."""
+    producer = FakeKafkaProducer()
+    refused = KafkaTimeoutError()
+
+    async def full_buffer(*_args, **_kwargs):
+        raise refused
+
+    producer.send_batch = full_buffer  # type: ignore[method-assign]
+    failed: list[BaseException] = []
+    records = RecordBatches(lambda: producer, lambda future: failed.append(future.exception()))
+    for n in range(BATCH_FROM):
+        records.add("t", b"k%d" % n, b"", partition=0)
+    with pytest.raises(KafkaTimeoutError):
+        await records.send()
+    assert failed == [refused]
+    assert await records.send() == {}  # what was refused is not sent again by this worker
+
+
+async def test_a_cancelled_send_is_not_a_failure() -> None:
+    """Cancelling (the worker stopping) is not a lost record: a restart resumes from the
+    last commit, which the stopping worker makes only after a complete flush."""
+    producer = FakeKafkaProducer()
+
+    async def cancelled(*_args, **_kwargs):
+        raise asyncio.CancelledError
+
+    producer.send = cancelled  # type: ignore[method-assign]
+    failed: list[BaseException] = []
+    records = RecordBatches(lambda: producer, lambda future: failed.append(future.exception()))
+    records.add("t", b"k", b"", partition=0)
+    with pytest.raises(asyncio.CancelledError):
+        await records.send()
+    assert failed == []

@@ -1,7 +1,8 @@
-"""Preconditions and behaviour of the eager delivery: Faust's fetcher still delivers each
-message through ``wait_first`` against the flow wait; the app's consumer runs a delivery
-that needs no wait at once, and one that must wait exactly as mode's ``wait_first`` does
-(it finishes when it can, a suspended flow cancels it, errors come out)."""
+"""Preconditions and behaviour of the eager delivery (not installed in the worker: see
+:mod:`streams._faust.eager_delivery`): Faust's fetcher still delivers each message through
+``wait_first`` against the flow wait; a consumer with the mixin runs a delivery that needs
+no wait at once, and one that must wait exactly as mode's ``wait_first`` does (it finishes
+when it can, a suspended flow cancels it, errors come out)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import pytest
 from faust.transport.consumer import Consumer
 from mode import Service
 
-from streams._faust.eager_delivery import EagerDelivery, finish_later
+from streams._faust.eager_delivery import EagerDelivery, finish_later, install_eager_delivery
 
 
 @pytest.fixture
 async def consumer(make_app):
-    """The app's consumer, built on the test's loop with the fence's mixins, not started."""
-    consumer = make_app("memory://").consumer
+    """The app's consumer with the eager delivery (not installed by ``create_app``: see
+    the module), built on the test's loop with the fence's mixins, not started."""
+    app = make_app("memory://")
+    install_eager_delivery(app)
+    consumer = app.consumer
     assert isinstance(consumer, EagerDelivery)
     return consumer
 

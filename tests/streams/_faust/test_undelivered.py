@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from aiokafka.producer.message_accumulator import MessageAccumulator
 from aiokafka.structs import TopicPartition
+from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
 
 from streams._faust.undelivered import HoldCommits, UndeliveredRecords, report_undelivered
@@ -71,3 +73,24 @@ async def test_a_delivered_record_changes_nothing(make_app) -> None:
     report_undelivered(app, delivered)
     await app.producer.flush()
     assert app.producer.undelivered is None and app.crash_reason is None
+
+
+async def test_a_record_the_client_refuses_to_take_stops_every_later_commit(
+        make_app, monkeypatch) -> None:
+    """Faust's driver raises from ``send`` when aiokafka's buffer stays full past the request
+    timeout: no future to watch, and the batch is acked all the same, so the producer
+    keeps that error as the first failure."""
+    refused = KafkaTimeoutError()
+
+    async def full_buffer(self, *args, **kwargs):
+        raise refused
+
+    app = make_app()  # built (and its internals checked) before the driver is replaced
+    monkeypatch.setattr(aiokafka_driver.Producer, "send", full_buffer)
+    with pytest.raises(KafkaTimeoutError):
+        await app.producer.send("t", b"k", b"v", None, None, None)
+    with pytest.raises(UndeliveredRecords, match="1 record"):
+        await app.producer.flush()
+    assert app.producer.undelivered is refused
+    await app.producer.crashing
+    assert isinstance(app.crash_reason, UndeliveredRecords)
