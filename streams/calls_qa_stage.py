@@ -30,6 +30,7 @@ from models import CloudEvent, parse_event
 from sla._specs_calls import CallsSpec
 from sla.calls_qa import AgentWeeks, QaSampler
 from sla.replay import share_zone
+from streams.clock_marks import ClockMarks
 from streams.deadlines import DeadlineIndex
 from streams.frontier import OffsetFrontier
 from streams.interfaces import CommittedOffsets, KeyValueStore
@@ -75,6 +76,7 @@ class QaStage:
         self.sources, self.topic_name, self.state = sources, topic_name, state
         self.index = DeadlineIndex()  # agent -> end of its earliest undrawn week
         self.marks: dict[int, dict[int, datetime]] = {}
+        self.mark_rows = ClockMarks(state, commits)  # as of the commit: streams.clock_marks
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}
 
     async def process(self, event: faust.EventT) -> None:
@@ -89,7 +91,7 @@ class QaStage:
         self.frontier.seen(tp, message.offset)
         for header in self.frontier.release(tp):
             source, when = header.split("|", 1)
-            self._mark(message.partition, int(source), when)
+            self._mark(message.partition, int(source), when, message.offset)
             await self._drain(message.partition, message.offset)
 
     def _receive(self, partition: int, agent: str, raw: bytes) -> None:
@@ -101,12 +103,15 @@ class QaStage:
         if self.sampler.receive(weeks, share_zone(event)):
             self._save(partition, agent, weeks)
 
-    def _mark(self, partition: int, source: int, when_text: str) -> None:
+    def _mark(self, partition: int, source: int, when_text: str, offset: int) -> None:
+        """Source partition ``source``'s watermark reached ``when_text``, applied by the
+        message at ``offset``."""
         when = datetime.fromisoformat(when_text)
         marks = self.marks.setdefault(partition, {})
         if source not in marks or when > marks[source]:
             marks[source] = when
-            self.state[f"mark|{partition}|{source}".encode()] = when_text.encode()
+            self.mark_rows.advance(f"mark|{partition}|{source}".encode(), when_text,
+                                   self.topic_name, partition, offset)
 
     def low_watermark(self, partition: int) -> datetime | None:
         marks = self.marks.get(partition, {})
@@ -155,6 +160,8 @@ class QaStage:
     def drop(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self.index.drop_partition(partition)
+            self.mark_rows.forget(k for k in self.mark_rows.entries
+                                  if k.startswith(f"mark|{partition}|".encode()))
             self.marks.pop(partition, None)
             self.outbox.pop(partition, None)
 
@@ -165,9 +172,10 @@ class QaStage:
         for partition, key, value in self.state.rows(partitions):
             kind, _, rest = key.decode().partition("|")
             if kind == "mark":
-                source = int(rest.split("|")[1])
-                self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(
-                    value.decode())
+                when = self.mark_rows.restore(key, value, committed.get(partition, 0))
+                if when is not None:
+                    source = int(rest.split("|")[1])
+                    self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(when)
             elif kind == "agent":
                 stamp = value.split(b"|", 2)[1]
                 if stamp:

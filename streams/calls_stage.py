@@ -44,6 +44,7 @@ from streams.calls_store import (
     encode_caller,
     wakeup_of,
 )
+from streams.clock_marks import ClockMarks
 from streams.deadlines import DeadlineIndex
 from streams.frontier import OffsetFrontier
 from streams.interfaces import CommittedOffsets, KeyValueStore
@@ -81,7 +82,7 @@ class CallsStage:
         self.engine = None if spec is None else CallsEngine(spec)
         self.emitter, self.commits = emitter, commits
         self.stream_clock = clock_mode == "stream"
-        self.callers, self.marks = callers, marks
+        self.callers, self.marks = callers, ClockMarks(marks, commits)
         self.clock_topic = clock_topic
         self.index = DeadlineIndex()
         self.ticks: dict[int, datetime] = {}
@@ -175,7 +176,8 @@ class CallsStage:
             if previous is None or when > previous:
                 self.ticks[partition] = when
                 if self.stream_clock:  # wall checkpoints are taken again after a hand-over
-                    self.marks[str(partition).encode()] = when_text.encode()
+                    self.marks.advance(str(partition).encode(), when_text, message.topic,
+                                       partition, message.offset)
                 await self._fire(partition, when, self._cause(message))
 
     async def _fire(self, partition: int, now: datetime, cause: Cause) -> None:
@@ -256,15 +258,18 @@ class CallsRecovery:
             stage.index.drop_partition(partition)
             stage.frontier.forget((t, partition) for t in (CALLS, stage.clock_topic))
             stage.ticks.pop(partition, None)
+            stage.marks.forget([str(partition).encode()])
             stage.blocked.pop(partition, None)
         metrics.CALLER_BLOCKS_ACTIVE.set(sum(len(c) for c in stage.blocked.values()))
 
     async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
         """Index every caller of ``partitions``; return how many outputs were re-sent."""
         stage, names = self.stage, {v: k for k, v in self.stage.topic_ids.items()}
-        if stage.stream_clock:
-            for partition, _key, value in stage.marks.rows(partitions):
-                stage.ticks[partition] = datetime.fromisoformat(value.decode())
+        if stage.stream_clock:  # the clock at the committed offset (streams.clock_marks)
+            for partition, key, value in stage.marks.store.rows(partitions):
+                when = stage.marks.restore(key, value, committed.get((CALLS, partition), 0))
+                if when is not None:
+                    stage.ticks[partition] = datetime.fromisoformat(when)
         for topic in (CALLS, stage.clock_topic):
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))

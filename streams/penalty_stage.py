@@ -45,6 +45,7 @@ from sla.codec import decode_records, encode_records
 from sla.notifications import notifications_for
 from sla.penalties import PenaltyBook, PenaltyEngine, PenaltyRecord
 from sla.specs import SlaConfig
+from streams.clock_marks import ClockMarks
 from streams.frontier import OffsetFrontier
 from streams.interfaces import CommittedOffsets, KeyValueStore, OutputSink
 from streams.penalty_books import BookStore
@@ -102,6 +103,7 @@ class PenaltyStage:
         self.triggers = PendingTriggers(self.state)
         self.pending = self.triggers.heaps  # partition -> heap of triggers waiting
         self.marks: dict[int, dict[int, datetime]] = {}
+        self.mark_rows = ClockMarks(state, commits)  # as of the commit: streams.clock_marks
         self.outbox: dict[int, list[tuple[int, bytes]]] = {}  # partition -> (cause, row key)
         self.touched: dict[int, tuple[faust.EventT, bool]] = {}  # see take_touched
 
@@ -131,7 +133,7 @@ class PenaltyStage:
         released = self.touched.get(message.partition, (event, False))[1]
         for header in self.frontier.release(tp):
             source, when = header.split("|", 1)
-            self._mark(message.partition, int(source), when)
+            self._mark(message.partition, int(source), when, message.offset)
             released = True
         self.touched[message.partition] = (event, released)
 
@@ -150,12 +152,15 @@ class PenaltyStage:
         if released:
             await self.drain(partition, offset)
 
-    def _mark(self, partition: int, source: int, when_text: str) -> None:
+    def _mark(self, partition: int, source: int, when_text: str, offset: int) -> None:
+        """Source partition ``source``'s watermark reached ``when_text``, applied by the
+        message at ``offset``."""
         when = datetime.fromisoformat(when_text)
         marks = self.marks.setdefault(partition, {})
         if source not in marks or when > marks[source]:
             marks[source] = when
-            self.state[f"mark|{partition}|{source}".encode()] = when_text.encode()
+            self.mark_rows.advance(f"mark|{partition}|{source}".encode(), when_text,
+                                   self.topic_name, partition, offset)
 
     def low_watermark(self, partition: int) -> datetime | None:
         marks = self.marks.get(partition, {})
@@ -243,6 +248,8 @@ class PenaltyStage:
         for partition in partitions:
             self.touched.pop(partition, None)
             self.triggers.drop(partition)
+            self.mark_rows.forget(k for k in self.mark_rows.entries
+                                  if k.startswith(f"mark|{partition}|".encode()))
             self.marks.pop(partition, None)
             self.outbox.pop(partition, None)
 
@@ -253,9 +260,10 @@ class PenaltyStage:
         for partition, key, value in self.state.rows(partitions):
             kind, _, rest = key.decode().partition("|")
             if kind == "mark":
-                source = int(rest.split("|")[1])
-                self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(
-                    value.decode())
+                when = self.mark_rows.restore(key, value, committed.get(partition, 0))
+                if when is not None:
+                    source = int(rest.split("|")[1])
+                    self.marks.setdefault(partition, {})[source] = datetime.fromisoformat(when)
             elif kind in ("triggers", "pending"):  # pending: one trigger, the earlier layout
                 self.triggers.load(partition, key, value)
             elif kind == "out":

@@ -24,6 +24,7 @@ from sla import outcomes
 from sla.engine import SlaEngine
 from sla.notifications import notifications_for
 from streams import metrics
+from streams.clock_marks import ClockMarks
 from streams.deadlines import DeadlineIndex
 from streams.frontier import OffsetFrontier
 from streams.interfaces import ColumnStore, CommittedOffsets, KeyValueStore, OutputSink
@@ -58,7 +59,7 @@ class TicketStage:
                  commits: CommittedOffsets, cache_size: int = DEFAULT_TICKET_CACHE) -> None:
         self.engine, self.emitter, self.commits = engine, emitter, commits
         self.stream_clock = clock_mode == "stream"
-        self.tickets, self.marks = tickets, marks
+        self.tickets, self.marks = tickets, ClockMarks(marks, commits)
         self.cache = TicketCache(cache_size)
         self.index = DeadlineIndex()
         self.open_clocks = OpenClockCounts()  # the sla_open_clocks gauge
@@ -177,7 +178,8 @@ class TicketStage:
         if previous is None or when > previous:
             self.ticks[(topic, partition)] = when
             if self.stream_clock:  # wall checkpoints are taken again after a hand-over
-                self.marks[f"{topic}|{partition}".encode()] = when_text.encode()
+                self.marks.advance(f"{topic}|{partition}".encode(), when_text, topic,
+                                   partition, message.offset)
         after = self.now(partition)
         if after is not None and (before is None or after > before):
             await self._fire(partition, after, self._cause(message))
@@ -295,6 +297,7 @@ class TicketRecovery:
                                        for t in (*INBOUND_TOPICS, self.stage.clock_topic))
             for key in [k for k in self.stage.ticks if k[1] == partition]:
                 del self.stage.ticks[key]
+            self.stage.marks.forget(f"{t}|{partition}".encode() for t in INBOUND_TOPICS)
 
     async def rebuild(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> int:
         """Index every ticket of ``partitions``; return how many outputs were re-emitted.
@@ -305,7 +308,7 @@ class TicketRecovery:
         stage = self.stage
         stage.cache.drop_partitions(partitions)  # the rows may come from the changelog now
         if stage.stream_clock:
-            self._load_marks(partitions)
+            self._load_marks(partitions, committed)
         for topic in (*INBOUND_TOPICS, stage.clock_topic):
             for partition in partitions:
                 stage.frontier.start((topic, partition), committed.get((topic, partition), 0))
@@ -368,10 +371,15 @@ class TicketRecovery:
                 count += len(outputs)
         return count
 
-    def _load_marks(self, partitions: set[int]) -> None:
-        for partition, key, value in self.stage.marks.rows(partitions):
+    def _load_marks(self, partitions: set[int], committed: dict[tuple[str, int], int]) -> None:
+        """Each partition's clock where it stood at the committed offsets
+        (:mod:`streams.clock_marks`)."""
+        marks = self.stage.marks
+        for partition, key, value in marks.store.rows(partitions):
             topic = key.decode().rsplit("|", 1)[0]
-            self.stage.ticks[(topic, partition)] = datetime.fromisoformat(value.decode())
+            when = marks.restore(key, value, committed.get((topic, partition), 0))
+            if when is not None:
+                self.stage.ticks[(topic, partition)] = datetime.fromisoformat(when)
 
 
 def ticket_partition(_key: bytes, value: bytes) -> int:

@@ -182,12 +182,14 @@ async def test_a_rebuild_re_emits_the_outputs_whose_cause_is_not_committed() -> 
     resent = await new.recovery.rebuild({0}, committed)
     assert [e.id for e in new.emitter.republished] == [e.id for e in second]
     assert resent == len(second)
-    assert new.stage.now(0) == datetime.fromisoformat("2025-03-03T09:10:00+08:00")
+    # the clock as it stood at the committed offsets: ticket-events' 09:10 tick is read again
+    assert new.stage.now(0) == datetime.fromisoformat("2025-03-03T09:02:00+08:00")
     assert "T-1" in new.stage.index
 
     newer = Rig(tickets=old.tickets, marks=old.marks)
     assert await newer.recovery.rebuild({0}, {**committed, (TICKET_EVENTS, 0): 3}) == 0
     assert newer.emitter.republished == []
+    assert newer.stage.now(0) == datetime.fromisoformat("2025-03-03T09:10:00+08:00")
 
 
 async def test_an_outbox_forgets_outputs_once_their_cause_is_committed() -> None:
@@ -271,3 +273,30 @@ async def test_the_deadline_index_gauge_follows_each_message() -> None:
     await rig.feed(tick(COMPLAINTS, 2, "2025-03-06T12:00:00+08:00"),
                    tick(TICKET_EVENTS, 1, "2025-03-06T12:00:00+08:00"))
     assert metrics.DEADLINE_INDEX_SIZE._value.get() == len(rig.stage.index) >= 0
+
+
+async def test_after_an_unclean_stop_the_clock_restarts_where_the_commit_left_it() -> None:
+    """A worker stopped during a broker outage with nothing committed. Its restart kept
+    the newest clock marks (12:00, from its local store) but got T-1's row back from
+    before the acknowledgement (a changelog record the broker appended although its
+    acknowledgement never came). Restarted at 12:00, the clock would breach T-1 at 11:00
+    before the acknowledgement is read again; restarted where the commit left it (no
+    tick yet), the acknowledgement read again still meets the SLA, as replay says."""
+    old = await started()
+    first = [inbound(COMPLAINT, 0), tick(COMPLAINTS, 1, "2025-03-03T09:02:00+08:00"),
+             tick(TICKET_EVENTS, 0, "2025-03-03T09:02:00+08:00")]
+    await old.feed(*first)
+    before_ack = old.tickets.get(b"T-1")
+    assert before_ack is not None
+    rest = [inbound(ACK, 1), tick(COMPLAINTS, 2, NOON), tick(TICKET_EVENTS, 2, NOON)]
+    await old.feed(*rest)
+    assert "sla.met" in [e.type for e in old.emitter.published]
+
+    old.tickets.put(b"T-1", before_ack, due_record_of_value(before_ack))  # the recovery
+    new = await started(tickets=old.tickets, marks=old.marks)  # nothing committed
+    await new.feed(FakeEvent(CLOCK_TOPIC, 0, 0, headers={WAKE: b""}))  # the rebuild's nudge
+    assert new.stage.now(0) is None and new.emitter.published == []
+    await new.feed(*first, *rest)  # read again from the committed offsets
+    again = {*new.sla_ids(), *sla_ids(new.emitter.republished)}
+    assert again == set(expected([COMPLAINT, ACK], NOON))
+    assert "sla.breached" not in [e.type for e in new.emitter.published]
