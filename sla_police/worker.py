@@ -24,6 +24,7 @@ from streams import metrics
 from streams.app import create_app
 from streams.config import StreamSettings
 from streams.ledger_sink import add_ledger_sink, ledger_app_id
+from streams.local_tables import claim_local_tables
 from streams.notifier import add_notifier
 from streams.pipeline import Pipeline, build_pipeline
 from streams.topics import define_topics
@@ -186,4 +187,10 @@ def run_faust(app: faust.App, level: str) -> None:
     worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False,
                           override_logging=False)
     worker.spinner = None  # its escape codes would end up in log files
-    worker.execute_from_commandline()
+    tables = claim_local_tables(app)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exit:
+        if tables is not None:
+            tables.release_if_clean(app, exit.code)
+        raise

@@ -94,3 +94,62 @@ def test_a_worker_collects_garbage_less_often_after_its_start_up(
         gc.set_threshold(*before)
     assert seen == [(worker.WORKER_GC_THRESHOLDS, True)]
     assert worker.WORKER_GC_THRESHOLDS[0] > 700  # above Python's default
+
+
+class _ExitingWorker:
+    """Faust's worker, reduced to how it ends: ``SystemExit`` with the code given."""
+
+    code = 0
+
+    def __init__(self, app: object, **options: object) -> None:
+        self.app = app
+
+    def execute_from_commandline(self) -> None:
+        raise SystemExit(self.code)
+
+
+@pytest.mark.parametrize(("code", "state"), [(0, "clean at "), (1, "in use by pid ")])
+def test_a_workers_tables_are_released_only_after_a_clean_exit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, state: str) -> None:
+    """Exit 0 with every record delivered marks the RocksDB tables clean; a crash (exit 1)
+    leaves them claimed, so the next worker rebuilds them from the changelogs."""
+    from sla_police import worker
+    from sla_police.worker import create_ledger_app
+
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", data_dir=tmp_path)
+    app = create_ledger_app(settings, web_enabled=False)
+    monkeypatch.setattr(worker.faust, "Worker", type("W", (_ExitingWorker,), {"code": code}))
+    with pytest.raises(SystemExit):
+        worker.run_faust(app, "WARNING")
+    state_file = Path(app.conf.tabledir).with_name("tables.state")
+    assert state_file.read_text(encoding="utf-8").startswith(state)
+
+
+def test_a_worker_on_the_memory_store_claims_no_tables(tmp_path: Path) -> None:
+    from sla_police.worker import create_ledger_app
+    from streams.local_tables import claim_local_tables
+
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", data_dir=tmp_path,
+                        table_store="memory://")
+    assert claim_local_tables(create_ledger_app(settings, web_enabled=False)) is None
+
+
+def test_a_worker_on_a_data_dir_another_worker_holds_is_refused_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from sla_police import worker
+    from sla_police.cli import app
+    from streams.local_tables import LocalTables
+
+    tabledir = tmp_path / "faust" / "v1" / "tables"
+    held = LocalTables(tabledir)
+    held.claim()  # a live worker
+    monkeypatch.setattr(worker, "ensure_worker_topics", lambda settings: None)
+    result = CliRunner().invoke(app, ["worker"], env={
+        "SLA_KAFKA_BOOTSTRAP": "127.0.0.1:1", "SLA_DATA_DIR": str(tmp_path),
+        "SLA_WEB_ENABLED": "false"})
+    held.release()
+    assert result.exit_code == 2, result.output
+    assert "is used by another worker (in use by pid" in result.output
+    assert "Traceback" not in result.output

@@ -58,6 +58,7 @@ def worker(
     from sla_police.broker import BrokerError
     from sla_police.commands._common import load_config_or_exit
     from sla_police.worker import run_worker
+    from streams.local_tables import TablesInUse
 
     refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock=clock)
@@ -68,6 +69,8 @@ def worker(
     try:
         run_worker(settings)
     except BrokerError as exc:  # unreachable cluster, a topic with another partition count
+        fail(str(exc))
+    except TablesInUse as exc:  # another worker runs on the same SLA_DATA_DIR
         fail(str(exc))
 
 
@@ -85,7 +88,11 @@ def up(
     is set), a worker and its web server, and the HTTP API on the same ledger. With --demo,
     demo principals too, their tokens printed once. Ctrl-C stops them all."""
     from sla_police.commands._up import ApiChoice, run_up
+    from streams.local_tables import TablesInUse
 
     refuse_unfit_framework()
     settings = _settings(web_port=web_port, clock="stream" if demo else None)
-    run_up(settings, demo=demo, speed=speed, api=ApiChoice(enabled=api, port=api_port))
+    try:
+        run_up(settings, demo=demo, speed=speed, api=ApiChoice(enabled=api, port=api_port))
+    except TablesInUse as exc:  # another worker runs on the same SLA_DATA_DIR
+        fail(str(exc))

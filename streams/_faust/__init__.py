@@ -4,8 +4,8 @@ Nothing else in SLA Police reads or replaces a private attribute of those librar
 rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
 does) and uses helpers that need an internal: :func:`known_committed`,
 :func:`partition_rows`, :class:`RowColumn`, :func:`seek_back`, :func:`processing`,
-:func:`kafka_producer` and :func:`report_undelivered`. The upgrade checklist, one entry
-per patch, is ``README.md`` here.
+:func:`kafka_producer`, :func:`report_undelivered` and :func:`delivery_failed`. The
+upgrade checklist, one entry per patch, is ``README.md`` here.
 
 :func:`install` first runs :func:`check_internals`, which verifies that every internal a
 patch relies on exists with the shape the patch expects; otherwise it raises
@@ -41,13 +41,14 @@ from streams._faust.current_event import processing
 from streams._faust.rebalance_seek import seek_back
 from streams._faust.row_column import RowColumn
 from streams._faust.table_scan import partition_rows
-from streams._faust.undelivered import report_undelivered
+from streams._faust.undelivered import delivery_failed, report_undelivered
 
 __all__ = [
     "REQUIRES",
     "FrameworkMismatch",
     "RowColumn",
     "check_internals",
+    "delivery_failed",
     "framework_versions",
     "install",
     "kafka_producer",

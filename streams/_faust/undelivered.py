@@ -45,8 +45,8 @@ from faust.transport.producer import Producer
 from streams._faust.check import Requirement, method, uses
 from streams._faust.transport import mix_into_transport
 
-__all__ = ["REQUIRES", "HoldCommits", "UndeliveredRecords", "install_hold_commits",
-           "report_undelivered"]
+__all__ = ["REQUIRES", "HoldCommits", "UndeliveredRecords", "delivery_failed",
+           "install_hold_commits", "report_undelivered"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,15 @@ def report_undelivered(app: faust.App, future: asyncio.Future) -> None:
     if not isinstance(producer, HoldCommits):  # a programming error: say which
         raise TypeError("the app's producer does not hold commits: install_hold_commits(app)")
     producer.watch_delivery(future)
+
+
+def delivery_failed(app: faust.App) -> bool:
+    """Whether a record of ``app`` was not delivered to Kafka (the worker then stopped
+    without committing, and its local tables may hold writes the changelog lacks)."""
+    producer = app.producer
+    if not isinstance(producer, HoldCommits):  # a programming error: say which
+        raise TypeError("the app's producer does not hold commits: install_hold_commits(app)")
+    return producer.undelivered is not None
 
 
 def install_hold_commits(app: faust.App) -> None:
