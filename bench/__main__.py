@@ -10,9 +10,10 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHES = [["bench.bench_calendar"], ["bench.bench_replay"], ["bench.bench_ledger"],
-           ["bench.bench_stream_throughput"], ["bench.bench_breach_latency"],
-           ["bench.bench_api"], ["bench.bench_ivr"], ["bench.bench_scale"]]
+BENCHES = [["bench.bench_calendar"], ["bench.bench_delivery"], ["bench.bench_replay"],
+           ["bench.bench_ledger"], ["bench.bench_stream_throughput"],
+           ["bench.bench_breach_latency"], ["bench.bench_api"], ["bench.bench_ivr"],
+           ["bench.bench_scale"]]
 
 if __name__ == "__main__":
     for name, *args in BENCHES:

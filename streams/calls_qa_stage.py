@@ -12,7 +12,8 @@ State, one ``calls-qa`` table (rows of a partition written from that partition o
 
 - ``agent|<agent>``: ``<partition>|<next week end>|<json>``, the agent's undrawn weeks
   (calls kept by id) and the weeks drawn;
-- ``mark|<partition>|<source>``: the latest watermark of calls partition ``source``;
+- ``mark|<partition>|<source>``: the watermarks of calls partition ``source`` since the
+  last commit known, each with the offset that applied it (:mod:`streams.clock_marks`);
 - ``out|<partition>|<offset>``: the QA items a watermark released, kept until that
   watermark's offset is committed (a restarted worker re-sends them: same ids). Written
   before the agents' rows, so a crash in between re-sends what the agents' rows say is done.

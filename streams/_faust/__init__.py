@@ -21,6 +21,7 @@ from streams._faust import (
     aiokafka_producer,
     committed,
     current_event,
+    eager_delivery,
     end_offsets,
     fetch_positions,
     group_leave,
@@ -76,6 +77,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *fetch_positions.REQUIRES,
     *aiokafka_producer.REQUIRES,
     *undelivered.REQUIRES,
+    *eager_delivery.REQUIRES,
 )
 
 
@@ -101,3 +103,4 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     short_poll.install_short_poll(app)
     group_leave.install_group_leave(app)
     fetch_positions.install_positions_at_once(app)
+    eager_delivery.install_eager_delivery(app)
