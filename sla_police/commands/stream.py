@@ -53,7 +53,9 @@ def worker(
 
     Start as many as you like: they share the partitions of the consumer group
     SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port
-    (ticket state needs an admin or contact_center token of SLA_PRINCIPALS).
+    (ticket state needs an admin or contact_center token of SLA_PRINCIPALS), and keeps
+    its tables in its own SLA_DATA_DIR; after a stop that was not clean it rebuilds them
+    from Kafka.
     """
     from sla_police.broker import BrokerError
     from sla_police.commands._common import load_config_or_exit
@@ -68,9 +70,9 @@ def worker(
     load_config_or_exit(settings.config)
     try:
         run_worker(settings)
-    except BrokerError as exc:  # unreachable cluster, a topic with another partition count
-        fail(str(exc))
-    except TablesInUse as exc:  # another worker runs on the same SLA_DATA_DIR
+    # an unreachable cluster, a topic with another partition count, another worker on the
+    # same SLA_DATA_DIR: one line, no traceback
+    except (BrokerError, TablesInUse) as exc:
         fail(str(exc))
 
 
