@@ -15,11 +15,12 @@ Three parts, each at every size of ``--sizes`` (default 100,000 and 1,000,000 op
    /health says ready with all 4 partitions, then until every partition is rebuilt (a
    partition's deadline index is rebuilt on its first message, from the due column of
    ``streams/ticket_store.py``) and every deadline indexed again; ``--restarts N`` does
-   that N times in a row. The restarted worker logs at INFO and the bench prints when it
-   logged its milestones (first line, app built, first partition and last ticket partition
-   rebuilt); ``--py-spy PATH`` records each restarted worker with py-spy until it is
-   indexed (raw folded stacks in ``var/bench/logs``). The next size is then fed to the
-   restarted worker.
+   that N times in a row (``--kill-last-restart``: the last one SIGKILLs the worker, so the
+   next rebuilds its tables from the changelogs, ``streams.local_tables``). The restarted
+   worker logs at INFO and the bench prints when it logged its milestones (first line, app
+   built, first partition and last ticket partition rebuilt); ``--py-spy PATH`` records
+   each restarted worker with py-spy until it is indexed (raw folded stacks in
+   ``var/bench/logs``). The next size is then fed to the restarted worker.
 
 Takes a while: one worker ingests about 700 to 950 complaints/s on a 2-core machine (each
 one is a table write, a changelog record, an ``sla.attributed``, a penalty trigger and a
@@ -31,6 +32,7 @@ The bench refuses to start when the machine lacks the memory (``--force`` overri
 machine) stops the run with its log tail.
 
     .venv/bin/python -m bench.bench_scale [--sizes 100000,1000000] [--restarts 3]
+                                          [--kill-last-restart]
                                           [--py-spy PATH] [--index-only]
                                           [--debug-last-restart | --debug-restarts]
                                           [--env SLA_BROKER_SESSION_TIMEOUT=6 ...]
@@ -186,15 +188,20 @@ def _du(path: Path) -> float:
 
 # -- part 3: restart -----------------------------------------------------------------------
 def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | None = None,
-            log_level: str = "INFO"):
-    """SIGTERM ``worker``, start a new one on ``data``; time until it serves every ticket.
+            log_level: str = "INFO", kill: bool = False):
+    """SIGTERM ``worker`` (``kill``: SIGKILL), start a new one on ``data``; time until it
+    serves every ticket. After a SIGKILL the new worker rebuilds its tables from the
+    changelogs (:mod:`streams.local_tables`): the restart after a crash.
 
     The new worker logs at INFO (its log, ``worker.log`` in ``data``, then shows when each
     partition was rebuilt); with ``py_spy``, that py-spy records it until every deadline is
     indexed (``restart-<size>-<time>.svg`` beside the log, kept in ``var/bench/logs``).
     """
     started = time.perf_counter()
-    worker.stop(timeout=120)
+    if kill:
+        worker.kill()
+    else:
+        worker.stop(timeout=120)
     stopped, stopped_at = time.perf_counter(), time.time()
     fresh = start_worker(bootstrap, data, worker.port, log_level=log_level)
     stack.callback(fresh.stop)
@@ -209,7 +216,8 @@ def restart(stack, bootstrap: str, worker, size: int, data: Path, py_spy: str | 
         spy.wait(timeout=60)
     time.sleep(3)
     rss, _ = rss_mib(fresh.process.pid)
-    print(f"  restart with {size:,} tickets: stop {stopped - started:.1f} s; from start: "
+    how = "SIGKILL, tables rebuilt from the changelogs" if kill else "stop"
+    print(f"  restart with {size:,} tickets: {how} {stopped - started:.1f} s; from start: "
           f"/health ready with {PARTITIONS} partitions {ready - stopped:.1f} s "
           f"({indexed_then:,} deadlines indexed then), every partition rebuilt and every "
           f"deadline indexed {indexed - stopped:.1f} s; RSS after restart {rss:,.0f} MiB  "
@@ -266,7 +274,7 @@ def _serving(worker, size: int) -> bool:
 
 def worker_bench(sizes: list[int], window: float, restarts: int = 1,
                  py_spy: str | None = None, debug_last: bool = False,
-                 debug_all: bool = False) -> None:
+                 debug_all: bool = False, kill_last: bool = False) -> None:
     """Parts 2 and 3: one worker fed size after size, restarted after each."""
     with bench_session("scale") as (stack, bootstrap, scratch):
         data = scratch / "worker"
@@ -281,7 +289,8 @@ def worker_bench(sizes: list[int], window: float, restarts: int = 1,
             measure(worker, size, window, data)
             for n in range(restarts):
                 level = "DEBUG" if debug_all or (debug_last and n == restarts - 1) else "INFO"
-                worker = restart(stack, bootstrap, worker, size, data, py_spy, level)
+                kill = kill_last and n == restarts - 1
+                worker = restart(stack, bootstrap, worker, size, data, py_spy, level, kill)
             _copy_logs(data, scratch / "tansu.log", size)
             held = size
 
@@ -344,6 +353,9 @@ def main() -> None:
                              "and every Kafka request, timed; slower, not for figures)")
     parser.add_argument("--debug-restarts", action="store_true",
                         help="every restart logs at DEBUG (to see what a slow one waited for)")
+    parser.add_argument("--kill-last-restart", action="store_true",
+                        help="the last restart of each size SIGKILLs the worker: the next "
+                             "one rebuilds its tables from the changelogs")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for every worker started (repeatable), e.g. "
                              "SLA_BROKER_SESSION_TIMEOUT=2")
@@ -360,7 +372,7 @@ def main() -> None:
         index_bench(size, args.reps)
     if not args.index_only:
         worker_bench(sizes, args.window, args.restarts, args.py_spy, args.debug_last_restart,
-                     args.debug_restarts)
+                     args.debug_restarts, args.kill_last_restart)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """Penalty triggers waiting for the watermarks: in a heap per triggers partition, and
 durable in ``triggers|<partition>|<offset>|<n>`` rows of the ``penalty-state`` table.
 
-A row holds every trigger of one batch of messages of a partition (``<department>\\t<event
-json>`` lines; ``offset`` is the first one's, ``n`` tells rows of equal offset apart), not
-one row per trigger: a row is written once, and deleted once every trigger in it has been
-applied, in the drain that applies the last one, after its book (the crash rule of
-:mod:`streams.penalty_stage`). Before, each trigger cost a row and its deletion, two
-changelog records, most of the department stage's writes. A trigger applied in the batch
-that brought it costs nothing: the changelog writer cancels a row written and deleted
-before its send (:mod:`streams.table_writes`).
+A row holds the triggers of one batch of messages of a partition (``<department>\\t<event
+json>`` lines; ``offset`` is the first one's, ``n`` tells rows of equal offset apart), up to
+:data:`ROW_CHARS` (a batch of a backlog's trigger packs would otherwise make a row of
+megabytes, which Kafka refuses as a changelog record), not one row per trigger: a row is
+written once, and deleted once every trigger in it has been applied, in the drain that
+applies the last one, after its book (the crash rule of :mod:`streams.penalty_stage`).
+Before, each trigger cost a row and its deletion, two changelog records, most of the
+department stage's writes. A trigger applied in the batch that brought it costs nothing:
+the changelog writer cancels a row written and deleted before its send
+(:mod:`streams.table_writes`).
 
 After a crash a row may hold triggers already applied (the row waits for its last one):
 they are buffered again at the rebuild and the book ignores them (``PenaltyEngine.apply``
@@ -24,10 +26,15 @@ from collections.abc import Iterator
 from models import parse_event
 from streams.interfaces import KeyValueStore
 
-__all__ = ["PendingTriggers", "Trigger"]
+__all__ = ["ROW_CHARS", "PendingTriggers", "Trigger"]
 
 #: (time stamp, event id, department, event json, row key): heap order is (time, id).
 Trigger = tuple[float, str, str, str, bytes]
+
+#: A row holds at most this many characters of triggers (unless one trigger is longer):
+#: under the 1 MB a Kafka record may have by default (broker ``message.max.bytes``,
+#: producer ``max_request_size``) even if every character took four bytes.
+ROW_CHARS = 200_000
 
 
 class PendingTriggers:
@@ -38,7 +45,8 @@ class PendingTriggers:
         self.heaps: dict[int, list[Trigger]] = {}
         self.waiting: dict[int, set[tuple[str, str]]] = {}  # (department, id) in the heap
         self.left: dict[int, dict[bytes, int]] = {}  # row -> its triggers not applied yet
-        self.arrived: dict[int, tuple[bytes, list[str]]] = {}  # row not written yet, lines
+        #: per partition, the rows not written yet: [row key, lines, characters]
+        self.arrived: dict[int, list[list]] = {}
 
     def add(self, partition: int, offset: int, department: str, raw: str) -> None:
         """Buffer a trigger (not written yet: :meth:`keep`); a redelivered one still
@@ -48,8 +56,14 @@ class PendingTriggers:
         if (department, event.id) in waiting:
             return
         waiting.add((department, event.id))
-        row, lines = self.arrived.get(partition) or (self._new_row(partition, offset), [])
-        self.arrived[partition] = (row, [*lines, f"{department}\t{raw}"])
+        line = f"{department}\t{raw}"
+        rows = self.arrived.setdefault(partition, [])
+        if not rows or rows[-1][2] + len(line) > ROW_CHARS:  # a first line always fits
+            rows.append([self._new_row(partition, offset), [], 0])
+        arrived = rows[-1]
+        row = arrived[0]
+        arrived[1].append(line)
+        arrived[2] += len(line) + 1
         left = self.left.setdefault(partition, {})
         left[row] = left.get(row, 0) + 1
         heapq.heappush(self.heaps.setdefault(partition, []),
@@ -62,12 +76,9 @@ class PendingTriggers:
         return row
 
     def keep(self, partition: int) -> None:
-        """Write the row of the triggers buffered since the last call (before a drain)."""
-        arrived = self.arrived.get(partition)
-        if arrived is not None:
-            row, lines = arrived
+        """Write the rows of the triggers buffered since the last call (before a drain)."""
+        for row, lines, _chars in self.arrived.pop(partition, ()):
             self.state[row] = "\n".join(lines).encode()
-            del self.arrived[partition]
 
     def pop_released(self, partition: int, limit: float) -> Iterator[Trigger]:
         """Pop the triggers at or before ``limit``, in (time, id) order."""
