@@ -14,9 +14,12 @@ State, one ``calls-qa`` table (rows of a partition written from that partition o
   (calls kept by id) and the weeks drawn;
 - ``mark|<partition>|<source>``: the watermarks of calls partition ``source`` since the
   last commit known, each with the offset that applied it (:mod:`streams.clock_marks`);
-- ``out|<partition>|<offset>``: the QA items a watermark released, kept until that
-  watermark's offset is committed (a restarted worker re-sends them: same ids). Written
-  before the agents' rows, so a crash in between re-sends what the agents' rows say is done.
+- ``out|<partition>|<offset>|<chunk>``: the QA items a watermark released, at most
+  ``OUTBOX_CHUNK`` a row (a week's end draws for every agent at once: one row for all of
+  a large center's would pass Kafka's 1 MB record limit), kept until that watermark's
+  offset is committed (a restarted worker re-sends them: same ids). Written before the
+  agents' rows, so a crash in between re-sends what the agents' rows say is done. Rows
+  of an earlier version, ``out|<partition>|<offset>``, are read the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from streams.clock_marks import ClockMarks
 from streams.deadlines import DeadlineIndex
 from streams.frontier import OffsetFrontier
 from streams.interfaces import CommittedOffsets, KeyValueStore
+from streams.penalty_stage import OUTBOX_CHUNK
 from streams.topics import WATERMARK
 
 __all__ = ["QaStage", "qa_partition"]
@@ -130,10 +134,12 @@ class QaStage:
             outputs += self.sampler.advance(weeks, low)
             drawn.append((agent, weeks))
         self._prune_outbox(partition)
-        if outputs:
-            key = f"out|{partition}|{offset}".encode()
-            self.state[key] = json.dumps([e.to_json() for e in outputs]).encode()
-            self.outbox.setdefault(partition, []).append((offset, key))
+        if outputs:  # in rows of OUTBOX_CHUNK: a week's end draws for every agent at once
+            texts, rows = [e.to_json() for e in outputs], self.outbox.setdefault(partition, [])
+            for chunk, start in enumerate(range(0, len(texts), OUTBOX_CHUNK)):
+                key = f"out|{partition}|{offset}|{chunk}".encode()
+                self.state[key] = json.dumps(texts[start:start + OUTBOX_CHUNK]).encode()
+                rows.append((offset, key))
         for agent, weeks in drawn:
             self._save(partition, agent, weeks)
         await self.emitter.publish(outputs)
