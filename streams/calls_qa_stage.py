@@ -167,8 +167,7 @@ class QaStage:
     def drop(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self.index.drop_partition(partition)
-            self.mark_rows.forget(k for k in self.mark_rows.entries
-                                  if k.startswith(f"mark|{partition}|".encode()))
+            self.mark_rows.forget_prefixed(f"mark|{partition}|".encode())
             self.marks.pop(partition, None)
             self.outbox.pop(partition, None)
 

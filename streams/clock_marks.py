@@ -98,6 +98,11 @@ class ClockMarks:
         for key in list(keys):  # may be a view of the keys kept
             self.entries.pop(key, None)
 
+    def forget_prefixed(self, prefix: bytes) -> None:
+        """Drop what is kept of every key starting with ``prefix`` (a revoked partition's
+        marks, where their keys name it: ``mark|<partition>|``)."""
+        self.forget(key for key in self.entries if key.startswith(prefix))
+
 
 def _last_before(entries: list[Entry], committed: int) -> int:
     """Index of the newest entry applied before ``committed`` (-1: none)."""

@@ -37,6 +37,19 @@ Trigger = tuple[float, str, str, str, bytes]
 ROW_CHARS = 200_000
 
 
+class _Arrived:
+    """A row of triggers not written yet: its key, its lines, their characters (with the
+    newlines)."""
+
+    __slots__ = ("chars", "key", "lines")
+    key: bytes
+    lines: list[str]
+    chars: int
+
+    def __init__(self, key: bytes) -> None:
+        self.key, self.lines, self.chars = key, [], 0
+
+
 class PendingTriggers:
     """The triggers of each partition not applied yet, and the rows that keep them."""
 
@@ -45,8 +58,7 @@ class PendingTriggers:
         self.heaps: dict[int, list[Trigger]] = {}
         self.waiting: dict[int, set[tuple[str, str]]] = {}  # (department, id) in the heap
         self.left: dict[int, dict[bytes, int]] = {}  # row -> its triggers not applied yet
-        #: per partition, the rows not written yet: [row key, lines, characters]
-        self.arrived: dict[int, list[list]] = {}
+        self.arrived: dict[int, list[_Arrived]] = {}  # per partition, rows not written yet
 
     def add(self, partition: int, offset: int, department: str, raw: str) -> None:
         """Buffer a trigger (not written yet: :meth:`keep`); a redelivered one still
@@ -58,12 +70,12 @@ class PendingTriggers:
         waiting.add((department, event.id))
         line = f"{department}\t{raw}"
         rows = self.arrived.setdefault(partition, [])
-        if not rows or rows[-1][2] + len(line) > ROW_CHARS:  # a first line always fits
-            rows.append([self._new_row(partition, offset), [], 0])
+        if not rows or rows[-1].chars + len(line) > ROW_CHARS:  # a first line always fits
+            rows.append(_Arrived(self._new_row(partition, offset)))
         arrived = rows[-1]
-        row = arrived[0]
-        arrived[1].append(line)
-        arrived[2] += len(line) + 1
+        row = arrived.key
+        arrived.lines.append(line)
+        arrived.chars += len(line) + 1
         left = self.left.setdefault(partition, {})
         left[row] = left.get(row, 0) + 1
         heapq.heappush(self.heaps.setdefault(partition, []),
@@ -77,8 +89,8 @@ class PendingTriggers:
 
     def keep(self, partition: int) -> None:
         """Write the rows of the triggers buffered since the last call (before a drain)."""
-        for row, lines, _chars in self.arrived.pop(partition, ()):
-            self.state[row] = "\n".join(lines).encode()
+        for arrived in self.arrived.pop(partition, ()):
+            self.state[arrived.key] = "\n".join(arrived.lines).encode()
 
     def pop_released(self, partition: int, limit: float) -> Iterator[Trigger]:
         """Pop the triggers at or before ``limit``, in (time, id) order."""

@@ -248,8 +248,7 @@ class PenaltyStage:
         for partition in partitions:
             self.touched.pop(partition, None)
             self.triggers.drop(partition)
-            self.mark_rows.forget(k for k in self.mark_rows.entries
-                                  if k.startswith(f"mark|{partition}|".encode()))
+            self.mark_rows.forget_prefixed(f"mark|{partition}|".encode())
             self.marks.pop(partition, None)
             self.outbox.pop(partition, None)
 
