@@ -184,8 +184,9 @@ def ensure_worker_topics(settings: Settings) -> None:
 def run_faust(app: faust.App, level: str) -> None:
     """Run ``app`` in a Faust worker that keeps the logging set up by
     :func:`~sla_police.logs.configure_logging` (Faust would install its own handlers), on
-    local tables it claims first and releases only after a clean stop
-    (:mod:`streams.local_tables`)."""
+    local tables it claims first and releases only after a clean stop (after any other
+    stop the next worker keeps the tables written behind their changelogs and discards
+    the rest: :mod:`streams.local_tables`)."""
     worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False,
                           override_logging=False)
     worker.spinner = None  # its escape codes would end up in log files

@@ -27,6 +27,14 @@ What the one-by-one path guaranteed still holds:
   (:mod:`streams._faust.undelivered`); so are the records of a :meth:`send` that could not
   hand them all over (it raises), as one failure.
 
+- **who learns of an acknowledgement**: a caller that must act once its records are on the
+  broker (the table writer stores the writes then) registers a done-callback with the
+  records (:meth:`when_acknowledged`); whichever :meth:`send` takes the records attaches
+  it to their partition's last future (several agents share one instance: a send hands
+  over what the others added too, so a caller cannot rely on what its own call returns).
+  A send that fails to hand them over calls it with the failure; once taken, the
+  hand-over finishes even if the caller is cancelled, the lock held until then.
+
 A partition with few records in one send (the calls stages send after every message) goes
 through ``producer.send`` instead: a record batch of its own would wait for the partition's
 previous batch to leave (aiokafka's ``send_batch``), a delay per message.
@@ -60,6 +68,8 @@ Record = tuple[str, "int | None", bytes, "bytes | None", Headers]
 #: (topic, partition) -> (the future of the last batch or record sent there, the offset of
 #: the partition's last record relative to that future's offset).
 Sent = dict[tuple[str, int], tuple[asyncio.Future, int]]
+#: Called with that future once done, and ``last=`` that relative offset.
+Acknowledged = Callable[..., None]
 
 
 class RecordBatches:
@@ -72,6 +82,7 @@ class RecordBatches:
         self.producer = producer
         self.on_failure = _log_failure if on_failure is None else on_failure
         self.records: list[Record] = []
+        self.hooks: list[tuple[tuple[str, int], Acknowledged]] = []
         self.lock = asyncio.Lock()
         self._partitioner = DefaultPartitioner()
         self._keys: dict[str, tuple[list[int], dict[bytes, int]]] = {}
@@ -95,17 +106,39 @@ class RecordBatches:
         self.records.extend((topic, partition, key, value, _NO_HEADERS)
                             for topic, partition, key, value in records)
 
+    def when_acknowledged(self, topic: str, partition: int, hook: Acknowledged) -> None:
+        """Call ``hook(future, last=offset)`` when the records added so far for ``topic``'s
+        ``partition`` are sent and done (their partition's last future in that send; a
+        future that failed if they could not be handed over)."""
+        self.hooks.append(((topic, partition), hook))
+
     async def send(self) -> Sent:
-        """Hand every queued record to the Kafka client, each partition's in order."""
-        async with self.lock:
-            records, self.records = self.records, []
-            if not records:
-                return {}
+        """Hand every queued record to the Kafka client, each partition's in order; the
+        hand-over finishes (and the lock is held) even if this call is cancelled."""
+        await self.lock.acquire()
+        records, self.records = self.records, []
+        hooks, self.hooks = self.hooks, []
+        if not records and not hooks:
+            self.lock.release()
+            return {}
+        return await asyncio.shield(asyncio.ensure_future(self._send_taken(records, hooks)))
+
+    async def _send_taken(self, records: list[Record],
+                          hooks: list[tuple[tuple[str, int], Acknowledged]]) -> Sent:
+        try:
             try:
-                return await self._hand_over(records)
+                sent = await self._hand_over(records)
             except Exception as exc:  # not handed over: as undelivered (cancelling is not)
-                self._not_handed_over(exc)
+                failed = self._not_handed_over(exc)
+                for _tp, hook in hooks:
+                    hook(failed, last=0)
                 raise
+            for tp, hook in hooks:
+                pending, last = sent[tp]  # a hook is registered with records of its tp
+                pending.add_done_callback(partial(hook, last=last))
+            return sent
+        finally:
+            self.lock.release()
 
     async def _hand_over(self, records: list[Record]) -> Sent:
         producer = self.producer()
@@ -116,7 +149,7 @@ class RecordBatches:
             sent[tp] = await send(producer, *tp, items, self.on_failure)
         return sent
 
-    def _not_handed_over(self, exc: Exception) -> None:
+    def _not_handed_over(self, exc: Exception) -> asyncio.Future:
         """Report records the client refused to take (its buffer still full after the
         request timeout, no metadata) as ``on_failure`` reports undelivered ones: they are
         out of the queue, and the batch that made them is acked when its loop body ends,
@@ -126,6 +159,7 @@ class RecordBatches:
         failed.set_exception(exc)
         self.on_failure(failed)
         failed.exception()  # retrieved: no "never retrieved" warning when it is dropped
+        return failed
 
     async def _by_partition(self, producer: Any, records: list[Record],
                             ) -> dict[tuple[str, int], list[tuple[bytes, bytes | None, Headers]]]:

@@ -9,18 +9,23 @@ the stages write a changelog record for nearly every message they read.
 
 :class:`ChangelogWriter` keeps what that path guarantees and drops the rest:
 
-- **the local store** is written at once, through the table's own store (same
-  encoding, same RocksDB database per partition), so later reads see the value;
+- **reads see every write at once**: a write is kept in memory (the table's
+  ``unacked``) until it is stored;
 - **the changelog record** (same key, same value bytes, same partition: the one of
   the message being processed, as Faust's ``partition_for_key`` picks) is queued and
   handed to the Kafka client by :meth:`ChangelogWriter.send`, in write order, which
-  keeps each changelog partition in the order the store saw; it goes out with the
-  emitter's records, one record batch per partition (:mod:`streams.record_batches`);
+  keeps each changelog partition in write order; it goes out with the emitter's
+  records, one record batch per partition (:mod:`streams.record_batches`);
+- **the local store is written behind the changelog**: once a partition's records
+  of a send are acknowledged, their writes go to the table's own store (same
+  encoding, same RocksDB database per partition) in one batch, then the partition's
+  *persisted offset* (what Faust's callback stores per record), so a restarted
+  RocksDB worker reads only the changelog written after it. The store never holds a
+  value its changelog may lack: after any stop, that read gives every key the
+  changelog's last value (Faust's own path writes the store first, and a SIGKILL
+  could leave it ahead of the changelog; ``streams/NOTES.md``);
 - **durability before commit**: Faust flushes this same producer before every offset
-  commit, so an input is committed only once its table records are on the broker;
-- **persisted offsets**: when a record is acknowledged its offset is stored as the
-  partition's persisted offset (what Faust's callback does), so a restarted RocksDB
-  worker reads only the changelog written after it.
+  commit, so an input is committed only once its table records are on the broker.
 
 Every write of a table must go through one writer (mixing in ``table[key] = value``
 could reorder records). The pipeline sends the queue after every batch of messages
@@ -47,6 +52,8 @@ for each message (``streams._faust.processing``).
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
@@ -55,22 +62,36 @@ import faust
 from faust.streams import current_event
 from faust.types import TP
 
-from streams._faust import RowColumn, partition_rows
+from streams._faust import RowColumn, partition_rows, write_rows
 from streams.interfaces import PartitionOf
 from streams.record_batches import RecordBatches
 
-__all__ = ["ChangelogWriter", "ColumnTable", "DirectTable"]
+__all__ = ["ChangelogWriter", "ColumnTable", "DirectTable", "written_behind"]
+
+logger = logging.getLogger("sla_police.streams")
+
+
+class _Write:
+    """One write of a key not yet in the store: its value (None: a deletion), its column
+    record (:class:`ColumnTable`), its partition; ``applied`` once its changelog record
+    was acknowledged and the write stored."""
+
+    __slots__ = ("applied", "partition", "record", "value")
+
+    def __init__(self, value: bytes | None, record: bytes | None, partition: int) -> None:
+        self.value, self.record, self.partition, self.applied = value, record, partition, False
 
 
 class _Queued:
-    """A key's pending changelog record: its last value (None: a deletion), its
-    partition, and whether the key was absent from the store before this send's first
-    write of it (then a deletion cancels the record instead of sending a tombstone)."""
+    """A key's pending changelog record: its last write since the last send; ``fresh``:
+    the key was absent before this send's first write of it (then a deletion cancels the
+    record instead of sending a tombstone); ``before``: the key's unacknowledged write at
+    that moment (what reads see again when the record is cancelled)."""
 
-    __slots__ = ("fresh", "partition", "value")
+    __slots__ = ("before", "fresh", "write")
 
-    def __init__(self, value: bytes | None, partition: int, fresh: bool) -> None:
-        self.value, self.partition, self.fresh = value, partition, fresh
+    def __init__(self, write: _Write, fresh: bool, before: _Write | None) -> None:
+        self.write, self.fresh, self.before = write, fresh, before
 
 
 class ChangelogWriter:
@@ -82,7 +103,6 @@ class ChangelogWriter:
         self.queued: dict[tuple[DirectTable, bytes], _Queued] = {}
         #: Outbound records, also the emitter's: :meth:`send` hands them all over.
         self.records = RecordBatches.of(app) if records is None else records
-        self.tables: dict[str, DirectTable] = {}  # changelog topic -> its table
         #: Called first by :meth:`send`: what adds its records only then (trigger packs).
         self.before_send: list[Callable[[], None]] = []
 
@@ -91,18 +111,23 @@ class ChangelogWriter:
         """Write ``table`` through this writer (all of its writes, from now on);
         ``partition_of`` tells a row's partition from its layout (for :meth:`DirectTable.rows`
         on Faust's memory store). ``short_lived``: rows are often deleted soon after they
-        are written, so a first write looks the key up (one more store read) to let a
-        deletion before the send cancel both records."""
+        are written, so a first write looks the key up (one more read) to let a deletion
+        before the send cancel both records."""
         return DirectTable(self, table, partition_of, short_lived=short_lived)
 
-    def queue(self, table: DirectTable, key: bytes, value: bytes | None, fresh: bool) -> None:
-        """Queue ``key``'s record (``fresh``: the key was not in the store before)."""
+    def queue(self, table: DirectTable, key: bytes, write: _Write, fresh: bool) -> None:
+        """Queue ``key``'s record (``fresh``: the key was absent before) and let reads of
+        ``table`` see ``write`` until it is stored."""
         earlier = self.queued.pop((table, key), None)
-        if earlier is not None:
-            fresh = earlier.fresh
-            if value is None and fresh:
-                return  # written and deleted since the last send: nothing to record
-        self.queued[(table, key)] = _Queued(value, _event_partition(), fresh)
+        if earlier is None:
+            before = table.unacked.get(key)
+        else:
+            fresh, before = earlier.fresh, earlier.before
+            if write.value is None and fresh:  # written and deleted since the last send
+                table.cancel(key, before)
+                return
+        self.queued[(table, key)] = _Queued(write, fresh, before)
+        table.unacked[key] = write
 
     def holds(self, table: DirectTable, key: bytes) -> bool:
         """True if ``key`` has a record waiting to be sent."""
@@ -118,35 +143,54 @@ class ChangelogWriter:
         """Hand every queued record to the producer, in order; return how many.
 
         The records go out with whatever the emitter added (:attr:`records`, shared), one
-        record batch per partition. The persisted offset of a table's partition is stored
-        once per send, from its last record (Faust's callback stores it for every record: a
-        RocksDB write each). A partition's records get increasing offsets in send order,
-        and a failed send fails the flush before the next commit, so the last one's offset
-        says what the earlier ones' would have."""
+        record batch per partition. Once a table partition's records are acknowledged,
+        their writes are stored and the persisted offset set, from the last record
+        (:meth:`DirectTable.acknowledged`, registered with the records: the agents share
+        the writer and the records, so another agent's send may hand these over)."""
         for add_records in self.before_send:
             add_records()
         queued, self.queued = self.queued, {}
         names = {table: table.topic_name for table in {table for table, _key in queued}}
-        tables = self.tables
-        tables.update((name, table) for table, name in names.items())
-        self.records.extend((names[table], record.partition, key, record.value)
-                            for (table, key), record in queued.items())
-        for (topic, _partition), (pending, last) in (await self.records.send()).items():
-            table = tables.get(topic)
-            if table is not None:
-                pending.add_done_callback(partial(table.persisted, last=last))
+        stored: dict[tuple[DirectTable, int], list[tuple[bytes, _Write]]] = {}
+        records = []
+        for (table, key), entry in queued.items():
+            write = entry.write
+            records.append((names[table], write.partition, key, write.value))
+            stored.setdefault((table, write.partition), []).append((key, write))
+        self.records.extend(records)
+        for (table, partition), writes in stored.items():
+            self.records.when_acknowledged(names[table], partition,
+                                           table.acknowledgement(partition, writes))
+        await self.records.send()
         return len(queued)
 
 
 class DirectTable:
-    """A bytes-to-bytes Faust table read from its store and written via a writer: the
-    production :class:`streams.interfaces.KeyValueStore`."""
+    """A bytes-to-bytes Faust table written via a writer: the production
+    :class:`streams.interfaces.KeyValueStore`.
+
+    **Written behind its changelog.** A write is kept in :attr:`unacked` (what reads see
+    first) and stored only once its changelog record is acknowledged
+    (:meth:`acknowledged`, with the partition's persisted offset), so the local store is
+    always what the changelog held at some offset at or past the persisted one, whatever
+    the stop: a SIGKILL, a crash, a broker outage. A restart applies the changelog
+    records after the persisted offset and gets exactly the changelog's last value of
+    every key (:mod:`streams.local_tables` needs to discard nothing). Once a send fails
+    the table stores nothing more (:meth:`freeze`): a later acknowledgement would store
+    writes past ones that may never reach the changelog.
+    """
 
     def __init__(self, writer: ChangelogWriter, table: faust.Table,
                  partition_of: PartitionOf, *, short_lived: bool = False) -> None:
         self.writer, self.table, self.partition_of = writer, table, partition_of
         self.short_lived = short_lived
+        self.unacked: dict[bytes, _Write] = {}  # key -> its last write not yet stored
+        self.frozen = False
+        #: per partition: sends registered, sends stored (see :meth:`acknowledged`)
+        self.sends: dict[int, int] = {}
+        self.stored: dict[int, int] = {}
         self._topic_name: str | None = None
+        written_behind(writer.app).add(table.name)
 
     @property
     def topic_name(self) -> str:
@@ -155,33 +199,93 @@ class DirectTable:
         return self._topic_name
 
     def get(self, key: bytes) -> bytes | None:
-        return self.table.data.get(key)
+        write = self.unacked.get(key)
+        return self.table.data.get(key) if write is None else write.value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         fresh = (self.short_lived and not self.writer.holds(self, key)
-                 and self.table.data.get(key) is None)
-        self.table.data[key] = value
-        self.writer.queue(self, key, value, fresh)
+                 and self.get(key) is None)
+        self.writer.queue(self, key, _Write(value, None, _event_partition()), fresh)
 
     def __delitem__(self, key: bytes) -> None:
-        del self.table.data[key]
-        self.writer.queue(self, key, None, False)
+        if self.get(key) is None:
+            raise KeyError(key)
+        self.writer.queue(self, key, _Write(None, None, _event_partition()), False)
 
     def rows(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
-        """``(partition, key, value)`` of every row of ``partitions`` (``partition_rows``)."""
-        return partition_rows(self.table, partitions, self.partition_of)
+        """``(partition, key, value)`` of every row of ``partitions`` (``partition_rows``),
+        as reads see them."""
+        wanted = set(partitions)
+        unacked = self._unacked_in(wanted)
+        for partition, key, value in partition_rows(self.table, wanted, self.partition_of):
+            write = unacked.pop(key, None)
+            if write is None:
+                yield partition, key, value
+            elif write.value is not None:
+                yield partition, key, write.value
+        for key, write in unacked.items():
+            if write.value is not None:
+                yield write.partition, key, write.value
 
-    def persisted(self, pending: Any, *, last: int = 0) -> None:
-        """Done-callback of a changelog send: remember its offset as persisted (``last``:
-        the partition's last record's offset relative to the one ``pending`` reports, that
-        of a record batch's first record)."""
-        if pending.cancelled() or pending.exception() is not None:
-            return  # the flush before the next commit raises; nothing was persisted
-        metadata = pending.result()
-        if metadata is None:  # acks=0: no offsets
+    def _unacked_in(self, partitions: set[int]) -> dict[bytes, _Write]:
+        return {key: write for key, write in self.unacked.items()
+                if write.partition in partitions}
+
+    def cancel(self, key: bytes, before: _Write | None) -> None:
+        """A write cancelled before its send: reads see ``before`` again (if not stored
+        since; otherwise the store holds it)."""
+        if before is None or before.applied:
+            self.unacked.pop(key, None)
+        else:
+            self.unacked[key] = before
+
+    def acknowledgement(self, partition: int,
+                        writes: list[tuple[bytes, _Write]]) -> Callable[..., None]:
+        """The done-callback of the next send of ``partition``'s ``writes``."""
+        number = self.sends.get(partition, 0)
+        self.sends[partition] = number + 1
+        return partial(self.acknowledged, partition=partition, writes=writes, number=number)
+
+    def acknowledged(self, pending: Any, *, partition: int, writes: list[tuple[bytes, _Write]],
+                     number: int, last: int = 0) -> None:
+        """Done-callback of send ``number`` of ``partition``: store its ``writes`` (one
+        batch) and the persisted offset (``last``: the partition's last record's offset
+        relative to the one ``pending`` reports, that of a record batch's first record).
+
+        Sends are acknowledged in order (a partition's records are); one that comes out
+        of order means an earlier one's callback was lost, and storing this one would
+        leave the store past writes it lacks: the table is frozen instead."""
+        if self.frozen:
             return
-        tp = TP(metadata.topic, metadata.partition)
-        self.table.data.set_persisted_offset(tp, metadata.offset + last)
+        if pending.cancelled() or pending.exception() is not None:
+            self.freeze("a changelog record was not acknowledged")
+            return  # the flush before the next commit raises
+        if number != self.stored.get(partition, 0):
+            self.freeze(f"send {number} of partition {partition} was acknowledged before "
+                        f"send {self.stored.get(partition, 0)}")
+            return
+        self.stored[partition] = number + 1
+        self._store(partition, [(key, write.value, write.record) for key, write in writes])
+        metadata = pending.result()
+        if metadata is not None:  # acks=0: no offsets
+            tp = TP(metadata.topic, metadata.partition)
+            self.table.data.set_persisted_offset(tp, metadata.offset + last)
+        unacked = self.unacked
+        for key, write in writes:
+            write.applied = True
+            if unacked.get(key) is write:
+                del unacked[key]
+
+    def _store(self, partition: int, rows: list[tuple[bytes, bytes | None, bytes | None]]) -> None:
+        write_rows(self.table, partition, rows)
+
+    def freeze(self, reason: str) -> None:
+        """Store nothing more: the local store stays what the changelog held up to the
+        persisted offset (reads still see every write)."""
+        if not self.frozen:
+            self.frozen = True
+            logger.warning("local table %s frozen at its persisted offsets: %s; a restart "
+                           "reads its changelog from there", self.table.name, reason)
 
 
 class ColumnTable(DirectTable):
@@ -195,20 +299,36 @@ class ColumnTable(DirectTable):
         self.column = RowColumn(table, "due", derive, partition_of)
 
     def put(self, key: bytes, value: bytes, record: bytes) -> None:
-        partition = _event_partition()
-        self.column.put(partition, key, value, record)
-        self.writer.queue(self, key, value, False)
+        self.writer.queue(self, key, _Write(value, record, _event_partition()), False)
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.put(key, value, self.column.derive(value))
 
-    def __delitem__(self, key: bytes) -> None:
-        partition = _event_partition()
-        self.column.delete(partition, key)
-        self.writer.queue(self, key, None, False)
-
     def columns(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
-        return self.column.items(partitions)
+        """``(partition, key, record)`` of every row of ``partitions``, as reads see them."""
+        wanted = set(partitions)
+        unacked = self._unacked_in(wanted)
+        for partition, key, record in self.column.items(wanted):
+            write = unacked.pop(key, None)
+            if write is None:
+                yield partition, key, record
+            elif write.value is not None:
+                yield partition, key, write.record  # type: ignore[misc]
+        for key, write in unacked.items():
+            if write.value is not None:
+                yield write.partition, key, write.record  # type: ignore[misc]
+
+    def _store(self, partition: int, rows: list[tuple[bytes, bytes | None, bytes | None]]) -> None:
+        self.column.write(partition, rows)
+
+
+_WRITTEN_BEHIND: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def written_behind(app: Any) -> set[str]:
+    """Names of ``app``'s tables written through a :class:`ChangelogWriter` (their local
+    stores are always a prefix of their changelogs)."""
+    return _WRITTEN_BEHIND.setdefault(app, set())
 
 
 def _event_partition() -> int:

@@ -112,7 +112,8 @@ class _ExitingWorker:
 def test_a_workers_tables_are_released_only_after_a_clean_exit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, state: str) -> None:
     """Exit 0 with every record delivered marks the RocksDB tables clean; a crash (exit 1)
-    leaves them claimed, so the next worker rebuilds them from the changelogs."""
+    leaves them claimed, so the next worker discards those not written behind their
+    changelogs (:mod:`streams.local_tables`)."""
     from sla_police import worker
     from sla_police.worker import create_ledger_app
 
@@ -123,6 +124,19 @@ def test_a_workers_tables_are_released_only_after_a_clean_exit(
         worker.run_faust(app, "WARNING")
     state_file = Path(app.conf.tabledir).with_name("tables.state")
     assert state_file.read_text(encoding="utf-8").startswith(state)
+
+
+def test_every_table_of_the_pipeline_is_written_behind_its_changelog(tmp_path: Path) -> None:
+    """So a worker's restart after a crash keeps them all (only a table written by
+    Faust's own path, the notifier's held notifications, is discarded then)."""
+    from sla_police.worker import create_worker_app
+    from streams.table_writes import written_behind
+
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", data_dir=tmp_path,
+                        ledger_enabled=False)
+    app, _pipeline = create_worker_app(settings, web_enabled=False)
+    assert written_behind(app) == {table.name for table in app.tables.values()}
+    assert {"tickets", "penalty-state", "clock-marks", "callers"} <= written_behind(app)
 
 
 def test_a_worker_on_the_memory_store_claims_no_tables(tmp_path: Path) -> None:

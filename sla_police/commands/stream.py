@@ -53,9 +53,10 @@ def worker(
 
     Start as many as you like: they share the partitions of the consumer group
     SLA_APP_ID. Each serves /metrics, /health and /tickets/{id}/ on its web port
-    (ticket state needs an admin or contact_center token of SLA_PRINCIPALS), and keeps
-    its tables in its own SLA_DATA_DIR; after a stop that was not clean it rebuilds them
-    from Kafka.
+    (ticket state needs an admin or contact_center token of SLA_PRINCIPALS).
+
+    Each keeps its tables in its own SLA_DATA_DIR, written only once Kafka has them:
+    a restart, even after a crash, reads from Kafka only what they lack.
     """
     from sla_police.broker import BrokerError
     from sla_police.commands._common import load_config_or_exit

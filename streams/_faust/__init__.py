@@ -4,8 +4,8 @@ Nothing else in SLA Police reads or replaces a private attribute of those librar
 rest of :mod:`streams` calls :func:`install` once per app (:func:`streams.app.create_app`
 does) and uses helpers that need an internal: :func:`known_committed`,
 :func:`partition_rows`, :class:`RowColumn`, :func:`seek_back`, :func:`processing`,
-:func:`kafka_producer`, :func:`report_undelivered` and :func:`delivery_failed`. The
-upgrade checklist, one entry per patch, is ``README.md`` here.
+:func:`kafka_producer`, :func:`report_undelivered`, :func:`delivery_failed` and
+:func:`write_rows`. The upgrade checklist, one entry per patch, is ``README.md`` here.
 
 :func:`install` first runs :func:`check_internals`, which verifies that every internal a
 patch relies on exists with the shape the patch expects; otherwise it raises
@@ -25,6 +25,7 @@ from streams._faust import (
     end_offsets,
     fetch_positions,
     group_leave,
+    partition_writes,
     producer_flush,
     rebalance_seek,
     revocation,
@@ -39,6 +40,7 @@ from streams._faust.aiokafka_producer import kafka_producer
 from streams._faust.check import FrameworkMismatch, Requirement, framework_versions, verify
 from streams._faust.committed import known_committed
 from streams._faust.current_event import processing
+from streams._faust.partition_writes import write_rows
 from streams._faust.rebalance_seek import seek_back
 from streams._faust.row_column import RowColumn
 from streams._faust.table_scan import partition_rows
@@ -58,6 +60,7 @@ __all__ = [
     "processing",
     "report_undelivered",
     "seek_back",
+    "write_rows",
 ]
 
 #: Every internal any patch relies on, in the order of the README's checklist.
@@ -78,6 +81,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *aiokafka_producer.REQUIRES,
     *undelivered.REQUIRES,
     *eager_delivery.REQUIRES,
+    *partition_writes.REQUIRES,
 )
 
 

@@ -48,6 +48,7 @@ import rocksdict
 from faust.stores import rocksdb
 
 from streams._faust.check import Requirement, assigns, method, uses
+from streams._faust.partition_writes import Row, write_rows
 from streams._faust.table_scan import partition_rows
 
 __all__ = ["REQUIRES", "RowColumn"]
@@ -88,6 +89,11 @@ class RowColumn:
         batch.put(key, record, self._handle(db))
         db.write(batch)
         store._key_index[key] = partition  # what Faust's own _set records
+
+    def write(self, partition: int, rows: Iterable[Row]) -> None:
+        """Write ``rows`` (key, value or None for a deletion, record) to ``partition``'s
+        rows and column in one batch (:func:`streams._faust.partition_writes.write_rows`)."""
+        write_rows(self.table, partition, rows, self._handle if self.rocks else None)
 
     def delete(self, partition: int, key: bytes) -> None:
         """Delete ``key``'s row and column record (KeyError if there is no row)."""

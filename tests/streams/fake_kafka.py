@@ -2,7 +2,8 @@
 
 Records are kept in ``sent`` as ``(topic, partition, key, value, headers)`` in hand-over
 order; each partition numbers its records from 0, as a broker would; futures are already
-resolved with aiokafka's metadata shape (a record batch's: its first record's offset).
+resolved with aiokafka's metadata shape (a record batch's: its first record's offset), or
+held until :meth:`FakeKafkaProducer.acknowledge` (``hold``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class FakeKafkaProducer:
         #: set: every future handed back fails with it (what aiokafka does to a record the
         #: broker refused, or one unacknowledged past the request timeout)
         self.fail_with: BaseException | None = None
+        #: True: futures stay pending (in ``unacknowledged``) until :meth:`acknowledge`
+        self.hold = False
+        self.unacknowledged: list[tuple[asyncio.Future, Any]] = []
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(range(self.partitions))
@@ -67,8 +71,20 @@ class FakeKafkaProducer:
         self.next[(topic, partition)] = first + len(records)
         self.sent.extend((topic, partition, *record) for record in records)
         done = asyncio.get_running_loop().create_future()
-        if self.fail_with is not None:
+        metadata = SimpleNamespace(topic=topic, partition=partition, offset=first)
+        if self.hold:
+            self.unacknowledged.append((done, metadata))
+        elif self.fail_with is not None:
             done.set_exception(self.fail_with)
         else:
-            done.set_result(SimpleNamespace(topic=topic, partition=partition, offset=first))
+            done.set_result(metadata)
         return done
+
+    def acknowledge(self, failure: BaseException | None = None) -> None:
+        """Resolve the futures held so far, in order (``failure``: fail them with it)."""
+        held, self.unacknowledged = self.unacknowledged, []
+        for done, metadata in held:
+            if failure is None:
+                done.set_result(metadata)
+            else:
+                done.set_exception(failure)

@@ -131,3 +131,76 @@ async def test_a_cancelled_send_is_not_a_failure() -> None:
     with pytest.raises(asyncio.CancelledError):
         await records.send()
     assert failed == []
+
+
+async def test_a_hook_is_called_by_whichever_send_takes_its_records() -> None:
+    """Agents share the records: one agent's send may hand over what another added, and
+    the other's own send then finds nothing; its hook still hears of its records."""
+    records, producer = _batches()
+    real, gate = producer.send, asyncio.Event()
+
+    async def held_send(*args, **kwargs):  # the first hand-over waits at the gate
+        await gate.wait()
+        return await real(*args, **kwargs)
+
+    producer.send = held_send  # type: ignore[method-assign]
+    heard: list[tuple[str, int, int]] = []
+
+    def hook(name: str):
+        return lambda future, *, last: heard.append((name, future.result().offset, last))
+
+    records.add("a", b"k", b"1", partition=0)
+    first = asyncio.ensure_future(records.send())  # holds the lock at the gate
+    await asyncio.sleep(0)
+    records.extend([("t", 1, b"x", b"1")])
+    records.when_acknowledged("t", 1, hook("first writer"))
+    second = asyncio.ensure_future(records.send())  # waits for the lock
+    records.extend([("t", 1, b"y", b"2")])
+    records.when_acknowledged("t", 1, hook("second writer"))
+    third = asyncio.ensure_future(records.send())
+    await asyncio.sleep(0)
+    producer.send = real  # type: ignore[method-assign]
+    gate.set()
+    await asyncio.gather(first, second, third)
+    await asyncio.sleep(0)
+    assert heard == [("first writer", 1, 0), ("second writer", 1, 0)]  # x at 0, y at 1
+
+
+async def test_a_cancelled_send_still_hands_over_and_calls_its_hooks() -> None:
+    records, producer = _batches()
+    real, gate = producer.send, asyncio.Event()
+
+    async def held_send(*args, **kwargs):
+        await gate.wait()
+        return await real(*args, **kwargs)
+
+    producer.send = held_send  # type: ignore[method-assign]
+    heard: list[int] = []
+    records.extend([("t", 0, b"k", b"v")])
+    records.when_acknowledged("t", 0, lambda future, *, last: heard.append(last))
+    sending = asyncio.ensure_future(records.send())
+    await asyncio.sleep(0)
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    assert records.lock.locked()  # the hand-over goes on: no other send may overtake it
+    gate.set()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert producer.sent == [("t", 0, b"k", b"v", [])] and heard == [0]
+    assert not records.lock.locked()
+
+
+async def test_a_hook_hears_of_records_that_could_not_be_handed_over() -> None:
+    records, producer = _batches()
+
+    async def refuse(*args, **kwargs):
+        raise KafkaTimeoutError()
+
+    producer.send = refuse  # type: ignore[method-assign]
+    heard: list[BaseException | None] = []
+    records.extend([("t", 0, b"k", b"v")])
+    records.when_acknowledged("t", 0, lambda future, *, last: heard.append(future.exception()))
+    with pytest.raises(KafkaTimeoutError):
+        await records.send()
+    assert len(heard) == 1 and isinstance(heard[0], KafkaTimeoutError)
