@@ -151,14 +151,14 @@ class ChangelogWriter:
             add_records()
         queued, self.queued = self.queued, {}
         names = {table: table.topic_name for table in {table for table, _key in queued}}
-        stored: dict[tuple[DirectTable, int], list[tuple[bytes, _Write]]] = {}
+        writes_of: dict[tuple[DirectTable, int], list[tuple[bytes, _Write]]] = {}
         records = []
         for (table, key), entry in queued.items():
             write = entry.write
             records.append((names[table], write.partition, key, write.value))
-            stored.setdefault((table, write.partition), []).append((key, write))
+            writes_of.setdefault((table, write.partition), []).append((key, write))
         self.records.extend(records)
-        for (table, partition), writes in stored.items():
+        for (table, partition), writes in writes_of.items():
             self.records.when_acknowledged(names[table], partition,
                                            table.acknowledgement(partition, writes))
         await self.records.send()
@@ -175,9 +175,9 @@ class DirectTable:
     always what the changelog held at some offset at or past the persisted one, whatever
     the stop: a SIGKILL, a crash, a broker outage. A restart applies the changelog
     records after the persisted offset and gets exactly the changelog's last value of
-    every key (:mod:`streams.local_tables` needs to discard nothing). Once a send fails
-    the table stores nothing more (:meth:`freeze`): a later acknowledgement would store
-    writes past ones that may never reach the changelog.
+    every key (:mod:`streams.local_tables` needs to discard nothing). Once a send fails,
+    or one is acknowledged out of order, the table stores nothing more (:meth:`freeze`):
+    a later acknowledgement would store writes past ones the store lacks.
     """
 
     def __init__(self, writer: ChangelogWriter, table: faust.Table,
@@ -188,7 +188,7 @@ class DirectTable:
         self.frozen = False
         #: per partition: sends registered, sends stored (see :meth:`acknowledged`)
         self.sends: dict[int, int] = {}
-        self.stored: dict[int, int] = {}
+        self.stored_sends: dict[int, int] = {}
         self._topic_name: str | None = None
         written_behind(writer.app).add(table.name)
 
@@ -260,11 +260,11 @@ class DirectTable:
         if pending.cancelled() or pending.exception() is not None:
             self.freeze("a changelog record was not acknowledged")
             return  # the flush before the next commit raises
-        if number != self.stored.get(partition, 0):
+        if number != self.stored_sends.get(partition, 0):
             self.freeze(f"send {number} of partition {partition} was acknowledged before "
-                        f"send {self.stored.get(partition, 0)}")
+                        f"send {self.stored_sends.get(partition, 0)}")
             return
-        self.stored[partition] = number + 1
+        self.stored_sends[partition] = number + 1
         self._store(partition, [(key, write.value, write.record) for key, write in writes])
         metadata = pending.result()
         if metadata is not None:  # acks=0: no offsets
