@@ -45,6 +45,8 @@ class FakeKafkaProducer:
         self.fail_with: BaseException | None = None
         #: True: futures stay pending (in ``unacknowledged``) until :meth:`acknowledge`
         self.hold = False
+        #: set: ``send`` waits for it first (a hand-over under way, as aiokafka's may wait)
+        self.gate: asyncio.Event | None = None
         self.unacknowledged: list[tuple[asyncio.Future, Any]] = []
 
     async def partitions_for(self, topic: str) -> set[int]:
@@ -53,6 +55,8 @@ class FakeKafkaProducer:
     async def send(self, topic: str, value: bytes | None = None, key: bytes | None = None,
                    partition: int | None = None, timestamp_ms: Any = None,
                    headers: Any = None) -> asyncio.Future:
+        if self.gate is not None:
+            await self.gate.wait()
         if partition is None:
             every = list(range(self.partitions))
             partition = DefaultPartitioner()(key, every, every)
