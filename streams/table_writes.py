@@ -216,20 +216,25 @@ class DirectTable:
         """``(partition, key, value)`` of every row of ``partitions`` (``partition_rows``),
         as reads see them."""
         wanted = set(partitions)
-        unacked = self._unacked_in(wanted)
-        for partition, key, value in partition_rows(self.table, wanted, self.partition_of):
+        return self._as_read(partition_rows(self.table, wanted, self.partition_of), wanted,
+                             lambda write: write.value)
+
+    def _as_read(self, stored: Iterable[tuple[int, bytes, bytes]], partitions: set[int],
+                 of_write: Callable[[_Write], Any]) -> Iterator[tuple[int, bytes, bytes]]:
+        """``stored`` (partition, key, item) with the writes not stored yet of
+        ``partitions`` in force: an item replaced by ``of_write(write)``, a deleted key
+        left out, a key not stored yet added."""
+        unacked = {key: write for key, write in self.unacked.items()
+                   if write.partition in partitions}
+        for partition, key, item in stored:
             write = unacked.pop(key, None)
             if write is None:
-                yield partition, key, value
+                yield partition, key, item
             elif write.value is not None:
-                yield partition, key, write.value
+                yield partition, key, of_write(write)
         for key, write in unacked.items():
             if write.value is not None:
-                yield write.partition, key, write.value
-
-    def _unacked_in(self, partitions: set[int]) -> dict[bytes, _Write]:
-        return {key: write for key, write in self.unacked.items()
-                if write.partition in partitions}
+                yield write.partition, key, of_write(write)
 
     def cancel(self, key: bytes, before: _Write | None) -> None:
         """A write cancelled before its send: reads see ``before`` again (if not stored
@@ -307,16 +312,7 @@ class ColumnTable(DirectTable):
     def columns(self, partitions: Iterable[int]) -> Iterator[tuple[int, bytes, bytes]]:
         """``(partition, key, record)`` of every row of ``partitions``, as reads see them."""
         wanted = set(partitions)
-        unacked = self._unacked_in(wanted)
-        for partition, key, record in self.column.items(wanted):
-            write = unacked.pop(key, None)
-            if write is None:
-                yield partition, key, record
-            elif write.value is not None:
-                yield partition, key, write.record  # type: ignore[misc]
-        for key, write in unacked.items():
-            if write.value is not None:
-                yield write.partition, key, write.record  # type: ignore[misc]
+        return self._as_read(self.column.items(wanted), wanted, lambda write: write.record)
 
     def _store(self, partition: int, rows: list[tuple[bytes, bytes | None, bytes | None]]) -> None:
         self.column.write(partition, rows)
