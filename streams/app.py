@@ -101,13 +101,47 @@ def create_app(
     )
     app = faust.App(settings.app_id + id_suffix, env={}, **{**chosen, **options})
     install(app, exact_end_offsets=exact_end_offsets)
+    _quiet_patched_classes(app, settings.log_level)
     return app
+
+
+def _quiet_patched_classes(app: faust.App, level: str) -> None:
+    """The fence's consumer and producer log like Faust's own, except the agents' stacks
+    of a stalled wait (:class:`_StallNotice`), unless ``level`` is DEBUG."""
+    for cls in (app.transport.Consumer, app.transport.Producer):
+        patched = cls.logger
+        if level == "DEBUG":
+            patched.setLevel(logging.NOTSET)
+            patched.removeFilter(_STALL)
+        else:
+            patched.setLevel(logging.INFO)
+            patched.addFilter(_STALL)  # once: a filter is added only if absent
 
 
 def _broker_urls(bootstrap: str) -> str:
     """``host:port[,host:port]`` as Faust's ``kafka://a;kafka://b`` broker list."""
     hosts = [host.strip() for host in bootstrap.split(",") if host.strip()]
     return ";".join(f"kafka://{host}" for host in hosts)
+
+
+class _StallNotice(logging.Filter):
+    """Lets through, of the patched consumer's and producer's loggers, warnings and the
+    agents' stacks a stalled wait logs at INFO.
+
+    mode names a service class's logger after its module, so the consumer and producer
+    classes the fence builds (``streams._faust``) log under ``streams._faust.<patch>``,
+    outside ``faust``: at INFO their every rebalance step would be logged. While a stop or
+    a rebalance waits for messages not yet acknowledged, the consumer logs, every ten tries
+    (about 11 s), a WARNING naming them and, at INFO, ``Agent tracebacks:`` with every
+    agent's stack (file, line and function names; no data): the line that says which agent
+    holds them, and where.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or "Agent tracebacks:" in str(record.msg)
+
+
+_STALL = _StallNotice()
 
 
 class _BackpressureNotice(logging.Filter):

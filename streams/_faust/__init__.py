@@ -21,6 +21,7 @@ from streams._faust import (
     aiokafka_producer,
     committed,
     current_event,
+    dropped_copies,
     eager_delivery,
     end_offsets,
     fetch_positions,
@@ -82,6 +83,7 @@ REQUIRES: tuple[Requirement, ...] = (
     *undelivered.REQUIRES,
     *eager_delivery.REQUIRES,
     *partition_writes.REQUIRES,
+    *dropped_copies.REQUIRES,
 )
 
 
@@ -108,3 +110,4 @@ def install(app: faust.App, *, exact_end_offsets: bool = True) -> None:
     group_leave.install_group_leave(app)
     fetch_positions.install_positions_at_once(app)
     eager_delivery.install_eager_delivery(app)
+    dropped_copies.install_forget_dropped(app)

@@ -26,7 +26,7 @@ def test_the_installed_framework_fits_every_patch() -> None:
                        "group leave in generation 0", "committed positions at once",
                        "aiokafka producer for record batches",
                        "no commit after an undelivered record", "eager delivery",
-                       "partition writes"}
+                       "partition writes", "forget dropped copies"}
 
 
 def test_a_removed_internal_is_named_with_the_framework_versions(
