@@ -52,6 +52,7 @@ for each message (``streams._faust.processing``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -66,9 +67,14 @@ from streams._faust import RowColumn, partition_rows, write_rows
 from streams.interfaces import PartitionOf
 from streams.record_batches import RecordBatches
 
-__all__ = ["ChangelogWriter", "ColumnTable", "DirectTable", "written_behind"]
+__all__ = ["ChangelogWriter", "ColumnTable", "DirectTable", "LostAcknowledgement",
+           "written_behind"]
 
 logger = logging.getLogger("sla_police.streams")
+
+
+class LostAcknowledgement(RuntimeError):
+    """A table's send was acknowledged before an earlier one: that one's callback was lost."""
 
 
 class _Write:
@@ -177,7 +183,8 @@ class DirectTable:
     records after the persisted offset and gets exactly the changelog's last value of
     every key (:mod:`streams.local_tables` needs to discard nothing). Once a send fails,
     or one is acknowledged out of order, the table stores nothing more (:meth:`freeze`):
-    a later acknowledgement would store writes past ones the store lacks.
+    a later acknowledgement would store writes past ones the store lacks; either is
+    reported as an undelivered record, so the worker stops before its next commit.
     """
 
     def __init__(self, writer: ChangelogWriter, table: faust.Table,
@@ -266,8 +273,10 @@ class DirectTable:
             self.freeze("a changelog record was not acknowledged")
             return  # the flush before the next commit raises
         if number != self.stored_sends.get(partition, 0):
-            self.freeze(f"send {number} of partition {partition} was acknowledged before "
-                        f"send {self.stored_sends.get(partition, 0)}")
+            reason = (f"send {number} of partition {partition} was acknowledged before "
+                      f"send {self.stored_sends.get(partition, 0)}")
+            self.freeze(reason)
+            self._report(reason)
             return
         self.stored_sends[partition] = number + 1
         self._store(partition, [(key, write.value, write.record) for key, write in writes])
@@ -283,6 +292,14 @@ class DirectTable:
 
     def _store(self, partition: int, rows: list[tuple[bytes, bytes | None, bytes | None]]) -> None:
         write_rows(self.table, partition, rows)
+
+    def _report(self, reason: str) -> None:
+        """Report a lost acknowledgement as an undelivered record: the worker stops before
+        its next commit (fence entry 15) instead of running on with a frozen table, whose
+        writes would pile up in memory until it stops."""
+        lost = asyncio.get_running_loop().create_future()
+        lost.set_exception(LostAcknowledgement(f"local table {self.table.name}: {reason}"))
+        self.writer.records.on_failure(lost)
 
     def freeze(self, reason: str) -> None:
         """Store nothing more: the local store stays what the changelog held up to the

@@ -20,7 +20,12 @@ import pytest
 from streams._faust import processing
 from streams.fakes import FakeEvent
 from streams.record_batches import BATCH_FROM, RecordBatches
-from streams.table_writes import ChangelogWriter, DirectTable, written_behind
+from streams.table_writes import (
+    ChangelogWriter,
+    DirectTable,
+    LostAcknowledgement,
+    written_behind,
+)
 from tests.streams.fake_kafka import FakeKafkaProducer
 
 pytestmark = pytest.mark.usefixtures("make_app")
@@ -335,7 +340,8 @@ async def test_writes_handed_over_by_another_agents_send_are_stored(app) -> None
 async def test_a_send_acknowledged_before_an_earlier_one_freezes_the_table(app) -> None:
     """An earlier send's callback was lost: storing the later one would leave the store
     past writes it lacks."""
-    writer, _producer = _writer(app)
+    producer, failures = FakeKafkaProducer(), []
+    writer = ChangelogWriter(app, RecordBatches(lambda: producer, on_failure=failures.append))
     tickets = writer.table(_table(app, "tickets"), lambda k, v: None)
     _current = _at(0)
     tickets[b"a"] = b"1"
@@ -344,3 +350,7 @@ async def test_a_send_acknowledged_before_an_earlier_one_freezes_the_table(app) 
     await writer.send()  # send number 1 of partition 0
     await asyncio.sleep(0)
     assert tickets.frozen and _stored(tickets, b"a") is None
+    # reported as an undelivered record: the worker stops before its next commit
+    [failure] = [sent.exception() for sent in failures if sent.exception() is not None]
+    assert isinstance(failure, LostAcknowledgement)
+    assert "tickets: send 1 of partition 0 was acknowledged before send 0" in str(failure)
