@@ -34,6 +34,11 @@ What the one-by-one path guaranteed still holds:
   over what the others added too, so a caller cannot rely on what its own call returns).
   A send that fails to hand them over calls it with the failure; once taken, the
   hand-over finishes even if the caller is cancelled, the lock held until then.
+  A partition's callbacks are called in hand-over order, whatever order the futures are
+  resolved in: aiokafka resolves a later hand-over's first when its records, sent one by
+  one, joined the record batch an earlier one handed over (``send_batch`` returns a
+  shield of the batch's future, resolved a loop turn after the records' own futures). A
+  table whose writes were acknowledged out of order would otherwise store nothing more.
 
 A partition with few records in one send (the calls stages send after every message) goes
 through ``producer.send`` instead: a record batch of its own would wait for the partition's
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -83,6 +89,8 @@ class RecordBatches:
         self.on_failure = _log_failure if on_failure is None else on_failure
         self.records: list[Record] = []
         self.hooks: list[tuple[tuple[str, int], Acknowledged]] = []
+        #: per partition, the (future, callback) pairs not called yet, in hand-over order
+        self.waiting: dict[tuple[str, int], deque[tuple[asyncio.Future, Callable]]] = {}
         self.lock = asyncio.Lock()
         self._partitioner = DefaultPartitioner()
         self._keys: dict[str, tuple[list[int], dict[bytes, int]]] = {}
@@ -135,10 +143,28 @@ class RecordBatches:
                 raise
             for tp, hook in hooks:
                 pending, last = sent[tp]  # a hook is registered with records of its tp
-                pending.add_done_callback(partial(hook, last=last))
+                self._in_order(tp, pending, partial(hook, last=last))
             return sent
         finally:
             self.lock.release()
+
+    def _in_order(self, tp: tuple[str, int], pending: asyncio.Future,
+                  callback: Callable) -> None:
+        """Call ``callback(pending)`` once ``pending`` and every future handed over to
+        ``tp`` before it are done."""
+        waiting = self.waiting.get(tp)
+        if waiting is None:
+            waiting = self.waiting[tp] = deque()
+        waiting.append((pending, callback))
+        pending.add_done_callback(partial(self._call_done, tp))
+
+    def _call_done(self, tp: tuple[str, int], _done: asyncio.Future) -> None:
+        waiting = self.waiting.get(tp)
+        while waiting and waiting[0][0].done():
+            pending, callback = waiting.popleft()
+            callback(pending)
+        if waiting is not None and not waiting:
+            del self.waiting[tp]
 
     async def _hand_over(self, records: list[Record]) -> Sent:
         producer = self.producer()

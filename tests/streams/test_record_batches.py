@@ -191,3 +191,25 @@ async def test_a_hook_hears_of_records_that_could_not_be_handed_over() -> None:
     with pytest.raises(KafkaTimeoutError):
         await records.send()
     assert len(heard) == 1 and isinstance(heard[0], KafkaTimeoutError)
+
+
+async def test_a_partitions_hooks_are_called_in_hand_over_order() -> None:
+    """aiokafka resolves a later hand-over's future first when its records, sent one by one,
+    joined the record batch an earlier hand-over sent (whose future, a shield, resolves a
+    loop turn later): a table's writes must still be acknowledged in the order sent."""
+    records, producer = _batches()
+    producer.hold = True
+    called: list[tuple[int, int]] = []
+    for n in range(2):
+        records.add("callers-changelog", b"c-%d" % n, b"v", partition=3)
+        records.when_acknowledged("callers-changelog", 3,
+                                  lambda done, last, n=n: called.append((n, done.result().offset)))
+        await records.send()
+    [(first, first_metadata), (second, second_metadata)] = producer.unacknowledged
+    second.set_result(second_metadata)
+    await asyncio.sleep(0)
+    assert called == []  # the earlier hand-over is not acknowledged yet
+    first.set_result(first_metadata)
+    await asyncio.sleep(0)
+    assert called == [(0, 0), (1, 1)]
+    assert not records.waiting
